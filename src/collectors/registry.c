@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The collector and dataset tables, built from the X-macro lists. */
+#include "collectors/collector.h"
+#include "util/agg.h"
+
+#include <string.h>
+
+const struct collector_def collectors[COLLECTOR_COUNT] = {
+#define X(name, on, prim, ds, help) {#name, on, DS_##prim, ds, help, collect_##name},
+#include "collectors.def"
+#undef X
+};
+
+const char *const dataset_names[DS_COUNT] = {
+#define X(e, label, iv) label,
+#include "datasets.def"
+#undef X
+};
+
+const int dataset_default_interval[DS_COUNT] = {
+#define X(e, label, iv) iv,
+#include "datasets.def"
+#undef X
+};
+
+void namemap_init(struct namemap *nm)
+{
+    memset(nm, 0, sizeof(*nm));
+    strtab_init(&nm->names, &nm->arena);
+}
+
+uint32_t namemap_id(struct namemap *nm, const char *s)
+{
+    return strtab_intern(&nm->names, s, strlen(s));
+}
+
+void namemap_free(struct namemap *nm)
+{
+    strtab_free(&nm->names);
+    arena_free(&nm->arena);
+}
+
+/* Orders agg rows by the names of their keys. ctx is an array of three
+ * strtab pointers, one per key position (NULL: compare the raw id). */
+int cmp_rows_by_names(const void *a, const void *b, void *ctx)
+{
+    const struct agg_row *x = a, *y = b;
+    const struct strtab *const *tabs = ctx;
+    for (int i = 0; i < AGG_MAX_KEYS; i++) {
+        int c;
+        if (tabs[i])
+            c = strcmp(strtab_get(tabs[i], x->key[i]), strtab_get(tabs[i], y->key[i]));
+        else
+            c = (x->key[i] > y->key[i]) - (x->key[i] < y->key[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Flag table, parser and --help, in the node_exporter style:
+ * --flag=value or --flag value, --collector.X / --no-collector.X. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_STRING, K_LISTEN, K_INT, K_DURATION, K_SIZE, K_LEVEL, K_FORMAT, K_INTERVAL, K_BOOL };
+
+struct flag {
+    const char *name;
+    enum kind kind;
+    size_t off;
+    const char *def;
+    const char *help;
+    int ds; /* for per-dataset intervals: dataset index, -1 = all */
+};
+
+#define OFF(f) offsetof(struct config, f)
+static const struct flag flags[] = {
+    {"web.listen-address", K_LISTEN, OFF(listen), ":9341",
+     "Address to listen on for HTTP requests; repeat the flag for several.", -1},
+    {"web.telemetry-path", K_STRING, OFF(telemetry_path), "/metrics",
+     "Path under which to expose metrics.", -1},
+    {"web.max-requests", K_INT, OFF(max_requests), "40",
+     "Maximum number of concurrent HTTP connections; more are refused.", -1},
+    {"web.timeout", K_DURATION, OFF(web_timeout), "10s",
+     "Close an HTTP connection idle or slow for this long.", -1},
+    {"collector.disable-defaults", K_BOOL, OFF(disable_defaults), "false",
+     "Turn off all collectors that are on by default; enable some with --collector.NAME.", -1},
+    {"log.level", K_LEVEL, OFF(log_level), "info", "Log level: debug, info, warn, error.", -1},
+    {"log.format", K_FORMAT, OFF(log_format), "logfmt", "Log format: logfmt or json.", -1},
+    {"slurm.bin-path", K_STRING, OFF(bin_path), "",
+     "Directory holding squeue and scontrol (default: search PATH).", -1},
+    {"slurm.timeout", K_DURATION, OFF(slurm_timeout), "30s",
+     "Kill a Slurm command (its whole process group) after this long.", -1},
+    {"slurm.poll-interval", K_INTERVAL, 0, "",
+     "Refresh every dataset this often (default: per dataset, below).", -1},
+#define X(e, label, iv)                                                                            \
+    {"slurm.poll-interval." label, K_INTERVAL, 0, #iv "s", "Refresh the " label " dataset this often.", \
+     DS_##e},
+#include "datasets.def"
+#undef X
+    {"slurm.max-age", K_DURATION, OFF(max_age), "2m",
+     "Withdraw a dataset's series when its last good data is older than this (its "
+     "collector's success is 0 from the first failure).",
+     -1},
+    {"slurm.max-output", K_SIZE, OFF(max_output), "256MiB",
+     "Kill a Slurm command whose output exceeds this many bytes.", -1},
+    {"collector.series-limit", K_INT, OFF(series_limit), "100000",
+     "Maximum label sets per aggregation; the rest is counted in "
+     "slurm_exporter_series_dropped.",
+     -1},
+};
+#define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+
+int config_parse_duration(const char *s, double *out)
+{
+    if (!s || !*s)
+        return -1;
+    double total = 0;
+    const char *p = s;
+    bool any = false;
+    while (*p) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno || v < 0 || !isfinite(v))
+            return -1;
+        p = end;
+        double mult;
+        if (strncmp(p, "ms", 2) == 0) {
+            mult = 0.001;
+            p += 2;
+        } else if (*p == 's') {
+            mult = 1;
+            p++;
+        } else if (*p == 'm') {
+            mult = 60;
+            p++;
+        } else if (*p == 'h') {
+            mult = 3600;
+            p++;
+        } else if (*p == 'd') {
+            mult = 86400;
+            p++;
+        } else if (*p == '\0' && !any) {
+            mult = 1;
+        } else {
+            return -1;
+        }
+        total += v * mult;
+        any = true;
+    }
+    *out = total;
+    return 0;
+}
+
+int config_parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0 || !isfinite(v))
+        return -1;
+    static const struct {
+        const char *sfx;
+        double mult;
+    } units[] = {{"", 1},          {"B", 1},          {"KiB", 1024.0}, {"MiB", 1048576.0},
+                 {"GiB", 1073741824.0}, {"KB", 1e3},   {"MB", 1e6},     {"GB", 1e9}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].sfx) == 0) {
+            double b = v * units[i].mult;
+            if (b > 1e15)
+                return -1;
+            *out = (size_t)b;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int bad(FILE *err, const char *flag, const char *why, const char *val)
+{
+    if (val)
+        fprintf(err, "slurm_exporter: --%s: %s: \"%s\"\n", flag, why, val);
+    else
+        fprintf(err, "slurm_exporter: --%s: %s\n", flag, why);
+    return 2;
+}
+
+static int set_flag(struct config *cfg, const struct flag *f, const char *val, FILE *err,
+                    bool from_default)
+{
+    char *base = (char *)cfg;
+    switch (f->kind) {
+    case K_STRING:
+        *(const char **)(base + f->off) = val;
+        return 0;
+    case K_LISTEN:
+        if (!*val)
+            return bad(err, f->name, "empty address", NULL);
+        if (!strrchr(val, ':'))
+            return bad(err, f->name, "address needs a port (host:port, :port, [::1]:port)", val);
+        if (from_default) {
+            cfg->listen[0] = val;
+            cfg->nlisten = 1;
+            return 0;
+        }
+        if (cfg->nlisten >= MAX_LISTEN)
+            return bad(err, f->name, "too many listen addresses (at most 8)", val);
+        cfg->listen[cfg->nlisten++] = val;
+        return 0;
+    case K_INT: {
+        char *end;
+        errno = 0;
+        long v = strtol(val, &end, 10);
+        if (*val == '\0' || *end || errno || v <= 0)
+            return bad(err, f->name, "expected a positive integer", val);
+        if (f->off == OFF(series_limit))
+            cfg->series_limit = (size_t)v;
+        else
+            *(long *)(base + f->off) = v;
+        return 0;
+    }
+    case K_DURATION: {
+        double d;
+        if (config_parse_duration(val, &d) < 0 || d <= 0)
+            return bad(err, f->name, "expected a duration like 30s, 2m, 500ms", val);
+        *(double *)(base + f->off) = d;
+        return 0;
+    }
+    case K_INTERVAL: {
+        if (from_default && !*val)
+            return 0;
+        double d;
+        if (config_parse_duration(val, &d) < 0 || d < 0.1)
+            return bad(err, f->name, "expected a duration of at least 100ms, like 30s", val);
+        for (int i = 0; i < DS_COUNT; i++)
+            if (f->ds < 0 || f->ds == i)
+                cfg->poll_interval[i] = d;
+        return 0;
+    }
+    case K_SIZE: {
+        size_t s;
+        if (config_parse_size(val, &s) < 0 || s == 0)
+            return bad(err, f->name, "expected a size like 256MiB", val);
+        cfg->max_output = s;
+        return 0;
+    }
+    case K_LEVEL:
+        if (log_parse_level(val, &cfg->log_level) < 0)
+            return bad(err, f->name, "expected debug, info, warn or error", val);
+        return 0;
+    case K_FORMAT:
+        if (log_parse_format(val, &cfg->log_format) < 0)
+            return bad(err, f->name, "expected logfmt or json", val);
+        return 0;
+    case K_BOOL:
+        if (strcmp(val, "true") == 0)
+            *(bool *)(base + f->off) = true;
+        else if (strcmp(val, "false") == 0)
+            *(bool *)(base + f->off) = false;
+        else
+            return bad(err, f->name, "expected true or false", val);
+        return 0;
+    }
+    return 2;
+}
+
+void config_usage(FILE *out)
+{
+    fprintf(out, "usage: slurm_exporter [flags]\n\n"
+                 "Prometheus exporter for the Slurm workload manager. A background poller runs\n"
+                 "the Slurm commands on fixed intervals; scrapes never reach slurmctld.\n\n"
+                 "Flags:\n"
+                 "  -h, --help                     Show this help and exit.\n"
+                 "      --version                  Show the version and exit.\n");
+    for (size_t i = 0; i < NFLAGS; i++) {
+        const struct flag *f = &flags[i];
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s", f->name, f->kind == K_BOOL ? "" : "=VALUE");
+        fprintf(out, "      %-31s %s", left, f->help);
+        if (f->def[0] && f->kind != K_BOOL)
+            fprintf(out, " (default: %s)", f->def);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "\nCollectors (--collector.NAME enables, --no-collector.NAME disables):\n");
+    for (int i = 0; i < COLLECTOR_COUNT; i++)
+        fprintf(out, "      --collector.%-20s %s (default: %s)\n", collectors[i].name,
+                collectors[i].help, collectors[i].default_on ? "on" : "off");
+}
+
+int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < NFLAGS; i++)
+        if (set_flag(cfg, &flags[i], flags[i].def, err, true))
+            return 2;
+    for (int i = 0; i < DS_COUNT; i++)
+        if (cfg->poll_interval[i] == 0)
+            cfg->poll_interval[i] = dataset_default_interval[i];
+    int coll_set[COLLECTOR_COUNT];
+    for (int i = 0; i < COLLECTOR_COUNT; i++)
+        coll_set[i] = -1;
+    bool listen_given = false;
+    /* Intervals: an explicit per-dataset flag wins over the global one,
+     * whatever the order. */
+    double global_iv = 0;
+    double ds_iv[DS_COUNT] = {0};
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            config_usage(out);
+            return 1;
+        }
+        if (strcmp(a, "--version") == 0) {
+            fprintf(out, "slurm_exporter %s (revision %s)\n", SE_VERSION, SE_REVISION);
+            return 1;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(err, "slurm_exporter: unexpected argument \"%s\" (flags start with --)\n", a);
+            return 2;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+        /* collectors */
+        bool neg = strncmp(name, "no-collector.", 13) == 0;
+        if (neg || (strncmp(name, "collector.", 10) == 0 && nl > 10)) {
+            const char *cn = name + (neg ? 13 : 10);
+            size_t cl = nl - (size_t)(cn - name);
+            int found = -1;
+            for (int c = 0; c < COLLECTOR_COUNT; c++)
+                if (strlen(collectors[c].name) == cl && strncmp(collectors[c].name, cn, cl) == 0)
+                    found = c;
+            if (found >= 0) {
+                if (eq) {
+                    fprintf(err, "slurm_exporter: --%.*s takes no value\n", (int)nl, name);
+                    return 2;
+                }
+                coll_set[found] = neg ? 0 : 1;
+                continue;
+            }
+            if (neg) {
+                fprintf(err, "slurm_exporter: --%.*s: unknown collector \"%.*s\"\n", (int)nl, name,
+                        (int)cl, cn);
+                return 2;
+            }
+        }
+        const struct flag *f = NULL;
+        for (size_t k = 0; k < NFLAGS; k++)
+            if (strlen(flags[k].name) == nl && strncmp(flags[k].name, name, nl) == 0)
+                f = &flags[k];
+        if (!f) {
+            if (strncmp(name, "collector.", 10) == 0)
+                fprintf(err, "slurm_exporter: --%.*s: unknown collector \"%.*s\"\n", (int)nl, name,
+                        (int)(nl - 10), name + 10);
+            else
+                fprintf(err, "slurm_exporter: unknown flag --%.*s (see --help)\n", (int)nl, name);
+            return 2;
+        }
+        const char *val;
+        if (f->kind == K_BOOL) {
+            val = eq ? eq + 1 : "true";
+        } else if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            fprintf(err, "slurm_exporter: --%s needs a value\n", f->name);
+            return 2;
+        }
+        if (f->kind == K_LISTEN && !listen_given) {
+            cfg->nlisten = 0;
+            listen_given = true;
+        }
+        if (f->kind == K_INTERVAL) {
+            double d;
+            if (config_parse_duration(val, &d) < 0 || d < 0.1)
+                return bad(err, f->name, "expected a duration of at least 100ms, like 30s", val);
+            if (f->ds < 0)
+                global_iv = d;
+            else
+                ds_iv[f->ds] = d;
+            continue;
+        }
+        int rc = set_flag(cfg, f, val, err, false);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (ds_iv[i] > 0)
+            cfg->poll_interval[i] = ds_iv[i];
+        else if (global_iv > 0)
+            cfg->poll_interval[i] = global_iv;
+    }
+    for (int c = 0; c < COLLECTOR_COUNT; c++)
+        cfg->collector_on[c] =
+            coll_set[c] >= 0 ? coll_set[c] == 1 : (!cfg->disable_defaults && collectors[c].default_on);
+    if (cfg->telemetry_path[0] != '/' || strcmp(cfg->telemetry_path, "/") == 0 ||
+        strncmp(cfg->telemetry_path, "/-/", 3) == 0)
+        return bad(err, "web.telemetry-path", "must start with / and not clash with / or /-/",
+                   cfg->telemetry_path);
+    if (cfg->max_requests > 10000)
+        return bad(err, "web.max-requests", "at most 10000", NULL);
+    return 0;
+}

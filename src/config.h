@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Command-line flags: one table drives parsing, defaults and --help. */
+#ifndef SE_CONFIG_H
+#define SE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "collectors/collector.h"
+#include "util/log.h"
+
+#define MAX_LISTEN 8
+
+struct config {
+    const char *listen[MAX_LISTEN];
+    size_t nlisten;
+    const char *telemetry_path;
+    long max_requests;
+    double web_timeout;
+    bool collector_on[COLLECTOR_COUNT];
+    bool disable_defaults;
+    enum log_level log_level;
+    enum log_format log_format;
+    const char *bin_path;
+    double slurm_timeout;
+    double poll_interval[DS_COUNT];
+    double max_age;
+    size_t max_output;
+    size_t series_limit;
+};
+
+/* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was
+ * printed (exit 0), or 2 after printing one line naming the bad flag. */
+int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
+void config_usage(FILE *out);
+/* Parses "30s", "1m30s", "250ms", "2h", "45" (seconds). -1 on garbage. */
+int config_parse_duration(const char *s, double *out);
+/* Parses "256MiB", "1GiB", "4096" (bytes), also KB/MB/GB (powers of 1000). */
+int config_parse_size(const char *s, size_t *out);
+
+#endif

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Exposition building, publication and per-scrape assembly (with a gzip
+ * member made of the pre-compressed body and a freshly compressed tail). */
+#include "exposition.h"
+#include "http.h"
+#include "poller.h"
+#include "render.h"
+#include "util/log.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define GZ_LEVEL 3
+
+struct exposition {
+    int refs;
+    struct buf body[2]; /* 0: text 0.0.4, 1: OpenMetrics; without the self section */
+    pthread_mutex_t gz_mu;
+    bool gz_done[2];
+    struct buf gz[2]; /* raw deflate, sync-flushed, not final */
+    uLong gz_crc[2];
+    double built_at;
+    double build_seconds;
+    bool enabled[COLLECTOR_COUNT];
+    bool success[COLLECTOR_COUNT];
+    double duration[COLLECTOR_COUNT];
+    uint64_t dropped[COLLECTOR_COUNT];
+    size_t series;
+};
+
+static struct {
+    pthread_mutex_t mu;        /* guards cur */
+    pthread_mutex_t render_mu; /* one build at a time */
+    struct exposition *cur;
+    const struct config *cfg;
+    double start_time;
+    uint64_t builds;
+} E = {.mu = PTHREAD_MUTEX_INITIALIZER, .render_mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void expo_free(struct exposition *e)
+{
+    for (int i = 0; i < 2; i++) {
+        buf_free(&e->body[i]);
+        buf_free(&e->gz[i]);
+    }
+    pthread_mutex_destroy(&e->gz_mu);
+    free(e);
+}
+
+static void expo_release(struct exposition *e)
+{
+    if (e && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        expo_free(e);
+}
+
+static double proc_start_time(void)
+{
+    FILE *f = fopen("/proc/stat", "re");
+    double btime = 0;
+    char line[256];
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "btime %lf", &btime) == 1)
+            break;
+    if (f)
+        fclose(f);
+    f = fopen("/proc/self/stat", "re");
+    unsigned long long start = 0;
+    if (f) {
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        char *p = strrchr(buf, ')');
+        /* field 22 = starttime; after ')' comes field 3 */
+        if (p) {
+            p += 2;
+            for (int field = 3; field < 22 && p; field++) {
+                p = strchr(p, ' ');
+                if (p)
+                    p++;
+            }
+            if (p)
+                start = strtoull(p, NULL, 10);
+        }
+    }
+    return btime + (double)start / (double)sysconf(_SC_CLK_TCK);
+}
+
+void exposition_init(const struct config *cfg)
+{
+    E.cfg = cfg;
+    E.start_time = proc_start_time();
+}
+
+void exposition_shutdown(void)
+{
+    pthread_mutex_lock(&E.mu);
+    struct exposition *e = E.cur;
+    E.cur = NULL;
+    pthread_mutex_unlock(&E.mu);
+    expo_release(e);
+}
+
+bool exposition_ready(void)
+{
+    pthread_mutex_lock(&E.mu);
+    bool r = E.cur != NULL;
+    pthread_mutex_unlock(&E.mu);
+    return r;
+}
+
+void exposition_rebuild(void)
+{
+    pthread_mutex_lock(&E.render_mu);
+    double t0 = mono_now_s();
+    struct exposition *e = xcalloc(1, sizeof(*e));
+    e->refs = 1;
+    pthread_mutex_init(&e->gz_mu, NULL);
+    struct view v;
+    poller_view(&v, wall_now());
+    struct dataset_state st[DS_COUNT];
+    poller_status(st);
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    for (int c = 0; c < COLLECTOR_COUNT; c++) {
+        if (!E.cfg->collector_on[c])
+            continue;
+        e->enabled[c] = true;
+        enum dataset_id p = collectors[c].primary;
+        if (!v.ds[p])
+            continue; /* no usable data: no series, success 0 */
+        double c0 = mono_now_s();
+        struct collect_out o = {0};
+        collectors[c].fn(&v, &r, &o);
+        e->duration[c] = mono_now_s() - c0;
+        e->dropped[c] = o.series_dropped;
+        e->success[c] = st[p].last_ok;
+    }
+    poller_release_view(&v);
+    e->series = r.series;
+    e->body[0] = r.text;
+    e->body[1] = r.om;
+    e->built_at = wall_now();
+    e->build_seconds = mono_now_s() - t0;
+    pthread_mutex_lock(&E.mu);
+    struct exposition *old = E.cur;
+    E.cur = e;
+    E.builds++;
+    pthread_mutex_unlock(&E.mu);
+    expo_release(old);
+    pthread_mutex_unlock(&E.render_mu);
+}
+
+/* ---- the live self-metrics section --------------------------------------- */
+
+static void process_metrics(struct render *r)
+{
+    FILE *f = fopen("/proc/self/stat", "re");
+    if (f) {
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        char *p = strrchr(buf, ')');
+        unsigned long long val[30] = {0};
+        if (p) {
+            p += 2;
+            for (int field = 3; field < 30 && *p; field++) {
+                val[field] = strtoull(p, &p, 10);
+                if (*p == ' ')
+                    p++;
+                else if (field == 3) { /* state is a letter */
+                    while (*p && *p != ' ')
+                        p++;
+                    if (*p)
+                        p++;
+                }
+            }
+        }
+        double tck = (double)sysconf(_SC_CLK_TCK);
+        render_family(r, "process_cpu_seconds", M_COUNTER, "Total user and system CPU time spent in seconds.");
+        render_sample(r, NULL, 0, (double)(val[14] + val[15]) / tck);
+        render_family(r, "process_virtual_memory_bytes", M_GAUGE, "Virtual memory size in bytes.");
+        render_sample(r, NULL, 0, (double)val[23]);
+        render_family(r, "process_resident_memory_bytes", M_GAUGE, "Resident memory size in bytes.");
+        render_sample(r, NULL, 0, (double)val[24] * (double)sysconf(_SC_PAGESIZE));
+    }
+    render_family(r, "process_start_time_seconds", M_GAUGE,
+                  "Start time of the process since unix epoch in seconds.");
+    render_sample(r, NULL, 0, E.start_time);
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        double n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+            if (de->d_name[0] != '.')
+                n++;
+        closedir(d);
+        render_family(r, "process_open_fds", M_GAUGE, "Number of open file descriptors.");
+        render_sample(r, NULL, 0, n - 1); /* minus the one opendir holds */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        render_family(r, "process_max_fds", M_GAUGE, "Maximum number of open file descriptors.");
+        render_sample(r, NULL, 0, (double)rl.rlim_cur);
+    }
+}
+
+static void self_metrics(struct render *r, const struct exposition *e)
+{
+    double now = wall_now();
+    struct dataset_state st[DS_COUNT];
+    poller_status(st);
+
+    render_family(r, "slurm_exporter_build_info", M_GAUGE,
+                  "Build information; the value is always 1.");
+    struct label bl[2] = {{"version", SE_VERSION}, {"revision", SE_REVISION}};
+    render_sample(r, bl, 2, 1);
+
+    render_family(r, "slurm_exporter_collector_success", M_GAUGE,
+                  "1 when the collector's dataset was refreshed successfully at the last try and "
+                  "its data is fresh, else 0.");
+    for (int c = 0; c < COLLECTOR_COUNT; c++) {
+        if (!e->enabled[c])
+            continue;
+        struct label l[1] = {{"collector", collectors[c].name}};
+        render_sample(r, l, 1, e->success[c] ? 1 : 0);
+    }
+    render_family(r, "slurm_exporter_collector_duration_seconds", M_GAUGE,
+                  "Seconds the collector took in the last exposition build.");
+    for (int c = 0; c < COLLECTOR_COUNT; c++) {
+        if (!e->enabled[c])
+            continue;
+        struct label l[1] = {{"collector", collectors[c].name}};
+        render_sample(r, l, 1, e->duration[c]);
+    }
+    render_family(r, "slurm_exporter_series_dropped", M_GAUGE,
+                  "Label sets the collector left out of the current exposition because of "
+                  "--collector.series-limit.");
+    for (int c = 0; c < COLLECTOR_COUNT; c++) {
+        if (!e->enabled[c])
+            continue;
+        struct label l[1] = {{"collector", collectors[c].name}};
+        render_sample(r, l, 1, (double)e->dropped[c]);
+    }
+
+    render_family(r, "slurm_exporter_dataset_age_seconds", M_GAUGE,
+                  "Seconds since the dataset was last refreshed successfully (absent before the "
+                  "first success).");
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!st[i].enabled || st[i].last_success == 0)
+            continue;
+        struct label l[1] = {{"dataset", dataset_names[i]}};
+        render_sample(r, l, 1, now - st[i].last_success);
+    }
+    render_family(r, "slurm_exporter_dataset_last_success_timestamp_seconds", M_GAUGE,
+                  "Unix time of the dataset's last successful refresh (0 before the first).");
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!st[i].enabled)
+            continue;
+        struct label l[1] = {{"dataset", dataset_names[i]}};
+        render_sample(r, l, 1, st[i].last_success);
+    }
+    render_family(r, "slurm_exporter_dataset_fetch_duration_seconds", M_GAUGE,
+                  "Seconds the dataset's last refresh took, command and parsing.");
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!st[i].enabled || !st[i].attempted)
+            continue;
+        struct label l[1] = {{"dataset", dataset_names[i]}};
+        render_sample(r, l, 1, st[i].last_duration);
+    }
+    render_family(r, "slurm_exporter_dataset_interval_seconds", M_GAUGE,
+                  "Configured refresh interval of the dataset.");
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!st[i].enabled)
+            continue;
+        struct label l[1] = {{"dataset", dataset_names[i]}};
+        render_sample(r, l, 1, st[i].interval);
+    }
+    render_family(r, "slurm_exporter_dataset_fetches", M_COUNTER,
+                  "Dataset refreshes by result (success or error).");
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!st[i].enabled)
+            continue;
+        struct label l[2] = {{"dataset", dataset_names[i]}, {"result", "success"}};
+        render_sample(r, l, 2, (double)st[i].fetch_ok);
+        l[1].value = "error";
+        render_sample(r, l, 2, (double)st[i].fetch_err);
+    }
+    render_family(r, "slurm_exporter_parse_errors", M_COUNTER,
+                  "Lines of Slurm output that could not be read and were skipped.");
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!st[i].enabled)
+            continue;
+        struct label l[1] = {{"source", dataset_names[i]}};
+        render_sample(r, l, 1, (double)st[i].parse_errors);
+    }
+    /* Commands: labelled by dataset too, since scontrol serves two. */
+    render_family(r, "slurm_exporter_command_duration_seconds", M_GAUGE,
+                  "Wall time of the last run of the Slurm command.");
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!st[i].enabled || !st[i].attempted)
+            continue;
+        struct label l[2] = {{"command", st[i].command}, {"dataset", dataset_names[i]}};
+        render_sample(r, l, 2, st[i].cmd_duration);
+    }
+    render_family(r, "slurm_exporter_command_errors", M_COUNTER,
+                  "Runs of the Slurm command that failed: non-zero exit, timeout, output over "
+                  "the limit, or not runnable.");
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!st[i].enabled)
+            continue;
+        struct label l[2] = {{"command", st[i].command}, {"dataset", dataset_names[i]}};
+        render_sample(r, l, 2, (double)st[i].cmd_errors);
+    }
+    render_family(r, "slurm_exporter_exposition_build_duration_seconds", M_GAUGE,
+                  "Seconds the last exposition build took (all collectors).");
+    render_sample(r, NULL, 0, e->build_seconds);
+    render_family(r, "slurm_exporter_exposition_series", M_GAUGE,
+                  "Samples in the current exposition, the exporter's own section not counted.");
+    render_sample(r, NULL, 0, (double)e->series);
+    http_render_metrics(r);
+    process_metrics(r);
+}
+
+/* ---- gzip ----------------------------------------------------------------- */
+
+static void deflate_into(struct buf *out, const char *data, size_t len, int flush)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    deflateInit2(&zs, GZ_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    buf_reserve(out, deflateBound(&zs, len) + 16);
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)out->p + out->len;
+    zs.avail_out = (uInt)(out->cap - out->len - 1);
+    deflate(&zs, flush);
+    out->len = out->cap - 1 - zs.avail_out;
+    deflateEnd(&zs);
+}
+
+static void ensure_gz(struct exposition *e, int fmt)
+{
+    pthread_mutex_lock(&e->gz_mu);
+    if (!e->gz_done[fmt]) {
+        deflate_into(&e->gz[fmt], e->body[fmt].p ? e->body[fmt].p : "", e->body[fmt].len,
+                     Z_SYNC_FLUSH);
+        e->gz_crc[fmt] = crc32(0L, (const Bytef *)e->body[fmt].p, (uInt)e->body[fmt].len);
+        e->gz_done[fmt] = true;
+    }
+    pthread_mutex_unlock(&e->gz_mu);
+}
+
+int exposition_response(bool openmetrics, bool gzip, struct response_body *out)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&E.mu);
+    struct exposition *e = E.cur;
+    if (e)
+        __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
+    pthread_mutex_unlock(&E.mu);
+    if (!e)
+        return -1;
+    out->e = e;
+    int fmt = openmetrics ? 1 : 0;
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    self_metrics(&r, e);
+    render_eof(&r);
+    struct buf *tail = openmetrics ? &r.om : &r.text;
+    if (!gzip) {
+        out->mid = e->body[fmt].p;
+        out->mid_len = e->body[fmt].len;
+        out->tail = *tail;
+    } else {
+        ensure_gz(e, fmt);
+        static const unsigned char hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+        buf_append(&out->head, hdr, sizeof(hdr));
+        out->mid = e->gz[fmt].p;
+        out->mid_len = e->gz[fmt].len;
+        deflate_into(&out->tail, tail->p, tail->len, Z_FINISH);
+        uLong crc = crc32_combine(e->gz_crc[fmt], crc32(0L, (const Bytef *)tail->p, (uInt)tail->len),
+                                  (z_off_t)tail->len);
+        uint32_t isize = (uint32_t)(e->body[fmt].len + tail->len);
+        unsigned char trl[8] = {(unsigned char)crc,         (unsigned char)(crc >> 8),
+                                (unsigned char)(crc >> 16), (unsigned char)(crc >> 24),
+                                (unsigned char)isize,       (unsigned char)(isize >> 8),
+                                (unsigned char)(isize >> 16), (unsigned char)(isize >> 24)};
+        buf_append(&out->tail, trl, sizeof(trl));
+        buf_free(tail);
+    }
+    if (openmetrics)
+        buf_free(&r.text);
+    else
+        buf_free(&r.om);
+    out->total = out->head.len + out->mid_len + out->tail.len;
+    return 0;
+}
+
+size_t response_body_read(const struct response_body *b, size_t pos, char *dst, size_t max)
+{
+    size_t done = 0;
+    const char *parts[3] = {b->head.p, b->mid, b->tail.p};
+    size_t lens[3] = {b->head.len, b->mid_len, b->tail.len};
+    for (int i = 0; i < 3 && done < max; i++) {
+        if (pos >= lens[i]) {
+            pos -= lens[i];
+            continue;
+        }
+        size_t n = lens[i] - pos;
+        if (n > max - done)
+            n = max - done;
+        memcpy(dst + done, parts[i] + pos, n);
+        done += n;
+        pos = 0;
+    }
+    return done;
+}
+
+void response_body_free(struct response_body *b)
+{
+    buf_free(&b->head);
+    buf_free(&b->tail);
+    expo_release(b->e);
+    memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Render once, serve many. After every dataset refresh the collectors run
+ * once over the current view and the result (text and OpenMetrics, gzip made
+ * on first demand) is published as a reference-counted exposition. A scrape
+ * only appends the small, live exporter self-metrics section. */
+#ifndef SE_EXPOSITION_H
+#define SE_EXPOSITION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "util/buf.h"
+
+struct exposition;
+
+void exposition_init(const struct config *cfg);
+void exposition_shutdown(void);
+/* Runs the enabled collectors and publishes the result. Thread safe. */
+void exposition_rebuild(void);
+/* True once an exposition exists. */
+bool exposition_ready(void);
+
+/* A complete response body: head and tail owned, middle borrowed from the
+ * referenced exposition. */
+struct response_body {
+    struct exposition *e;
+    struct buf head;
+    const char *mid;
+    size_t mid_len;
+    struct buf tail;
+    size_t total;
+};
+/* Builds the body of one scrape. Returns -1 when nothing was rendered yet. */
+int exposition_response(bool openmetrics, bool gzip, struct response_body *out);
+void response_body_free(struct response_body *b);
+/* Copies up to max bytes of the body from offset pos. */
+size_t response_body_read(const struct response_body *b, size_t pos, char *dst, size_t max);
+
+#endif

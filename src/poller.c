@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Dataset threads, fetch/parse/swap, and the queue-wait tracker. */
+#include "poller.h"
+#include "exposition.h"
+#include "sources/cli.h"
+#include "sources/exec.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern char **environ;
+
+struct dataset_rt {
+    struct dataset_state st;
+    pthread_t thread;
+    bool thread_started;
+    char *path;
+    const char *argv[12];
+    struct log_limit lim_fail, lim_parse;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    const struct config *cfg;
+    char **env;
+    struct dataset_rt ds[DS_COUNT];
+} P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double mono_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- queue-wait tracker ------------------------------------------------
+ * Process-lifetime state of the jobs dataset: the set of jobs already seen
+ * started, and cumulative histograms per partition. A job is observed once,
+ * the first time a refresh sees it started (running or finished with a
+ * start time). The first refresh only primes the set: jobs that started
+ * before the exporter did are not counted. */
+struct wait_part {
+    char *name;
+    uint64_t counts[WAIT_BUCKETS + 1];
+    uint64_t count;
+    double sum;
+};
+static struct {
+    uint64_t *set;
+    size_t cap; /* power of two; 0 = empty */
+    bool primed;
+    struct wait_part *parts;
+    size_t nparts;
+} W;
+
+static bool set_has(const uint64_t *set, size_t cap, uint64_t key)
+{
+    if (!cap)
+        return false;
+    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+    while (set[i]) {
+        if (set[i] == key)
+            return true;
+        i = (i + 1) & (cap - 1);
+    }
+    return false;
+}
+
+static void set_add(uint64_t *set, size_t cap, uint64_t key)
+{
+    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+    while (set[i] && set[i] != key)
+        i = (i + 1) & (cap - 1);
+    set[i] = key;
+}
+
+static struct wait_part *wait_part(const char *name)
+{
+    for (size_t i = 0; i < W.nparts; i++)
+        if (strcmp(W.parts[i].name, name) == 0)
+            return &W.parts[i];
+    if (W.nparts >= 4096)
+        return NULL; /* bounded: partitions are few */
+    W.parts = xrealloc(W.parts, (W.nparts + 1) * sizeof(*W.parts));
+    struct wait_part *p = &W.parts[W.nparts++];
+    memset(p, 0, sizeof(*p));
+    p->name = xstrdup(name);
+    return p;
+}
+
+static void wait_track(struct jobs_model *m, struct arena *a)
+{
+    size_t cap = 64;
+    while (cap < m->n * 2 + 2)
+        cap *= 2;
+    uint64_t *set = xcalloc(cap, sizeof(uint64_t));
+    for (size_t i = 0; i < m->n; i++) {
+        const struct job *j = &m->jobs[i];
+        if (j->state == JOB_PENDING || j->start <= 0)
+            continue;
+        uint64_t key = j->key ? j->key : 1;
+        set_add(set, cap, key);
+        if (!W.primed || set_has(W.set, W.cap, key))
+            continue;
+        int64_t from = j->eligible > 0 && j->eligible <= j->start ? j->eligible : j->submit;
+        if (from <= 0 || from > j->start)
+            continue;
+        struct wait_part *wp = wait_part(strtab_get(&m->strs, j->partition));
+        if (!wp)
+            continue;
+        double w = (double)(j->start - from);
+        size_t b = 0;
+        while (b < WAIT_BUCKETS && w > wait_bucket_bounds[b])
+            b++;
+        wp->counts[b]++;
+        wp->count++;
+        wp->sum += w;
+    }
+    free(W.set);
+    W.set = set;
+    W.cap = cap;
+    W.primed = true;
+    m->wait_n = W.nparts;
+    m->wait = arena_alloc(a, (W.nparts + 1) * sizeof(struct wait_hist));
+    for (size_t i = 0; i < W.nparts; i++) {
+        struct wait_hist *h = &m->wait[i];
+        h->partition = strtab_intern(&m->strs, W.parts[i].name, strlen(W.parts[i].name));
+        memcpy(h->counts, W.parts[i].counts, sizeof(h->counts));
+        h->count = W.parts[i].count;
+        h->sum = W.parts[i].sum;
+    }
+    /* keep the histograms in name order for stable output */
+    for (size_t i = 1; i < m->wait_n; i++) {
+        struct wait_hist x = m->wait[i];
+        size_t k = i;
+        while (k > 0 && strcmp(strtab_get(&m->strs, m->wait[k - 1].partition),
+                               strtab_get(&m->strs, x.partition)) > 0) {
+            m->wait[k] = m->wait[k - 1];
+            k--;
+        }
+        m->wait[k] = x;
+    }
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+static void result_free(struct dataset_result *r)
+{
+    switch (r->id) {
+    case DS_JOBS:
+        strtab_free(&r->u.jobs.strs);
+        break;
+    case DS_NODES:
+        strtab_free(&r->u.nodes.strs);
+        break;
+    case DS_PARTITIONS:
+        strtab_free(&r->u.parts.strs);
+        break;
+    default:
+        break;
+    }
+    arena_free(&r->arena);
+    free(r);
+}
+
+void dataset_result_release(struct dataset_result *r)
+{
+    if (r && __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        result_free(r);
+}
+
+/* ---- fetching ---------------------------------------------------------- */
+
+static void set_argv(struct dataset_rt *d, int id)
+{
+    int k = 0;
+    switch (id) {
+    case DS_JOBS:
+        d->st.command = "squeue";
+        d->argv[k++] = "squeue";
+        d->argv[k++] = "--noheader";
+        d->argv[k++] = "--all";
+        d->argv[k++] = "--array";
+        d->argv[k++] = "--states=all";
+        d->argv[k++] = "--Format=" CLI_SQUEUE_FORMAT;
+        break;
+    case DS_NODES:
+        d->st.command = "scontrol";
+        d->argv[k++] = "scontrol";
+        d->argv[k++] = "--oneliner";
+        d->argv[k++] = "--details";
+        d->argv[k++] = "--all";
+        d->argv[k++] = "show";
+        d->argv[k++] = "nodes";
+        break;
+    case DS_PARTITIONS:
+        d->st.command = "scontrol";
+        d->argv[k++] = "scontrol";
+        d->argv[k++] = "--oneliner";
+        d->argv[k++] = "--all";
+        d->argv[k++] = "show";
+        d->argv[k++] = "partitions";
+        break;
+    default:
+        break;
+    }
+    d->argv[k] = NULL;
+}
+
+int poller_fetch_once(int id)
+{
+    struct dataset_rt *d = &P.ds[id];
+    const struct config *cfg = P.cfg;
+    double t0 = mono_now_s();
+    struct dataset_result *r = xcalloc(1, sizeof(*r));
+    r->refs = 1;
+    r->id = (enum dataset_id)id;
+    struct exec_opts o = {
+        .path = d->path,
+        .argv = (char *const *)d->argv,
+        .envp = P.env,
+        .timeout_s = cfg->slurm_timeout,
+        .max_bytes = cfg->max_output,
+        .max_line = 4u << 20,
+    };
+    struct exec_result er;
+    int rc;
+    struct parse_stats *ps;
+    struct jobs_parser jp;
+    struct nodes_parser np;
+    struct partitions_parser pp;
+    if (!d->path) {
+        rc = -ENOENT;
+        memset(&er, 0, sizeof(er));
+        snprintf(er.err, sizeof(er.err), "%s not found (PATH or --slurm.bin-path)", d->argv[0]);
+        ps = NULL;
+    } else if (id == DS_JOBS) {
+        cli_jobs_init(&jp, &r->u.jobs, &r->arena);
+        rc = exec_run(&o, cli_jobs_line, &jp, &er);
+        cli_jobs_finish(&jp);
+        ps = &jp.st;
+    } else if (id == DS_NODES) {
+        cli_nodes_init(&np, &r->u.nodes, &r->arena);
+        rc = exec_run(&o, cli_nodes_line, &np, &er);
+        cli_nodes_finish(&np);
+        ps = &np.st;
+    } else {
+        cli_partitions_init(&pp, &r->u.parts, &r->arena);
+        rc = exec_run(&o, cli_partitions_line, &pp, &er);
+        ps = &pp.st;
+    }
+    char why[640];
+    why[0] = '\0';
+    if (rc == -ETIMEDOUT)
+        snprintf(why, sizeof(why), "timed out after %.1fs", cfg->slurm_timeout);
+    else if (rc == -EFBIG)
+        snprintf(why, sizeof(why), "output over the limit (--slurm.max-output)");
+    else if (rc == -EIO)
+        snprintf(why, sizeof(why), "exit %d: %s", er.exit_code, er.err[0] ? er.err : "(no stderr)");
+    else if (rc < 0)
+        snprintf(why, sizeof(why), "%s", er.err[0] ? er.err : strerror(-rc));
+    /* A majority of bad lines means the format is not what we expect:
+     * fail the dataset rather than serve a plausible wrong number. */
+    bool parse_fail = ps && ps->errors > 0 && ps->errors * 2 > ps->lines;
+    if (rc == 0 && parse_fail) {
+        rc = -EPROTO;
+        snprintf(why, sizeof(why), "%llu of %llu lines unreadable; first: %s",
+                 (unsigned long long)ps->errors, (unsigned long long)ps->lines, ps->first_error);
+    }
+    if (ps && ps->errors && !parse_fail)
+        log_limited(&d->lim_parse, 300, LOG_WARN, "skipped unreadable Slurm output lines",
+                    "dataset", dataset_names[id], "first", ps->first_error, NULL);
+    if (rc == 0 && er.err[0])
+        log_msg(LOG_DEBUG, "command wrote to stderr", "command", d->argv[0], "stderr", er.err, NULL);
+    if (rc == 0 && id == DS_JOBS)
+        wait_track(&r->u.jobs, &r->arena);
+    double dur = mono_now_s() - t0;
+    r->fetched_at = wall_now();
+    r->fetch_duration = dur;
+
+    pthread_mutex_lock(&P.mu);
+    d->st.attempted = true;
+    d->st.last_duration = dur;
+    d->st.cmd_duration = er.duration_s;
+    if (ps)
+        d->st.parse_errors += ps->errors;
+    if (d->path && rc != 0 && rc != -EPROTO)
+        d->st.cmd_errors++;
+    struct dataset_result *old = NULL;
+    if (rc == 0) {
+        d->st.last_ok = true;
+        d->st.fetch_ok++;
+        d->st.last_success = r->fetched_at;
+        old = d->st.current;
+        d->st.current = r;
+        r = NULL;
+    } else {
+        d->st.last_ok = false;
+        d->st.fetch_err++;
+    }
+    pthread_mutex_unlock(&P.mu);
+    if (old)
+        dataset_result_release(old);
+    if (r)
+        dataset_result_release(r);
+    if (rc != 0) {
+        log_limited(&d->lim_fail, 60, LOG_ERROR, "dataset refresh failed", "dataset",
+                    dataset_names[id], "command", d->argv[0], "error", why, NULL);
+    } else if (log_enabled(LOG_DEBUG)) {
+        char secs[32], bytes[32];
+        snprintf(secs, sizeof(secs), "%.3f", dur);
+        snprintf(bytes, sizeof(bytes), "%zu", er.stdout_bytes);
+        log_msg(LOG_DEBUG, "dataset refreshed", "dataset", dataset_names[id], "seconds", secs,
+                "bytes", bytes, NULL);
+    }
+    return rc;
+}
+
+static void *dataset_thread(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    struct dataset_rt *d = &P.ds[id];
+    for (;;) {
+        double start = mono_now_s();
+        poller_fetch_once(id);
+        exposition_rebuild();
+        malloc_trim(0); /* give the parse peak back to the system */
+        double next = start + d->st.interval;
+        pthread_mutex_lock(&P.mu);
+        while (!P.stop) {
+            double left = next - mono_now_s();
+            if (left <= 0)
+                break;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            double when = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + left;
+            ts.tv_sec = (time_t)when;
+            ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
+            pthread_cond_timedwait(&P.cv, &P.mu, &ts);
+        }
+        bool stop = P.stop;
+        pthread_mutex_unlock(&P.mu);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+int poller_init(const struct config *cfg)
+{
+    P.cfg = cfg;
+    P.stop = false;
+    P.env = exec_build_env(environ, cfg->bin_path);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&P.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    uint32_t needed = 0;
+    for (int c = 0; c < COLLECTOR_COUNT; c++)
+        if (cfg->collector_on[c])
+            needed |= collectors[c].datasets;
+    const char *path_env = getenv("PATH");
+    for (int i = 0; i < DS_COUNT; i++) {
+        struct dataset_rt *d = &P.ds[i];
+        memset(d, 0, sizeof(*d));
+        d->st.enabled = (needed >> i) & 1;
+        d->st.interval = cfg->poll_interval[i];
+        set_argv(d, i);
+        if (!d->st.enabled)
+            continue;
+        d->path = exec_resolve(d->argv[0], cfg->bin_path, path_env);
+        if (!d->path)
+            log_msg(LOG_WARN, "Slurm command not found; its dataset will fail until it is",
+                    "command", d->argv[0], "bin_path", cfg->bin_path[0] ? cfg->bin_path : "(PATH)",
+                    NULL);
+    }
+    return 0;
+}
+
+int poller_start(void)
+{
+    for (int i = 0; i < DS_COUNT; i++) {
+        struct dataset_rt *d = &P.ds[i];
+        if (!d->st.enabled)
+            continue;
+        int rc = pthread_create(&d->thread, NULL, dataset_thread, (void *)(intptr_t)i);
+        if (rc)
+            return -rc;
+        d->thread_started = true;
+    }
+    return 0;
+}
+
+void poller_stop(void)
+{
+    pthread_mutex_lock(&P.mu);
+    P.stop = true;
+    pthread_cond_broadcast(&P.cv);
+    pthread_mutex_unlock(&P.mu);
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (P.ds[i].thread_started) {
+            pthread_join(P.ds[i].thread, NULL);
+            P.ds[i].thread_started = false;
+        }
+    }
+}
+
+void poller_free(void)
+{
+    for (int i = 0; i < DS_COUNT; i++) {
+        struct dataset_rt *d = &P.ds[i];
+        if (d->st.current)
+            dataset_result_release(d->st.current);
+        d->st.current = NULL;
+        free(d->path);
+        d->path = NULL;
+    }
+    exec_free_env(P.env);
+    P.env = NULL;
+    free(W.set);
+    for (size_t i = 0; i < W.nparts; i++)
+        free(W.parts[i].name);
+    free(W.parts);
+    memset(&W, 0, sizeof(W));
+}
+
+bool poller_ready(void)
+{
+    bool ready = true;
+    pthread_mutex_lock(&P.mu);
+    for (int i = 0; i < DS_COUNT; i++)
+        if (P.ds[i].st.enabled && !P.ds[i].st.attempted)
+            ready = false;
+    pthread_mutex_unlock(&P.mu);
+    return ready;
+}
+
+void poller_view(struct view *v, double now)
+{
+    memset(v, 0, sizeof(*v));
+    v->now = now;
+    v->series_limit = P.cfg->series_limit;
+    pthread_mutex_lock(&P.mu);
+    for (int i = 0; i < DS_COUNT; i++) {
+        struct dataset_result *r = P.ds[i].st.current;
+        if (!r || now - r->fetched_at > P.cfg->max_age)
+            continue;
+        __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+        v->ds[i] = r;
+    }
+    pthread_mutex_unlock(&P.mu);
+}
+
+void poller_release_view(struct view *v)
+{
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (v->ds[i])
+            dataset_result_release((struct dataset_result *)v->ds[i]);
+        v->ds[i] = NULL;
+    }
+}
+
+void poller_status(struct dataset_state out[DS_COUNT])
+{
+    pthread_mutex_lock(&P.mu);
+    for (int i = 0; i < DS_COUNT; i++)
+        out[i] = P.ds[i].st;
+    pthread_mutex_unlock(&P.mu);
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Exposition writer for text 0.0.4 and OpenMetrics 1.0. */
+#include "render.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t render_number(char *out, size_t cap, double v)
+{
+    int n;
+    if (isnan(v))
+        n = snprintf(out, cap, "NaN");
+    else if (isinf(v))
+        n = snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        n = snprintf(out, cap, "%lld", (long long)v);
+    else {
+        n = 0;
+        for (int prec = 15; prec <= 17; prec++) {
+            n = snprintf(out, cap, "%.*g", prec, v);
+            if (strtod(out, NULL) == v)
+                break;
+        }
+    }
+    return n < 0 ? 0 : (size_t)n;
+}
+
+void render_escape_label(struct buf *b, const char *s)
+{
+    const char *run = s;
+    for (; *s; s++) {
+        const char *esc = NULL;
+        if (*s == '\\')
+            esc = "\\\\";
+        else if (*s == '"')
+            esc = "\\\"";
+        else if (*s == '\n')
+            esc = "\\n";
+        if (esc) {
+            buf_append(b, run, (size_t)(s - run));
+            buf_puts(b, esc);
+            run = s + 1;
+        }
+    }
+    buf_append(b, run, (size_t)(s - run));
+}
+
+static void escape_help(struct buf *b, const char *s, int om)
+{
+    for (; *s; s++) {
+        if (*s == '\\')
+            buf_puts(b, "\\\\");
+        else if (*s == '\n')
+            buf_puts(b, "\\n");
+        else if (*s == '"' && om)
+            buf_puts(b, "\\\"");
+        else
+            buf_putc(b, *s);
+    }
+}
+
+static const char *type_name(enum mtype t)
+{
+    return t == M_COUNTER ? "counter" : t == M_HISTOGRAM ? "histogram" : "gauge";
+}
+
+void render_family(struct render *r, const char *name, enum mtype type, const char *help)
+{
+    snprintf(r->family, sizeof(r->family), "%s", name);
+    r->type = type;
+    r->samples = 0;
+    const char *sfx = type == M_COUNTER ? "_total" : "";
+    buf_printf(&r->text, "# HELP %s%s ", name, sfx);
+    escape_help(&r->text, help, 0);
+    buf_printf(&r->text, "\n# TYPE %s%s %s\n", name, sfx, type_name(type));
+    buf_printf(&r->om, "# HELP %s ", name);
+    escape_help(&r->om, help, 1);
+    buf_printf(&r->om, "\n# TYPE %s %s\n", name, type_name(type));
+}
+
+/* Writes one sample line into both outputs. */
+static void line(struct render *r, const char *suffix, const struct label *l, size_t nl,
+                 const char *xname, const char *xval, double v)
+{
+    struct buf *t = &r->text;
+    size_t start = t->len;
+    buf_puts(t, r->family);
+    buf_puts(t, suffix);
+    if (nl || xname) {
+        buf_putc(t, '{');
+        for (size_t i = 0; i < nl; i++) {
+            if (i)
+                buf_putc(t, ',');
+            buf_puts(t, l[i].name);
+            buf_puts(t, "=\"");
+            render_escape_label(t, l[i].value ? l[i].value : "");
+            buf_putc(t, '"');
+        }
+        if (xname) {
+            if (nl)
+                buf_putc(t, ',');
+            buf_puts(t, xname);
+            buf_puts(t, "=\"");
+            buf_puts(t, xval);
+            buf_putc(t, '"');
+        }
+        buf_putc(t, '}');
+    }
+    char num[40];
+    buf_putc(t, ' ');
+    buf_append(t, num, render_number(num, sizeof(num), v));
+    buf_putc(t, '\n');
+    buf_append(&r->om, t->p + start, t->len - start);
+    r->samples++;
+    r->series++;
+}
+
+void render_sample(struct render *r, const struct label *l, size_t nl, double v)
+{
+    line(r, r->type == M_COUNTER ? "_total" : "", l, nl, NULL, NULL, v);
+}
+
+void render_histogram(struct render *r, const struct label *l, size_t nl, const double *bounds,
+                      const uint64_t *counts, size_t nb, double sum, uint64_t count)
+{
+    uint64_t cum = 0;
+    char le[40];
+    for (size_t i = 0; i < nb; i++) {
+        cum += counts[i];
+        size_t n = render_number(le, sizeof(le), bounds[i]);
+        if (!memchr(le, '.', n) && !memchr(le, 'e', n) && n + 2 < sizeof(le))
+            memcpy(le + n, ".0", 3); /* OpenMetrics' canonical float form */
+        line(r, "_bucket", l, nl, "le", le, (double)cum);
+    }
+    line(r, "_bucket", l, nl, "le", "+Inf", (double)count);
+    line(r, "_sum", l, nl, NULL, NULL, sum);
+    line(r, "_count", l, nl, NULL, NULL, (double)count);
+}
+
+void render_eof(struct render *r)
+{
+    buf_puts(&r->om, "# EOF\n");
+}
+
+void render_free(struct render *r)
+{
+    buf_free(&r->text);
+    buf_free(&r->om);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Metric families to text: Prometheus text format 0.0.4 and OpenMetrics 1.0
+ * are written side by side in one pass (they differ only in metadata lines
+ * and the final "# EOF"), so one refresh renders both. */
+#ifndef SE_RENDER_H
+#define SE_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+enum mtype { M_GAUGE, M_COUNTER, M_HISTOGRAM };
+
+struct label {
+    const char *name;
+    const char *value;
+};
+
+struct render {
+    struct buf text;
+    struct buf om;
+    /* current family */
+    char family[128];
+    enum mtype type;
+    size_t samples; /* in the current family */
+    size_t series;  /* total samples written */
+};
+
+/* Starts a family. For counters pass the name without "_total": samples get
+ * the suffix, the 0.0.4 metadata names "<name>_total", OpenMetrics "<name>". */
+void render_family(struct render *r, const char *name, enum mtype type, const char *help);
+void render_sample(struct render *r, const struct label *l, size_t nl, double v);
+/* A histogram series: non-cumulative counts per bound, the last one +Inf. */
+void render_histogram(struct render *r, const struct label *l, size_t nl, const double *bounds,
+                      const uint64_t *counts, size_t nb, double sum, uint64_t count);
+void render_eof(struct render *r);
+void render_free(struct render *r);
+
+/* Number formatting: integers below 2^53 exactly, other values in the
+ * shortest form that reads back the same, NaN, +Inf, -Inf. */
+size_t render_number(char *out, size_t cap, double v);
+/* Appends a label value with \\, \" and \n escaped. */
+void render_escape_label(struct buf *b, const char *s);
+
+#endif

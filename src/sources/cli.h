@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The CLI source: the exact commands the exporter runs and the pure parsers
+ * for their output. Parsers take one line at a time (so output streams from
+ * the pipe without being held whole) and never fail the dataset for one bad
+ * line: the line is skipped and counted. */
+#ifndef SE_CLI_H
+#define SE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* squeue -O fields, in order; Reason is last because it is free text. */
+#define CLI_SQUEUE_FORMAT                                                                          \
+    "JobID:0|,JobArrayID:0|,State:0|,Partition:0|,UserName:0|,Account:0|,QOS:0|,NumCPUs:0|,"       \
+    "NumNodes:0|,tres-alloc:0|,SubmitTime:0|,StartTime:0|,EligibleTime:0|,Reason:0"
+#define CLI_SQUEUE_FIELDS 14
+
+struct parse_stats {
+    uint64_t lines;
+    uint64_t errors;
+    char first_error[160]; /* the first bad line's problem, for the log */
+};
+
+struct jobs_parser {
+    struct jobs_model *m;
+    struct arena *a;
+    struct parse_stats st;
+};
+void cli_jobs_init(struct jobs_parser *p, struct jobs_model *m, struct arena *a);
+int cli_jobs_line(void *p, const char *line, size_t len);
+/* Called after the last line: splits multi-partition strings. */
+void cli_jobs_finish(struct jobs_parser *p);
+/* Folds squeue's Reason text into a short code: "ReqNodeNotAvail,
+ * UnavailableNodes:cn1" -> "ReqNodeNotAvail"; Slurm's long description for
+ * WAIT_RESOURCES -> "Resources"; anything not code-like -> "Other". */
+size_t cli_fold_reason(const char *s, size_t n, const char **out);
+
+struct nodes_parser {
+    struct nodes_model *m;
+    struct arena *a;
+    struct parse_stats st;
+    /* Partitions= string id -> part_lists index, to share lists. */
+    struct strtab part_strs;
+    uint32_t *part_map;
+    uint32_t part_map_cap;
+};
+void cli_nodes_init(struct nodes_parser *p, struct nodes_model *m, struct arena *a);
+int cli_nodes_line(void *p, const char *line, size_t len);
+void cli_nodes_finish(struct nodes_parser *p);
+/* Parses "gpu:a100:4(S:0-1),mps:100" into gres entries (total or used). */
+int cli_parse_gres(struct nodes_model *m, const char *s, size_t n, int used, uint32_t first,
+                   uint32_t *count);
+/* Derives the exclusive node state from base + flags + allocation. */
+uint8_t node_derive_state(uint8_t base, uint32_t flags, uint32_t cpus_alloc);
+/* Parses "MIXED+DRAIN", "IDLE*+POWERED_DOWN", ... Returns -1 when the base is unknown. */
+int cli_parse_node_state(const char *s, size_t n, uint8_t *base, uint32_t *flags);
+
+struct partitions_parser {
+    struct partitions_model *m;
+    struct arena *a;
+    struct parse_stats st;
+};
+void cli_partitions_init(struct partitions_parser *p, struct partitions_model *m, struct arena *a);
+int cli_partitions_line(void *p, const char *line, size_t len);
+
+/* Feeds a whole buffer line by line (fixtures, fuzzers). */
+typedef int (*cli_line_fn)(void *p, const char *line, size_t len);
+void cli_feed(cli_line_fn fn, void *p, const char *buf, size_t len);
+
+void parse_error(struct parse_stats *st, const char *what, const char *line, size_t len);
+
+#endif

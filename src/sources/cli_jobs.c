@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Parser for `squeue -h -a -r --states=all -O CLI_SQUEUE_FORMAT` with
+ * SLURM_TIME_FORMAT=%s: one job (or array task) per line, '|' between
+ * fields, Reason last because it is free text. */
+#include "sources/cli.h"
+#include "util/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LABEL_LEN 128 /* longer strings are cut before interning */
+
+void cli_jobs_init(struct jobs_parser *p, struct jobs_model *m, struct arena *a)
+{
+    memset(p, 0, sizeof(*p));
+    memset(m, 0, sizeof(*m));
+    p->m = m;
+    p->a = a;
+    strtab_init(&m->strs, a);
+}
+
+static uint32_t intern(struct jobs_model *m, const char *s, size_t n)
+{
+    return strtab_intern(&m->strs, s, n > MAX_LABEL_LEN ? MAX_LABEL_LEN : n);
+}
+
+static int64_t parse_time(const char *s, size_t n)
+{
+    uint64_t v;
+    if (parse_u64(s, n, &v) < 0 || v > (uint64_t)INT64_MAX)
+        return 0; /* N/A, Unknown, None */
+    return (int64_t)v;
+}
+
+size_t cli_fold_reason(const char *s, size_t n, const char **out)
+{
+    static const char resources_desc[] = "Nodes required for job are DOWN, DRAINED";
+    if (n == 0) {
+        *out = "None";
+        return 4;
+    }
+    if (n >= sizeof(resources_desc) - 1 && memcmp(s, resources_desc, sizeof(resources_desc) - 1) == 0) {
+        *out = "Resources";
+        return 9;
+    }
+    size_t k = 0;
+    while (k < n && s[k] != ',' && s[k] != ':' && s[k] != '(' && s[k] != ' ')
+        k++;
+    bool ok = k > 0 && k <= 64;
+    for (size_t i = 0; ok && i < k; i++) {
+        char c = s[i];
+        ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    if (!ok) {
+        *out = "Other";
+        return 5;
+    }
+    *out = s;
+    return k;
+}
+
+/* Reads cpu=, mem= and gres/gpu[:type]= out of a TRES string. */
+static int parse_tres(const char *s, size_t n, uint32_t *cpus, uint64_t *mem, uint32_t *gpus)
+{
+    uint64_t gpu_untyped = 0, gpu_typed = 0;
+    bool have_untyped = false;
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        const char *c = memchr(p, ',', (size_t)(end - p));
+        const char *e = c ? c : end;
+        const char *eq = memchr(p, '=', (size_t)(e - p));
+        if (eq) {
+            size_t kl = (size_t)(eq - p);
+            const char *v = eq + 1;
+            size_t vl = (size_t)(e - v);
+            uint64_t u;
+            if (kl == 3 && memcmp(p, "cpu", 3) == 0) {
+                if (parse_u64(v, vl, &u) < 0 || u > UINT32_MAX)
+                    return -1;
+                *cpus = (uint32_t)u;
+            } else if (kl == 3 && memcmp(p, "mem", 3) == 0) {
+                if (parse_slurm_mem(v, vl, mem) < 0)
+                    return -1;
+            } else if (kl == 8 && memcmp(p, "gres/gpu", 8) == 0) {
+                if (parse_u64(v, vl, &gpu_untyped) < 0)
+                    return -1;
+                have_untyped = true;
+            } else if (kl > 9 && memcmp(p, "gres/gpu:", 9) == 0) {
+                if (parse_u64(v, vl, &u) < 0)
+                    return -1;
+                gpu_typed += u;
+            }
+        }
+        p = e + 1;
+    }
+    uint64_t g = have_untyped ? gpu_untyped : gpu_typed;
+    *gpus = g > UINT32_MAX ? UINT32_MAX : (uint32_t)g;
+    return 0;
+}
+
+int cli_jobs_line(void *pv, const char *line, size_t len)
+{
+    struct jobs_parser *p = pv;
+    struct jobs_model *m = p->m;
+    p->st.lines++;
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return 0;
+    const char *f[CLI_SQUEUE_FIELDS];
+    size_t fl[CLI_SQUEUE_FIELDS];
+    const char *s = line, *end = line + len;
+    for (int i = 0; i < CLI_SQUEUE_FIELDS - 1; i++) {
+        const char *bar = memchr(s, '|', (size_t)(end - s));
+        if (!bar) {
+            parse_error(&p->st, "squeue: too few fields", line, len);
+            return 0;
+        }
+        f[i] = s;
+        fl[i] = (size_t)(bar - s);
+        s = bar + 1;
+    }
+    f[CLI_SQUEUE_FIELDS - 1] = s;
+    fl[CLI_SQUEUE_FIELDS - 1] = (size_t)(end - s);
+
+    struct job j;
+    memset(&j, 0, sizeof(j));
+    uint64_t u;
+    if (parse_u64(f[0], fl[0], &u) < 0 || u > UINT32_MAX) {
+        parse_error(&p->st, "squeue: bad JobID", line, len);
+        return 0;
+    }
+    j.job_id = (uint32_t)u;
+    j.key = u;
+    const char *us = memchr(f[1], '_', fl[1]);
+    if (us) {
+        uint64_t aj, task;
+        size_t al = (size_t)(us - f[1]);
+        if (parse_u64(f[1], al, &aj) == 0 && parse_u64(us + 1, fl[1] - al - 1, &task) == 0 &&
+            task < (1u << 24) && aj <= UINT32_MAX) {
+            j.key = (1ULL << 63) | (aj << 24) | task;
+            j.is_array_task = 1;
+        } else {
+            /* An unexpanded array record ("10_[2-9%2]"): -r should prevent it. */
+            parse_error(&p->st, "squeue: unexpanded array record", line, len);
+            return 0;
+        }
+    }
+    size_t sl = fl[2];
+    const char *sp = memchr(f[2], ' ', sl); /* "CANCELLED by 0" on some versions */
+    if (sp)
+        sl = (size_t)(sp - f[2]);
+    int st = job_state_parse(f[2], sl);
+    if (st < 0) {
+        parse_error(&p->st, "squeue: unknown job state", line, len);
+        st = JOB_UNKNOWN;
+    }
+    j.state = (uint8_t)st;
+    j.partition = intern(m, f[3], fl[3]);
+    j.user = intern(m, f[4], fl[4]);
+    j.account = intern(m, f[5], fl[5]);
+    j.qos = intern(m, f[6], fl[6]);
+    if (parse_u64(f[7], fl[7], &u) < 0 || u > UINT32_MAX) {
+        parse_error(&p->st, "squeue: bad NumCPUs", line, len);
+        return 0;
+    }
+    j.cpus = (uint32_t)u;
+    if (parse_u64(f[8], fl[8], &u) == 0 && u <= UINT32_MAX)
+        j.nodes = (uint32_t)u;
+    uint32_t tres_cpus = 0;
+    if (fl[9] && !(fl[9] == 3 && memcmp(f[9], "N/A", 3) == 0) &&
+        parse_tres(f[9], fl[9], &tres_cpus, &j.mem_bytes, &j.gpus) < 0) {
+        parse_error(&p->st, "squeue: bad tres-alloc", line, len);
+        return 0;
+    }
+    if (tres_cpus && (j.state != JOB_PENDING))
+        j.cpus = tres_cpus; /* allocated CPUs win over the request once known */
+    j.submit = parse_time(f[10], fl[10]);
+    j.start = parse_time(f[11], fl[11]);
+    j.eligible = parse_time(f[12], fl[12]);
+    const char *r;
+    size_t rl = cli_fold_reason(f[13], fl[13], &r);
+    j.reason = intern(m, r, rl);
+
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 1024;
+        m->jobs = xrealloc(m->jobs, m->cap * sizeof(*m->jobs));
+    }
+    m->jobs[m->n++] = j;
+    return 0;
+}
+
+void cli_jobs_finish(struct jobs_parser *p)
+{
+    struct jobs_model *m = p->m;
+    /* Move the jobs array into the arena so the snapshot frees in one call. */
+    if (m->n) {
+        struct job *jobs = arena_alloc(p->a, m->n * sizeof(*jobs));
+        memcpy(jobs, m->jobs, m->n * sizeof(*jobs));
+        free(m->jobs);
+        m->jobs = jobs;
+    } else {
+        free(m->jobs);
+        m->jobs = NULL;
+    }
+    m->cap = 0;
+    /* Split every distinct partition string once ("a,b" -> [a, b]). */
+    uint32_t n0 = m->strs.count;
+    struct id_list *tmp = xcalloc(n0, sizeof(*tmp));
+    for (size_t i = 0; i < m->n; i++) {
+        uint32_t pid = m->jobs[i].partition;
+        if (!tmp[pid].ids) {
+            const char *s = strtab_get(&m->strs, pid);
+            split_list(&m->strs, p->a, s, strlen(s), &tmp[pid]);
+        }
+    }
+    m->part_lists_n = m->strs.count;
+    m->part_lists = arena_alloc(p->a, m->part_lists_n * sizeof(struct id_list));
+    memset(m->part_lists, 0, m->part_lists_n * sizeof(struct id_list));
+    memcpy(m->part_lists, tmp, n0 * sizeof(struct id_list));
+    free(tmp);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Key=Value splitter for scontrol's one-line output. */
+#include "sources/kv.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+/* Returns the length of "Key" when p starts a Key= token, else 0. */
+static size_t key_at(const char *p, const char *end)
+{
+    if (p >= end || !((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+        return 0;
+    const char *q = p;
+    while (q < end && *q != '=' && *q != ' ') {
+        char c = *q;
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '/' || c == ':' || c == '.' || c == '-';
+        if (!ok)
+            return 0;
+        q++;
+    }
+    return (q < end && *q == '=') ? (size_t)(q - p) : 0;
+}
+
+/* End of a Reason value: just after the "]" of a trailing "[user@time]". */
+static const char *reason_end(const char *p, const char *end)
+{
+    const char *q = p;
+    while (q < end) {
+        const char *br = memchr(q, '[', (size_t)(end - q));
+        if (!br)
+            break;
+        const char *close = memchr(br, ']', (size_t)(end - br));
+        if (!close)
+            break;
+        if (memchr(br, '@', (size_t)(close - br)) && (close + 1 == end || close[1] == ' '))
+            return close + 1;
+        q = br + 1;
+    }
+    return end;
+}
+
+size_t kv_split(const char *line, size_t len, struct kv *out, size_t max)
+{
+    const char *p = line, *end = line + len;
+    size_t n = 0;
+    while (p < end && *p == ' ')
+        p++;
+    while (p < end && n < max) {
+        size_t kl = key_at(p, end);
+        if (!kl) { /* stray token before any key: skip it */
+            while (p < end && *p != ' ')
+                p++;
+            while (p < end && *p == ' ')
+                p++;
+            continue;
+        }
+        struct kv *kv = &out[n++];
+        kv->key = p;
+        kv->klen = kl;
+        kv->val = p + kl + 1;
+        const char *v = kv->val, *vend;
+        if (kl == 6 && memcmp(p, "Reason", 6) == 0) {
+            vend = reason_end(v, end);
+        } else {
+            vend = v;
+            for (;;) {
+                while (vend < end && *vend != ' ')
+                    vend++;
+                const char *nx = vend;
+                while (nx < end && *nx == ' ')
+                    nx++;
+                if (nx >= end || key_at(nx, end))
+                    break;
+                vend = nx; /* a continuation word of this value */
+            }
+        }
+        kv->vlen = (size_t)(vend - v);
+        while (kv->vlen && kv->val[kv->vlen - 1] == ' ')
+            kv->vlen--;
+        p = vend;
+        while (p < end && *p == ' ')
+            p++;
+    }
+    return n;
+}
+
+const struct kv *kv_find(const struct kv *kv, size_t n, const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < n; i++)
+        if (kv[i].klen == kl && memcmp(kv[i].key, key, kl) == 0)
+            return &kv[i];
+    return NULL;
+}

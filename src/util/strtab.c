@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* String interning with an open-addressing table (FNV-1a, linear probing). */
+#include "util/strtab.h"
+#include "util/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+static void grow(struct strtab *t)
+{
+    uint32_t ns = t->nslots ? t->nslots * 2 : 64;
+    uint32_t *slots = xcalloc(ns, sizeof(*slots));
+    for (uint32_t id = 0; id < t->count; id++) {
+        uint64_t h = hash_bytes(t->strs[id], t->lens[id]);
+        uint32_t i = (uint32_t)h & (ns - 1);
+        while (slots[i])
+            i = (i + 1) & (ns - 1);
+        slots[i] = id + 1;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = ns;
+}
+
+void strtab_init(struct strtab *t, struct arena *a)
+{
+    memset(t, 0, sizeof(*t));
+    t->arena = a;
+    strtab_intern(t, "", 0);
+}
+
+uint32_t strtab_find(const struct strtab *t, const char *s, size_t n)
+{
+    if (!t->nslots)
+        return UINT32_MAX;
+    uint64_t h = hash_bytes(s, n);
+    uint32_t i = (uint32_t)h & (t->nslots - 1);
+    while (t->slots[i]) {
+        uint32_t id = t->slots[i] - 1;
+        if (t->lens[id] == n && memcmp(t->strs[id], s, n) == 0)
+            return id;
+        i = (i + 1) & (t->nslots - 1);
+    }
+    return UINT32_MAX;
+}
+
+uint32_t strtab_intern(struct strtab *t, const char *s, size_t n)
+{
+    uint32_t id = strtab_find(t, s, n);
+    if (id != UINT32_MAX)
+        return id;
+    if ((t->count + 1) * 2 > t->nslots)
+        grow(t);
+    if (t->count == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->strs = xrealloc(t->strs, t->cap * sizeof(*t->strs));
+        t->lens = xrealloc(t->lens, t->cap * sizeof(*t->lens));
+    }
+    id = t->count++;
+    t->strs[id] = arena_strndup(t->arena, s, n);
+    t->lens[id] = (uint32_t)n;
+    uint64_t h = hash_bytes(s, n);
+    uint32_t i = (uint32_t)h & (t->nslots - 1);
+    while (t->slots[i])
+        i = (i + 1) & (t->nslots - 1);
+    t->slots[i] = id + 1;
+    return id;
+}
+
+void strtab_free(struct strtab *t)
+{
+    free(t->strs);
+    free(t->lens);
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
