@@ -67,16 +67,27 @@ fuzz:
 test:
 	tests/run
 
+FORMAT_FILES = $(wildcard src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
 format:
-	clang-format -i src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run --Werror src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format --dry-run --Werror $(FORMAT_FILES)
 
-lint:
+cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-	  --suppress=missingIncludeSystem -D_GNU_SOURCE -Isrc src
-	clang-tidy --quiet $(wildcard src/*.c src/*/*.c) -- $(BASE_CFLAGS) 2>/dev/null
+	  --suppress=missingIncludeSystem --std=c11 -D_GNU_SOURCE -DSE_VERSION='"x"' \
+	  -DSE_REVISION='"x"' -Isrc src
+
+# clang-tidy: the bug-prone and analyzer checks; warnings are errors.
+TIDY_CHECKS := -*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,-clang-analyzer-valist.*,-clang-analyzer-optin.performance.Padding,bugprone-*,\
+  -bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,\
+  -bugprone-narrowing-conversions,-bugprone-branch-clone,-bugprone-assignment-in-if-condition
+tidy:
+	clang-tidy --quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
+	  $(wildcard src/*.c src/*/*.c) -- $(BASE_CFLAGS)
+
+lint: cppcheck tidy
 
 install: $(BUILD)/slurm_exporter
 	install -D -m 0755 $(BUILD)/slurm_exporter $(DESTDIR)$(PREFIX)/bin/slurm_exporter
@@ -84,5 +95,5 @@ install: $(BUILD)/slurm_exporter
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all unit fuzz test format format-check lint install clean
+.PHONY: all unit fuzz test format format-check cppcheck tidy lint install clean
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

@@ -40,7 +40,11 @@ static const struct flag flags[] = {
     {"slurm.poll-interval", K_INTERVAL, 0, "",
      "Refresh every dataset this often (default: per dataset, below).", -1},
 #define X(e, label, iv)                                                                            \
-    {"slurm.poll-interval." label, K_INTERVAL, 0, #iv "s", "Refresh the " label " dataset this often.", \
+    {"slurm.poll-interval." label,                                                                 \
+     K_INTERVAL,                                                                                   \
+     0,                                                                                            \
+     #iv "s",                                                                                      \
+     "Refresh the " label " dataset this often.",                                                  \
      DS_##e},
 #include "datasets.def"
 #undef X
@@ -109,8 +113,9 @@ int config_parse_size(const char *s, size_t *out)
     static const struct {
         const char *sfx;
         double mult;
-    } units[] = {{"", 1},          {"B", 1},          {"KiB", 1024.0}, {"MiB", 1048576.0},
-                 {"GiB", 1073741824.0}, {"KB", 1e3},   {"MB", 1e6},     {"GB", 1e9}};
+    } units[] = {
+        {"", 1},     {"B", 1},    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
+        {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcmp(end, units[i].sfx) == 0) {
             double b = v * units[i].mult;
@@ -170,6 +175,7 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
         double d;
         if (config_parse_duration(val, &d) < 0 || d <= 0)
             return bad(err, f->name, "expected a duration like 30s, 2m, 500ms", val);
+        /* cppcheck-suppress invalidPointerCast */
         *(double *)(base + f->off) = d;
         return 0;
     }
@@ -340,8 +346,9 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
             cfg->poll_interval[i] = global_iv;
     }
     for (int c = 0; c < COLLECTOR_COUNT; c++)
-        cfg->collector_on[c] =
-            coll_set[c] >= 0 ? coll_set[c] == 1 : (!cfg->disable_defaults && collectors[c].default_on);
+        cfg->collector_on[c] = coll_set[c] >= 0
+                                   ? coll_set[c] == 1
+                                   : (!cfg->disable_defaults && collectors[c].default_on);
     if (cfg->telemetry_path[0] != '/' || strcmp(cfg->telemetry_path, "/") == 0 ||
         strncmp(cfg->telemetry_path, "/-/", 3) == 0)
         return bad(err, "web.telemetry-path", "must start with / and not clash with / or /-/",

@@ -184,11 +184,13 @@ static void process_metrics(struct render *r)
             }
         }
         double tck = (double)sysconf(_SC_CLK_TCK);
-        render_family(r, "process_cpu_seconds", M_COUNTER, "Total user and system CPU time spent in seconds.");
+        render_family(r, "process_cpu_seconds", M_COUNTER,
+                      "Total user and system CPU time spent in seconds.");
         render_sample(r, NULL, 0, (double)(val[14] + val[15]) / tck);
         render_family(r, "process_virtual_memory_bytes", M_GAUGE, "Virtual memory size in bytes.");
         render_sample(r, NULL, 0, (double)val[23]);
-        render_family(r, "process_resident_memory_bytes", M_GAUGE, "Resident memory size in bytes.");
+        render_family(r, "process_resident_memory_bytes", M_GAUGE,
+                      "Resident memory size in bytes.");
         render_sample(r, NULL, 0, (double)val[24] * (double)sysconf(_SC_PAGESIZE));
     }
     render_family(r, "process_start_time_seconds", M_GAUGE,
@@ -386,12 +388,12 @@ int exposition_response(bool openmetrics, bool gzip, struct response_body *out)
         out->mid = e->gz[fmt].p;
         out->mid_len = e->gz[fmt].len;
         deflate_into(&out->tail, tail->p, tail->len, Z_FINISH);
-        uLong crc = crc32_combine(e->gz_crc[fmt], crc32(0L, (const Bytef *)tail->p, (uInt)tail->len),
-                                  (z_off_t)tail->len);
+        uLong crc = crc32_combine(
+            e->gz_crc[fmt], crc32(0L, (const Bytef *)tail->p, (uInt)tail->len), (z_off_t)tail->len);
         uint32_t isize = (uint32_t)(e->body[fmt].len + tail->len);
-        unsigned char trl[8] = {(unsigned char)crc,         (unsigned char)(crc >> 8),
-                                (unsigned char)(crc >> 16), (unsigned char)(crc >> 24),
-                                (unsigned char)isize,       (unsigned char)(isize >> 8),
+        unsigned char trl[8] = {(unsigned char)crc,           (unsigned char)(crc >> 8),
+                                (unsigned char)(crc >> 16),   (unsigned char)(crc >> 24),
+                                (unsigned char)isize,         (unsigned char)(isize >> 8),
                                 (unsigned char)(isize >> 16), (unsigned char)(isize >> 24)};
         buf_append(&out->tail, trl, sizeof(trl));
         buf_free(tail);

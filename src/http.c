@@ -127,8 +127,8 @@ static void security_headers(struct MHD_Response *resp)
 static enum MHD_Result reply_text(struct MHD_Connection *c, enum path_id p, int code,
                                   const char *ctype, const char *text)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(resp, "Content-Type", ctype);
     security_headers(resp);
     if (code == 405)
@@ -151,7 +151,8 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c)
         return reply_text(c, P_METRICS, 503, "text/plain; charset=utf-8",
                           "not ready: the first Slurm refresh has not finished\n");
     }
-    struct MHD_Response *resp = MHD_create_response_from_callback(b->total, 64 * 1024, body_reader, b, body_free);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(b->total, (size_t)64 * 1024, body_reader, b, body_free);
     MHD_add_response_header(resp, "Content-Type",
                             om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
                                : "text/plain; version=0.0.4; charset=utf-8");
@@ -207,7 +208,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             snprintf(page, sizeof(page), landing, H.cfg->telemetry_path, SE_VERSION);
             __atomic_store_n(&made, 1, __ATOMIC_RELEASE);
         }
-        struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
         MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");
         security_headers(resp);
@@ -263,7 +265,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    log_msg(LOG_DEBUG, "http", "detail", msg, NULL);
+    log_msg(LOG_DEBUG, "http", "detail", msg);
 }
 
 int http_start(const struct config *cfg)
@@ -272,7 +274,7 @@ int http_start(const struct config *cfg)
     for (size_t i = 0; i < cfg->nlisten; i++) {
         struct addrinfo *ai = NULL;
         if (resolve(cfg->listen[i], &ai) < 0) {
-            log_msg(LOG_ERROR, "cannot resolve listen address", "address", cfg->listen[i], NULL);
+            log_msg(LOG_ERROR, "cannot resolve listen address", "address", cfg->listen[i]);
             return -EINVAL;
         }
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -281,20 +283,19 @@ int http_start(const struct config *cfg)
             flags |= any6 ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
         struct MHD_Daemon *d = MHD_start_daemon(
             flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-            MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)cfg->max_requests, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-            (unsigned)cfg->max_requests, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)(cfg->web_timeout < 1 ? 1 : cfg->web_timeout), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)32768, MHD_OPTION_END);
+            MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_requests,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_requests,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->web_timeout < 1 ? 1 : cfg->web_timeout),
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
         freeaddrinfo(ai);
         if (!d) {
             log_msg(LOG_ERROR, "cannot listen", "address", cfg->listen[i], "error",
-                    strerror(errno ? errno : EADDRINUSE), NULL);
+                    strerror(errno ? errno : EADDRINUSE));
             return -EADDRINUSE;
         }
         H.d[H.n++] = d;
-        log_msg(LOG_INFO, "listening", "address", cfg->listen[i], "path", cfg->telemetry_path, NULL);
+        log_msg(LOG_INFO, "listening", "address", cfg->listen[i], "path", cfg->telemetry_path);
     }
     return 0;
 }

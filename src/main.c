@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         strncat(enabled, collectors[c].name, sizeof(enabled) - strlen(enabled) - 1);
     }
     log_msg(LOG_INFO, "starting slurm_exporter", "version", SE_VERSION, "revision", SE_REVISION,
-            "collectors", enabled[0] ? enabled : "(none)", NULL);
+            "collectors", enabled[0] ? enabled : "(none)");
 
     exposition_init(&cfg);
     poller_init(&cfg);
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
     }
     exposition_rebuild(); /* an exposition exists (self metrics) before the first poll */
     if (poller_start() < 0) {
-        log_msg(LOG_ERROR, "cannot start poller threads", NULL);
+        log_msg(LOG_ERROR, "cannot start poller threads");
         http_stop();
         poller_stop();
         poller_free();
@@ -64,10 +64,10 @@ int main(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_msg(LOG_INFO, "SIGHUP: nothing to reload yet", NULL);
+            log_msg(LOG_INFO, "SIGHUP: nothing to reload yet");
             continue;
         }
-        log_msg(LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
+        log_msg(LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "TERM" : "INT");
         break;
     }
     http_stop();

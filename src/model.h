@@ -51,7 +51,7 @@ enum job_state {
 };
 extern const char *const job_state_names[JOB_STATE_COUNT];
 /* The states always exported (zero when empty) so dashboards never show "No data". */
-#define JOB_STATE_ALWAYS 14 /* pending .. out_of_memory */
+#define JOB_STATE_ALWAYS 14                   /* pending .. out_of_memory */
 int job_state_parse(const char *s, size_t n); /* -1 when unknown */
 
 struct job {
@@ -61,7 +61,7 @@ struct job {
     uint32_t cpus, nodes, gpus;
     uint8_t state;
     uint8_t is_array_task;
-    uint64_t mem_bytes; /* total for the job, all nodes */
+    uint64_t mem_bytes;              /* total for the job, all nodes */
     int64_t submit, start, eligible; /* epoch seconds, 0 = unknown */
     uint64_t key; /* identity across polls: job id, or array job id and task id */
 };
@@ -154,14 +154,14 @@ struct node {
     uint32_t name;
     uint32_t partitions; /* index into nodes_model.part_lists */
     uint8_t base;
-    uint8_t state; /* derived enum node_state */
+    uint8_t state;  /* derived enum node_state */
     uint32_t flags; /* bit per enum node_flag */
     uint32_t cpus_total, cpus_alloc;
-    double cpu_load; /* NaN when unknown */
+    double cpu_load;                         /* NaN when unknown */
     uint64_t mem_total, mem_alloc, mem_free; /* bytes; mem_free UINT64_MAX when unknown */
-    uint32_t gres_first, gres_count; /* slice of nodes_model.gres */
-    uint32_t reason;      /* strtab id, "" when none */
-    int64_t reason_time;  /* epoch, 0 when unknown */
+    uint32_t gres_first, gres_count;         /* slice of nodes_model.gres */
+    uint32_t reason;                         /* strtab id, "" when none */
+    int64_t reason_time;                     /* epoch, 0 when unknown */
 };
 
 /* A list of partition ids (strtab ids), shared between nodes with the same
@@ -190,7 +190,7 @@ struct partition {
 #define WAIT_BUCKETS 14
 extern const double wait_bucket_bounds[WAIT_BUCKETS];
 struct wait_hist {
-    uint32_t partition; /* strtab id in the owning dataset */
+    uint32_t partition;                /* strtab id in the owning dataset */
     uint64_t counts[WAIT_BUCKETS + 1]; /* non-cumulative; last = +Inf */
     uint64_t count;
     double sum;

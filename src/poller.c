@@ -285,9 +285,9 @@ int poller_fetch_once(int id)
     }
     if (ps && ps->errors && !parse_fail)
         log_limited(&d->lim_parse, 300, LOG_WARN, "skipped unreadable Slurm output lines",
-                    "dataset", dataset_names[id], "first", ps->first_error, NULL);
+                    "dataset", dataset_names[id], "first", ps->first_error);
     if (rc == 0 && er.err[0])
-        log_msg(LOG_DEBUG, "command wrote to stderr", "command", d->argv[0], "stderr", er.err, NULL);
+        log_msg(LOG_DEBUG, "command wrote to stderr", "command", d->argv[0], "stderr", er.err);
     if (rc == 0 && id == DS_JOBS)
         wait_track(&r->u.jobs, &r->arena);
     double dur = mono_now_s() - t0;
@@ -321,13 +321,13 @@ int poller_fetch_once(int id)
         dataset_result_release(r);
     if (rc != 0) {
         log_limited(&d->lim_fail, 60, LOG_ERROR, "dataset refresh failed", "dataset",
-                    dataset_names[id], "command", d->argv[0], "error", why, NULL);
+                    dataset_names[id], "command", d->argv[0], "error", why);
     } else if (log_enabled(LOG_DEBUG)) {
         char secs[32], bytes[32];
         snprintf(secs, sizeof(secs), "%.3f", dur);
         snprintf(bytes, sizeof(bytes), "%zu", er.stdout_bytes);
         log_msg(LOG_DEBUG, "dataset refreshed", "dataset", dataset_names[id], "seconds", secs,
-                "bytes", bytes, NULL);
+                "bytes", bytes);
     }
     return rc;
 }
@@ -388,8 +388,7 @@ int poller_init(const struct config *cfg)
         d->path = exec_resolve(d->argv[0], cfg->bin_path, path_env);
         if (!d->path)
             log_msg(LOG_WARN, "Slurm command not found; its dataset will fail until it is",
-                    "command", d->argv[0], "bin_path", cfg->bin_path[0] ? cfg->bin_path : "(PATH)",
-                    NULL);
+                    "command", d->argv[0], "bin_path", cfg->bin_path[0] ? cfg->bin_path : "(PATH)");
     }
     return 0;
 }

@@ -67,7 +67,8 @@ extern const struct collector_def collectors[COLLECTOR_COUNT];
 extern const char *const dataset_names[DS_COUNT];
 extern const int dataset_default_interval[DS_COUNT];
 
-#define X(name, on, prim, ds, help) void collect_##name(const struct view *v, struct render *r, struct collect_out *o);
+#define X(name, on, prim, ds, help)                                                                \
+    void collect_##name(const struct view *v, struct render *r, struct collect_out *o);
 #include "collectors.def"
 #undef X
 

@@ -160,8 +160,8 @@ void collect_jobs(const struct view *v, struct render *r, struct collect_out *o)
     emit4(r, &by_user, "user", &m->strs, "slurm_user_", "user");
     emit4(r, &by_account, "account", &m->strs, "slurm_account_", "account");
 
-    o->series_dropped += by_part.dropped + by_reason.dropped + by_user.dropped +
-                         by_account.dropped + oldest.dropped;
+    o->series_dropped +=
+        by_part.dropped + by_reason.dropped + by_user.dropped + by_account.dropped + oldest.dropped;
     agg_free(&by_part);
     agg_free(&by_reason);
     agg_free(&by_user);

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 bool node_unavailable(uint8_t state)
 {
     switch (state) {
@@ -128,7 +127,8 @@ void collect_nodes(const struct view *v, struct render *r, struct collect_out *o
                 for (uint32_t f = 0; f < NODE_FLAG_COUNT; f++)
                     agg_get(&pflag, (uint32_t[AGG_MAX_KEYS]){lmap[sid], f, 0});
             }
-            struct agg_row *row = agg_get(&pstate, (uint32_t[AGG_MAX_KEYS]){lmap[sid], nd->state, 0});
+            struct agg_row *row =
+                agg_get(&pstate, (uint32_t[AGG_MAX_KEYS]){lmap[sid], nd->state, 0});
             if (row)
                 row->v[0] += 1;
             for (uint32_t f = 0; f < NODE_FLAG_COUNT; f++) {
@@ -163,7 +163,8 @@ void collect_nodes(const struct view *v, struct render *r, struct collect_out *o
     render_sample(r, ls, 1, cpu_idle);
     ls[0].value = "other";
     render_sample(r, ls, 1, cpu_other);
-    render_family(r, "slurm_cpus_configured", M_GAUGE, "CPUs of all nodes (CPUEfctv, else CPUTot).");
+    render_family(r, "slurm_cpus_configured", M_GAUGE,
+                  "CPUs of all nodes (CPUEfctv, else CPUTot).");
     render_sample(r, NULL, 0, cpu_total);
     if (have_load) {
         render_family(r, "slurm_cpu_load", M_GAUGE,
@@ -172,7 +173,8 @@ void collect_nodes(const struct view *v, struct render *r, struct collect_out *o
     }
     render_family(r, "slurm_memory_configured_bytes", M_GAUGE, "Memory of all nodes (RealMemory).");
     render_sample(r, NULL, 0, mem_total);
-    render_family(r, "slurm_memory_allocated_bytes", M_GAUGE, "Memory allocated to jobs (AllocMem).");
+    render_family(r, "slurm_memory_allocated_bytes", M_GAUGE,
+                  "Memory allocated to jobs (AllocMem).");
     render_sample(r, NULL, 0, mem_alloc);
     if (have_free) {
         render_family(r, "slurm_memory_free_bytes", M_GAUGE,

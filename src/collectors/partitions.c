@@ -4,6 +4,7 @@
  * part is written only when its dataset has usable data. */
 #include "collectors/collector.h"
 #include "util/agg.h"
+#include "util/buf.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ void collect_partitions(const struct view *v, struct render *r, struct collect_o
             size_t nc = acc_cap ? acc_cap * 2 : 16;                                                \
             while (nc <= (id))                                                                     \
                 nc *= 2;                                                                           \
-            acc = realloc(acc, nc * sizeof(*acc));                                                 \
+            acc = xrealloc(acc, nc * sizeof(*acc));                                                \
             memset(acc + acc_cap, 0, (nc - acc_cap) * sizeof(*acc));                               \
             acc_cap = nc;                                                                          \
         }                                                                                          \
@@ -220,8 +221,7 @@ void collect_partitions(const struct view *v, struct render *r, struct collect_o
         }
     }
     if (jds) {
-        render_family(r, "slurm_partition_jobs_running", M_GAUGE,
-                      "Running jobs of the partition.");
+        render_family(r, "slurm_partition_jobs_running", M_GAUGE, "Running jobs of the partition.");
         for (uint32_t i = 0; i < no; i++) {
             struct label l[1] = {{"partition", strtab_get(names, order[i])}};
             render_sample(r, l, 1, acc[order[i]].running);

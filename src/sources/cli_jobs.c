@@ -39,7 +39,8 @@ size_t cli_fold_reason(const char *s, size_t n, const char **out)
         *out = "None";
         return 4;
     }
-    if (n >= sizeof(resources_desc) - 1 && memcmp(s, resources_desc, sizeof(resources_desc) - 1) == 0) {
+    if (n >= sizeof(resources_desc) - 1 &&
+        memcmp(s, resources_desc, sizeof(resources_desc) - 1) == 0) {
         *out = "Resources";
         return 9;
     }

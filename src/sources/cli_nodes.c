@@ -27,9 +27,10 @@ static const struct {
     const char *name;
     uint8_t base;
 } bases[] = {
-    {"IDLE", NODE_BASE_IDLE},   {"ALLOCATED", NODE_BASE_ALLOCATED}, {"ALLOC", NODE_BASE_ALLOCATED},
-    {"MIXED", NODE_BASE_MIXED}, {"DOWN", NODE_BASE_DOWN},           {"ERROR", NODE_BASE_ERROR},
-    {"FUTURE", NODE_BASE_FUTURE}, {"UNKNOWN", NODE_BASE_UNKNOWN},
+    {"IDLE", NODE_BASE_IDLE},       {"ALLOCATED", NODE_BASE_ALLOCATED},
+    {"ALLOC", NODE_BASE_ALLOCATED}, {"MIXED", NODE_BASE_MIXED},
+    {"DOWN", NODE_BASE_DOWN},       {"ERROR", NODE_BASE_ERROR},
+    {"FUTURE", NODE_BASE_FUTURE},   {"UNKNOWN", NODE_BASE_UNKNOWN},
 };
 
 static int flag_from_name(const char *s, size_t n)
@@ -88,10 +89,8 @@ int cli_parse_node_state(const char *s, size_t n, uint8_t *base, uint32_t *flags
     const char *plus = memchr(s, '+', n);
     size_t bl = plus ? (size_t)(plus - s) : n;
     /* Suffix characters on the base ("IDLE*", "DOWN~"). */
-    while (bl > 0 && flag_from_suffix(s[bl - 1]) >= 0) {
-        *flags |= 1u << flag_from_suffix(s[bl - 1]);
-        bl--;
-    }
+    for (int f; bl > 0 && (f = flag_from_suffix(s[bl - 1])) >= 0; bl--)
+        *flags |= 1u << f;
     int found = -1;
     for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
         if (strlen(bases[i].name) == bl && memcmp(bases[i].name, s, bl) == 0)
@@ -193,7 +192,8 @@ int cli_parse_gres(struct nodes_model *m, const char *s, size_t n, int used, uin
         uint64_t v = 1;
         if (cnt) {
             uint64_t mult = 1;
-            if (cnt_l && (cnt[cnt_l - 1] == 'K' || cnt[cnt_l - 1] == 'M' || cnt[cnt_l - 1] == 'G')) {
+            if (cnt_l &&
+                (cnt[cnt_l - 1] == 'K' || cnt[cnt_l - 1] == 'M' || cnt[cnt_l - 1] == 'G')) {
                 mult = cnt[cnt_l - 1] == 'K' ? 1024 : cnt[cnt_l - 1] == 'M' ? 1048576 : 1073741824;
                 cnt_l--;
             }
@@ -300,11 +300,13 @@ int cli_nodes_line(void *pv, const char *line, size_t len)
     }
     struct node nd;
     memset(&nd, 0, sizeof(nd));
-    nd.name = strtab_intern(&m->strs, name->val, name->vlen > MAX_LABEL_LEN ? MAX_LABEL_LEN : name->vlen);
+    nd.name =
+        strtab_intern(&m->strs, name->val, name->vlen > MAX_LABEL_LEN ? MAX_LABEL_LEN : name->vlen);
     if (cli_parse_node_state(state->val, state->vlen, &nd.base, &nd.flags) < 0)
         parse_error(&p->st, "scontrol nodes: unknown node state", line, len);
     uint32_t tot = 0;
-    if (get_u32(kv_find(kv, n, "CPUEfctv"), &tot) < 0 && get_u32(kv_find(kv, n, "CPUTot"), &tot) < 0) {
+    if (get_u32(kv_find(kv, n, "CPUEfctv"), &tot) < 0 &&
+        get_u32(kv_find(kv, n, "CPUTot"), &tot) < 0) {
         parse_error(&p->st, "scontrol nodes: no CPUTot", line, len);
         return 0;
     }

@@ -28,8 +28,8 @@ static double mono_now(void)
 static bool env_dropped(const char *kv)
 {
     static const char *const prefixes[] = {
-        "SQUEUE_", "SINFO_", "SACCT_", "SACCTMGR_", "SCONTROL_", "SDIAG_", "SPRIO_",
-        "SSHARE_", "SREPORT_", "SLURM_", "LC_", "LANG=", "LANGUAGE=", "TZ=", "PATH=",
+        "SQUEUE_",  "SINFO_", "SACCT_", "SACCTMGR_", "SCONTROL_", "SDIAG_", "SPRIO_", "SSHARE_",
+        "SREPORT_", "SLURM_", "LC_",    "LANG=",     "LANGUAGE=", "TZ=",    "PATH=",
     };
     if (strncmp(kv, "SLURM_CONF=", 11) == 0)
         return false;

@@ -13,19 +13,19 @@
 typedef int (*exec_line_fn)(void *ctx, const char *line, size_t len);
 
 struct exec_opts {
-    const char *path;   /* absolute path of the program */
-    char *const *argv;  /* argv[0] is the program name */
-    char *const *envp;  /* complete environment for the child */
-    double timeout_s;   /* wall-clock limit for the whole run */
-    size_t max_bytes;   /* cap on stdout bytes */
-    size_t max_line;    /* cap on one line's length */
+    const char *path;  /* absolute path of the program */
+    char *const *argv; /* argv[0] is the program name */
+    char *const *envp; /* complete environment for the child */
+    double timeout_s;  /* wall-clock limit for the whole run */
+    size_t max_bytes;  /* cap on stdout bytes */
+    size_t max_line;   /* cap on one line's length */
 };
 
 struct exec_result {
-    int exit_code;         /* exit status, or 128+signal */
-    double duration_s;     /* wall time */
-    size_t stdout_bytes;   /* bytes read from stdout */
-    char err[512];         /* first bytes of stderr, NUL-terminated, newlines folded */
+    int exit_code;       /* exit status, or 128+signal */
+    double duration_s;   /* wall time */
+    size_t stdout_bytes; /* bytes read from stdout */
+    char err[512];       /* first bytes of stderr, NUL-terminated, newlines folded */
     bool timed_out;
     bool too_big;
 };

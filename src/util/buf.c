@@ -75,25 +75,22 @@ void buf_putc(struct buf *b, char c)
 
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
+    char tmp[256];
     va_list ap;
     va_start(ap, fmt);
-    char tmp[256];
-    va_list ap2;
-    va_copy(ap2, ap);
     int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        va_end(ap2);
+    if (n < 0)
         return;
-    }
     if ((size_t)n < sizeof(tmp)) {
         buf_append(b, tmp, (size_t)n);
-    } else {
-        buf_reserve(b, (size_t)n);
-        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap2);
-        b->len += (size_t)n;
+        return;
     }
-    va_end(ap2);
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
 }
 
 const char *buf_cstr(struct buf *b)

@@ -115,7 +115,7 @@ static void vlog(enum log_level level, const char *msg, const char *extra, va_li
     buf_free(&b);
 }
 
-void log_msg(enum log_level level, const char *msg, ...)
+void log_msg_(enum log_level level, const char *msg, ...)
 {
     va_list ap;
     va_start(ap, msg);
@@ -123,8 +123,8 @@ void log_msg(enum log_level level, const char *msg, ...)
     va_end(ap);
 }
 
-void log_limited(struct log_limit *lim, double interval_s, enum log_level level, const char *msg,
-                 ...)
+void log_limited_(struct log_limit *lim, double interval_s, enum log_level level, const char *msg,
+                  ...)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -14,8 +14,10 @@ bool log_enabled(enum log_level level);
 int log_parse_level(const char *s, enum log_level *out);
 int log_parse_format(const char *s, enum log_format *out);
 
-/* log_msg(LOG_INFO, "msg", "key", "value", ..., NULL): key/value pairs are strings. */
-void log_msg(enum log_level level, const char *msg, ...) __attribute__((sentinel));
+/* log_msg(LOG_INFO, "msg", "key", "value", ...): key/value pairs are strings;
+ * the macro adds the terminating sentinel. */
+void log_msg_(enum log_level level, const char *msg, ...) __attribute__((sentinel));
+#define log_msg(...) log_msg_(__VA_ARGS__, (const char *)NULL)
 
 /* Like log_msg, but a given key logs at most once per interval_s seconds;
  * suppressed repeats are counted and reported with the next one. */
@@ -23,7 +25,8 @@ struct log_limit {
     double last;
     unsigned suppressed;
 };
-void log_limited(struct log_limit *lim, double interval_s, enum log_level level, const char *msg,
-                 ...) __attribute__((sentinel));
+void log_limited_(struct log_limit *lim, double interval_s, enum log_level level, const char *msg,
+                  ...) __attribute__((sentinel));
+#define log_limited(...) log_limited_(__VA_ARGS__, (const char *)NULL)
 
 #endif
