@@ -24,6 +24,7 @@ struct dataset_rt {
     char *path;
     const char *argv[12];
     struct log_limit lim_fail, lim_parse;
+    uint64_t last_why; /* hash of the last failure text: a new kind of failure logs at once */
 };
 
 static struct {
@@ -320,12 +321,17 @@ int poller_fetch_once(int id)
     if (r)
         dataset_result_release(r);
     if (rc != 0) {
+        uint64_t h = hash_bytes(why, strlen(why) < 24 ? strlen(why) : 24);
+        if (h != d->last_why)
+            memset(&d->lim_fail, 0, sizeof(d->lim_fail));
+        d->last_why = h;
         log_limited(&d->lim_fail, 60, LOG_ERROR, "dataset refresh failed", "dataset",
                     dataset_names[id], "command", d->argv[0], "error", why);
     } else if (log_enabled(LOG_DEBUG)) {
         char secs[32], bytes[32];
         snprintf(secs, sizeof(secs), "%.3f", dur);
         snprintf(bytes, sizeof(bytes), "%zu", er.stdout_bytes);
+        d->last_why = 0;
         log_msg(LOG_DEBUG, "dataset refreshed", "dataset", dataset_names[id], "seconds", secs,
                 "bytes", bytes);
     }

@@ -246,14 +246,49 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
     }
     if (rc == 0 && line.len > 0)
         rc = fn(ctx, line.p, line.len); /* last line without a newline */
-    /* Whatever happened, nothing of the command's group outlives the call. */
-    if (rc != 0 || !exited)
-        kill_group(pid);
-    (void)exited_at;
+    /* Both pipes closed: the command is exiting. Wait for it within the
+     * time left, then kill what remains; on error kill at once. Whatever
+     * happened, nothing of the command's group outlives the call. */
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    kill(-pid, SIGKILL); /* stragglers that escaped into the background */
+    bool reaped = false;
+    if (rc == 0) {
+        for (;;) {
+            /* WNOWAIT: the zombie keeps the pid (and so the group id)
+             * ours until the stragglers are killed below. */
+            siginfo_t si;
+            memset(&si, 0, sizeof(si));
+            int w = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+            if (w == 0 && si.si_pid == pid) {
+                kill(-pid, SIGKILL); /* background children left in the group */
+                while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                    ;
+                reaped = true;
+                break;
+            }
+            if (w < 0 && errno != EINTR)
+                break;
+            double left = o->timeout_s - (mono_now() - start);
+            if (left <= 0) {
+                res->timed_out = true;
+                rc = -ETIMEDOUT;
+                break;
+            }
+            if (pidfd >= 0) {
+                struct pollfd pf = {pidfd, POLLIN, 0};
+                poll(&pf, 1, (int)(left * 1000) + 1);
+            } else {
+                struct timespec ts = {0, 2000000};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    (void)exited;
+    (void)exited_at;
+    if (!reaped) {
+        kill_group(pid);
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
     res->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
     if (rc == 0 && res->exit_code != 0)
         rc = -EIO;
