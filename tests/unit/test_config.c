@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Command-line parsing: defaults, good flags, and every bad case returning 2
+ * after one line on stderr that names the flag; durations and sizes. */
+#include "testutil.h"
+
+#include "config.h"
+
+#define MAXARGS 32
+
+struct outcome {
+    int rc;
+    char *out, *err;
+};
+
+/* Parses the NULL-terminated argument list (after argv[0]) into cfg. */
+static struct outcome parse_args(struct config *cfg, const char *const *args)
+{
+    char *argv[MAXARGS];
+    int argc = 0;
+    argv[argc++] = (char *)"slurm_exporter";
+    for (size_t i = 0; args[i]; i++) {
+        assert_true(argc < MAXARGS - 1);
+        argv[argc++] = (char *)args[i];
+    }
+    argv[argc] = NULL;
+    struct outcome o = {0};
+    size_t ol = 0, el = 0;
+    FILE *out = open_memstream(&o.out, &ol);
+    FILE *err = open_memstream(&o.err, &el);
+    assert_non_null(out);
+    assert_non_null(err);
+    o.rc = config_parse(cfg, argc, argv, out, err);
+    fclose(out);
+    fclose(err);
+    return o;
+}
+
+static void outcome_free(struct outcome *o)
+{
+    free(o->out);
+    free(o->err);
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void ok(struct config *cfg, const char *const *args)
+{
+    struct outcome o = parse_args(cfg, args);
+    if (o.rc != 0)
+        fail_msg("rc %d, stderr: %s", o.rc, o.err);
+    assert_string_equal(o.err, "");
+    outcome_free(&o);
+}
+
+/* rc 2, exactly one line on stderr, naming `flag`. */
+static void bad(const char *flag, const char *const *args)
+{
+    struct config cfg;
+    struct outcome o = parse_args(&cfg, args);
+    if (o.rc != 2)
+        fail_msg("%s: rc %d, expected 2 (stderr: %s)", args[0], o.rc, o.err);
+    size_t len = strlen(o.err);
+    const char *nl = strchr(o.err, '\n');
+    if (len == 0 || !nl || nl != o.err + len - 1)
+        fail_msg("%s: stderr is not exactly one line: \"%s\"", args[0], o.err);
+    if (!strstr(o.err, flag))
+        fail_msg("%s: stderr does not name %s: \"%s\"", args[0], flag, o.err);
+    assert_string_equal(o.out, "");
+    outcome_free(&o);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct config cfg;
+    const char *none[] = {NULL};
+    ok(&cfg, none);
+    assert_int_equal(cfg.nlisten, 1);
+    assert_string_equal(cfg.listen[0], ":9341");
+    assert_string_equal(cfg.telemetry_path, "/metrics");
+    assert_int_equal(cfg.max_requests, 40);
+    assert_double_exact(cfg.web_timeout, 10);
+    assert_double_exact(cfg.slurm_timeout, 30);
+    assert_double_exact(cfg.max_age, 120);
+    assert_double_exact(cfg.poll_interval[DS_JOBS], 30);
+    assert_double_exact(cfg.poll_interval[DS_NODES], 30);
+    assert_double_exact(cfg.poll_interval[DS_PARTITIONS], 60);
+    assert_int_equal(cfg.max_output, 256u << 20);
+    assert_int_equal(cfg.series_limit, 100000);
+    assert_string_equal(cfg.bin_path, "");
+    assert_false(cfg.disable_defaults);
+    assert_int_equal(cfg.log_level, LOG_INFO);
+    assert_int_equal(cfg.log_format, LOG_LOGFMT);
+    for (int c = 0; c < COLLECTOR_COUNT; c++)
+        assert_true(cfg.collector_on[c]);
+}
+
+static void test_good_flags(void **state)
+{
+    (void)state;
+    struct config cfg;
+    ok(&cfg, ARGS("--web.listen-address=127.0.0.1:9999", "--web.telemetry-path", "/m",
+                  "--web.max-requests=7", "--web.timeout=1m30s", "--log.level=debug",
+                  "--log.format", "json", "--slurm.bin-path=/opt/slurm/bin",
+                  "--slurm.timeout=250ms", "--slurm.max-age=5m", "--slurm.max-output=1GiB",
+                  "--collector.series-limit=5", "--no-collector.partitions",
+                  "--slurm.poll-interval.nodes=15s"));
+    assert_int_equal(cfg.nlisten, 1);
+    assert_string_equal(cfg.listen[0], "127.0.0.1:9999");
+    assert_string_equal(cfg.telemetry_path, "/m");
+    assert_int_equal(cfg.max_requests, 7);
+    assert_double_exact(cfg.web_timeout, 90);
+    assert_int_equal(cfg.log_level, LOG_DEBUG);
+    assert_int_equal(cfg.log_format, LOG_JSON);
+    assert_string_equal(cfg.bin_path, "/opt/slurm/bin");
+    assert_double_exact(cfg.slurm_timeout, 0.25);
+    assert_double_exact(cfg.max_age, 300);
+    assert_int_equal(cfg.max_output, 1073741824);
+    assert_int_equal(cfg.series_limit, 5);
+    assert_true(cfg.collector_on[COLLECTOR_jobs]);
+    assert_true(cfg.collector_on[COLLECTOR_nodes]);
+    assert_false(cfg.collector_on[COLLECTOR_partitions]);
+    assert_double_exact(cfg.poll_interval[DS_NODES], 15);
+    assert_double_exact(cfg.poll_interval[DS_JOBS], 30);
+
+    struct outcome o = parse_args(&cfg, ARGS("--help"));
+    assert_int_equal(o.rc, 1);
+    assert_non_null(strstr(o.out, "--web.listen-address"));
+    assert_non_null(strstr(o.out, "--collector.jobs"));
+    outcome_free(&o);
+    o = parse_args(&cfg, ARGS("--version"));
+    assert_int_equal(o.rc, 1);
+    assert_non_null(strstr(o.out, "slurm_exporter " SE_VERSION));
+    outcome_free(&o);
+}
+
+static void test_bad_flags(void **state)
+{
+    (void)state;
+    bad("--bogus", ARGS("--bogus"));
+    bad("--bogus", ARGS("--bogus=1"));
+    bad("web.timeout", ARGS("--web.timeout=abc"));
+    bad("web.timeout", ARGS("--web.timeout=0s"));
+    bad("slurm.timeout", ARGS("--slurm.timeout=-5s"));
+    bad("slurm.max-age", ARGS("--slurm.max-age=10x"));
+    bad("web.timeout", ARGS("--web.timeout"));      /* missing value */
+    bad("slurm.bin-path", ARGS("--slurm.bin-path")); /* missing value */
+    bad("no-collector.bogus", ARGS("--no-collector.bogus"));
+    bad("collector.bogus", ARGS("--collector.bogus"));
+    bad("collector.jobs", ARGS("--collector.jobs=1")); /* takes no value */
+    bad("no-collector.nodes", ARGS("--no-collector.nodes=false"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=metrics"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/-/ready"));
+    bad("web.listen-address", ARGS("--web.listen-address=localhost"));
+    bad("web.listen-address", ARGS("--web.listen-address="));
+    bad("web.max-requests", ARGS("--web.max-requests=0"));
+    bad("web.max-requests", ARGS("--web.max-requests=12x"));
+    bad("web.max-requests", ARGS("--web.max-requests=20000"));
+    bad("collector.series-limit", ARGS("--collector.series-limit=-1"));
+    bad("slurm.poll-interval", ARGS("--slurm.poll-interval=50ms"));
+    bad("slurm.poll-interval.jobs", ARGS("--slurm.poll-interval.jobs=soon"));
+    bad("slurm.max-output", ARGS("--slurm.max-output=lots"));
+    bad("slurm.max-output", ARGS("--slurm.max-output=0"));
+    bad("log.level", ARGS("--log.level=trace"));
+    bad("log.format", ARGS("--log.format=xml"));
+    bad("collector.disable-defaults", ARGS("--collector.disable-defaults=maybe"));
+    bad("positional", ARGS("positional"));
+    bad("-x", ARGS("-x"));
+    /* the first bad flag stops parsing; good ones before it do not matter */
+    bad("--nope", ARGS("--web.timeout=5s", "--nope", "--also-bad"));
+}
+
+static void test_interval_precedence(void **state)
+{
+    (void)state;
+    struct config cfg;
+    ok(&cfg, ARGS("--slurm.poll-interval=10s", "--slurm.poll-interval.jobs=5s"));
+    assert_double_exact(cfg.poll_interval[DS_JOBS], 5);
+    assert_double_exact(cfg.poll_interval[DS_NODES], 10);
+    assert_double_exact(cfg.poll_interval[DS_PARTITIONS], 10);
+    ok(&cfg, ARGS("--slurm.poll-interval.jobs=5s", "--slurm.poll-interval=10s"));
+    assert_double_exact(cfg.poll_interval[DS_JOBS], 5);
+    assert_double_exact(cfg.poll_interval[DS_NODES], 10);
+    assert_double_exact(cfg.poll_interval[DS_PARTITIONS], 10);
+    ok(&cfg, ARGS("--slurm.poll-interval.partitions", "2m"));
+    assert_double_exact(cfg.poll_interval[DS_JOBS], 30);
+    assert_double_exact(cfg.poll_interval[DS_PARTITIONS], 120);
+    /* the last of repeated flags wins */
+    ok(&cfg, ARGS("--slurm.poll-interval=10s", "--slurm.poll-interval=20s"));
+    assert_double_exact(cfg.poll_interval[DS_NODES], 20);
+}
+
+static void test_collectors(void **state)
+{
+    (void)state;
+    struct config cfg;
+    ok(&cfg, ARGS("--collector.disable-defaults", "--collector.nodes"));
+    assert_true(cfg.disable_defaults);
+    assert_false(cfg.collector_on[COLLECTOR_jobs]);
+    assert_true(cfg.collector_on[COLLECTOR_nodes]);
+    assert_false(cfg.collector_on[COLLECTOR_partitions]);
+    /* order does not matter */
+    ok(&cfg, ARGS("--collector.nodes", "--collector.disable-defaults"));
+    assert_false(cfg.collector_on[COLLECTOR_jobs]);
+    assert_true(cfg.collector_on[COLLECTOR_nodes]);
+    ok(&cfg, ARGS("--collector.disable-defaults=false", "--no-collector.jobs"));
+    assert_false(cfg.collector_on[COLLECTOR_jobs]);
+    assert_true(cfg.collector_on[COLLECTOR_nodes]);
+    assert_true(cfg.collector_on[COLLECTOR_partitions]);
+    /* the last of --collector.X / --no-collector.X wins */
+    ok(&cfg, ARGS("--no-collector.jobs", "--collector.jobs"));
+    assert_true(cfg.collector_on[COLLECTOR_jobs]);
+    ok(&cfg, ARGS("--collector.jobs", "--no-collector.jobs"));
+    assert_false(cfg.collector_on[COLLECTOR_jobs]);
+}
+
+static void test_listen_addresses(void **state)
+{
+    (void)state;
+    struct config cfg;
+    ok(&cfg, ARGS("--web.listen-address=:1", "--web.listen-address", "127.0.0.1:2",
+                  "--web.listen-address=[::1]:3"));
+    assert_int_equal(cfg.nlisten, 3); /* the default is replaced, not kept */
+    assert_string_equal(cfg.listen[0], ":1");
+    assert_string_equal(cfg.listen[1], "127.0.0.1:2");
+    assert_string_equal(cfg.listen[2], "[::1]:3");
+    const char *many[MAX_LISTEN + 2];
+    static const char *const addrs[] = {"--web.listen-address=:1", "--web.listen-address=:2",
+                                        "--web.listen-address=:3", "--web.listen-address=:4",
+                                        "--web.listen-address=:5", "--web.listen-address=:6",
+                                        "--web.listen-address=:7", "--web.listen-address=:8",
+                                        "--web.listen-address=:9"};
+    for (int i = 0; i < MAX_LISTEN; i++)
+        many[i] = addrs[i];
+    many[MAX_LISTEN] = NULL;
+    ok(&cfg, many);
+    assert_int_equal(cfg.nlisten, MAX_LISTEN);
+    many[MAX_LISTEN] = addrs[MAX_LISTEN];
+    many[MAX_LISTEN + 1] = NULL;
+    bad("web.listen-address", many);
+}
+
+static double dur(const char *s)
+{
+    double d = -99;
+    if (config_parse_duration(s, &d) != 0)
+        fail_msg("config_parse_duration(\"%s\") failed", s);
+    return d;
+}
+
+static void dur_bad(const char *s)
+{
+    double d = -99;
+    if (config_parse_duration(s, &d) != -1)
+        fail_msg("config_parse_duration(\"%s\") accepted (%g)", s, d);
+    assert_double_exact(d, -99);
+}
+
+static void test_duration(void **state)
+{
+    (void)state;
+    assert_double_exact(dur("1m30s"), 90);
+    assert_double_exact(dur("250ms"), 0.25);
+    assert_double_exact(dur("2h"), 7200);
+    assert_double_exact(dur("45"), 45);
+    assert_double_exact(dur("30s"), 30);
+    assert_double_exact(dur("1d"), 86400);
+    assert_double_exact(dur("1.5s"), 1.5);
+    assert_double_exact(dur("1h2m3s"), 3723);
+    assert_double_exact(dur("0s"), 0);
+    dur_bad("abc");
+    dur_bad("");
+    dur_bad("-5s");
+    dur_bad("5x");
+    dur_bad("1m30");
+    dur_bad("30 s");
+    dur_bad("ms");
+    dur_bad("inf");
+    dur_bad("nan");
+    dur_bad("5min");
+    assert_int_equal(config_parse_duration(NULL, &(double){0}), -1);
+}
+
+static void test_size(void **state)
+{
+    (void)state;
+    size_t s = 0;
+    assert_int_equal(config_parse_size("256MiB", &s), 0);
+    assert_int_equal(s, 268435456);
+    assert_int_equal(config_parse_size("1GiB", &s), 0);
+    assert_int_equal(s, 1073741824);
+    assert_int_equal(config_parse_size("4096", &s), 0);
+    assert_int_equal(s, 4096);
+    assert_int_equal(config_parse_size("10B", &s), 0);
+    assert_int_equal(s, 10);
+    assert_int_equal(config_parse_size("2KiB", &s), 0);
+    assert_int_equal(s, 2048);
+    assert_int_equal(config_parse_size("1KB", &s), 0);
+    assert_int_equal(s, 1000);
+    assert_int_equal(config_parse_size("3MB", &s), 0);
+    assert_int_equal(s, 3000000);
+    assert_int_equal(config_parse_size("2GB", &s), 0);
+    assert_int_equal(s, 2000000000);
+    assert_int_equal(config_parse_size("1.5MiB", &s), 0);
+    assert_int_equal(s, 1572864);
+    s = 77;
+    assert_int_equal(config_parse_size("abc", &s), -1);
+    assert_int_equal(config_parse_size("", &s), -1);
+    assert_int_equal(config_parse_size("-1", &s), -1);
+    assert_int_equal(config_parse_size("10XB", &s), -1);
+    assert_int_equal(config_parse_size("10 MiB", &s), -1);
+    assert_int_equal(config_parse_size("10mib", &s), -1);
+    assert_int_equal(config_parse_size("2e15", &s), -1); /* over the 1e15 cap */
+    assert_int_equal(s, 77);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_good_flags),
+        cmocka_unit_test(test_bad_flags),         cmocka_unit_test(test_interval_precedence),
+        cmocka_unit_test(test_collectors),        cmocka_unit_test(test_listen_addresses),
+        cmocka_unit_test(test_duration),          cmocka_unit_test(test_size),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The exposition writer: number formatting, escaping, the text/OpenMetrics
+ * differences (counter naming, HELP escaping, # EOF) and histograms. */
+#include "testutil.h"
+
+#include "render.h"
+
+#include <float.h>
+
+static void num(double v, const char *want)
+{
+    char out[64];
+    memset(out, 'Z', sizeof(out));
+    size_t n = render_number(out, sizeof(out), v);
+    if (n != strlen(want) || strcmp(out, want) != 0)
+        fail_msg("render_number(%.17g) = \"%s\" (%zu), expected \"%s\"", v, out, n, want);
+}
+
+static void test_number_integers(void **state)
+{
+    (void)state;
+    num(0, "0");
+    num(1, "1");
+    num(-7, "-7");
+    num(42, "42");
+    num(1000000, "1000000");
+    num(201326592000.0, "201326592000");
+    num(4294967296.0, "4294967296");
+    num(9007199254740991.0, "9007199254740991");   /* 2^53 - 1 */
+    num(-9007199254740991.0, "-9007199254740991"); /* -(2^53 - 1) */
+    num(9007199254740992.0, "9007199254740992");   /* 2^53 still exact */
+    num(1e20, "1e+20");
+    num(-0.0, "0");
+}
+
+static void test_number_fractions(void **state)
+{
+    (void)state;
+    num(0.1, "0.1");
+    num(0.5, "0.5");
+    num(2.5, "2.5");
+    num(0.08, "0.08");
+    num(123.456, "123.456");
+    num(0.1 + 0.2, "0.30000000000000004");
+    num(1.0 / 3.0, "0.3333333333333333");
+    num(1e300, "1e+300");
+    num(-1e300, "-1e+300");
+    num(1e-300, "1e-300");
+    num(1000000000000000.5, "1000000000000000.5");
+    num(NAN, "NaN");
+    num(INFINITY, "+Inf");
+    num(-INFINITY, "-Inf");
+}
+
+/* Every finite double reads back as itself. */
+static void test_number_round_trip(void **state)
+{
+    (void)state;
+    const double fixed[] = {DBL_MAX, -DBL_MAX, DBL_MIN, 5e-324, 0.1, 1e300, 1.7976931348623157e308,
+                            123456789.123456789, 9007199254740993.0, 1e16 + 2};
+    char out[64];
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        size_t n = render_number(out, sizeof(out), fixed[i]);
+        assert_int_equal(n, strlen(out));
+        assert_double_exact(strtod(out, NULL), fixed[i]);
+    }
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        memcpy(&v, &x, sizeof(v));
+        if (!isfinite(v))
+            continue;
+        render_number(out, sizeof(out), v);
+        if (strtod(out, NULL) != v)
+            fail_msg("%.17g rendered as %s", v, out);
+        assert_true(strlen(out) <= 24);
+    }
+}
+
+static void test_escape_label(void **state)
+{
+    (void)state;
+    struct buf b = {0};
+    render_escape_label(&b, "a\\b\"c\nd");
+    assert_string_equal(buf_cstr(&b), "a\\\\b\\\"c\\nd");
+    b.len = 0;
+    render_escape_label(&b, "plain \t é {}=,");
+    assert_string_equal(buf_cstr(&b), "plain \t é {}=,");
+    b.len = 0;
+    render_escape_label(&b, "");
+    assert_int_equal(b.len, 0);
+    b.len = 0;
+    render_escape_label(&b, "\\\\\n\"");
+    assert_string_equal(buf_cstr(&b), "\\\\\\\\\\n\\\"");
+    buf_free(&b);
+}
+
+static void test_labels_in_samples(void **state)
+{
+    (void)state;
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    render_family(&r, "m", M_GAUGE, "h");
+    struct label l[3] = {{"a", "x\"y"}, {"b", NULL}, {"c", "back\\slash\nnl"}};
+    render_sample(&r, l, 3, 2.5);
+    render_sample(&r, NULL, 0, -1);
+    const char *want_body = "m{a=\"x\\\"y\",b=\"\",c=\"back\\\\slash\\nnl\"} 2.5\nm -1\n";
+    assert_string_equal(buf_cstr(&r.text), "# HELP m h\n# TYPE m gauge\n"
+                                           "m{a=\"x\\\"y\",b=\"\",c=\"back\\\\slash\\nnl\"} 2.5\n"
+                                           "m -1\n");
+    assert_non_null(strstr(buf_cstr(&r.om), want_body));
+    assert_int_equal(r.samples, 2);
+    assert_int_equal(r.series, 2);
+    render_free(&r);
+}
+
+static void test_help_escaping(void **state)
+{
+    (void)state;
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    render_family(&r, "m", M_GAUGE, "a \\ b \" c\nd");
+    /* text 0.0.4: only backslash and newline are escaped in HELP */
+    assert_string_equal(buf_cstr(&r.text), "# HELP m a \\\\ b \" c\\nd\n# TYPE m gauge\n");
+    /* OpenMetrics: the double quote too */
+    assert_string_equal(buf_cstr(&r.om), "# HELP m a \\\\ b \\\" c\\nd\n# TYPE m gauge\n");
+    render_free(&r);
+}
+
+static void test_counter_naming(void **state)
+{
+    (void)state;
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    render_family(&r, "x", M_COUNTER, "Things.");
+    struct label l[1] = {{"k", "v"}};
+    render_sample(&r, l, 1, 3);
+    render_family(&r, "g", M_GAUGE, "G.");
+    render_sample(&r, NULL, 0, 1);
+    assert_string_equal(buf_cstr(&r.text), "# HELP x_total Things.\n"
+                                           "# TYPE x_total counter\n"
+                                           "x_total{k=\"v\"} 3\n"
+                                           "# HELP g G.\n"
+                                           "# TYPE g gauge\n"
+                                           "g 1\n");
+    assert_string_equal(buf_cstr(&r.om), "# HELP x Things.\n"
+                                         "# TYPE x counter\n"
+                                         "x_total{k=\"v\"} 3\n"
+                                         "# HELP g G.\n"
+                                         "# TYPE g gauge\n"
+                                         "g 1\n");
+    render_eof(&r);
+    /* # EOF only in OpenMetrics */
+    size_t ol = r.om.len;
+    assert_true(ol > 6);
+    assert_memory_equal(r.om.p + ol - 6, "# EOF\n", 6);
+    assert_null(strstr(buf_cstr(&r.text), "# EOF"));
+    render_free(&r);
+}
+
+static void test_histogram(void **state)
+{
+    (void)state;
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    render_family(&r, "h_seconds", M_HISTOGRAM, "Waits.");
+    const double bounds[3] = {0.5, 10, 30};
+    const uint64_t counts[4] = {1, 2, 3, 4}; /* non-cumulative, last is +Inf */
+    struct label l[1] = {{"partition", "a"}};
+    render_histogram(&r, l, 1, bounds, counts, 3, 100.25, 10);
+    render_histogram(&r, NULL, 0, bounds, counts, 3, 0, 10);
+    const char *body = "h_seconds_bucket{partition=\"a\",le=\"0.5\"} 1\n"
+                       "h_seconds_bucket{partition=\"a\",le=\"10.0\"} 3\n"
+                       "h_seconds_bucket{partition=\"a\",le=\"30.0\"} 6\n"
+                       "h_seconds_bucket{partition=\"a\",le=\"+Inf\"} 10\n"
+                       "h_seconds_sum{partition=\"a\"} 100.25\n"
+                       "h_seconds_count{partition=\"a\"} 10\n"
+                       "h_seconds_bucket{le=\"0.5\"} 1\n"
+                       "h_seconds_bucket{le=\"10.0\"} 3\n"
+                       "h_seconds_bucket{le=\"30.0\"} 6\n"
+                       "h_seconds_bucket{le=\"+Inf\"} 10\n"
+                       "h_seconds_sum 0\n"
+                       "h_seconds_count 10\n";
+    char want[2048];
+    snprintf(want, sizeof(want), "# HELP h_seconds Waits.\n# TYPE h_seconds histogram\n%s", body);
+    assert_string_equal(buf_cstr(&r.text), want);
+    assert_string_equal(buf_cstr(&r.om), want);
+    assert_int_equal(r.series, 12);
+    assert_int_equal(r.samples, 12);
+    render_free(&r);
+}
+
+/* The exporter's real bucket bounds: all rendered as floats, increasing. */
+static void test_histogram_wait_bounds(void **state)
+{
+    (void)state;
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    render_family(&r, "w", M_HISTOGRAM, "W.");
+    uint64_t counts[WAIT_BUCKETS + 1] = {0};
+    counts[0] = 2;
+    counts[WAIT_BUCKETS] = 1;
+    render_histogram(&r, NULL, 0, wait_bucket_bounds, counts, WAIT_BUCKETS, 7.5, 3);
+    const char *t = buf_cstr(&r.text);
+    assert_double_exact(tu_sample(t, "w_bucket{le=\"10.0\"}"), 2);
+    assert_double_exact(tu_sample(t, "w_bucket{le=\"60.0\"}"), 2);
+    assert_double_exact(tu_sample(t, "w_bucket{le=\"604800.0\"}"), 2);
+    assert_double_exact(tu_sample(t, "w_bucket{le=\"+Inf\"}"), 3);
+    assert_double_exact(tu_sample(t, "w_sum"), 7.5);
+    assert_double_exact(tu_sample(t, "w_count"), 3);
+    assert_int_equal(r.series, WAIT_BUCKETS + 3);
+    for (int i = 1; i < WAIT_BUCKETS; i++)
+        assert_true(wait_bucket_bounds[i] > wait_bucket_bounds[i - 1]);
+    render_free(&r);
+
+    /* a bound in exponent form gets no ".0" */
+    memset(&r, 0, sizeof(r));
+    render_family(&r, "e", M_HISTOGRAM, "E.");
+    const double big[1] = {1e21};
+    const uint64_t c1[2] = {0, 0};
+    render_histogram(&r, NULL, 0, big, c1, 1, 0, 0);
+    assert_true(tu_has_line(buf_cstr(&r.text), "e_bucket{le=\"1e+21\"} 0"));
+    render_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_number_integers),   cmocka_unit_test(test_number_fractions),
+        cmocka_unit_test(test_number_round_trip), cmocka_unit_test(test_escape_label),
+        cmocka_unit_test(test_labels_in_samples), cmocka_unit_test(test_help_escaping),
+        cmocka_unit_test(test_counter_naming),    cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_histogram_wait_bounds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
