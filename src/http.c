@@ -17,7 +17,7 @@
 #define MAX_DAEMONS MAX_LISTEN
 
 enum path_id { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_OTHER, P_COUNT };
-static const char *const path_names[P_COUNT] = {"metrics", "/", "/-/healthy", "/-/ready", "other"};
+static const char *const path_names[P_COUNT] = {"(telemetry path)", "/", "/-/healthy", "/-/ready", "other"};
 static const int codes[] = {200, 400, 404, 405, 406, 413, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
@@ -46,7 +46,8 @@ void http_render_metrics(struct render *r)
                 continue;
             char code[8];
             snprintf(code, sizeof(code), "%d", codes[i]);
-            struct label l[2] = {{"path", path_names[p]}, {"code", code}};
+            const char *path = p == P_METRICS ? H.cfg->telemetry_path : path_names[p];
+            struct label l[2] = {{"path", path}, {"code", code}};
             render_sample(r, l, 2, (double)v);
         }
     }

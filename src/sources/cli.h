@@ -14,8 +14,9 @@
 /* squeue -O fields, in order; Reason is last because it is free text. */
 #define CLI_SQUEUE_FORMAT                                                                          \
     "JobID:0|,JobArrayID:0|,State:0|,Partition:0|,UserName:0|,Account:0|,QOS:0|,NumCPUs:0|,"       \
-    "NumNodes:0|,tres-alloc:0|,SubmitTime:0|,StartTime:0|,EligibleTime:0|,Reason:0"
-#define CLI_SQUEUE_FIELDS 14
+    "NumNodes:0|,tres-alloc:0|,SubmitTime:0|,StartTime:0|,EligibleTime:0|,tres-per-node:0|,"      \
+    "tres-per-job:0|,tres-per-task:0|,NumTasks:0|,Reason:0"
+#define CLI_SQUEUE_FIELDS 18
 
 struct parse_stats {
     uint64_t lines;
@@ -36,6 +37,9 @@ void cli_jobs_finish(struct jobs_parser *p);
  * UnavailableNodes:cn1" -> "ReqNodeNotAvail"; Slurm's long description for
  * WAIT_RESOURCES -> "Resources"; anything not code-like -> "Other". */
 size_t cli_fold_reason(const char *s, size_t n, const char **out);
+/* GPUs in a per-node/per-job/per-task request ("gres:gpu:a100:2",
+ * "gres/gpu:a100=2", "gpu:4"); 0 when none. */
+uint64_t cli_request_gpus(const char *s, size_t n);
 
 struct nodes_parser {
     struct nodes_model *m;

@@ -99,6 +99,33 @@ static int parse_tres(const char *s, size_t n, uint32_t *cpus, uint64_t *mem, ui
     return 0;
 }
 
+uint64_t cli_request_gpus(const char *s, size_t n)
+{
+    uint64_t total = 0;
+    const char *p = s, *end = s + n;
+    if (n == 3 && memcmp(s, "N/A", 3) == 0)
+        return 0;
+    while (p < end) {
+        const char *c = memchr(p, ',', (size_t)(end - p));
+        const char *e = c ? c : end;
+        const char *q = p;
+        if ((size_t)(e - q) > 5 && (memcmp(q, "gres:", 5) == 0 || memcmp(q, "gres/", 5) == 0))
+            q += 5;
+        if ((size_t)(e - q) >= 3 && memcmp(q, "gpu", 3) == 0 &&
+            (q + 3 == e || q[3] == ':' || q[3] == '=')) {
+            const char *num = e;
+            while (num > q && num[-1] >= '0' && num[-1] <= '9')
+                num--;
+            uint64_t v = 1;
+            if (num < e && (num[-1] == ':' || num[-1] == '=') && num - 1 > q + 2)
+                parse_u64(num, (size_t)(e - num), &v);
+            total += v;
+        }
+        p = e + 1;
+    }
+    return total;
+}
+
 int cli_jobs_line(void *pv, const char *line, size_t len)
 {
     struct jobs_parser *p = pv;
@@ -179,8 +206,17 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
     j.submit = parse_time(f[10], fl[10]);
     j.start = parse_time(f[11], fl[11]);
     j.eligible = parse_time(f[12], fl[12]);
+    if (j.gpus == 0) {
+        /* No gres/gpu in the TRES (accounting does not track GPUs): use the
+         * request, per node x nodes + per job + per task x tasks. */
+        uint64_t tasks = 0;
+        parse_u64(f[16], fl[16], &tasks);
+        uint64_t g = cli_request_gpus(f[13], fl[13]) * (j.nodes ? j.nodes : 1) +
+                     cli_request_gpus(f[14], fl[14]) + cli_request_gpus(f[15], fl[15]) * tasks;
+        j.gpus = g > UINT32_MAX ? UINT32_MAX : (uint32_t)g;
+    }
     const char *r;
-    size_t rl = cli_fold_reason(f[13], fl[13], &r);
+    size_t rl = cli_fold_reason(f[17], fl[17], &r);
     j.reason = intern(m, r, rl);
 
     if (m->n == m->cap) {
