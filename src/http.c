@@ -17,7 +17,8 @@
 #define MAX_DAEMONS MAX_LISTEN
 
 enum path_id { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_OTHER, P_COUNT };
-static const char *const path_names[P_COUNT] = {"(telemetry path)", "/", "/-/healthy", "/-/ready", "other"};
+static const char *const path_names[P_COUNT] = {"(telemetry path)", "/", "/-/healthy", "/-/ready",
+                                                "other"};
 static const int codes[] = {200, 400, 404, 405, 406, 413, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
