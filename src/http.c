@@ -260,7 +260,7 @@ static int resolve(const char *addr, struct addrinfo **out)
     return rc == 0 ? 0 : -EINVAL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
