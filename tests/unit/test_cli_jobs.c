@@ -1,17 +1,75 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The squeue parser: the 22.05 fixture and hand-made lines for array tasks,
- * multi-partition pending jobs, TRES (CPUs, memory units, typed GPUs), bad
- * lines, and the pending-reason folding. */
+ * multi-partition pending jobs, TRES (CPUs, memory units, typed GPUs), GPUs
+ * from the request, bad lines, and the pending-reason folding. */
 #include "testutil.h"
 
 #include "sources/cli.h"
+#include "util/buf.h"
 
-/* Fields: JobID|JobArrayID|State|Partition|UserName|Account|QOS|NumCPUs|
- * NumNodes|tres-alloc|SubmitTime|StartTime|EligibleTime|Reason */
+/* Lines are built from named fields in the order of CLI_SQUEUE_FORMAT, so
+ * the tests follow the format when fields are added or moved. */
+struct sq {
+    const char *id, *arr, *state, *part, *user, *acct, *qos, *cpus, *nodes, *tres, *submit, *start,
+        *elig, *tpn, *tpj, *tpt, *tasks, *reason;
+};
+
+static const char *sq_field(const struct sq *j, const char *name, size_t n)
+{
+#define F(key, member, def)                                                                        \
+    if (n == strlen(key) && memcmp(name, key, n) == 0)                                             \
+        return j->member ? j->member : (def);
+    F("JobID", id, "1")
+    F("JobArrayID", arr, j->id ? j->id : "1")
+    F("State", state, "RUNNING")
+    F("Partition", part, "debug")
+    F("UserName", user, "u")
+    F("Account", acct, "a")
+    F("QOS", qos, "normal")
+    F("NumCPUs", cpus, "1")
+    F("NumNodes", nodes, "1")
+    F("tres-alloc", tres, "cpu=1")
+    F("SubmitTime", submit, "1795424000")
+    F("StartTime", start, "1795424100")
+    F("EligibleTime", elig, "1795424000")
+    F("tres-per-node", tpn, "N/A")
+    F("tres-per-job", tpj, "N/A")
+    F("tres-per-task", tpt, "N/A")
+    F("NumTasks", tasks, "1")
+    F("Reason", reason, "None")
+#undef F
+    return "N/A"; /* a field added to the format after these tests */
+}
+
+static void sq_add(struct buf *b, const struct sq *j)
+{
+    const char *p = CLI_SQUEUE_FORMAT;
+    int k = 0;
+    while (*p) {
+        const char *colon = strchr(p, ':');
+        assert_non_null(colon);
+        if (k++)
+            buf_putc(b, '|');
+        buf_puts(b, sq_field(j, p, (size_t)(colon - p)));
+        const char *comma = strchr(colon, ',');
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    buf_putc(b, '\n');
+}
+#define ADD(b, ...) sq_add((b), &(struct sq){__VA_ARGS__})
 
 static struct dataset_result *parse(const char *text, struct parse_stats *st)
 {
     return tu_jobs_from(text, strlen(text), st);
+}
+
+static struct dataset_result *parse_buf(struct buf *b, struct parse_stats *st)
+{
+    struct dataset_result *r = tu_jobs_from(b->p ? b->p : "", b->len, st);
+    buf_free(b);
+    return r;
 }
 
 static const char *str(const struct jobs_model *m, uint32_t id)
@@ -30,6 +88,32 @@ static const struct job *find_job(const struct jobs_model *m, uint64_t key)
 
 #define ARRAY_KEY(aj, task) ((1ULL << 63) | ((uint64_t)(aj) << 24) | (uint64_t)(task))
 
+/* The format string and the field count agree; Reason is last. */
+static void test_format(void **state)
+{
+    (void)state;
+    size_t fields = 1;
+    for (const char *p = CLI_SQUEUE_FORMAT; *p; p++)
+        fields += *p == ',';
+    assert_int_equal(fields, CLI_SQUEUE_FIELDS);
+    const char *last = strrchr(CLI_SQUEUE_FORMAT, ',');
+    assert_non_null(last);
+    assert_string_equal(last, ",Reason:0");
+    /* every field but the last ends in '|' (the separator the parser splits on) */
+    size_t bars = 0;
+    for (const char *p = CLI_SQUEUE_FORMAT; *p; p++)
+        bars += *p == '|';
+    assert_int_equal(bars, CLI_SQUEUE_FIELDS - 1);
+    struct buf b = {0};
+    ADD(&b, .id = "1");
+    size_t seps = 0;
+    for (size_t i = 0; i < b.len; i++)
+        seps += b.p[i] == '|';
+    assert_int_equal(seps, CLI_SQUEUE_FIELDS - 1);
+    buf_free(&b);
+}
+
+/* tests/fixtures/22.05/exporter_squeue.txt: 33 jobs (array tasks expanded). */
 static void test_fixture(void **state)
 {
     (void)state;
@@ -38,10 +122,10 @@ static void test_fixture(void **state)
     struct parse_stats st;
     struct dataset_result *r = tu_jobs_from(buf, len, &st);
     const struct jobs_model *m = &r->u.jobs;
-    assert_int_equal(st.lines, 124);
+    assert_int_equal(st.lines, 33);
     assert_int_equal(st.errors, 0);
     assert_string_equal(st.first_error, "");
-    assert_int_equal(m->n, 124);
+    assert_int_equal(m->n, 33);
 
     size_t by_state[JOB_STATE_COUNT] = {0};
     size_t arrays = 0;
@@ -49,50 +133,58 @@ static void test_fixture(void **state)
         by_state[m->jobs[i].state]++;
         arrays += m->jobs[i].is_array_task;
     }
-    assert_int_equal(by_state[JOB_PENDING], 105);
-    assert_int_equal(by_state[JOB_COMPLETED], 17);
+    assert_int_equal(by_state[JOB_PENDING], 22);
+    assert_int_equal(by_state[JOB_RUNNING], 8);
+    assert_int_equal(by_state[JOB_COMPLETED], 1);
     assert_int_equal(by_state[JOB_CANCELLED], 1);
     assert_int_equal(by_state[JOB_FAILED], 1);
-    assert_int_equal(by_state[JOB_RUNNING], 0);
-    assert_int_equal(arrays, 110); /* 10_0..10_9 and 11_0..11_99 */
+    assert_int_equal(arrays, 16); /* 6_0..6_5 and 19_0..19_9 */
 
-    /* job 13: pending in batch, the long WAIT_RESOURCES text */
-    const struct job *j = find_job(m, 13);
-    assert_int_equal(j->job_id, 13);
+    /* job 12: pending in batch, the long WAIT_RESOURCES text */
+    const struct job *j = find_job(m, 12);
+    assert_int_equal(j->job_id, 12);
     assert_int_equal(j->state, JOB_PENDING);
     assert_string_equal(str(m, j->partition), "batch");
     assert_string_equal(str(m, j->user), "root");
     assert_string_equal(str(m, j->account), "physics");
-    assert_string_equal(str(m, j->qos), "normal");
+    assert_string_equal(str(m, j->qos), "(null)");
     assert_int_equal(j->cpus, 5);
     assert_int_equal(j->nodes, 5);
     assert_int_equal(j->mem_bytes, 10000ULL * 1048576);
     assert_int_equal(j->gpus, 0);
-    assert_int_equal(j->submit, 1795424048);
+    assert_int_equal(j->submit, 1795424590);
     assert_int_equal(j->start, 0); /* N/A */
-    assert_int_equal(j->eligible, 1795424048);
+    assert_int_equal(j->eligible, 1795424590);
     assert_string_equal(str(m, j->reason), "Resources");
     assert_int_equal(j->is_array_task, 0);
 
-    /* job 4: GPUs from gres/gpu */
-    j = find_job(m, 4);
-    assert_int_equal(j->state, JOB_COMPLETED);
+    /* job 3: running on gpu; the TRES has no gres/gpu, the request has 2 per node */
+    j = find_job(m, 3);
+    assert_int_equal(j->state, JOB_RUNNING);
     assert_string_equal(str(m, j->partition), "gpu");
-    assert_int_equal(j->cpus, 8);
+    assert_int_equal(j->cpus, 4);
     assert_int_equal(j->gpus, 2);
-    assert_int_equal(j->mem_bytes, 16000ULL * 1048576);
-    assert_int_equal(j->start, 1795424050);
+    assert_int_equal(j->mem_bytes, 8000ULL * 1048576);
+    assert_int_equal(j->start, 1795424589);
+    /* pending GPU jobs: from the request too */
+    assert_int_equal(find_job(m, 13)->gpus, 4);
+    assert_int_equal(find_job(m, 13)->start, 1795428189); /* expected start */
+    assert_int_equal(find_job(m, 14)->gpus, 2);
+    assert_int_equal(find_job(m, 4)->mem_bytes, 4ULL << 30);
 
-    /* array task 10_8 is job id 25; 11_0 and 11_1 share job id 11 */
-    j = find_job(m, ARRAY_KEY(10, 8));
-    assert_int_equal(j->job_id, 25);
+    /* array tasks: 6_0 runs as job 10, 6_1 as job 11, 6_2.. are pending as 6 */
+    j = find_job(m, ARRAY_KEY(6, 0));
+    assert_int_equal(j->job_id, 10);
     assert_int_equal(j->is_array_task, 1);
-    const struct job *a0 = find_job(m, ARRAY_KEY(11, 0));
-    const struct job *a1 = find_job(m, ARRAY_KEY(11, 1));
-    assert_ptr_not_equal(a0, a1);
-    assert_int_equal(a0->job_id, 11);
-    assert_int_equal(a1->job_id, 11);
-    assert_string_equal(str(m, a0->reason), "JobHeldUser");
+    assert_int_equal(j->state, JOB_RUNNING);
+    assert_int_equal(find_job(m, ARRAY_KEY(6, 1))->job_id, 11);
+    const struct job *a2 = find_job(m, ARRAY_KEY(6, 2));
+    const struct job *a3 = find_job(m, ARRAY_KEY(6, 3));
+    assert_ptr_not_equal(a2, a3);
+    assert_int_equal(a2->job_id, 6);
+    assert_int_equal(a3->job_id, 6);
+    assert_string_equal(str(m, a2->reason), "JobArrayTaskLimit");
+    assert_string_equal(str(m, find_job(m, ARRAY_KEY(19, 9))->reason), "JobHeldUser");
     /* keys are unique across the whole fixture */
     for (size_t x = 0; x < m->n; x++)
         for (size_t y = x + 1; y < m->n; y++)
@@ -100,22 +192,28 @@ static void test_fixture(void **state)
                 fail_msg("jobs %zu and %zu share key %llu", x, y,
                          (unsigned long long)m->jobs[x].key);
 
-    j = find_job(m, 12);
-    assert_string_equal(str(m, j->partition), "maint");
-    assert_string_equal(str(m, j->reason), "PartitionDown");
-    j = find_job(m, 7);
+    j = find_job(m, 16);
+    assert_string_equal(str(m, j->reason), "BeginTime");
+    assert_int_equal(j->eligible, 1795428190);
+    assert_string_equal(str(m, find_job(m, 15)->reason), "Dependency");
+    assert_string_equal(str(m, find_job(m, 17)->reason), "PartitionDown");
+    j = find_job(m, 8);
     assert_int_equal(j->state, JOB_FAILED);
+    assert_string_equal(str(m, j->user), "nobody");
     assert_string_equal(str(m, j->reason), "NonZeroExitCode");
-    j = find_job(m, 3); /* license/matlab=2 in the TRES is ignored */
-    assert_int_equal(j->cpus, 1);
-    assert_int_equal(j->mem_bytes, 2000ULL * 1048576);
 
-    /* every job has a one-element partition list after finish */
+    /* job 20 may run in debug or batch; every other job has one partition */
     for (size_t i = 0; i < m->n; i++) {
         assert_true(m->jobs[i].partition < m->part_lists_n);
         const struct id_list *pl = &m->part_lists[m->jobs[i].partition];
-        assert_int_equal(pl->n, 1);
-        assert_string_equal(str(m, pl->ids[0]), str(m, m->jobs[i].partition));
+        if (m->jobs[i].job_id == 20) {
+            assert_int_equal(pl->n, 2);
+            assert_string_equal(str(m, pl->ids[0]), "debug");
+            assert_string_equal(str(m, pl->ids[1]), "batch");
+        } else {
+            assert_int_equal(pl->n, 1);
+            assert_string_equal(str(m, pl->ids[0]), str(m, m->jobs[i].partition));
+        }
     }
     tu_result_free(r);
     free(buf);
@@ -124,19 +222,19 @@ static void test_fixture(void **state)
 static void test_array_tasks(void **state)
 {
     (void)state;
+    struct buf b = {0};
+    ADD(&b, .id = "500", .arr = "500_0");
+    ADD(&b, .id = "501", .arr = "500_1");
+    ADD(&b, .id = "500", .arr = "500_[2-9%2]", .state = "PENDING"); /* unexpanded: error */
+    ADD(&b, .id = "502", .arr = "500_x", .state = "PENDING");       /* bad task id */
+    ADD(&b, .id = "600");
+    ADD(&b, .id = "700", .arr = "4294967295_16777215");
+    ADD(&b, .id = "701", .arr = "7_16777216"); /* task id over 24 bits */
     struct parse_stats st;
-    struct dataset_result *r = parse(
-        "500|500_0|RUNNING|debug|u|a|q|1|1|cpu=1|1|2|1|None\n"
-        "501|500_1|RUNNING|debug|u|a|q|1|1|cpu=1|1|2|1|None\n"
-        "500|500_[2-9%2]|PENDING|debug|u|a|q|1|1|cpu=1|1|N/A|N/A|JobArrayTaskLimit\n"
-        "502|500_x|PENDING|debug|u|a|q|1|1|cpu=1|1|N/A|N/A|None\n"
-        "600|600|RUNNING|debug|u|a|q|1|1|cpu=1|1|2|1|None\n"
-        "700|4294967295_16777215|RUNNING|debug|u|a|q|1|1|cpu=1|1|2|1|None\n"
-        "701|7_16777216|RUNNING|debug|u|a|q|1|1|cpu=1|1|2|1|None\n",
-        &st);
+    struct dataset_result *r = parse_buf(&b, &st);
     const struct jobs_model *m = &r->u.jobs;
     assert_int_equal(st.lines, 7);
-    assert_int_equal(st.errors, 3); /* unexpanded record, bad task id, task id too big */
+    assert_int_equal(st.errors, 3);
     assert_non_null(strstr(st.first_error, "unexpanded array record"));
     assert_int_equal(m->n, 4);
     assert_true(m->jobs[0].key == ARRAY_KEY(500, 0));
@@ -154,13 +252,13 @@ static void test_array_tasks(void **state)
 static void test_multi_partition(void **state)
 {
     (void)state;
-    struct dataset_result *r =
-        parse("100|100|PENDING|debug,batch|alice|acct|normal|8|2|cpu=8,mem=16G,node=2|1795424000|"
-              "N/A|1795424010|Priority\n"
-              "101|101|PENDING|batch,gpu,debug|alice|acct|normal|1|1|cpu=1|1|N/A|N/A|Priority\n"
-              "102|102|RUNNING|batch|bob|acct|normal|1|1|cpu=1|1|2|1|None\n"
-              "103|103|PENDING||bob|acct|normal|1|1|cpu=1|1|N/A|N/A|Priority\n",
-              NULL);
+    struct buf b = {0};
+    ADD(&b, .id = "100", .state = "PENDING", .part = "debug,batch", .cpus = "8", .nodes = "2",
+        .tres = "cpu=8,mem=16G,node=2", .start = "N/A", .reason = "Priority");
+    ADD(&b, .id = "101", .state = "PENDING", .part = "batch,gpu,debug", .reason = "Priority");
+    ADD(&b, .id = "102", .part = "batch");
+    ADD(&b, .id = "103", .state = "PENDING", .part = "", .reason = "Priority");
+    struct dataset_result *r = parse_buf(&b, NULL);
     const struct jobs_model *m = &r->u.jobs;
     assert_int_equal(m->n, 4);
     assert_string_equal(str(m, m->jobs[0].partition), "debug,batch");
@@ -187,28 +285,28 @@ static void test_multi_partition(void **state)
 static void test_tres(void **state)
 {
     (void)state;
+    struct buf b = {0};
+    /* untyped gres/gpu wins over the typed breakdown (no double count) */
+    ADD(&b, .id = "1", .cpus = "4",
+        .tres = "cpu=16,mem=64G,node=1,billing=16,gres/gpu:a100=2,gres/gpu=2");
+    /* typed only: summed */
+    ADD(&b, .id = "2", .cpus = "4", .tres = "cpu=4,mem=1.50T,gres/gpu:a100=1,gres/gpu:h100=2");
+    /* memory units */
+    ADD(&b, .id = "3", .tres = "cpu=1,mem=512M");
+    ADD(&b, .id = "4", .tres = "cpu=1,mem=2000");
+    ADD(&b, .id = "5", .tres = "cpu=1,mem=100K");
+    /* other gres and licenses are not GPUs */
+    ADD(&b, .id = "6", .tres = "cpu=1,gres/mps=100,license/x=3,gres/gpumem=8");
+    /* N/A and empty TRES: requested CPUs stay, no memory */
+    ADD(&b, .id = "7", .cpus = "3", .tres = "N/A");
+    ADD(&b, .id = "8", .cpus = "3", .tres = "");
+    /* bad TRES values make the line bad */
+    ADD(&b, .id = "9", .tres = "cpu=x");
+    ADD(&b, .id = "10", .tres = "cpu=1,mem=lots");
+    ADD(&b, .id = "11", .tres = "cpu=1,gres/gpu=two");
+    ADD(&b, .id = "12", .tres = "cpu=99999999999");
     struct parse_stats st;
-    struct dataset_result *r = parse(
-        /* untyped gres/gpu wins over the typed breakdown (no double count) */
-        "1|1|RUNNING|gpu|u|a|q|4|1|cpu=16,mem=64G,node=1,billing=16,gres/gpu:a100=2,gres/gpu=2|1|2|"
-        "1|None\n"
-        /* typed only: summed */
-        "2|2|RUNNING|gpu|u|a|q|4|1|cpu=4,mem=1.50T,gres/gpu:a100=1,gres/gpu:h100=2|1|2|1|None\n"
-        /* memory units */
-        "3|3|RUNNING|d|u|a|q|1|1|cpu=1,mem=512M|1|2|1|None\n"
-        "4|4|RUNNING|d|u|a|q|1|1|cpu=1,mem=2000|1|2|1|None\n"
-        "5|5|RUNNING|d|u|a|q|1|1|cpu=1,mem=100K|1|2|1|None\n"
-        /* other gres and licenses are not GPUs */
-        "6|6|RUNNING|d|u|a|q|1|1|cpu=1,gres/mps=100,license/x=3,gres/gpumem=8|1|2|1|None\n"
-        /* N/A and empty TRES: requested CPUs stay, no memory */
-        "7|7|RUNNING|d|u|a|q|3|1|N/A|1|2|1|None\n"
-        "8|8|RUNNING|d|u|a|q|3|1||1|2|1|None\n"
-        /* bad TRES values make the line bad */
-        "9|9|RUNNING|d|u|a|q|1|1|cpu=x|1|2|1|None\n"
-        "10|10|RUNNING|d|u|a|q|1|1|cpu=1,mem=lots|1|2|1|None\n"
-        "11|11|RUNNING|d|u|a|q|1|1|cpu=1,gres/gpu=two|1|2|1|None\n"
-        "12|12|RUNNING|d|u|a|q|1|1|cpu=99999999999|1|2|1|None\n",
-        &st);
+    struct dataset_result *r = parse_buf(&b, &st);
     const struct jobs_model *m = &r->u.jobs;
     assert_int_equal(st.errors, 4);
     assert_non_null(strstr(st.first_error, "bad tres-alloc"));
@@ -233,15 +331,84 @@ static void test_tres(void **state)
     tu_result_free(r);
 }
 
+/* GPUs from the request when the TRES has none: per node x nodes + per job +
+ * per task x tasks. */
+static void test_gpus_from_request(void **state)
+{
+    (void)state;
+    struct buf b = {0};
+    ADD(&b, .id = "1", .nodes = "2", .tres = "cpu=8,node=2", .tpn = "gres:gpu:a100:2");
+    ADD(&b, .id = "2", .tres = "cpu=8", .tpj = "gres:gpu:3");
+    ADD(&b, .id = "3", .tres = "cpu=8", .tpt = "gres:gpu:1", .tasks = "4");
+    ADD(&b, .id = "4", .nodes = "2", .tres = "cpu=8", .tpn = "gres:gpu:2", .tpj = "gres:gpu:1",
+        .tpt = "gres/gpu=1", .tasks = "3");
+    /* the TRES count wins when there is one */
+    ADD(&b, .id = "5", .nodes = "2", .tres = "cpu=8,gres/gpu=2", .tpn = "gres:gpu:4");
+    /* pending, no TRES yet: the request alone */
+    ADD(&b, .id = "6", .state = "PENDING", .nodes = "3", .tres = "N/A", .tpn = "gres:gpu:a100:4",
+        .start = "N/A", .reason = "Resources");
+    /* NumNodes unknown: counted as one node */
+    ADD(&b, .id = "7", .nodes = "N/A", .tres = "cpu=1", .tpn = "gres:gpu:2");
+    /* a non-GPU request */
+    ADD(&b, .id = "8", .tres = "cpu=1", .tpn = "gres:mps:100", .tpj = "license/x:1");
+    struct parse_stats st;
+    struct dataset_result *r = parse_buf(&b, &st);
+    const struct jobs_model *m = &r->u.jobs;
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(m->n, 8);
+    assert_int_equal(find_job(m, 1)->gpus, 4);
+    assert_int_equal(find_job(m, 2)->gpus, 3);
+    assert_int_equal(find_job(m, 3)->gpus, 4);
+    assert_int_equal(find_job(m, 4)->gpus, 2 * 2 + 1 + 1 * 3);
+    assert_int_equal(find_job(m, 5)->gpus, 2);
+    assert_int_equal(find_job(m, 6)->gpus, 12);
+    assert_int_equal(find_job(m, 7)->gpus, 2);
+    assert_int_equal(find_job(m, 8)->gpus, 0);
+    tu_result_free(r);
+}
+
+static void req(const char *s, uint64_t want)
+{
+    uint64_t got = cli_request_gpus(s, strlen(s));
+    if (got != want)
+        fail_msg("cli_request_gpus(\"%s\") = %llu, expected %llu", s, (unsigned long long)got,
+                 (unsigned long long)want);
+}
+
+static void test_request_gpus(void **state)
+{
+    (void)state;
+    req("gres:gpu:a100:4", 4);
+    req("gres/gpu:a100=2", 2);
+    req("gres/gpu=3", 3);
+    req("gpu:4", 4);
+    req("gres:gpu:2", 2);
+    req("gres:gpu", 1);
+    req("gpu", 1);
+    req("gres:gpu:a100", 1); /* type only: one GPU, not 100 */
+    req("gres:gpu:tesla:0", 0);
+    req("gres:gpu:a100:1,gres:gpu:h100:2", 3);
+    req("gres:gpu:a100:4,gres:mps:100", 4);
+    req("gres:mps:100", 0);
+    req("gres:gpumem:10", 0);
+    req("gres:gpu4", 0);
+    req("license/matlab:2", 0);
+    req("N/A", 0);
+    req("", 0);
+    /* only n bytes are read */
+    assert_int_equal(cli_request_gpus("gpu:4,gpu:8", 5), 4);
+}
+
 static void test_pending_vs_running_cpus(void **state)
 {
     (void)state;
-    struct dataset_result *r =
-        parse("1|1|PENDING|d|u|a|q|8|1|cpu=4,mem=1G|1|N/A|1|Priority\n"
-              "2|2|RUNNING|d|u|a|q|8|1|cpu=4,mem=1G|1|2|1|None\n"
-              "3|3|COMPLETING|d|u|a|q|8|1|cpu=6,mem=1G|1|2|1|None\n"
-              "4|4|RUNNING|d|u|a|q|8|1|mem=1G|1|2|1|None\n",
-              NULL);
+    struct buf b = {0};
+    ADD(&b, .id = "1", .state = "PENDING", .cpus = "8", .tres = "cpu=4,mem=1G", .start = "N/A",
+        .reason = "Priority");
+    ADD(&b, .id = "2", .cpus = "8", .tres = "cpu=4,mem=1G");
+    ADD(&b, .id = "3", .state = "COMPLETING", .cpus = "8", .tres = "cpu=6,mem=1G");
+    ADD(&b, .id = "4", .cpus = "8", .tres = "mem=1G");
+    struct dataset_result *r = parse_buf(&b, NULL);
     const struct jobs_model *m = &r->u.jobs;
     assert_int_equal(m->n, 4);
     assert_int_equal(find_job(m, 1)->cpus, 8); /* requested while pending */
@@ -255,18 +422,18 @@ static void test_pending_vs_running_cpus(void **state)
 static void test_bad_lines(void **state)
 {
     (void)state;
+    struct buf b = {0};
+    ADD(&b, .id = "1", .state = "BOGUS");          /* kept, state unknown */
+    ADD(&b, .id = "2", .state = "CANCELLED by 0"); /* fine */
+    buf_puts(&b, "1|2|3\n");                       /* too few fields */
+    ADD(&b, .id = "abc");                          /* bad JobID */
+    ADD(&b, .id = "99999999999", .arr = "9");      /* JobID over 32 bits */
+    ADD(&b, .id = "3", .cpus = "x");               /* bad NumCPUs */
+    buf_puts(&b, "\n   \r\n");
+    ADD(&b, .id = "4", .nodes = "zz", .submit = "xx", .start = "yy", .elig = "zz",
+        .reason = "None \r"); /* bad numbers and times read as 0; blanks trimmed */
     struct parse_stats st;
-    struct dataset_result *r = parse(
-        "1|1|BOGUS|d|u|a|q|1|1|cpu=1|1|2|1|None\n"          /* kept, state unknown */
-        "2|2|CANCELLED by 0|d|u|a|q|1|1|cpu=1|1|2|1|None\n" /* fine */
-        "1|2|3\n"                                           /* too few fields */
-        "abc|abc|RUNNING|d|u|a|q|1|1|cpu=1|1|2|1|None\n"    /* bad JobID */
-        "99999999999|9|RUNNING|d|u|a|q|1|1|cpu=1|1|2|1|None\n"
-        "3|3|RUNNING|d|u|a|q|x|1|cpu=1|1|2|1|None\n" /* bad NumCPUs */
-        "\n"
-        "   \r\n"
-        "4|4|RUNNING|d|u|a|q|1|zz|cpu=1|xx|yy|zz|None \r\n", /* bad numbers/times -> 0 */
-        &st);
+    struct dataset_result *r = parse_buf(&b, &st);
     const struct jobs_model *m = &r->u.jobs;
     assert_int_equal(st.lines, 9);
     assert_int_equal(st.errors, 5);
@@ -281,7 +448,7 @@ static void test_bad_lines(void **state)
     assert_int_equal(j->submit, 0);
     assert_int_equal(j->start, 0);
     assert_int_equal(j->eligible, 0);
-    assert_string_equal(str(m, j->reason), "None"); /* " \r" trimmed */
+    assert_string_equal(str(m, j->reason), "None");
     tu_result_free(r);
 
     /* a single too-short line */
@@ -296,6 +463,38 @@ static void test_bad_lines(void **state)
     assert_int_equal(st.lines, 0);
     assert_int_equal(r->u.jobs.n, 0);
     assert_null(r->u.jobs.jobs);
+    tu_result_free(r);
+}
+
+/* A bad line counts once in the parse errors: the poller fails the dataset
+ * when errors * 2 > lines. Found by fuzz_cli_jobs. */
+static void test_bad_line_counted_once(void **state)
+{
+    (void)state;
+    KNOWN_BUG("cli_jobs_line counts a line with an unknown state and a bad NumCPUs twice");
+    struct buf b = {0};
+    ADD(&b, .id = "1", .state = "BOGUS", .cpus = "x");
+    ADD(&b, .id = "2");
+    struct parse_stats st;
+    struct dataset_result *r = parse_buf(&b, &st);
+    assert_int_equal(st.lines, 2);
+    assert_int_equal(r->u.jobs.n, 1);
+    uint64_t errors = st.errors;
+    tu_result_free(r);
+    assert_int_equal(errors, 1);
+}
+
+/* Reason is the last field: a '|' inside it does not shift anything. */
+static void test_reason_with_bar(void **state)
+{
+    (void)state;
+    struct buf b = {0};
+    ADD(&b, .id = "1", .state = "PENDING", .reason = "Priority|x|y");
+    struct parse_stats st;
+    struct dataset_result *r = parse_buf(&b, &st);
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(r->u.jobs.n, 1);
+    assert_string_equal(str(&r->u.jobs, r->u.jobs.jobs[0].reason), "Other");
     tu_result_free(r);
 }
 
@@ -351,7 +550,7 @@ static void test_fold_reason(void **state)
 }
 
 /* Free text that merely starts with a word must not become a label value
- * (header: "anything not code-like -> Other"). */
+ * (cli.h: "anything not code-like -> Other"). */
 static void test_fold_reason_free_text(void **state)
 {
     (void)state;
@@ -365,13 +564,12 @@ static void test_fold_reason_free_text(void **state)
 static void test_label_cap(void **state)
 {
     (void)state;
-    char line[1024];
     char longname[201];
     memset(longname, 'u', 200);
     longname[200] = '\0';
-    snprintf(line, sizeof(line), "1|1|RUNNING|%s|%s|%s|%s|1|1|cpu=1|1|2|1|None\n", longname,
-             longname, longname, longname);
-    struct dataset_result *r = parse(line, NULL);
+    struct buf b = {0};
+    ADD(&b, .id = "1", .part = longname, .user = longname, .acct = longname, .qos = longname);
+    struct dataset_result *r = parse_buf(&b, NULL);
     const struct jobs_model *m = &r->u.jobs;
     assert_int_equal(m->n, 1);
     const struct job *j = &m->jobs[0];
@@ -388,12 +586,17 @@ static void test_label_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format),
         cmocka_unit_test(test_fixture),
         cmocka_unit_test(test_array_tasks),
         cmocka_unit_test(test_multi_partition),
         cmocka_unit_test(test_tres),
+        cmocka_unit_test(test_gpus_from_request),
+        cmocka_unit_test(test_request_gpus),
         cmocka_unit_test(test_pending_vs_running_cpus),
         cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_bad_line_counted_once),
+        cmocka_unit_test(test_reason_with_bar),
         cmocka_unit_test(test_first_error_is_printable),
         cmocka_unit_test(test_fold_reason),
         cmocka_unit_test(test_fold_reason_free_text),

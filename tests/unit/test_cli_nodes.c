@@ -26,8 +26,7 @@ static const struct state_case state_cases[] = {
     {"ALLOCATED+DRAIN", 32, 0, NODE_BASE_ALLOCATED, F(DRAIN), NODE_STATE_DRAINING},
     {"IDLE+DRAIN", 0, 0, NODE_BASE_IDLE, F(DRAIN), NODE_STATE_DRAINED},
     {"IDLE+DRAIN", 2, 0, NODE_BASE_IDLE, F(DRAIN), NODE_STATE_DRAINING}, /* CPUs still busy */
-    {"IDLE+DRAIN+COMPLETING", 0, 0, NODE_BASE_IDLE, F(DRAIN) | F(COMPLETING),
-     NODE_STATE_DRAINING},
+    {"IDLE+DRAIN+COMPLETING", 0, 0, NODE_BASE_IDLE, F(DRAIN) | F(COMPLETING), NODE_STATE_DRAINING},
     {"IDLE+DRAINED", 0, 0, NODE_BASE_IDLE, F(DRAIN), NODE_STATE_DRAINED},
     {"IDLE+DRAINING", 0, 0, NODE_BASE_IDLE, F(DRAIN), NODE_STATE_DRAINED},
     {"DOWN", 0, 0, NODE_BASE_DOWN, 0, NODE_STATE_DOWN},
@@ -152,8 +151,8 @@ static void gres_teardown(struct gres_fx *fx)
     tu_result_free(fx->r);
 }
 
-static void assert_gres(const struct nodes_model *m, uint32_t i, const char *name,
-                        const char *type, uint64_t total, uint64_t used)
+static void assert_gres(const struct nodes_model *m, uint32_t i, const char *name, const char *type,
+                        uint64_t total, uint64_t used)
 {
     const struct gres *g = &m->gres[i];
     if (strcmp(strtab_get(&m->strs, g->name), name) != 0 ||
@@ -278,15 +277,15 @@ static void test_fixture(void **state)
     assert_int_equal(m->n, 6);
 
     const struct node *n = find_node(m, "cn001");
-    assert_int_equal(n->base, NODE_BASE_IDLE);
-    assert_int_equal(n->state, NODE_STATE_IDLE);
+    assert_int_equal(n->base, NODE_BASE_MIXED);
+    assert_int_equal(n->state, NODE_STATE_MIXED);
     assert_int_equal(n->flags, 0);
     assert_int_equal(n->cpus_total, 32);
-    assert_int_equal(n->cpus_alloc, 0);
-    assert_double_exact(n->cpu_load, 0.08);
+    assert_int_equal(n->cpus_alloc, 1);
+    assert_double_exact(n->cpu_load, 0.34);
     assert_int_equal(n->mem_total, 192000ULL * 1048576);
-    assert_int_equal(n->mem_alloc, 0);
-    assert_int_equal(n->mem_free, 22115ULL * 1048576);
+    assert_int_equal(n->mem_alloc, 2000ULL * 1048576);
+    assert_int_equal(n->mem_free, 23259ULL * 1048576);
     assert_int_equal(n->gres_count, 0); /* Gres=(null), GresUsed=gpu:0 */
     assert_int_equal(n->reason, 0);
     assert_int_equal(n->reason_time, 0);
@@ -294,21 +293,32 @@ static void test_fixture(void **state)
     n = find_node(m, "cn003");
     assert_int_equal(n->state, NODE_STATE_DRAINED);
     assert_int_equal(n->flags, F(DRAIN));
+    assert_int_equal(n->cpus_alloc, 0);
     assert_string_equal(nstr(m, n->reason), "disk replaced");
-    assert_int_equal(n->reason_time, 1795424146);
+    assert_int_equal(n->reason_time, 1795424586);
+
+    n = find_node(m, "cn004");
+    assert_int_equal(n->base, NODE_BASE_DOWN);
+    assert_int_equal(n->state, NODE_STATE_DOWN);
+    assert_string_equal(nstr(m, n->reason), "no heartbeat");
+    assert_int_equal(n->reason_time, 1795424586);
 
     n = find_node(m, "cn005");
-    assert_int_equal(n->state, NODE_STATE_RESERVED);
-    assert_int_equal(n->flags, F(RESERVED));
+    assert_int_equal(n->state, NODE_STATE_MIXED);
+    assert_int_equal(n->cpus_alloc, 6);
+    assert_int_equal(n->mem_alloc, 14096ULL * 1048576);
 
     n = find_node(m, "gpu001");
+    assert_int_equal(n->state, NODE_STATE_MIXED);
     assert_int_equal(n->cpus_total, 96);
+    assert_int_equal(n->cpus_alloc, 4);
     assert_int_equal(n->mem_total, 512000ULL * 1048576);
+    assert_int_equal(n->mem_alloc, 8000ULL * 1048576);
     assert_int_equal(n->gres_count, 1);
     assert_string_equal(nstr(m, m->gres[n->gres_first].name), "gpu");
     assert_string_equal(nstr(m, m->gres[n->gres_first].type), "a100");
     assert_int_equal(m->gres[n->gres_first].total, 4);
-    assert_int_equal(m->gres[n->gres_first].used, 0);
+    assert_int_equal(m->gres[n->gres_first].used, 2); /* GresUsed=gpu:a100:2(IDX:0-1) */
     assert_int_equal(m->gres_n, 1);
 
     /* Partitions lists: one per distinct string, shared between nodes */
@@ -358,8 +368,8 @@ static void test_memory_load_and_cpus(void **state)
     assert_int_equal(m->gres[n->gres_first].total, 4);
     assert_int_equal(m->gres[n->gres_first].used, 2);
     n = find_node(m, "n2");
-    assert_int_equal(n->cpus_total, 60);  /* CPUEfctv wins over CPUTot */
-    assert_int_equal(n->cpus_alloc, 60);  /* clamped to the total */
+    assert_int_equal(n->cpus_total, 60); /* CPUEfctv wins over CPUTot */
+    assert_int_equal(n->cpus_alloc, 60); /* clamped to the total */
     assert_int_equal(n->state, NODE_STATE_IDLE);
     assert_double_exact(n->cpu_load, 12.5);
     assert_int_equal(n->mem_total, 1048576);
@@ -414,12 +424,12 @@ static void test_bad_lines(void **state)
     char text[2048];
     snprintf(text, sizeof(text),
              "No nodes in the system\n"
-             "State=IDLE CPUTot=1\n"                           /* no NodeName */
-             "NodeName=x1 CPUTot=1\n"                          /* no State */
-             "NodeName=x2 State=IDLE\n"                        /* no CPUTot */
-             "NodeName=x3 State=IDLE CPUTot=lots\n"            /* bad CPUTot */
-             "NodeName= State=IDLE CPUTot=1\n"                 /* empty name */
-             "NodeName=w1 State=WEIRD+DRAIN CPUTot=2\n"        /* kept, unknown base */
+             "State=IDLE CPUTot=1\n"                             /* no NodeName */
+             "NodeName=x1 CPUTot=1\n"                            /* no State */
+             "NodeName=x2 State=IDLE\n"                          /* no CPUTot */
+             "NodeName=x3 State=IDLE CPUTot=lots\n"              /* bad CPUTot */
+             "NodeName= State=IDLE CPUTot=1\n"                   /* empty name */
+             "NodeName=w1 State=WEIRD+DRAIN CPUTot=2\n"          /* kept, unknown base */
              "NodeName=g1 State=IDLE CPUTot=2 Gres=gpu:a100:x\n" /* kept, GRES dropped */
              "NodeName=%s State=IDLE CPUTot=2\n"
              "\n"
@@ -444,6 +454,20 @@ static void test_bad_lines(void **state)
     tu_result_free(r);
 }
 
+/* A bad line counts once in the parse errors (see test_cli_jobs). */
+static void test_bad_line_counted_once(void **state)
+{
+    (void)state;
+    KNOWN_BUG("cli_nodes_line counts a line with an unknown state and no CPUTot twice");
+    const char *text = "NodeName=a State=WEIRD\nNodeName=b State=IDLE CPUTot=1\n";
+    struct parse_stats st;
+    struct dataset_result *r = tu_nodes_from(text, strlen(text), &st);
+    uint64_t errors = st.errors, lines = st.lines;
+    tu_result_free(r);
+    assert_int_equal(lines, 2);
+    assert_int_equal(errors, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_memory_load_and_cpus),
         cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_bad_line_counted_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,11 +41,11 @@ static void test_fixture(void **state)
     assert_false(p->hidden);
     assert_string_equal(pstr(m, p->state), "up");
     assert_int_equal(p->max_time, 1800);
-    assert_int_equal(p->default_time, 600);
+    assert_int_equal(p->default_time, 1800);
     assert_int_equal(p->max_nodes, -1);
     assert_int_equal(p->min_nodes, 0);
     assert_int_equal(p->priority_tier, 1);
-    assert_int_equal(p->priority_job_factor, 10);
+    assert_int_equal(p->priority_job_factor, 1);
     assert_int_equal(p->total_cpus, 160);
     assert_int_equal(p->total_nodes, 5);
     assert_string_equal(pstr(m, p->oversubscribe), "no");
@@ -121,8 +121,8 @@ static void test_limits_and_flags(void **state)
     p = find_part(m, "c");
     assert_string_equal(pstr(m, p->state), "drain");
     assert_int_equal(p->max_time, 129600);
-    assert_int_equal(p->max_nodes, -1);  /* does not fit: treated as unlimited */
-    assert_int_equal(p->total_cpus, 0);  /* over 32 bits: dropped */
+    assert_int_equal(p->max_nodes, -1); /* does not fit: treated as unlimited */
+    assert_int_equal(p->total_cpus, 0); /* over 32 bits: dropped */
     p = find_part(m, "d");
     assert_string_equal(pstr(m, p->state), "up");
     assert_int_equal(p->max_time, -1); /* unreadable limit: no series */
@@ -178,6 +178,34 @@ static void test_many(void **state)
     tu_result_free(r);
 }
 
+/* A partition name over 128 characters must give one label value whatever
+ * the dataset: today squeue's is cut to 128, scontrol nodes' Partitions=
+ * keeps all 200 and scontrol partitions drops the line, so the partition
+ * shows up twice (128 and 200 characters) and has no slurm_partition_info. */
+static void test_long_name_consistent(void **state)
+{
+    (void)state;
+    char name[201];
+    memset(name, 'p', 200);
+    name[200] = '\0';
+    char text[512];
+    snprintf(text, sizeof(text), "PartitionName=%s State=UP\n", name);
+    struct dataset_result *pr = tu_parts_from(text, strlen(text), NULL);
+    snprintf(text, sizeof(text), "NodeName=n1 State=IDLE CPUTot=1 Partitions=%s\n", name);
+    struct dataset_result *nr = tu_nodes_from(text, strlen(text), NULL);
+    size_t parts = pr->u.parts.n;
+    size_t part_len = parts ? strlen(pstr(&pr->u.parts, pr->u.parts.parts[0].name)) : 0;
+    const struct nodes_model *nm = &nr->u.nodes;
+    size_t node_len = strlen(strtab_get(&nm->strs, nm->part_lists[nm->nodes[0].partitions].ids[0]));
+    tu_result_free(pr);
+    tu_result_free(nr);
+    KNOWN_BUG("partition names over 128 characters: kept whole by the nodes parser, cut by the "
+              "jobs parser, dropped by the partitions parser");
+    assert_int_equal(parts, 1);
+    assert_int_equal(part_len, 128);
+    assert_int_equal(node_len, 128);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_limits_and_flags),
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_many),
+        cmocka_unit_test(test_long_name_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

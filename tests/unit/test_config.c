@@ -99,12 +99,12 @@ static void test_good_flags(void **state)
 {
     (void)state;
     struct config cfg;
-    ok(&cfg, ARGS("--web.listen-address=127.0.0.1:9999", "--web.telemetry-path", "/m",
-                  "--web.max-requests=7", "--web.timeout=1m30s", "--log.level=debug",
-                  "--log.format", "json", "--slurm.bin-path=/opt/slurm/bin",
-                  "--slurm.timeout=250ms", "--slurm.max-age=5m", "--slurm.max-output=1GiB",
-                  "--collector.series-limit=5", "--no-collector.partitions",
-                  "--slurm.poll-interval.nodes=15s"));
+    ok(&cfg,
+       ARGS("--web.listen-address=127.0.0.1:9999", "--web.telemetry-path", "/m",
+            "--web.max-requests=7", "--web.timeout=1m30s", "--log.level=debug", "--log.format",
+            "json", "--slurm.bin-path=/opt/slurm/bin", "--slurm.timeout=250ms",
+            "--slurm.max-age=5m", "--slurm.max-output=1GiB", "--collector.series-limit=5",
+            "--no-collector.partitions", "--slurm.poll-interval.nodes=15s"));
     assert_int_equal(cfg.nlisten, 1);
     assert_string_equal(cfg.listen[0], "127.0.0.1:9999");
     assert_string_equal(cfg.telemetry_path, "/m");
@@ -143,7 +143,7 @@ static void test_bad_flags(void **state)
     bad("web.timeout", ARGS("--web.timeout=0s"));
     bad("slurm.timeout", ARGS("--slurm.timeout=-5s"));
     bad("slurm.max-age", ARGS("--slurm.max-age=10x"));
-    bad("web.timeout", ARGS("--web.timeout"));      /* missing value */
+    bad("web.timeout", ARGS("--web.timeout"));       /* missing value */
     bad("slurm.bin-path", ARGS("--slurm.bin-path")); /* missing value */
     bad("no-collector.bogus", ARGS("--no-collector.bogus"));
     bad("collector.bogus", ARGS("--collector.bogus"));
@@ -226,11 +226,10 @@ static void test_listen_addresses(void **state)
     assert_string_equal(cfg.listen[1], "127.0.0.1:2");
     assert_string_equal(cfg.listen[2], "[::1]:3");
     const char *many[MAX_LISTEN + 2];
-    static const char *const addrs[] = {"--web.listen-address=:1", "--web.listen-address=:2",
-                                        "--web.listen-address=:3", "--web.listen-address=:4",
-                                        "--web.listen-address=:5", "--web.listen-address=:6",
-                                        "--web.listen-address=:7", "--web.listen-address=:8",
-                                        "--web.listen-address=:9"};
+    static const char *const addrs[] = {
+        "--web.listen-address=:1", "--web.listen-address=:2", "--web.listen-address=:3",
+        "--web.listen-address=:4", "--web.listen-address=:5", "--web.listen-address=:6",
+        "--web.listen-address=:7", "--web.listen-address=:8", "--web.listen-address=:9"};
     for (int i = 0; i < MAX_LISTEN; i++)
         many[i] = addrs[i];
     many[MAX_LISTEN] = NULL;
@@ -318,10 +317,10 @@ static void test_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_good_flags),
-        cmocka_unit_test(test_bad_flags),         cmocka_unit_test(test_interval_precedence),
-        cmocka_unit_test(test_collectors),        cmocka_unit_test(test_listen_addresses),
-        cmocka_unit_test(test_duration),          cmocka_unit_test(test_size),
+        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_good_flags),
+        cmocka_unit_test(test_bad_flags),  cmocka_unit_test(test_interval_precedence),
+        cmocka_unit_test(test_collectors), cmocka_unit_test(test_listen_addresses),
+        cmocka_unit_test(test_duration),   cmocka_unit_test(test_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

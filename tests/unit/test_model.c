@@ -108,7 +108,7 @@ static void test_duration_garbage(void **state)
     dur_bad("unlimited");
     dur_bad("30:00 ");
     dur_bad("99999999999999999999"); /* over 2^64 */
-    dur_bad("1000001-00:00:00");    /* more days than the parser allows */
+    dur_bad("1000001-00:00:00");     /* more days than the parser allows */
 }
 
 /* A number that fits in 64 bits but whose seconds do not must not come back
@@ -219,10 +219,14 @@ static void test_split_list(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mem_units),         cmocka_unit_test(test_mem_garbage),
-        cmocka_unit_test(test_duration_forms),    cmocka_unit_test(test_duration_garbage),
-        cmocka_unit_test(test_duration_overflow), cmocka_unit_test(test_u64),
-        cmocka_unit_test(test_double),            cmocka_unit_test(test_job_state),
+        cmocka_unit_test(test_mem_units),
+        cmocka_unit_test(test_mem_garbage),
+        cmocka_unit_test(test_duration_forms),
+        cmocka_unit_test(test_duration_garbage),
+        cmocka_unit_test(test_duration_overflow),
+        cmocka_unit_test(test_u64),
+        cmocka_unit_test(test_double),
+        cmocka_unit_test(test_job_state),
         cmocka_unit_test(test_split_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -229,6 +229,46 @@ static inline double tu_sample(const char *text, const char *series)
     return NAN;
 }
 
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates).
+ * Prometheus rejects a whole exposition whose label values are not. */
+static inline bool tu_valid_utf8(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p++;
+        if (c < 0x80)
+            continue;
+        size_t more;
+        unsigned min;
+        if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+            min = 0x80;
+            c &= 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            min = 0x800;
+            c &= 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            min = 0x10000;
+            c &= 0x07;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - p) < more)
+            return false;
+        for (size_t i = 0; i < more; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            c = (c << 6) | (p[i] & 0x3F);
+        }
+        p += more;
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return false;
+    }
+    return true;
+}
+
 /* True when some line of text starts with prefix. */
 static inline bool tu_has_line(const char *text, const char *prefix)
 {

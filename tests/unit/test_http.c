@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Content negotiation: when a scrape gets OpenMetrics, when it gets gzip. */
+#include "testutil.h"
+
+#include "http.h"
+
+static void om(const char *accept, int want)
+{
+    int got = http_wants_openmetrics(accept);
+    if (got != want)
+        fail_msg("http_wants_openmetrics(\"%s\") = %d, expected %d", accept ? accept : "(null)",
+                 got, want);
+}
+
+static void gz(const char *ae, int want)
+{
+    int got = http_wants_gzip(ae);
+    if (got != want)
+        fail_msg("http_wants_gzip(\"%s\") = %d, expected %d", ae ? ae : "(null)", got, want);
+}
+
+static void test_openmetrics(void **state)
+{
+    (void)state;
+    /* Prometheus 2.42's scrape Accept header */
+    om("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+       "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+       1);
+    om("application/openmetrics-text", 1);
+    om("application/openmetrics-text; version=1.0.0; charset=utf-8", 1);
+    om("Application/OpenMetrics-Text;version=1.0.0", 1);
+    om("text/plain;version=0.0.4;q=0.5, application/openmetrics-text;version=1.0.0;q=0.6", 1);
+    om("text/plain", 0);
+    om("text/plain;version=0.0.4", 0);
+    om(NULL, 0);
+    om("", 0);
+    om("*/*", 0);
+    om("application/openmetrics-text;q=0", 0);
+    om("application/openmetrics-text;version=1.0.0;q=0.0", 0);
+    /* text preferred over OpenMetrics */
+    om("application/openmetrics-text;q=0.3,text/plain;q=0.9", 0);
+    om("application/openmetrics-text ; q=0.5 , text/plain ; q=0.9", 0);
+    /* equal preference: OpenMetrics */
+    om("text/plain;q=0.5,application/openmetrics-text;q=0.5", 1);
+    /* a longer or shorter media type is not a match */
+    om("application/openmetrics-textual", 0);
+    om("application/openmetrics", 0);
+    /* a trailing ';' or ',' is harmless */
+    om("application/openmetrics-text;", 1);
+    om("application/openmetrics-text,", 1);
+}
+
+static void test_gzip(void **state)
+{
+    (void)state;
+    gz("gzip, deflate", 1);
+    gz("gzip", 1);
+    gz("deflate, gzip;q=0.5", 1);
+    gz("GZIP", 1);
+    gz("gzip, deflate, br", 1);
+    gz("gzip;q=0", 0);
+    gz("gzip;q=0.0, identity", 0);
+    gz("identity", 0);
+    gz("deflate, br", 0);
+    gz("x-gzip", 0);
+    gz("", 0);
+    gz(NULL, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_openmetrics),
+        cmocka_unit_test(test_gzip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
