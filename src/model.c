@@ -142,6 +142,9 @@ int parse_slurm_duration(const char *s, size_t n, int64_t *secs)
         if (np == 3)
             return -1;
     }
+    for (int i = 0; i < np; i++)
+        if (parts[i] > 100000000)
+            return -1; /* keeps the sum far from overflow */
     uint64_t h = 0, m = 0, sec = 0;
     if (np == 1)
         m = parts[0]; /* Slurm reads a bare number as minutes */
@@ -176,8 +179,11 @@ void split_list(struct strtab *t, struct arena *a, const char *s, size_t n, stru
     while (p < end) {
         const char *c = memchr(p, ',', (size_t)(end - p));
         const char *e = c ? c : end;
-        if (e > p)
-            out->ids[out->n++] = strtab_intern(t, p, (size_t)(e - p));
+        size_t len = (size_t)(e - p);
+        if (len > MAX_LABEL_LEN)
+            len = MAX_LABEL_LEN;
+        if (len > 0)
+            out->ids[out->n++] = strtab_intern(t, p, len);
         p = e + 1;
     }
 }

@@ -235,7 +235,12 @@ int parse_slurm_duration(const char *s, size_t n, int64_t *secs);
 /* Parses an unsigned decimal; -1 on garbage or overflow. */
 int parse_u64(const char *s, size_t n, uint64_t *out);
 int parse_double(const char *s, size_t n, double *out);
-/* Splits a comma-separated list into interned ids. */
+/* Longest label value kept from Slurm output; longer ones are cut before
+ * interning, the same way everywhere, so cutting never splits one name into
+ * two series or merges series after aggregation. */
+#define MAX_LABEL_LEN 128
+
+/* Splits a comma-separated list into interned ids (each cut to MAX_LABEL_LEN). */
 void split_list(struct strtab *t, struct arena *a, const char *s, size_t n, struct id_list *out);
 
 #endif

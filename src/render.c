@@ -27,10 +27,49 @@ size_t render_number(char *out, size_t cap, double v)
     return n < 0 ? 0 : (size_t)n;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
+            return 0; /* overlong, or a surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
 void render_escape_label(struct buf *b, const char *s)
 {
     const char *run = s;
     for (; *s; s++) {
+        if ((unsigned char)*s >= 0x80) {
+            /* Label values must be UTF-8: a byte that does not start a valid
+             * sequence (a Latin-1 user name, a name cut mid-character)
+             * becomes U+FFFD. */
+            size_t n = utf8_len((const unsigned char *)s);
+            if (n == 0) {
+                buf_append(b, run, (size_t)(s - run));
+                buf_puts(b, "\xEF\xBF\xBD");
+                run = s + 1;
+            } else {
+                s += n - 1;
+            }
+            continue;
+        }
         const char *esc = NULL;
         if (*s == '\\')
             esc = "\\\\";

@@ -73,17 +73,12 @@ void collect_jobs(const struct view *v, struct render *r, struct collect_out *o)
     agg_init(&by_account, v->series_limit);
     agg_init(&oldest, v->series_limit);
 
-    /* Zero rows for every known partition and the common states, so a
-     * partition with no jobs reads 0 rather than "no data". */
+    /* Every partition the partitions dataset knows gets zero rows below. */
     const struct dataset_result *pds = v->ds[DS_PARTITIONS];
     if (pds) {
         const struct partitions_model *pm = &pds->u.parts;
-        for (size_t i = 0; i < pm->n; i++) {
-            uint32_t pid = namemap_id(&nm, strtab_get(&pm->strs, pm->parts[i].name));
-            for (uint32_t s = 0; s < JOB_STATE_ALWAYS; s++)
-                agg_get(&by_part, (uint32_t[AGG_MAX_KEYS]){pid, s, 0});
-            agg_get(&oldest, (uint32_t[AGG_MAX_KEYS]){pid, 0, 0});
-        }
+        for (size_t i = 0; i < pm->n; i++)
+            namemap_id(&nm, strtab_get(&pm->strs, pm->parts[i].name));
     }
 
     for (size_t i = 0; i < m->n; i++) {
@@ -91,12 +86,8 @@ void collect_jobs(const struct view *v, struct render *r, struct collect_out *o)
         const struct id_list *pl = &m->part_lists[j->partition];
         for (uint32_t k = 0; k < pl->n; k++) {
             uint32_t sid = pl->ids[k];
-            if (pmap[sid] == UINT32_MAX) {
+            if (pmap[sid] == UINT32_MAX)
                 pmap[sid] = namemap_id(&nm, strtab_get(&m->strs, sid));
-                for (uint32_t s = 0; s < JOB_STATE_ALWAYS; s++)
-                    agg_get(&by_part, (uint32_t[AGG_MAX_KEYS]){pmap[sid], s, 0});
-                agg_get(&oldest, (uint32_t[AGG_MAX_KEYS]){pmap[sid], 0, 0});
-            }
             uint32_t pid = pmap[sid];
             add4(&by_part, pid, j->state, j);
             if (j->state == JOB_PENDING) {
@@ -117,6 +108,15 @@ void collect_jobs(const struct view *v, struct render *r, struct collect_out *o)
         }
         add4(&by_user, j->user, j->state, j);
         add4(&by_account, j->account, j->state, j);
+    }
+
+    /* Zero rows for every known partition and the common states, so a
+     * partition with no jobs reads 0 rather than "no data". They come after
+     * the real data so that the series limit drops zeros first. */
+    for (uint32_t pid = 1; pid < nm.names.count; pid++) {
+        for (uint32_t s = 0; s < JOB_STATE_ALWAYS; s++)
+            agg_get(&by_part, (uint32_t[AGG_MAX_KEYS]){pid, s, 0});
+        agg_get(&oldest, (uint32_t[AGG_MAX_KEYS]){pid, 0, 0});
     }
 
     const struct strtab *local3[3] = {&nm.names, NULL, NULL};

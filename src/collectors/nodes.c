@@ -78,13 +78,8 @@ void collect_nodes(const struct view *v, struct render *r, struct collect_out *o
     const struct dataset_result *pds = v->ds[DS_PARTITIONS];
     if (pds) {
         const struct partitions_model *pm = &pds->u.parts;
-        for (size_t i = 0; i < pm->n; i++) {
-            uint32_t pid = namemap_id(&nm, strtab_get(&pm->strs, pm->parts[i].name));
-            for (uint32_t s = 0; s < NODE_STATE_COUNT; s++)
-                agg_get(&pstate, (uint32_t[AGG_MAX_KEYS]){pid, s, 0});
-            for (uint32_t f = 0; f < NODE_FLAG_COUNT; f++)
-                agg_get(&pflag, (uint32_t[AGG_MAX_KEYS]){pid, f, 0});
-        }
+        for (size_t i = 0; i < pm->n; i++)
+            namemap_id(&nm, strtab_get(&pm->strs, pm->parts[i].name));
     }
 
     for (size_t i = 0; i < m->n; i++) {
@@ -120,13 +115,8 @@ void collect_nodes(const struct view *v, struct render *r, struct collect_out *o
         const struct id_list *pl = &m->part_lists[nd->partitions];
         for (uint32_t k = 0; k < pl->n; k++) {
             uint32_t sid = pl->ids[k];
-            if (lmap[sid] == UINT32_MAX) {
+            if (lmap[sid] == UINT32_MAX)
                 lmap[sid] = namemap_id(&nm, strtab_get(&m->strs, sid));
-                for (uint32_t s = 0; s < NODE_STATE_COUNT; s++)
-                    agg_get(&pstate, (uint32_t[AGG_MAX_KEYS]){lmap[sid], s, 0});
-                for (uint32_t f = 0; f < NODE_FLAG_COUNT; f++)
-                    agg_get(&pflag, (uint32_t[AGG_MAX_KEYS]){lmap[sid], f, 0});
-            }
             struct agg_row *row =
                 agg_get(&pstate, (uint32_t[AGG_MAX_KEYS]){lmap[sid], nd->state, 0});
             if (row)
@@ -139,6 +129,15 @@ void collect_nodes(const struct view *v, struct render *r, struct collect_out *o
                     row->v[0] += 1;
             }
         }
+    }
+
+    /* Zero rows for every known partition, after the real data so that the
+     * series limit drops zeros first. */
+    for (uint32_t pid = 1; pid < nm.names.count; pid++) {
+        for (uint32_t s = 0; s < NODE_STATE_COUNT; s++)
+            agg_get(&pstate, (uint32_t[AGG_MAX_KEYS]){pid, s, 0});
+        for (uint32_t f = 0; f < NODE_FLAG_COUNT; f++)
+            agg_get(&pflag, (uint32_t[AGG_MAX_KEYS]){pid, f, 0});
     }
 
     render_family(r, "slurm_nodes", M_GAUGE,

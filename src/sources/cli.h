@@ -21,7 +21,8 @@
 struct parse_stats {
     uint64_t lines;
     uint64_t errors;
-    char first_error[160]; /* the first bad line's problem, for the log */
+    uint64_t last_error_line; /* a line counts once however many problems it has */
+    char first_error[160];    /* the first bad line's problem, for the log */
 };
 
 struct jobs_parser {

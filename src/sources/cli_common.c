@@ -18,6 +18,9 @@ void cli_feed(cli_line_fn fn, void *p, const char *buf, size_t len)
 
 void parse_error(struct parse_stats *st, const char *what, const char *line, size_t len)
 {
+    if (st->lines && st->last_error_line == st->lines)
+        return;
+    st->last_error_line = st->lines;
     st->errors++;
     if (st->first_error[0])
         return;

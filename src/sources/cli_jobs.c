@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LABEL_LEN 128 /* longer strings are cut before interning */
-
 void cli_jobs_init(struct jobs_parser *p, struct jobs_model *m, struct arena *a)
 {
     memset(p, 0, sizeof(*p));
@@ -47,7 +45,9 @@ size_t cli_fold_reason(const char *s, size_t n, const char **out)
     size_t k = 0;
     while (k < n && s[k] != ',' && s[k] != ':' && s[k] != '(' && s[k] != ' ')
         k++;
-    bool ok = k > 0 && k <= 64;
+    /* A code is one word, alone or followed by ", detail" / ":detail" /
+     * "(detail)"; a word followed by more words is free text. */
+    bool ok = k > 0 && k <= 64 && (k == n || s[k] != ' ');
     for (size_t i = 0; ok && i < k; i++) {
         char c = s[i];
         ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #define MAX_PAIRS 96
-#define MAX_LABEL_LEN 128
 
 void cli_nodes_init(struct nodes_parser *p, struct nodes_model *m, struct arena *a)
 {

@@ -60,13 +60,14 @@ int cli_partitions_line(void *pv, const char *line, size_t len)
     size_t n = kv_split(line, len, kv, MAX_PAIRS);
     const struct kv *name = kv_find(kv, n, "PartitionName");
     const struct kv *state = kv_find(kv, n, "State");
-    if (!name || !name->vlen || name->vlen > 128 || !state) {
+    if (!name || !name->vlen || !state) {
         parse_error(&p->st, "scontrol partitions: no PartitionName/State", line, len);
         return 0;
     }
     struct partition pt;
     memset(&pt, 0, sizeof(pt));
-    pt.name = strtab_intern(&m->strs, name->val, name->vlen);
+    pt.name =
+        strtab_intern(&m->strs, name->val, name->vlen > MAX_LABEL_LEN ? MAX_LABEL_LEN : name->vlen);
     pt.state = lower_id(&m->strs, state);
     const struct kv *d = kv_find(kv, n, "Default"), *h = kv_find(kv, n, "Hidden");
     pt.is_default = d && d->vlen == 3 && memcmp(d->val, "YES", 3) == 0;
@@ -84,7 +85,8 @@ int cli_partitions_line(void *pv, const char *line, size_t len)
     pt.oversubscribe = lower_id(&m->strs, kv_find(kv, n, "OverSubscribe"));
     pt.preempt_mode = lower_id(&m->strs, kv_find(kv, n, "PreemptMode"));
     const struct kv *q = kv_find(kv, n, "QoS");
-    pt.qos = q ? strtab_intern(&m->strs, q->val, q->vlen > 128 ? 128 : q->vlen) : 0;
+    pt.qos =
+        q ? strtab_intern(&m->strs, q->val, q->vlen > MAX_LABEL_LEN ? MAX_LABEL_LEN : q->vlen) : 0;
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 16;
         struct partition *np = arena_alloc(p->a, m->cap * sizeof(*np));

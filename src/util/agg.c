@@ -69,7 +69,8 @@ struct agg_row *agg_get(struct agg *a, const uint32_t key[AGG_MAX_KEYS])
 
 void agg_sort(struct agg *a, int (*cmp)(const void *, const void *, void *), void *ctx)
 {
-    qsort_r(a->rows, a->n, sizeof(*a->rows), cmp, ctx);
+    if (a->n > 1)
+        qsort_r(a->rows, a->n, sizeof(*a->rows), cmp, ctx);
     /* Slots point at old positions: the table is for output only from here. */
     free(a->slots);
     a->slots = NULL;

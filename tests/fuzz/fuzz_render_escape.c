@@ -6,6 +6,44 @@
 
 #include <math.h>
 
+/* Independent UTF-8 check (RFC 3629): no overlongs, no surrogates, <= U+10FFFF. */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + len > n)
+            return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* the label value is a C string: up to the first NUL */
@@ -42,8 +80,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else
             fz_fail("unknown escape", b.p, i);
     }
-    if (k != inlen || memcmp(back, in, inlen) != 0)
-        fz_fail("un-escaped label differs from the input", b.p, 0);
+    /* Valid UTF-8 comes back unchanged; anything else must come out as
+     * valid UTF-8 (bad bytes replaced by U+FFFD). */
+    if (utf8_valid((const unsigned char *)in, inlen)) {
+        if (k != inlen || memcmp(back, in, inlen) != 0)
+            fz_fail("un-escaped label differs from the input", b.p, 0);
+    } else if (!utf8_valid((const unsigned char *)back, k)) {
+        fz_fail("escaped label is not valid UTF-8", b.p, 0);
+    }
     free(back);
     buf_free(&b);
     free(in);

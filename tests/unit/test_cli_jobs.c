@@ -471,7 +471,6 @@ static void test_bad_lines(void **state)
 static void test_bad_line_counted_once(void **state)
 {
     (void)state;
-    KNOWN_BUG("cli_jobs_line counts a line with an unknown state and a bad NumCPUs twice");
     struct buf b = {0};
     ADD(&b, .id = "1", .state = "BOGUS", .cpus = "x");
     ADD(&b, .id = "2");
@@ -554,8 +553,6 @@ static void test_fold_reason(void **state)
 static void test_fold_reason_free_text(void **state)
 {
     (void)state;
-    KNOWN_BUG("cli_fold_reason keeps the first word of free text (\"launch failed requeued "
-              "held\" -> \"launch\")");
     fold("launch failed requeued held", "Other");
     fold("Job violates accounting/QOS policy (job submit limit, user's size and/or time limits)",
          "Other");

@@ -458,7 +458,6 @@ static void test_bad_lines(void **state)
 static void test_bad_line_counted_once(void **state)
 {
     (void)state;
-    KNOWN_BUG("cli_nodes_line counts a line with an unknown state and no CPUTot twice");
     const char *text = "NodeName=a State=WEIRD\nNodeName=b State=IDLE CPUTot=1\n";
     struct parse_stats st;
     struct dataset_result *r = tu_nodes_from(text, strlen(text), &st);

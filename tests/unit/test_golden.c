@@ -264,8 +264,7 @@ static void test_case(void **state)
     const struct golden_case *c = *state;
     struct rendered *pa = &slot[0], *pb = &slot[1];
     if (render_case(c, pa) == KNOWN_CRASH) {
-        KNOWN_BUG("agg_sort calls qsort_r(NULL, 0, ...) on an empty table (src/util/agg.c)");
-        fail_msg("case %s: rendering crashed in agg_sort (known bug)", c->name);
+        fail_msg("case %s: rendering crashed (see the sanitizer report above)", c->name);
     }
     assert_int_equal(render_case(c, pb), RENDERED);
     /* deterministic: a second parse and render gives the same bytes */
@@ -327,8 +326,7 @@ static const struct golden_case *find_case(const char *name)
 static const struct rendered *render_named(const char *name)
 {
     if (render_case(find_case(name), &slot[0]) == KNOWN_CRASH) {
-        KNOWN_BUG("agg_sort calls qsort_r(NULL, 0, ...) on an empty table (src/util/agg.c)");
-        fail_msg("case %s: rendering crashed in agg_sort (known bug)", name);
+        fail_msg("case %s: rendering crashed (see the sanitizer report above)", name);
     }
     return &slot[0];
 }
