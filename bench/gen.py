@@ -284,7 +284,7 @@ def build_nodes(n, rng):
     return nodes
 
 
-def node_line(x, idx, rng, now):
+def node_line(x, idx, rng, now, gpu_tres=True):
     k = KINDS[x["kind"]]
     cpus = k["sockets"] * k["cores"] * k["threads"]
     mem = k["mem"]
@@ -324,10 +324,12 @@ def node_line(x, idx, rng, now):
         if ngpu_used:
             used = sorted(rng.sample(range(gcount), ngpu_used))
             gres_used = "gpu:%s:%d(IDX:%s)" % (gtype, ngpu_used, idx_list(used))
-            alloc_extra = ",gres/gpu=%d,gres/gpu:%s=%d" % (ngpu_used, gtype, ngpu_used)
+            if gpu_tres:
+                alloc_extra = ",gres/gpu=%d,gres/gpu:%s=%d" % (ngpu_used, gtype, ngpu_used)
         else:
             gres_used = "gpu:%s:0(IDX:N/A)" % gtype
-        cfg_extra = ",gres/gpu=%d,gres/gpu:%s=%d" % (gcount, gtype, gcount)
+        if gpu_tres:
+            cfg_extra = ",gres/gpu=%d,gres/gpu:%s=%d" % (gcount, gtype, gcount)
     alloc_tres = ""
     if calloc:
         alloc_tres = "cpu=%d,mem=%s%s" % (calloc, conv_mem(amem), alloc_extra)
@@ -395,7 +397,7 @@ PART_CONF = {
 }
 
 
-def partition_lines(nodes):
+def partition_lines(nodes, gpu_tres=True):
     out = []
     for p in PARTS:
         members = [x for x in nodes if p in x["parts"]]
@@ -410,7 +412,7 @@ def partition_lines(nodes):
             if k["gres"]:
                 tgpu += k["gres"][1]
         tres = "cpu=%d,mem=%s,node=%d,billing=%d" % (tcpu, conv_mem(tmem), len(members), tcpu)
-        if tgpu:
+        if tgpu and gpu_tres:
             tres += ",gres/gpu=%d" % tgpu
         accounts = "ALL"
         line = (
@@ -590,21 +592,88 @@ def job_shape(part, rng):
     return cpus, nodes, mem, 0, None
 
 
-def tres_str(cpus, nodes, mem, gpus, gtype, part, typed):
+def tres_str(cpus, nodes, mem, gpus, gtype, part, typed, gpu_tres):
     billing = cpus
     if gpus:
         billing = max(cpus, gpus * (32 if gtype == "h100" else 16))
     elif part == "bigmem":
         billing = max(cpus, int(mem / 1024 * 0.125))
     s = "cpu=%d,mem=%s,node=%d,billing=%d" % (cpus, conv_mem(mem), nodes, billing)
-    if gpus:
+    if gpus and gpu_tres:
         s += ",gres/gpu=%d" % gpus
         if typed:
             s += ",gres/gpu:%s=%d" % (gtype, gpus)
     return s
 
 
-def build_jobs(n_jobs, users, user_accts, uweights, nodes, rng, now):
+# squeue -O field names this generator can produce (lower-cased). The exporter
+# decides which it asks for; see squeue_format().
+SQUEUE_FORMAT_BUILTIN = (
+    "JobID:0|,JobArrayID:0|,State:0|,Partition:0|,UserName:0|,Account:0|,QOS:0|,NumCPUs:0|,"
+    "NumNodes:0|,tres-alloc:0|,SubmitTime:0|,StartTime:0|,EligibleTime:0|,tres-per-node:0|,"
+    "tres-per-job:0|,tres-per-task:0|,NumTasks:0|,Reason:0")
+KNOWN_FIELDS = {
+    "jobid", "jobarrayid", "arrayjobid", "arraytaskid", "state", "statecompact", "partition", "username",
+    "groupname", "account", "qos", "numcpus", "numnodes", "numtasks", "tres-alloc", "tres-per-node",
+    "tres-per-job", "tres-per-task", "submittime", "starttime", "eligibletime", "endtime", "timelimit",
+    "timeused", "priority", "prioritylong", "name", "nodelist", "minmemory", "reservation", "dependency",
+    "reason",
+}
+STATE_COMPACT = {
+    "PENDING": "PD", "RUNNING": "R", "SUSPENDED": "S", "COMPLETING": "CG", "COMPLETED": "CD",
+    "CONFIGURING": "CF", "CANCELLED": "CA", "FAILED": "F", "TIMEOUT": "TO", "PREEMPTED": "PR",
+    "NODE_FAIL": "NF", "BOOT_FAIL": "BF", "DEADLINE": "DL", "OUT_OF_MEMORY": "OOM", "REQUEUED": "RQ",
+}
+PART_LIMIT = {"debug": 1800, "batch": 2 * 86400, "long": 14 * 86400, "bigmem": 7 * 86400,
+              "gpu": 2 * 86400, "gpu-h100": 2 * 86400, "preempt": 86400, "maint": 3600}
+JOB_NAMES = ["run.sh", "job.slurm", "train", "train_llm_70b", "vasp_relax", "gromacs-md", "lammps",
+             "nextflow", "snakejob.align", "jupyter", "sys/dashboard/sys/rstudio", "interactive", "wrf",
+             "openfoam_case17", "bash", "array_sweep", "cp2k", "alphafold2", "namd", "blast_chunk"]
+
+
+def squeue_format(src_root=None):
+    """The -O list the exporter uses, from src/sources/cli.h when it is
+    there (so the benchmark follows the exporter), else the built-in one."""
+    root = src_root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(root, "src", "sources", "cli.h")
+    try:
+        with open(path) as fh:
+            text = fh.read()
+    except OSError:
+        return SQUEUE_FORMAT_BUILTIN
+    import re
+    m = re.search(r"#define\s+CLI_SQUEUE_FORMAT\s+((?:\\\s*\n\s*)?(?:\"[^\"]*\"\s*(?:\\\s*\n\s*)?)+)", text)
+    if not m:
+        return SQUEUE_FORMAT_BUILTIN
+    return "".join(re.findall(r"\"([^\"]*)\"", m.group(1)))
+
+
+def parse_format(fmt):
+    """'JobID:0|,State:0|,Reason:0' -> (['jobid','state','reason'], separators)"""
+    names = []
+    for item in fmt.split(","):
+        name = item.split(":", 1)[0].strip().lower()
+        if name not in KNOWN_FIELDS:
+            raise SystemExit("gen.py: squeue field %r is not supported (known: %s)"
+                             % (name, ", ".join(sorted(KNOWN_FIELDS))))
+        names.append(name)
+    return names
+
+
+def fmt_dur(sec):
+    if sec is None:
+        return "UNLIMITED"
+    d, r = divmod(int(sec), 86400)
+    h, r = divmod(r, 3600)
+    m, s = divmod(r, 60)
+    if d:
+        return "%d-%02d:%02d:%02d" % (d, h, m, s)
+    if h:
+        return "%d:%02d:%02d" % (h, m, s)
+    return "%d:%02d" % (m, s)
+
+
+def build_jobs(n_jobs, users, user_accts, uweights, nodes, rng, now, fields, gpu_tres):
     upick_cum = []
     acc = 0.0
     for w in uweights:
@@ -615,6 +684,7 @@ def build_jobs(n_jobs, users, user_accts, uweights, nodes, rng, now):
     def pick_user():
         return users[bisect.bisect_right(upick_cum, rng.random() * acc)]
 
+    want = set(fields)
     state_p = Picker(JOB_STATES)
     reason_p = Picker(PENDING_REASONS)
     part_p = Picker(PART_WEIGHT)
@@ -622,9 +692,11 @@ def build_jobs(n_jobs, users, user_accts, uweights, nodes, rng, now):
     unavail = [x["name"] for x in nodes if "DOWN" in x["state"] or "DRAIN" in x["state"]][:64]
 
     part_nodes = {}
+    part_names = {}
     for x in nodes:
         for p in x["parts"]:
             part_nodes[p] = part_nodes.get(p, 0) + 1
+            part_names.setdefault(p, []).append(x["name"])
     jobs = []  # (partition, state, prio, line)
     arrays_made = 0
     next_id = 4200000 + rng.randrange(100000)
@@ -639,11 +711,13 @@ def build_jobs(n_jobs, users, user_accts, uweights, nodes, rng, now):
         span = max(1, b - a)
         return a + int(span * rng.random() ** 2)
 
-    def one(jobid, arrayid, state, part, user, account, qos, shape, submit):
+    def one(jobid, arrayid, state, part, user, account, qos, shape, submit, req, name):
         cpus, nn, mem, gpus, gtype = shape
         reason = END_REASON.get(state)
         start = "N/A"
         elig = str(submit)
+        p0 = part.split(",")[0]
+        limit = min(PART_LIMIT[p0], rng.choice([1800, 3600, 4 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400]))
         if state == "PENDING":
             reason = reason_p(rng)
             if part == "maint":
@@ -663,15 +737,56 @@ def build_jobs(n_jobs, users, user_accts, uweights, nodes, rng, now):
             reason = rng.choice(["NonZeroExitCode", "NonZeroExitCode", "RaisedSignal:9(Killed)",
                                  "RaisedSignal:6(Aborted)"])
             start = str(between(submit, now))
-        elif state in ("CANCELLED",) and rng.random() < 0.4:
-            # cancelled while pending: start=end=cancel time
-            start = str(between(submit, now))
+        elif state in ("RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED"):
+            start = str(between(max(submit, now - limit + 60), now))
         else:
             start = str(between(submit, now))
-        typed = state != "PENDING" or rng.random() < 0.3
-        tres = tres_str(cpus, nn, mem, gpus, gtype, part.split(",")[0], typed)
-        jobs.append((part, state, rng.random(), "%d|%s|%s|%s|%s|%s|%s|%d|%d|%s|%d|%s|%s|%s" % (
-            jobid, arrayid, state, part, user, account, qos, cpus, nn, tres, submit, start, elig, reason)))
+        typed = state != "PENDING" or req[0] == "node" and ":" in req[1]
+        tres = tres_str(cpus, nn, mem, gpus, gtype, p0, typed, gpu_tres)
+        prio = rng.randrange(1000, 200000)
+        v = {
+            "jobid": str(jobid), "jobarrayid": arrayid, "state": state, "partition": part, "username": user,
+            "account": account, "qos": qos, "numcpus": str(cpus), "numnodes": str(nn), "tres-alloc": tres,
+            "submittime": str(submit), "starttime": start, "eligibletime": elig, "reason": reason,
+            "tres-per-node": "N/A", "tres-per-job": "N/A", "tres-per-task": "N/A",
+        }
+        if gpus:
+            kind, spec = req[0], req[1]
+            v["tres-per-" + kind] = "gres:gpu:" + spec
+        if want & {"numtasks"}:
+            v["numtasks"] = str(req[2])
+        if want & {"arrayjobid", "arraytaskid"}:
+            if "_" in arrayid:
+                v["arrayjobid"], v["arraytaskid"] = arrayid.split("_", 1)
+            else:
+                v["arrayjobid"], v["arraytaskid"] = str(jobid), "N/A"
+        if want & {"statecompact"}:
+            v["statecompact"] = STATE_COMPACT.get(state, state)
+        if want & {"groupname"}:
+            v["groupname"] = account.split("_")[0]
+        if want & {"timelimit", "timeused", "endtime"}:
+            v["timelimit"] = fmt_dur(limit)
+            st_i = int(start) if start != "N/A" and state != "PENDING" else None
+            v["timeused"] = fmt_dur(max(0, now - st_i)) if st_i and state in ("RUNNING", "COMPLETING") else "0:00"
+            v["endtime"] = str(st_i + limit) if st_i else ("N/A" if start == "N/A" else str(int(start) + limit))
+        if want & {"priority", "prioritylong"}:
+            v["priority"] = "%.8f" % (prio / 4294967295.0)
+            v["prioritylong"] = str(prio)
+        if want & {"name"}:
+            v["name"] = name
+        if want & {"nodelist"}:
+            if state == "PENDING" or state in ("CANCELLED",) and start == "N/A":
+                v["nodelist"] = ""
+            else:
+                names = part_names.get(p0) or ["cn001"]
+                i = rng.randrange(len(names))
+                v["nodelist"] = hostlist(sorted(set(names[(i + j) % len(names)] for j in range(nn))))
+        if want & {"minmemory"}:
+            v["minmemory"] = conv_mem(max(1, mem // nn))
+        if want & {"reservation", "dependency"}:
+            v["reservation"] = "(null)"
+            v["dependency"] = "afterok:%d(unfulfilled)" % (jobid - 1) if reason == "Dependency" else "(null)"
+        jobs.append((part, state, -prio, "|".join(v[f] for f in fields)))
 
     while len(jobs) < n_jobs:
         user = pick_user()
@@ -692,6 +807,20 @@ def build_jobs(n_jobs, users, user_accts, uweights, nodes, rng, now):
             nn = max(1, part_nodes.get(part, 1))
             per = shape[0] // shape[1]
             shape = (per * nn, nn, shape[2] // shape[1] * nn, shape[3] // shape[1] * nn, shape[4])
+        cpus, nn, _, gpus, gtype = shape
+        # how the job asked: (tres-per-<kind>, spec, NumTasks)
+        if gpus:
+            r = rng.random()
+            if r < 0.6:
+                per_node = gpus // nn
+                req = ("node", ("%s:%d" % (gtype, per_node)) if rng.random() < 0.5 else str(per_node), nn)
+            elif r < 0.9:
+                req = ("job", str(gpus), nn)
+            else:
+                req = ("task", "1", gpus)
+        else:
+            req = ("", "", cpus if rng.random() < 0.4 else nn)
+        name = rng.choice(JOB_NAMES)
         if state in ("RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED"):
             submit = now - rng.randrange(60, 4 * 86400)
         elif state == "PENDING":
@@ -716,24 +845,26 @@ def build_jobs(n_jobs, users, user_accts, uweights, nodes, rng, now):
                 task = t * step
                 if t < ndone:
                     st = "COMPLETED" if rng.random() < 0.9 else "FAILED"
-                    one(alloc_id(), "%d_%d" % (base, task), st, part, user, account, qos, shape, submit)
+                    one(alloc_id(), "%d_%d" % (base, task), st, part, user, account, qos, shape, submit, req, name)
                 elif t < nrun:
                     jid = base if t == size - 1 else alloc_id()
-                    one(jid, "%d_%d" % (base, task), "RUNNING", part, user, account, qos, shape, submit)
+                    one(jid, "%d_%d" % (base, task), "RUNNING", part, user, account, qos, shape, submit, req,
+                        name)
                 else:
-                    # pending tasks share one reason (they are one record)
+                    # pending tasks share one reason and priority (they are one record)
                     if reason_arr is None:
                         reason_arr = rng.getstate()
                     else:
                         rng.setstate(reason_arr)
-                    one(base, "%d_%d" % (base, task), "PENDING", ppart, user, account, qos, shape, submit)
+                    one(base, "%d_%d" % (base, task), "PENDING", ppart, user, account, qos, shape, submit, req,
+                        name)
             # move the generator on from the replayed state
             rng.random()
             continue
         jid = alloc_id()
-        one(jid, str(jid), state, ppart, user, account, qos, shape, submit)
+        one(jid, str(jid), state, ppart, user, account, qos, shape, submit, req, name)
     # squeue's default sort for -O without -S: partition, state, priority (desc)
-    jobs.sort(key=lambda j: (j[0], j[1], -j[2]))
+    jobs.sort(key=lambda j: (j[0], j[1], j[2]))
     return [j[3] for j in jobs]
 
 
@@ -749,6 +880,12 @@ def main():
     ap.add_argument("--now", type=int, default=NOW_DEFAULT, help="epoch all times are relative to")
     ap.add_argument("--users", type=int, default=0, help="default: jobs/50, 5..20000")
     ap.add_argument("--accounts", type=int, default=0, help="default: jobs/500, 3..2000")
+    ap.add_argument("--squeue-format", default=None,
+                    help="squeue -O list to produce (default: CLI_SQUEUE_FORMAT from src/sources/cli.h, "
+                    "else the built-in 22.05 list)")
+    ap.add_argument("--no-gpu-tres", action="store_true",
+                    help="site without gres/gpu in AccountingStorageTRES: no gres/gpu in any TRES string "
+                    "(GPUs only in tres-per-node/job/task and Gres=)")
     a = ap.parse_args()
     if a.nodes < 1 or a.jobs < 0:
         ap.error("--nodes must be >= 1 and --jobs >= 0")
@@ -763,10 +900,12 @@ def main():
     rng_jobs = random.Random("%d-jobs" % a.seed)
 
     nodes = build_nodes(a.nodes, rng_nodes)
-    node_lines = [node_line(x, i, rng_nodes, a.now) for i, x in enumerate(nodes)]
-    part_lines = partition_lines(nodes)
+    node_lines = [node_line(x, i, rng_nodes, a.now, not a.no_gpu_tres) for i, x in enumerate(nodes)]
+    part_lines = partition_lines(nodes, not a.no_gpu_tres)
     users, user_accts, uweights, accounts = build_users(n_users, n_accounts, rng_users)
-    job_lines = build_jobs(a.jobs, users, user_accts, uweights, nodes, rng_jobs, a.now)
+    fmt = a.squeue_format or squeue_format()
+    fields = parse_format(fmt)
+    job_lines = build_jobs(a.jobs, users, user_accts, uweights, nodes, rng_jobs, a.now, fields, not a.no_gpu_tres)
 
     os.makedirs(a.out, exist_ok=True)
     sizes = {}
@@ -781,6 +920,7 @@ def main():
         sizes[fname] = os.path.getsize(path)
 
     # summary counts (cheap, from the lines themselves)
+    fi = {name: i for i, name in enumerate(fields)}
     st = {}
     used_users = set()
     used_accts = set()
@@ -788,18 +928,22 @@ def main():
     multi = 0
     for ln in job_lines:
         f = ln.split("|")
-        st[f[2]] = st.get(f[2], 0) + 1
-        used_users.add(f[4])
-        used_accts.add(f[5])
-        if "_" in f[1]:
+        sv = f[fi["state"]]
+        st[sv] = st.get(sv, 0) + 1
+        if "username" in fi:
+            used_users.add(f[fi["username"]])
+        if "account" in fi:
+            used_accts.add(f[fi["account"]])
+        if "jobarrayid" in fi and "_" in f[fi["jobarrayid"]]:
             arrays += 1
-        if "," in f[3]:
+        if "partition" in fi and "," in f[fi["partition"]]:
             multi += 1
     nst = {}
     for x in nodes:
         nst[x["state"]] = nst.get(x["state"], 0) + 1
     meta = dict(
-        nodes=a.nodes, jobs=a.jobs, seed=a.seed, now=a.now, generator_version=1,
+        nodes=a.nodes, jobs=a.jobs, seed=a.seed, now=a.now, generator_version=2, squeue_format=fmt,
+        gpu_tres=not a.no_gpu_tres,
         users=len(used_users), accounts=len(used_accts), partitions=len(part_lines),
         gpu_nodes=sum(1 for x in nodes if KINDS[x["kind"]]["gres"]),
         job_states=dict(sorted(st.items())), node_states=dict(sorted(nst.items())),
