@@ -29,8 +29,14 @@ struct dataset_rt {
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;       /* wakes dataset threads (stop) */
+    pthread_cond_t build_cv; /* wakes the builder */
     bool stop;
+    int inflight;      /* fetches running now */
+    bool dirty;        /* a fetch finished since the last build */
+    bool ready;        /* a build has run after every dataset's first attempt */
+    pthread_t builder;
+    bool builder_started;
     const struct config *cfg;
     char **env;
     struct dataset_rt ds[DS_COUNT];
@@ -344,9 +350,16 @@ static void *dataset_thread(void *arg)
     struct dataset_rt *d = &P.ds[id];
     for (;;) {
         double start = mono_now_s();
+        pthread_mutex_lock(&P.mu);
+        P.inflight++;
+        pthread_mutex_unlock(&P.mu);
         poller_fetch_once(id);
-        exposition_rebuild();
         malloc_trim(0); /* give the parse peak back to the system */
+        pthread_mutex_lock(&P.mu);
+        P.inflight--;
+        P.dirty = true;
+        pthread_cond_signal(&P.build_cv);
+        pthread_mutex_unlock(&P.mu);
         double next = start + d->st.interval;
         pthread_mutex_lock(&P.mu);
         while (!P.stop) {
@@ -368,6 +381,54 @@ static void *dataset_thread(void *arg)
     return NULL;
 }
 
+static bool all_attempted_locked(void)
+{
+    for (int i = 0; i < DS_COUNT; i++)
+        if (P.ds[i].st.enabled && !P.ds[i].st.attempted)
+            return false;
+    return true;
+}
+
+/* The builder: one exposition build per burst of refreshes. Datasets with
+ * the same interval finish within moments of each other; building once
+ * after the last of them (while none is in flight, or after at most a
+ * second of waiting) instead of once per dataset saves two thirds of the
+ * rendering work. */
+static void *builder_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&P.mu);
+    for (;;) {
+        while (!P.stop && !P.dirty)
+            pthread_cond_wait(&P.build_cv, &P.mu);
+        if (P.stop)
+            break;
+        double deadline = mono_now_s() + 1.0;
+        while (!P.stop && P.inflight > 0 && mono_now_s() < deadline) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += 20 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&P.build_cv, &P.mu, &ts);
+        }
+        if (P.stop)
+            break;
+        P.dirty = false;
+        bool complete = all_attempted_locked();
+        pthread_mutex_unlock(&P.mu);
+        exposition_rebuild();
+        malloc_trim(0);
+        pthread_mutex_lock(&P.mu);
+        if (complete)
+            P.ready = true;
+    }
+    pthread_mutex_unlock(&P.mu);
+    return NULL;
+}
+
 int poller_init(const struct config *cfg)
 {
     P.cfg = cfg;
@@ -377,7 +438,11 @@ int poller_init(const struct config *cfg)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&P.cv, &ca);
+    pthread_cond_init(&P.build_cv, &ca);
     pthread_condattr_destroy(&ca);
+    P.inflight = 0;
+    P.dirty = false;
+    P.ready = false;
     uint32_t needed = 0;
     for (int c = 0; c < COLLECTOR_COUNT; c++)
         if (cfg->collector_on[c])
@@ -401,6 +466,10 @@ int poller_init(const struct config *cfg)
 
 int poller_start(void)
 {
+    int brc = pthread_create(&P.builder, NULL, builder_thread, NULL);
+    if (brc)
+        return -brc;
+    P.builder_started = true;
     for (int i = 0; i < DS_COUNT; i++) {
         struct dataset_rt *d = &P.ds[i];
         if (!d->st.enabled)
@@ -418,7 +487,12 @@ void poller_stop(void)
     pthread_mutex_lock(&P.mu);
     P.stop = true;
     pthread_cond_broadcast(&P.cv);
+    pthread_cond_broadcast(&P.build_cv);
     pthread_mutex_unlock(&P.mu);
+    if (P.builder_started) {
+        pthread_join(P.builder, NULL);
+        P.builder_started = false;
+    }
     for (int i = 0; i < DS_COUNT; i++) {
         if (P.ds[i].thread_started) {
             pthread_join(P.ds[i].thread, NULL);
@@ -448,11 +522,8 @@ void poller_free(void)
 
 bool poller_ready(void)
 {
-    bool ready = true;
     pthread_mutex_lock(&P.mu);
-    for (int i = 0; i < DS_COUNT; i++)
-        if (P.ds[i].st.enabled && !P.ds[i].st.attempted)
-            ready = false;
+    bool ready = P.ready;
     pthread_mutex_unlock(&P.mu);
     return ready;
 }

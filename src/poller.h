@@ -30,7 +30,8 @@ int poller_init(const struct config *cfg);
 int poller_start(void);
 void poller_stop(void);
 void poller_free(void);
-/* True once every enabled dataset has been fetched at least once. */
+/* True once an exposition was built after every enabled dataset had been
+ * fetched at least once. */
 bool poller_ready(void);
 /* Fills v with referenced results of the datasets that have usable data
  * (fresh enough); release them with poller_release_view. */
