@@ -32,9 +32,9 @@ static struct {
     pthread_cond_t cv;       /* wakes dataset threads (stop) */
     pthread_cond_t build_cv; /* wakes the builder */
     bool stop;
-    int inflight;      /* fetches running now */
-    bool dirty;        /* a fetch finished since the last build */
-    bool ready;        /* a build has run after every dataset's first attempt */
+    int inflight; /* fetches running now */
+    bool dirty;   /* a fetch finished since the last build */
+    bool ready;   /* a build has run after every dataset's first attempt */
     pthread_t builder;
     bool builder_started;
     const struct config *cfg;
@@ -392,7 +392,7 @@ static bool all_attempted_locked(void)
 /* The builder: one exposition build per burst of refreshes. Datasets with
  * the same interval finish within moments of each other; building once
  * after the last of them (while none is in flight, or after at most a
- * second of waiting) instead of once per dataset saves two thirds of the
+ * quarter second of waiting) instead of once per dataset saves two thirds of the
  * rendering work. */
 static void *builder_thread(void *arg)
 {
@@ -403,7 +403,7 @@ static void *builder_thread(void *arg)
             pthread_cond_wait(&P.build_cv, &P.mu);
         if (P.stop)
             break;
-        double deadline = mono_now_s() + 1.0;
+        double deadline = mono_now_s() + 0.25;
         while (!P.stop && P.inflight > 0 && mono_now_s() < deadline) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
