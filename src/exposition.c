@@ -21,6 +21,7 @@
 struct exposition {
     int refs;
     struct buf body[2]; /* 0: text 0.0.4, 1: OpenMetrics; without the self section */
+    bool om_shared;     /* the two bodies were identical: body[1] is not kept */
     pthread_mutex_t gz_mu;
     bool gz_done[2];
     struct buf gz[2]; /* raw deflate, sync-flushed, not final */
@@ -145,7 +146,15 @@ void exposition_rebuild(void)
     poller_release_view(&v);
     e->series = r.series;
     e->body[0] = r.text;
-    e->body[1] = r.om;
+    /* The collectors write gauges and histograms only, whose lines are the
+     * same in both formats: keep one copy (half the memory of a big
+     * exposition) unless something differs. */
+    if (r.om.len == r.text.len && (r.om.len == 0 || memcmp(r.om.p, r.text.p, r.om.len) == 0)) {
+        buf_free(&r.om);
+        e->om_shared = true;
+    } else {
+        e->body[1] = r.om;
+    }
     e->built_at = wall_now();
     e->build_seconds = mono_now_s() - t0;
     pthread_mutex_lock(&E.mu);
@@ -348,8 +357,14 @@ static void deflate_into(struct buf *out, const char *data, size_t len, int flus
     deflateEnd(&zs);
 }
 
+static int body_index(const struct exposition *e, int fmt)
+{
+    return e->om_shared ? 0 : fmt;
+}
+
 static void ensure_gz(struct exposition *e, int fmt)
 {
+    fmt = body_index(e, fmt);
     pthread_mutex_lock(&e->gz_mu);
     if (!e->gz_done[fmt]) {
         deflate_into(&e->gz[fmt], e->body[fmt].p ? e->body[fmt].p : "", e->body[fmt].len,
@@ -371,7 +386,7 @@ int exposition_response(bool openmetrics, bool gzip, struct response_body *out)
     if (!e)
         return -1;
     out->e = e;
-    int fmt = openmetrics ? 1 : 0;
+    int fmt = body_index(e, openmetrics ? 1 : 0);
     struct render r;
     memset(&r, 0, sizeof(r));
     self_metrics(&r, e);

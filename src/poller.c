@@ -25,6 +25,7 @@ struct dataset_rt {
     const char *argv[12];
     struct log_limit lim_fail, lim_parse;
     uint64_t last_why; /* hash of the last failure text: a new kind of failure logs at once */
+    size_t last_count; /* records in the last refresh, to size the next one */
 };
 
 static struct {
@@ -167,11 +168,20 @@ static void wait_track(struct jobs_model *m, struct arena *a)
 
 /* ---- results ----------------------------------------------------------- */
 
+struct dataset_result *dataset_result_new(enum dataset_id id)
+{
+    struct dataset_result *r = xcalloc(1, sizeof(*r));
+    r->refs = 1;
+    r->id = id;
+    return r;
+}
+
 static void result_free(struct dataset_result *r)
 {
     switch (r->id) {
     case DS_JOBS:
         strtab_free(&r->u.jobs.strs);
+        free(r->u.jobs.jobs);
         break;
     case DS_NODES:
         strtab_free(&r->u.nodes.strs);
@@ -235,9 +245,7 @@ int poller_fetch_once(int id)
     struct dataset_rt *d = &P.ds[id];
     const struct config *cfg = P.cfg;
     double t0 = mono_now_s();
-    struct dataset_result *r = xcalloc(1, sizeof(*r));
-    r->refs = 1;
-    r->id = (enum dataset_id)id;
+    struct dataset_result *r = dataset_result_new((enum dataset_id)id);
     struct exec_opts o = {
         .path = d->path,
         .argv = (char *const *)d->argv,
@@ -259,7 +267,10 @@ int poller_fetch_once(int id)
         ps = NULL;
     } else if (id == DS_JOBS) {
         cli_jobs_init(&jp, &r->u.jobs, &r->arena);
+        /* Reserve what the last refresh needed (+1/16): no regrowth copies. */
+        cli_jobs_reserve(&jp, d->last_count + d->last_count / 16);
         rc = exec_run(&o, cli_jobs_line, &jp, &er);
+        d->last_count = r->u.jobs.n;
         cli_jobs_finish(&jp);
         ps = &jp.st;
     } else if (id == DS_NODES) {
@@ -431,6 +442,12 @@ static void *builder_thread(void *arg)
 
 int poller_init(const struct config *cfg)
 {
+    /* Memory: one malloc arena (results are built by one thread and freed
+     * by another; per-thread arenas kept the freed space apart), and a
+     * fixed mmap threshold so big arrays (job records, rendered text) go
+     * back to the system when freed instead of raising the heap's peak. */
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     P.cfg = cfg;
     P.stop = false;
     P.env = exec_build_env(environ, cfg->bin_path);

@@ -39,6 +39,9 @@ void poller_view(struct view *v, double now);
 void poller_release_view(struct view *v);
 /* Copies the status of every dataset (for the exporter's own metrics). */
 void poller_status(struct dataset_state out[DS_COUNT]);
+/* A new, empty result holding one reference (for sources and tests). */
+struct dataset_result *dataset_result_new(enum dataset_id id);
+/* Drops a reference; the last one frees the result and everything in it. */
 void dataset_result_release(struct dataset_result *r);
 
 /* Runs one fetch of dataset id synchronously (also used by tests with a

@@ -17,6 +17,15 @@ void cli_jobs_init(struct jobs_parser *p, struct jobs_model *m, struct arena *a)
     strtab_init(&m->strs, a);
 }
 
+void cli_jobs_reserve(struct jobs_parser *p, size_t n)
+{
+    struct jobs_model *m = p->m;
+    if (n > m->cap) {
+        m->jobs = xrealloc(m->jobs, n * sizeof(*m->jobs));
+        m->cap = n;
+    }
+}
+
 static uint32_t intern(struct jobs_model *m, const char *s, size_t n)
 {
     return strtab_intern(&m->strs, s, n > MAX_LABEL_LEN ? MAX_LABEL_LEN : n);
@@ -220,7 +229,7 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
     j.reason = intern(m, r, rl);
 
     if (m->n == m->cap) {
-        m->cap = m->cap ? m->cap * 2 : 1024;
+        m->cap = m->cap ? m->cap + m->cap / 2 : 1024;
         m->jobs = xrealloc(m->jobs, m->cap * sizeof(*m->jobs));
     }
     m->jobs[m->n++] = j;
@@ -230,17 +239,6 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
 void cli_jobs_finish(struct jobs_parser *p)
 {
     struct jobs_model *m = p->m;
-    /* Move the jobs array into the arena so the snapshot frees in one call. */
-    if (m->n) {
-        struct job *jobs = arena_alloc(p->a, m->n * sizeof(*jobs));
-        memcpy(jobs, m->jobs, m->n * sizeof(*jobs));
-        free(m->jobs);
-        m->jobs = jobs;
-    } else {
-        free(m->jobs);
-        m->jobs = NULL;
-    }
-    m->cap = 0;
     /* Split every distinct partition string once ("a,b" -> [a, b]). */
     uint32_t n0 = m->strs.count;
     struct id_list *tmp = xcalloc(n0, sizeof(*tmp));

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "collectors/collector.h"
+#include "poller.h"
 #include "sources/cli.h"
 
 /* The repository root: $SE_ROOT, else the current directory. */
@@ -130,11 +131,7 @@ static inline bool tu_known_bugs(void)
 
 static inline struct dataset_result *tu_result_new(enum dataset_id id)
 {
-    struct dataset_result *r = calloc(1, sizeof(*r));
-    assert_non_null(r);
-    r->refs = 1;
-    r->id = id;
-    return r;
+    return dataset_result_new(id);
 }
 
 static inline struct dataset_result *tu_jobs_from(const char *buf, size_t len,
@@ -178,23 +175,8 @@ static inline struct dataset_result *tu_parts_from(const char *buf, size_t len,
 /* Frees a result the way poller.c's result_free does. */
 static inline void tu_result_free(struct dataset_result *r)
 {
-    if (!r)
-        return;
-    switch (r->id) {
-    case DS_JOBS:
-        strtab_free(&r->u.jobs.strs);
-        break;
-    case DS_NODES:
-        strtab_free(&r->u.nodes.strs);
-        break;
-    case DS_PARTITIONS:
-        strtab_free(&r->u.parts.strs);
-        break;
-    default:
-        break;
-    }
-    arena_free(&r->arena);
-    free(r);
+    if (r)
+        dataset_result_release(r);
 }
 
 /* Runs every collector whose primary dataset is present, as
