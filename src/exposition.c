@@ -223,6 +223,62 @@ static void process_metrics(struct render *r)
     }
 }
 
+enum ds_field {
+    DF_AGE,
+    DF_LAST_SUCCESS,
+    DF_FETCH_DURATION,
+    DF_INTERVAL,
+    DF_FETCHES,
+    DF_PARSE_ERRORS,
+    DF_CMD_DURATION,
+    DF_CMD_ERRORS
+};
+
+/* Writes the samples of one per-dataset family for dataset `name`; nothing
+ * for a disabled dataset, or before the event the value describes. */
+static void dataset_samples(struct render *r, enum ds_field f, const struct dataset_state *s,
+                            const char *name, double now)
+{
+    if (!s->enabled)
+        return;
+    struct label l[2] = {{"dataset", name}, {NULL, NULL}};
+    switch (f) {
+    case DF_AGE:
+        if (s->last_success > 0)
+            render_sample(r, l, 1, now - s->last_success);
+        break;
+    case DF_LAST_SUCCESS:
+        render_sample(r, l, 1, s->last_success);
+        break;
+    case DF_FETCH_DURATION:
+        if (s->attempted)
+            render_sample(r, l, 1, s->last_duration);
+        break;
+    case DF_INTERVAL:
+        render_sample(r, l, 1, s->interval);
+        break;
+    case DF_FETCHES:
+        l[1] = (struct label){"result", "success"};
+        render_sample(r, l, 2, (double)s->fetch_ok);
+        l[1].value = "error";
+        render_sample(r, l, 2, (double)s->fetch_err);
+        break;
+    case DF_PARSE_ERRORS:
+        l[0].name = "source";
+        render_sample(r, l, 1, (double)s->parse_errors);
+        break;
+    case DF_CMD_DURATION:
+    case DF_CMD_ERRORS: {
+        struct label lc[2] = {{"command", s->command}, {"dataset", name}};
+        if (f == DF_CMD_ERRORS)
+            render_sample(r, lc, 2, (double)s->cmd_errors);
+        else if (s->attempted)
+            render_sample(r, lc, 2, s->cmd_duration);
+        break;
+    }
+    }
+}
+
 static void self_metrics(struct render *r, const struct exposition *e)
 {
     double now = wall_now();
@@ -234,101 +290,63 @@ static void self_metrics(struct render *r, const struct exposition *e)
     struct label bl[2] = {{"version", SE_VERSION}, {"revision", SE_REVISION}};
     render_sample(r, bl, 2, 1);
 
-    render_family(r, "slurm_exporter_collector_success", M_GAUGE,
-                  "1 when the collector's dataset was refreshed successfully at the last try and "
-                  "its data is fresh, else 0.");
-    for (int c = 0; c < COLLECTOR_COUNT; c++) {
-        if (!e->enabled[c])
-            continue;
-        struct label l[1] = {{"collector", collectors[c].name}};
-        render_sample(r, l, 1, e->success[c] ? 1 : 0);
-    }
-    render_family(r, "slurm_exporter_collector_duration_seconds", M_GAUGE,
-                  "Seconds the collector took in the last exposition build.");
-    for (int c = 0; c < COLLECTOR_COUNT; c++) {
-        if (!e->enabled[c])
-            continue;
-        struct label l[1] = {{"collector", collectors[c].name}};
-        render_sample(r, l, 1, e->duration[c]);
-    }
-    render_family(r, "slurm_exporter_series_dropped", M_GAUGE,
-                  "Label sets the collector left out of the current exposition because of "
-                  "--collector.series-limit.");
-    for (int c = 0; c < COLLECTOR_COUNT; c++) {
-        if (!e->enabled[c])
-            continue;
-        struct label l[1] = {{"collector", collectors[c].name}};
-        render_sample(r, l, 1, (double)e->dropped[c]);
+    /* Per-collector gauges. */
+    static const struct {
+        const char *name, *help;
+    } cfam[3] = {
+        {"slurm_exporter_collector_success",
+         "1 when the collector's dataset was refreshed successfully at the last try and its data "
+         "is fresh, else 0."},
+        {"slurm_exporter_collector_duration_seconds",
+         "Seconds the collector took in the last exposition build."},
+        {"slurm_exporter_series_dropped",
+         "Label sets the collector left out of the current exposition because of "
+         "--collector.series-limit."},
+    };
+    for (int k = 0; k < 3; k++) {
+        render_family(r, cfam[k].name, M_GAUGE, cfam[k].help);
+        for (int c = 0; c < COLLECTOR_COUNT; c++) {
+            if (!e->enabled[c])
+                continue;
+            double v = k == 0   ? (e->success[c] ? 1 : 0)
+                       : k == 1 ? e->duration[c]
+                                : (double)e->dropped[c];
+            struct label l[1] = {{"collector", collectors[c].name}};
+            render_sample(r, l, 1, v);
+        }
     }
 
-    render_family(r, "slurm_exporter_dataset_age_seconds", M_GAUGE,
-                  "Seconds since the dataset was last refreshed successfully (absent before the "
-                  "first success).");
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (!st[i].enabled || st[i].last_success == 0)
-            continue;
-        struct label l[1] = {{"dataset", dataset_names[i]}};
-        render_sample(r, l, 1, now - st[i].last_success);
-    }
-    render_family(r, "slurm_exporter_dataset_last_success_timestamp_seconds", M_GAUGE,
-                  "Unix time of the dataset's last successful refresh (0 before the first).");
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (!st[i].enabled)
-            continue;
-        struct label l[1] = {{"dataset", dataset_names[i]}};
-        render_sample(r, l, 1, st[i].last_success);
-    }
-    render_family(r, "slurm_exporter_dataset_fetch_duration_seconds", M_GAUGE,
-                  "Seconds the dataset's last refresh took, command and parsing.");
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (!st[i].enabled || !st[i].attempted)
-            continue;
-        struct label l[1] = {{"dataset", dataset_names[i]}};
-        render_sample(r, l, 1, st[i].last_duration);
-    }
-    render_family(r, "slurm_exporter_dataset_interval_seconds", M_GAUGE,
-                  "Configured refresh interval of the dataset.");
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (!st[i].enabled)
-            continue;
-        struct label l[1] = {{"dataset", dataset_names[i]}};
-        render_sample(r, l, 1, st[i].interval);
-    }
-    render_family(r, "slurm_exporter_dataset_fetches", M_COUNTER,
-                  "Dataset refreshes by result (success or error).");
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (!st[i].enabled)
-            continue;
-        struct label l[2] = {{"dataset", dataset_names[i]}, {"result", "success"}};
-        render_sample(r, l, 2, (double)st[i].fetch_ok);
-        l[1].value = "error";
-        render_sample(r, l, 2, (double)st[i].fetch_err);
-    }
-    render_family(r, "slurm_exporter_parse_errors", M_COUNTER,
-                  "Lines of Slurm output that could not be read and were skipped.");
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (!st[i].enabled)
-            continue;
-        struct label l[1] = {{"source", dataset_names[i]}};
-        render_sample(r, l, 1, (double)st[i].parse_errors);
-    }
-    /* Commands: labelled by dataset too, since scontrol serves two. */
-    render_family(r, "slurm_exporter_command_duration_seconds", M_GAUGE,
-                  "Wall time of the last run of the Slurm command.");
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (!st[i].enabled || !st[i].attempted)
-            continue;
-        struct label l[2] = {{"command", st[i].command}, {"dataset", dataset_names[i]}};
-        render_sample(r, l, 2, st[i].cmd_duration);
-    }
-    render_family(r, "slurm_exporter_command_errors", M_COUNTER,
-                  "Runs of the Slurm command that failed: non-zero exit, timeout, output over "
-                  "the limit, or not runnable.");
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (!st[i].enabled)
-            continue;
-        struct label l[2] = {{"command", st[i].command}, {"dataset", dataset_names[i]}};
-        render_sample(r, l, 2, (double)st[i].cmd_errors);
+    /* Per-dataset families, one table row each. */
+    static const struct {
+        const char *name;
+        enum mtype type;
+        enum ds_field field;
+        const char *help;
+    } dfam[] = {
+        {"slurm_exporter_dataset_age_seconds", M_GAUGE, DF_AGE,
+         "Seconds since the dataset was last refreshed successfully (absent before the first "
+         "success)."},
+        {"slurm_exporter_dataset_last_success_timestamp_seconds", M_GAUGE, DF_LAST_SUCCESS,
+         "Unix time of the dataset's last successful refresh (0 before the first)."},
+        {"slurm_exporter_dataset_fetch_duration_seconds", M_GAUGE, DF_FETCH_DURATION,
+         "Seconds the dataset's last refresh took, command and parsing."},
+        {"slurm_exporter_dataset_interval_seconds", M_GAUGE, DF_INTERVAL,
+         "Configured refresh interval of the dataset."},
+        {"slurm_exporter_dataset_fetches", M_COUNTER, DF_FETCHES,
+         "Dataset refreshes by result (success or error)."},
+        {"slurm_exporter_parse_errors", M_COUNTER, DF_PARSE_ERRORS,
+         "Lines of Slurm output that could not be read and were skipped."},
+        /* Commands: labelled by dataset too, since scontrol serves two. */
+        {"slurm_exporter_command_duration_seconds", M_GAUGE, DF_CMD_DURATION,
+         "Wall time of the last run of the Slurm command."},
+        {"slurm_exporter_command_errors", M_COUNTER, DF_CMD_ERRORS,
+         "Runs of the Slurm command that failed: non-zero exit, timeout, output over the limit, "
+         "or not runnable."},
+    };
+    for (size_t k = 0; k < sizeof(dfam) / sizeof(dfam[0]); k++) {
+        render_family(r, dfam[k].name, dfam[k].type, dfam[k].help);
+        for (int i = 0; i < DS_COUNT; i++)
+            dataset_samples(r, dfam[k].field, &st[i], dataset_names[i], now);
     }
     render_family(r, "slurm_exporter_exposition_build_duration_seconds", M_GAUGE,
                   "Seconds the last exposition build took (all collectors).");
