@@ -9,14 +9,14 @@ VERSION  ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 REVISION ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := libmicrohttpd zlib
+PKGS     := libmicrohttpd gnutls zlib
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wvla -Wpointer-arith -Wno-unused-parameter -Werror
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g $(WARN) -pthread \
         -DSE_VERSION='"$(VERSION)"' -DSE_REVISION='"$(REVISION)"' \
         $(shell pkg-config --cflags $(PKGS)) -Isrc
-LIBS := $(shell pkg-config --libs $(PKGS)) -pthread -lm
+LIBS := $(shell pkg-config --libs $(PKGS)) -lcrypt -pthread -lm
 
 ifeq ($(SANITIZE),1)
 BUILD  ?= build-san
@@ -89,11 +89,41 @@ tidy:
 
 lint: cppcheck tidy
 
+# Installs the binary, the man page, the systemd units (ExecStart pointing at
+# BINDIR), the sysusers.d entry and the examples (web config, Prometheus scrape
+# configs, file_sd targets, /etc/default file). Nothing under /etc is written.
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/slurm_exporter
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+EXAMPLES := deploy/web-config.yml deploy/prometheus/prometheus.yml \
+            deploy/prometheus/file_sd/slurm-controllers.yml deploy/systemd/slurm_exporter.default
 install: $(BUILD)/slurm_exporter
-	install -D -m 0755 $(BUILD)/slurm_exporter $(DESTDIR)$(PREFIX)/bin/slurm_exporter
+	install -D -m 0755 $(BUILD)/slurm_exporter $(DESTDIR)$(BINDIR)/slurm_exporter
+	install -D -m 0644 docs/slurm_exporter.1 $(DESTDIR)$(MANDIR)/man1/slurm_exporter.1
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples
+	sed 's|@BINDIR@|$(BINDIR)|g' deploy/systemd/slurm_exporter.service \
+	  > $(DESTDIR)$(SYSTEMDUNITDIR)/slurm_exporter.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/slurm_exporter.service
+	install -m 0644 deploy/systemd/slurm_exporter.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -D -m 0644 deploy/systemd/slurm_exporter.sysusers \
+	  $(DESTDIR)$(SYSUSERSDIR)/slurm_exporter.conf
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 README.md docs/configuration.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/slurm_exporter $(DESTDIR)$(MANDIR)/man1/slurm_exporter.1 \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/slurm_exporter.service \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/slurm_exporter.socket $(DESTDIR)$(SYSUSERSDIR)/slurm_exporter.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# A Debian package built from this tree (deploy/debian): build/*.deb
+deb:
+	deploy/build-deb
 
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all unit fuzz test format format-check cppcheck tidy lint install clean
+.PHONY: all unit fuzz test format format-check cppcheck tidy lint install uninstall deb clean
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

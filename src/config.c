@@ -25,10 +25,28 @@ static const struct flag flags[] = {
      "Address to listen on for HTTP requests; repeat the flag for several.", -1},
     {"web.telemetry-path", K_STRING, OFF(telemetry_path), "/metrics",
      "Path under which to expose metrics.", -1},
+    {"web.config.file", K_STRING, OFF(web_config_file), "",
+     "Path to a web configuration file (exporter-toolkit format: TLS, client certificates, "
+     "basic auth, headers); re-read when it or its files change and on SIGHUP.",
+     -1},
+    {"web.systemd-socket", K_BOOL, OFF(systemd_socket), "false",
+     "Serve on the sockets systemd passes (socket activation) instead of "
+     "--web.listen-address.",
+     -1},
     {"web.max-requests", K_INT, OFF(max_requests), "40",
      "Maximum number of concurrent HTTP connections; more are refused.", -1},
+    {"web.max-connections-per-ip", K_INT, OFF(max_per_ip), "10",
+     "Maximum number of concurrent HTTP connections from one client address.", -1},
     {"web.timeout", K_DURATION, OFF(web_timeout), "10s",
      "Close an HTTP connection idle or slow for this long.", -1},
+    {"web.read-header-timeout", K_DURATION, OFF(read_header_timeout), "10s",
+     "Close a connection whose TLS handshake and request headers take longer than this "
+     "in all (a slow client cannot hold a connection).",
+     -1},
+    {"web.write-timeout", K_DURATION, OFF(write_timeout), "2m",
+     "Close a connection that has not taken its whole response this long after the request.", -1},
+    {"web.max-header-bytes", K_SIZE, OFF(max_header_bytes), "8KiB",
+     "Largest request line plus headers accepted; larger requests get 431.", -1},
     {"collector.disable-defaults", K_BOOL, OFF(disable_defaults), "false",
      "Turn off all collectors that are on by default; enable some with --collector.NAME.", -1},
     {"log.level", K_LEVEL, OFF(log_level), "info", "Log level: debug, info, warn, error.", -1},
@@ -194,7 +212,7 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
         size_t s;
         if (config_parse_size(val, &s) < 0 || s == 0)
             return bad(err, f->name, "expected a size like 256MiB", val);
-        cfg->max_output = s;
+        *(size_t *)(base + f->off) = s;
         return 0;
     }
     case K_LEVEL:
@@ -355,5 +373,11 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
                    cfg->telemetry_path);
     if (cfg->max_requests > 10000)
         return bad(err, "web.max-requests", "at most 10000", NULL);
+    if (cfg->max_per_ip > cfg->max_requests)
+        cfg->max_per_ip = cfg->max_requests;
+    if (cfg->max_header_bytes < 1024 || cfg->max_header_bytes > (size_t)1024 * 1024)
+        return bad(err, "web.max-header-bytes", "must be from 1KiB to 1MiB", NULL);
+    if (cfg->systemd_socket && listen_given)
+        return bad(err, "web.systemd-socket", "cannot be combined with --web.listen-address", NULL);
     return 0;
 }

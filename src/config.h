@@ -17,7 +17,13 @@ struct config {
     size_t nlisten;
     const char *telemetry_path;
     long max_requests;
+    long max_per_ip;
     double web_timeout;
+    double read_header_timeout;
+    double write_timeout;
+    size_t max_header_bytes;
+    const char *web_config_file;
+    bool systemd_socket;
     bool collector_on[COLLECTOR_COUNT];
     bool disable_defaults;
     enum log_level log_level;

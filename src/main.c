@@ -1,16 +1,94 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* slurm_exporter: flags, signals and lifecycle. Start-up errors in flags exit
- * 2 with one line naming the flag; nothing after start-up calls exit(). */
+/* slurm_exporter: flags, signals and lifecycle. Start-up errors in flags or
+ * the web configuration exit 2 with one line naming the flag or file and line;
+ * nothing after start-up calls exit(). Talks to systemd (readiness, reload,
+ * stop, watchdog) through $NOTIFY_SOCKET when it is set. */
 #include "config.h"
 #include "exposition.h"
 #include "http.h"
 #include "poller.h"
 #include "util/log.h"
+#include "webconfig.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    size_t len;
+    double watchdog_s; /* ping interval; 0 = no watchdog */
+    double last_ping;
+} sd;
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Takes $NOTIFY_SOCKET and the watchdog settings out of the environment
+ * (the Slurm commands must not inherit them). Runs before any thread starts. */
+static void sd_setup(void)
+{
+    const char *p = getenv("NOTIFY_SOCKET");
+    size_t l = p ? strlen(p) : 0;
+    if (l && l < sizeof(sd.path) && (p[0] == '/' || p[0] == '@')) {
+        memcpy(sd.path, p, l);
+        sd.len = l;
+        const char *us = getenv("WATCHDOG_USEC"), *wp = getenv("WATCHDOG_PID");
+        long long usec = us ? strtoll(us, NULL, 10) : 0;
+        if (usec > 0 && (!wp || strtol(wp, NULL, 10) == (long)getpid()))
+            sd.watchdog_s = (double)usec / 2e6;
+    }
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+}
+
+/* Sends one sd_notify(3) datagram; silently nothing outside systemd. */
+static void sd_notify_msg(const char *msg)
+{
+    if (!sd.len)
+        return;
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, sd.path, sd.len);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0'; /* abstract namespace */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sd.len);
+    if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+        log_msg(LOG_WARN, "cannot notify systemd", "error", strerror(errno));
+    close(fd);
+}
+
+static void reload(void)
+{
+    char msg[96];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%lld",
+             (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
+    sd_notify_msg(msg);
+    int rc = webconfig_live_reload(true, false);
+    if (rc == 0)
+        log_msg(LOG_INFO, "SIGHUP: no web configuration to reload");
+    sd_notify_msg(rc < 0 ? "READY=1\nSTATUS=reload failed; serving the previous web configuration"
+                         : "READY=1\nSTATUS=serving");
+}
 
 int main(int argc, char **argv)
 {
@@ -21,6 +99,14 @@ int main(int argc, char **argv)
     if (rc)
         return 2;
     log_setup(cfg.log_level, cfg.log_format);
+    sd_setup();
+    http_take_systemd_sockets(&cfg);
+
+    char err[1024];
+    if (webconfig_live_init(cfg.web_config_file, err, sizeof(err)) < 0) {
+        fprintf(stderr, "slurm_exporter: %s\n", err);
+        return 2;
+    }
 
     /* Signals are taken synchronously by this thread; every other thread
      * inherits the blocked mask. */
@@ -48,6 +134,8 @@ int main(int argc, char **argv)
     if (http_start(&cfg) < 0) {
         http_stop();
         poller_free();
+        exposition_shutdown();
+        webconfig_live_shutdown();
         return 1;
     }
     exposition_rebuild(); /* an exposition exists (self metrics) before the first poll */
@@ -57,22 +145,41 @@ int main(int argc, char **argv)
         poller_stop();
         poller_free();
         exposition_shutdown();
+        webconfig_live_shutdown();
         return 1;
     }
+    sd_notify_msg("READY=1\nSTATUS=serving");
+    sd.last_ping = now_mono();
+    const char *stop_sig = "TERM";
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            log_msg(LOG_INFO, "SIGHUP: nothing to reload yet");
+        /* Wake every second: files the web configuration names may have been
+         * replaced, connections may be past their deadline. */
+        struct timespec tick = {1, 0};
+        if (sd.watchdog_s > 0 && sd.watchdog_s < 1)
+            tick = (struct timespec){0, (long)(sd.watchdog_s * 1e9)};
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig < 0) {
+            webconfig_live_reload(false, false);
+            http_reap();
+            if (sd.watchdog_s > 0 && now_mono() - sd.last_ping >= sd.watchdog_s) {
+                sd_notify_msg("WATCHDOG=1");
+                sd.last_ping = now_mono();
+            }
             continue;
         }
-        log_msg(LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "TERM" : "INT");
+        if (sig == SIGHUP) {
+            reload();
+            continue;
+        }
+        stop_sig = sig == SIGTERM ? "TERM" : "INT";
         break;
     }
+    log_msg(LOG_INFO, "shutting down", "signal", stop_sig);
+    sd_notify_msg("STOPPING=1");
     http_stop();
     poller_stop();
     exposition_shutdown();
     poller_free();
+    webconfig_live_shutdown();
     return 0;
 }
