@@ -22,6 +22,7 @@ bool auth_hash_valid(const char *hash, int *cost);
 
 /* Builds the verifier for the configured users (copied). Returns 0. */
 int auth_create(const struct webconfig_user *users, size_t n, struct auth **out);
+/* Frees the verifier and wipes its key and cache. NULL is fine. */
 void auth_free(struct auth *a);
 
 /* Decodes an "Authorization: Basic base64(user:password)" header value.

@@ -817,7 +817,9 @@ int http_start(const struct config *cfg)
     struct web_state *ws = webconfig_live_acquire();
     H.tls = ws->tls != NULL;
     int rc = 0;
-    if (ws->auth) {
+    /* With a web configuration users may appear on any reload: the worker
+     * (idle until then) is there from the start. */
+    if (ws->auth || (cfg->web_config_file && cfg->web_config_file[0])) {
         rc = auth_worker_start();
         if (rc < 0) {
             log_msg(LOG_ERROR, "cannot start the authentication thread", "error", strerror(-rc));

@@ -30,6 +30,7 @@ int tls_priority_string(const struct webconfig *wc, char *out, size_t n);
  * key that does not match its certificate, a priority GnuTLS refuses) returns
  * -EINVAL with one line "FILE:LINE: what" in err. */
 int tls_ctx_build(const struct webconfig *wc, struct tls_ctx **out, char *err, size_t errlen);
+/* Frees a context; sessions using it must have ended. NULL is fine. */
 void tls_ctx_free(struct tls_ctx *ctx);
 
 /* The served certificate's notAfter and notBefore (Unix time). */

@@ -83,6 +83,8 @@ int webconfig_parse(const char *path, const char *text, size_t len, struct webco
  * -errno from reading the file. */
 int webconfig_read(const char *path, struct webconfig **out, char *err, size_t errlen);
 
+/* Frees a configuration from webconfig_parse or webconfig_read; NULL is fine.
+ * The inline key, if any, is wiped first. */
 void webconfig_free(struct webconfig *wc);
 
 /* Replaces control characters in an error message by '?', so that text
@@ -127,6 +129,7 @@ int webconfig_live_reload(bool force, bool try_only);
 
 /* A reference to the current state; never NULL after webconfig_live_init. */
 struct web_state *webconfig_live_acquire(void);
+/* Drops a reference; the last one frees the state (credentials, users). */
 void webconfig_live_release(struct web_state *ws);
 
 /* Frees the current state (after every connection has gone). */
@@ -140,6 +143,7 @@ struct webconfig_live_stats {
     bool tls;
     double cert_not_after; /* Unix time; 0 without TLS */
 };
+/* Fills out with the current counters (thread safe). */
 void webconfig_live_stats(struct webconfig_live_stats *out);
 
 #endif
