@@ -549,22 +549,32 @@ static int parse_nested(struct yparser *y, int line, int indent, bool seq_same_i
     return 0;
 }
 
+/* The next line of a block at `indent`: *out = NULL when the block ends
+ * (end of input or a shallower line), an error naming the line for tab
+ * indentation or a deeper line (`deeper` says why). */
+static int block_line(struct yparser *y, int indent, const char *deeper, struct yline **out)
+{
+    struct yline *l = peek(y);
+    *out = NULL;
+    if (!l || l->indent < indent)
+        return 0;
+    if (l->tab_indent)
+        return fail(y, l->no, "tab characters are not allowed in indentation");
+    if (l->indent > indent)
+        return fail(y, l->no, "%s", deeper);
+    *out = l;
+    return 0;
+}
+
 static int parse_seq(struct yparser *y, int indent, struct yaml_node **out)
 {
     struct yaml_node *seq = node_new(YAML_SEQ, y->lines[y->i].no);
     int rc = 0;
     for (;;) {
-        struct yline *l = peek(y);
-        if (!l || l->indent < indent)
+        struct yline *l;
+        rc = block_line(y, indent, "unexpected indentation", &l);
+        if (rc || !l)
             break;
-        if (l->tab_indent) {
-            rc = fail(y, l->no, "tab characters are not allowed in indentation");
-            goto out;
-        }
-        if (l->indent > indent) {
-            rc = fail(y, l->no, "unexpected indentation");
-            goto out;
-        }
         if (!is_dash_item(l))
             break; /* back to the enclosing mapping */
         size_t k = 1;
@@ -658,19 +668,13 @@ static int parse_map(struct yparser *y, int indent, struct yaml_node **out)
     struct yaml_node *map = node_new(YAML_MAP, y->lines[y->i].no);
     int rc = 0;
     for (;;) {
-        struct yline *l = peek(y);
-        if (!l || l->indent < indent)
+        struct yline *l;
+        rc = block_line(y, indent,
+                        "unexpected indentation (a value continued on the next line must be "
+                        "quoted on one line or written as a literal block with |)",
+                        &l);
+        if (rc || !l)
             break;
-        if (l->tab_indent) {
-            rc = fail(y, l->no, "tab characters are not allowed in indentation");
-            goto out;
-        }
-        if (l->indent > indent) {
-            rc = fail(y, l->no,
-                      "unexpected indentation (a value continued on the next line must be quoted "
-                      "on one line or written as a literal block with |)");
-            goto out;
-        }
         if (is_dash_item(l)) {
             rc = fail(y, l->no, "expected \"key: value\", found a list item");
             goto out;
