@@ -57,7 +57,7 @@ static const struct flag flags[] = {
      "Kill a Slurm command (its whole process group) after this long.", -1},
     {"slurm.poll-interval", K_INTERVAL, 0, "",
      "Refresh every dataset this often (default: per dataset, below).", -1},
-#define X(e, label, iv)                                                                            \
+#define X(e, label, iv, src)                                                                       \
     {"slurm.poll-interval." label,                                                                 \
      K_INTERVAL,                                                                                   \
      0,                                                                                            \

@@ -3,6 +3,7 @@
 #include "poller.h"
 #include "exposition.h"
 #include "sources/cli.h"
+#include "sources/source.h"
 #include "sources/exec.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -17,12 +18,16 @@
 
 extern char **environ;
 
+#define DYN_ARGS 8
+
 struct dataset_rt {
     struct dataset_state st;
     pthread_t thread;
     bool thread_started;
     char *path;
-    const char *argv[12];
+    const char *argv[SOURCE_MAX_ARGS + DYN_ARGS + 2];
+    char dyn[DYN_ARGS][256];
+    void *state; /* the source's process-lifetime state */
     struct log_limit lim_fail, lim_parse;
     uint64_t last_why; /* hash of the last failure text: a new kind of failure logs at once */
     size_t last_count; /* records in the last refresh, to size the next one */
@@ -57,115 +62,6 @@ double mono_now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- queue-wait tracker ------------------------------------------------
- * Process-lifetime state of the jobs dataset: the set of jobs already seen
- * started, and cumulative histograms per partition. A job is observed once,
- * the first time a refresh sees it started (running or finished with a
- * start time). The first refresh only primes the set: jobs that started
- * before the exporter did are not counted. */
-struct wait_part {
-    char *name;
-    uint64_t counts[WAIT_BUCKETS + 1];
-    uint64_t count;
-    double sum;
-};
-static struct {
-    uint64_t *set;
-    size_t cap; /* power of two; 0 = empty */
-    bool primed;
-    struct wait_part *parts;
-    size_t nparts;
-} W;
-
-static bool set_has(const uint64_t *set, size_t cap, uint64_t key)
-{
-    if (!cap)
-        return false;
-    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
-    while (set[i]) {
-        if (set[i] == key)
-            return true;
-        i = (i + 1) & (cap - 1);
-    }
-    return false;
-}
-
-static void set_add(uint64_t *set, size_t cap, uint64_t key)
-{
-    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
-    while (set[i] && set[i] != key)
-        i = (i + 1) & (cap - 1);
-    set[i] = key;
-}
-
-static struct wait_part *wait_part(const char *name)
-{
-    for (size_t i = 0; i < W.nparts; i++)
-        if (strcmp(W.parts[i].name, name) == 0)
-            return &W.parts[i];
-    if (W.nparts >= 4096)
-        return NULL; /* bounded: partitions are few */
-    W.parts = xrealloc(W.parts, (W.nparts + 1) * sizeof(*W.parts));
-    struct wait_part *p = &W.parts[W.nparts++];
-    memset(p, 0, sizeof(*p));
-    p->name = xstrdup(name);
-    return p;
-}
-
-static void wait_track(struct jobs_model *m, struct arena *a)
-{
-    size_t cap = 64;
-    while (cap < m->n * 2 + 2)
-        cap *= 2;
-    uint64_t *set = xcalloc(cap, sizeof(uint64_t));
-    for (size_t i = 0; i < m->n; i++) {
-        const struct job *j = &m->jobs[i];
-        if (j->state == JOB_PENDING || j->start <= 0)
-            continue;
-        uint64_t key = j->key ? j->key : 1;
-        set_add(set, cap, key);
-        if (!W.primed || set_has(W.set, W.cap, key))
-            continue;
-        int64_t from = j->eligible > 0 && j->eligible <= j->start ? j->eligible : j->submit;
-        if (from <= 0 || from > j->start)
-            continue;
-        struct wait_part *wp = wait_part(strtab_get(&m->strs, j->partition));
-        if (!wp)
-            continue;
-        double w = (double)(j->start - from);
-        size_t b = 0;
-        while (b < WAIT_BUCKETS && w > wait_bucket_bounds[b])
-            b++;
-        wp->counts[b]++;
-        wp->count++;
-        wp->sum += w;
-    }
-    free(W.set);
-    W.set = set;
-    W.cap = cap;
-    W.primed = true;
-    m->wait_n = W.nparts;
-    m->wait = arena_alloc(a, (W.nparts + 1) * sizeof(struct wait_hist));
-    for (size_t i = 0; i < W.nparts; i++) {
-        struct wait_hist *h = &m->wait[i];
-        h->partition = strtab_intern(&m->strs, W.parts[i].name, strlen(W.parts[i].name));
-        memcpy(h->counts, W.parts[i].counts, sizeof(h->counts));
-        h->count = W.parts[i].count;
-        h->sum = W.parts[i].sum;
-    }
-    /* keep the histograms in name order for stable output */
-    for (size_t i = 1; i < m->wait_n; i++) {
-        struct wait_hist x = m->wait[i];
-        size_t k = i;
-        while (k > 0 && strcmp(strtab_get(&m->strs, m->wait[k - 1].partition),
-                               strtab_get(&m->strs, x.partition)) > 0) {
-            m->wait[k] = m->wait[k - 1];
-            k--;
-        }
-        m->wait[k] = x;
-    }
-}
-
 /* ---- results ----------------------------------------------------------- */
 
 struct dataset_result *dataset_result_new(enum dataset_id id)
@@ -178,20 +74,8 @@ struct dataset_result *dataset_result_new(enum dataset_id id)
 
 static void result_free(struct dataset_result *r)
 {
-    switch (r->id) {
-    case DS_JOBS:
-        strtab_free(&r->u.jobs.strs);
-        free(r->u.jobs.jobs);
-        break;
-    case DS_NODES:
-        strtab_free(&r->u.nodes.strs);
-        break;
-    case DS_PARTITIONS:
-        strtab_free(&r->u.parts.strs);
-        break;
-    default:
-        break;
-    }
+    if (sources[r->id]->release)
+        sources[r->id]->release(r);
     arena_free(&r->arena);
     free(r);
 }
@@ -204,38 +88,25 @@ void dataset_result_release(struct dataset_result *r)
 
 /* ---- fetching ---------------------------------------------------------- */
 
+/* argv = command, fixed arguments, then the source's dynamic ones (which
+ * may change between fetches, e.g. a start time). */
 static void set_argv(struct dataset_rt *d, int id)
 {
+    const struct source_def *src = sources[id];
     int k = 0;
-    switch (id) {
-    case DS_JOBS:
-        d->st.command = "squeue";
-        d->argv[k++] = "squeue";
-        d->argv[k++] = "--noheader";
-        d->argv[k++] = "--all";
-        d->argv[k++] = "--array";
-        d->argv[k++] = "--states=all";
-        d->argv[k++] = "--Format=" CLI_SQUEUE_FORMAT;
-        break;
-    case DS_NODES:
-        d->st.command = "scontrol";
-        d->argv[k++] = "scontrol";
-        d->argv[k++] = "--oneliner";
-        d->argv[k++] = "--details";
-        d->argv[k++] = "--all";
-        d->argv[k++] = "show";
-        d->argv[k++] = "nodes";
-        break;
-    case DS_PARTITIONS:
-        d->st.command = "scontrol";
-        d->argv[k++] = "scontrol";
-        d->argv[k++] = "--oneliner";
-        d->argv[k++] = "--all";
-        d->argv[k++] = "show";
-        d->argv[k++] = "partitions";
-        break;
-    default:
-        break;
+    d->st.command = src->command;
+    if (!src->command) {
+        d->argv[0] = NULL;
+        return;
+    }
+    d->argv[k++] = src->command;
+    for (int i = 0; i < SOURCE_MAX_ARGS && src->args[i]; i++)
+        d->argv[k++] = src->args[i];
+    if (src->dyn_args) {
+        struct source_ctx ctx = {P.cfg, NULL, d->state};
+        int n = src->dyn_args(&ctx, d->dyn, DYN_ARGS);
+        for (int i = 0; i < n && i < DYN_ARGS; i++)
+            d->argv[k++] = d->dyn[i];
     }
     d->argv[k] = NULL;
 }
@@ -256,33 +127,28 @@ int poller_fetch_once(int id)
     };
     struct exec_result er;
     int rc;
-    struct parse_stats *ps;
-    struct jobs_parser jp;
-    struct nodes_parser np;
-    struct partitions_parser pp;
-    if (!d->path) {
+    const struct source_def *src = sources[id];
+    struct source_ctx ctx = {cfg, NULL, d->state};
+    void *parser = xcalloc(1, src->parser_size);
+    struct parse_stats *ps = (struct parse_stats *)((char *)parser + src->stats_offset);
+    src->init(parser, r, &ctx, d->last_count);
+    memset(&er, 0, sizeof(er));
+    if (!src->command) {
+        rc = src->read(parser, &ctx, er.err, sizeof(er.err));
+    } else if (!d->path) {
         rc = -ENOENT;
-        memset(&er, 0, sizeof(er));
         snprintf(er.err, sizeof(er.err), "%s not found (PATH or --slurm.bin-path)", d->argv[0]);
-        ps = NULL;
-    } else if (id == DS_JOBS) {
-        cli_jobs_init(&jp, &r->u.jobs, &r->arena);
-        /* Reserve what the last refresh needed (+1/16): no regrowth copies. */
-        cli_jobs_reserve(&jp, d->last_count + d->last_count / 16);
-        rc = exec_run(&o, cli_jobs_line, &jp, &er);
-        d->last_count = r->u.jobs.n;
-        cli_jobs_finish(&jp);
-        ps = &jp.st;
-    } else if (id == DS_NODES) {
-        cli_nodes_init(&np, &r->u.nodes, &r->arena);
-        rc = exec_run(&o, cli_nodes_line, &np, &er);
-        cli_nodes_finish(&np);
-        ps = &np.st;
     } else {
-        cli_partitions_init(&pp, &r->u.parts, &r->arena);
-        rc = exec_run(&o, cli_partitions_line, &pp, &er);
-        ps = &pp.st;
+        set_argv(d, id);
+        rc = exec_run(&o, src->line, parser, &er);
     }
+    if (src->finish)
+        src->finish(parser);
+    if (src->count)
+        d->last_count = src->count(r);
+    struct parse_stats pst = *ps;
+    free(parser);
+    ps = &pst;
     char why[640];
     why[0] = '\0';
     if (rc == -ETIMEDOUT)
@@ -295,19 +161,19 @@ int poller_fetch_once(int id)
         snprintf(why, sizeof(why), "%s", er.err[0] ? er.err : strerror(-rc));
     /* A majority of bad lines means the format is not what we expect:
      * fail the dataset rather than serve a plausible wrong number. */
-    bool parse_fail = ps && ps->errors > 0 && ps->errors * 2 > ps->lines;
+    bool parse_fail = ps->errors > 0 && ps->errors * 2 > ps->lines;
     if (rc == 0 && parse_fail) {
         rc = -EPROTO;
         snprintf(why, sizeof(why), "%llu of %llu lines unreadable; first: %s",
                  (unsigned long long)ps->errors, (unsigned long long)ps->lines, ps->first_error);
     }
-    if (ps && ps->errors && !parse_fail)
+    if (ps->errors && !parse_fail)
         log_limited(&d->lim_parse, 300, LOG_WARN, "skipped unreadable Slurm output lines",
                     "dataset", dataset_names[id], "first", ps->first_error);
     if (rc == 0 && er.err[0])
         log_msg(LOG_DEBUG, "command wrote to stderr", "command", d->argv[0], "stderr", er.err);
-    if (rc == 0 && id == DS_JOBS)
-        wait_track(&r->u.jobs, &r->arena);
+    if (rc == 0 && src->commit)
+        src->commit(&ctx, r);
     double dur = mono_now_s() - t0;
     r->fetched_at = wall_now();
     r->fetch_duration = dur;
@@ -316,9 +182,8 @@ int poller_fetch_once(int id)
     d->st.attempted = true;
     d->st.last_duration = dur;
     d->st.cmd_duration = er.duration_s;
-    if (ps)
-        d->st.parse_errors += ps->errors;
-    if (d->path && rc != 0 && rc != -EPROTO)
+    d->st.parse_errors += ps->errors;
+    if ((d->path || !src->command) && rc != 0 && rc != -EPROTO)
         d->st.cmd_errors++;
     struct dataset_result *old = NULL;
     if (rc == 0) {
@@ -470,8 +335,10 @@ int poller_init(const struct config *cfg)
         memset(d, 0, sizeof(*d));
         d->st.enabled = (needed >> i) & 1;
         d->st.interval = cfg->poll_interval[i];
+        if (sources[i]->state_new)
+            d->state = sources[i]->state_new(cfg);
         set_argv(d, i);
-        if (!d->st.enabled)
+        if (!d->st.enabled || !sources[i]->command)
             continue;
         d->path = exec_resolve(d->argv[0], cfg->bin_path, path_env);
         if (!d->path)
@@ -527,14 +394,12 @@ void poller_free(void)
         d->st.current = NULL;
         free(d->path);
         d->path = NULL;
+        if (sources[i]->state_free)
+            sources[i]->state_free(d->state);
+        d->state = NULL;
     }
     exec_free_env(P.env);
     P.env = NULL;
-    free(W.set);
-    for (size_t i = 0; i < W.nparts; i++)
-        free(W.parts[i].name);
-    free(W.parts);
-    memset(&W, 0, sizeof(W));
 }
 
 bool poller_ready(void)

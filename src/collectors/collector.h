@@ -12,7 +12,7 @@
 #include "render.h"
 
 enum dataset_id {
-#define X(e, label, iv) DS_##e,
+#define X(e, label, iv, src) DS_##e,
 #include "datasets.def"
 #undef X
     DS_COUNT
@@ -30,6 +30,9 @@ struct dataset_result {
         struct nodes_model nodes;
         struct partitions_model parts;
     } u;
+    /* Datasets added later keep their model here (allocated in the arena by
+     * their source); their collector knows the type. */
+    void *model;
     double fetched_at;     /* wall clock, seconds since the epoch */
     double fetch_duration; /* seconds, command and parse */
 };

@@ -12,13 +12,13 @@ const struct collector_def collectors[COLLECTOR_COUNT] = {
 };
 
 const char *const dataset_names[DS_COUNT] = {
-#define X(e, label, iv) label,
+#define X(e, label, iv, src) label,
 #include "datasets.def"
 #undef X
 };
 
 const int dataset_default_interval[DS_COUNT] = {
-#define X(e, label, iv) iv,
+#define X(e, label, iv, src) iv,
 #include "datasets.def"
 #undef X
 };
