@@ -4,8 +4,9 @@
  * tests/golden/<case>.om (OpenMetrics, without the final "# EOF" that the
  * scrape adds). UPDATE_GOLDEN=1 rewrites the golden files instead.
  *
- * Cases: tests/fixtures/22.05 (exporter_{squeue,nodes,partitions}.txt) and
- * every directory tests/fixtures/edge/<case>/ ({squeue,nodes,partitions}.txt;
+ * Cases: tests/fixtures/22.05 (exporter_{squeue,nodes,partitions}.txt, and
+ * exporter_<dataset label>.txt for the other datasets) and every directory
+ * tests/fixtures/edge/<case>/ ({squeue,nodes,partitions}.txt, <label>.txt;
  * a missing file means that dataset has no usable data; an optional
  * "series_limit" file overrides the limit of 100000). The render time is
  * fixed, so the output depends on the fixtures only. The edge fixtures are
@@ -32,6 +33,7 @@ struct golden_case {
     char name[64];
     char dir[160]; /* relative to the root */
     const char *files[DS_COUNT];
+    char file_store[DS_COUNT][64]; /* names of the datasets not in the tables below */
 };
 
 static struct golden_case cases[MAX_CASES];
@@ -99,6 +101,8 @@ static void render_inputs(const struct inputs *in, struct rendered *out)
             res[d] = tu_jobs_from(in->buf[d], in->len[d], NULL);
         else if (d == DS_NODES)
             res[d] = tu_nodes_from(in->buf[d], in->len[d], NULL);
+        else if (d != DS_PARTITIONS)
+            res[d] = tu_result_from((enum dataset_id)d, in->buf[d], in->len[d], NULL);
         else
             res[d] = tu_parts_from(in->buf[d], in->len[d], NULL);
     }
@@ -477,12 +481,24 @@ static int case_cmp(const void *a, const void *b)
     return strcmp(((const struct golden_case *)a)->name, ((const struct golden_case *)b)->name);
 }
 
+/* Datasets beyond the core three read <prefix><label>.txt. */
+static void default_files(struct golden_case *c, const char *prefix)
+{
+    for (int d = 0; d < DS_COUNT; d++) {
+        if (c->files[d])
+            continue;
+        snprintf(c->file_store[d], sizeof(c->file_store[d]), "%s%s.txt", prefix, dataset_names[d]);
+        c->files[d] = c->file_store[d];
+    }
+}
+
 static void discover(void)
 {
     struct golden_case *c = &cases[ncases++];
     snprintf(c->name, sizeof(c->name), "22.05");
     snprintf(c->dir, sizeof(c->dir), "tests/fixtures/22.05");
     memcpy(c->files, v2205_files, sizeof(c->files));
+    default_files(c, "exporter_");
     char *edge = tu_path("tests/fixtures/edge");
     DIR *d = opendir(edge);
     free(edge);
@@ -505,6 +521,7 @@ static void discover(void)
         snprintf(c->name, sizeof(c->name), "%.60s", e->d_name);
         snprintf(c->dir, sizeof(c->dir), "tests/fixtures/edge/%.60s", e->d_name);
         memcpy(c->files, edge_files, sizeof(c->files));
+        default_files(c, "");
     }
     closedir(d);
     qsort(cases + first_edge, ncases - first_edge, sizeof(cases[0]), case_cmp);

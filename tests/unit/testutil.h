@@ -24,6 +24,7 @@
 #include "collectors/collector.h"
 #include "poller.h"
 #include "sources/cli.h"
+#include "sources/source.h"
 
 /* The repository root: $SE_ROOT, else the current directory. */
 static inline const char *tu_root(void)
@@ -169,6 +170,32 @@ static inline struct dataset_result *tu_parts_from(const char *buf, size_t len,
     cli_feed(cli_partitions_line, &p, buf, len);
     if (st)
         *st = p.st;
+    return r;
+}
+
+/* Any dataset from fixture text through its source (init, lines, finish, and
+ * commit with a fresh state and default config), as poller_fetch_once does. */
+static inline struct dataset_result *tu_result_from(enum dataset_id id, const char *buf, size_t len,
+                                                    struct parse_stats *st)
+{
+    const struct source_def *src = sources[id];
+    struct dataset_result *r = tu_result_new(id);
+    static const struct config cfg0;
+    void *state = src->state_new ? src->state_new(&cfg0) : NULL;
+    struct source_ctx ctx = {&cfg0, NULL, state};
+    void *p = calloc(1, src->parser_size);
+    assert_non_null(p);
+    src->init(p, r, &ctx, 0);
+    cli_feed(src->line, p, buf, len);
+    if (src->finish)
+        src->finish(p);
+    if (st)
+        *st = *(struct parse_stats *)((char *)p + src->stats_offset);
+    free(p);
+    if (src->commit)
+        src->commit(&ctx, r);
+    if (src->state_free)
+        src->state_free(state);
     return r;
 }
 
