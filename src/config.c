@@ -8,7 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STRING, K_LISTEN, K_INT, K_DURATION, K_SIZE, K_LEVEL, K_FORMAT, K_INTERVAL, K_BOOL };
+enum kind {
+    K_STRING,
+    K_LISTEN,
+    K_INT,
+    K_DURATION,
+    K_SIZE,
+    K_LEVEL,
+    K_FORMAT,
+    K_INTERVAL,
+    K_BOOL,
+    K_COMPAT
+};
 
 struct flag {
     const char *name;
@@ -72,6 +83,11 @@ static const struct flag flags[] = {
      -1},
     {"slurm.max-output", K_SIZE, OFF(max_output), "256MiB",
      "Kill a Slurm command whose output exceeds this many bytes.", -1},
+    {"compat", K_COMPAT, OFF(compat), "",
+     "Also serve another exporter's metric names, so its dashboards keep working: a "
+     "comma-separated list of vpenso (vpenso/prometheus-slurm-exporter 0.20, dashboard 4323) "
+     "and rivosinc (rivosinc/prometheus-slurm-exporter 1.x, dashboard 19835), or none.",
+     -1},
     {"collector.series-limit", K_INT, OFF(series_limit), "100000",
      "Maximum label sets per aggregation; the rest is counted in "
      "slurm_exporter_series_dropped.",
@@ -223,6 +239,24 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
         if (log_parse_format(val, &cfg->log_format) < 0)
             return bad(err, f->name, "expected logfmt or json", val);
         return 0;
+    case K_COMPAT: {
+        unsigned m = 0;
+        const char *p = val;
+        while (*p) {
+            size_t n = strcspn(p, ",");
+            if (n == 6 && strncmp(p, "vpenso", 6) == 0)
+                m |= COMPAT_VPENSO;
+            else if (n == 8 && strncmp(p, "rivosinc", 8) == 0)
+                m |= COMPAT_RIVOSINC;
+            else if (!(n == 4 && strncmp(p, "none", 4) == 0))
+                return bad(err, f->name, "expected a list of vpenso, rivosinc (or none)", val);
+            p += n;
+            if (*p == ',')
+                p++;
+        }
+        *(unsigned *)(base + f->off) = m;
+        return 0;
+    }
     case K_BOOL:
         if (strcmp(val, "true") == 0)
             *(bool *)(base + f->off) = true;

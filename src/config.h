@@ -34,6 +34,7 @@ struct config {
     double max_age;
     size_t max_output;
     size_t series_limit;
+    unsigned compat; /* COMPAT_* bits (collector.h) */
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was

@@ -415,6 +415,7 @@ void poller_view(struct view *v, double now)
     memset(v, 0, sizeof(*v));
     v->now = now;
     v->series_limit = P.cfg->series_limit;
+    v->compat = P.cfg->compat;
     pthread_mutex_lock(&P.mu);
     for (int i = 0; i < DS_COUNT; i++) {
         struct dataset_result *r = P.ds[i].st.current;

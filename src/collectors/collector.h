@@ -37,12 +37,17 @@ struct dataset_result {
     double fetch_duration; /* seconds, command and parse */
 };
 
+/* --compat: other exporters' metric names served beside ours. */
+#define COMPAT_VPENSO 1u
+#define COMPAT_RIVOSINC 2u
+
 struct view {
     /* NULL when the dataset has no usable data (never fetched, failed and
      * older than the max age, or not polled). */
     const struct dataset_result *ds[DS_COUNT];
     double now;          /* wall clock of the render */
     size_t series_limit; /* per aggregation table */
+    unsigned compat;     /* COMPAT_* bits: also write those exporters' names */
 };
 
 struct collect_out {
