@@ -18,7 +18,8 @@ enum kind {
     K_FORMAT,
     K_INTERVAL,
     K_BOOL,
-    K_COMPAT
+    K_COMPAT,
+    K_CLUSTERS
 };
 
 struct flag {
@@ -64,6 +65,11 @@ static const struct flag flags[] = {
     {"log.format", K_FORMAT, OFF(log_format), "logfmt", "Log format: logfmt or json.", -1},
     {"slurm.bin-path", K_STRING, OFF(bin_path), "",
      "Directory holding squeue and scontrol (default: search PATH).", -1},
+    {"slurm.clusters", K_CLUSTERS, 0, "",
+     "Watch these clusters of a multi-cluster or federated Slurm (comma-separated names; each "
+     "command runs with -M NAME and every series gets a cluster label). Default: the local "
+     "cluster, no cluster label.",
+     -1},
     {"slurm.timeout", K_DURATION, OFF(slurm_timeout), "30s",
      "Kill a Slurm command (its whole process group) after this long.", -1},
     {"slurm.poll-interval", K_INTERVAL, 0, "",
@@ -255,6 +261,31 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
                 p++;
         }
         *(unsigned *)(base + f->off) = m;
+        return 0;
+    }
+    case K_CLUSTERS: {
+        cfg->nclusters = 0;
+        const char *p = val;
+        while (*p) {
+            size_t n = strcspn(p, ",");
+            if (n == 0 || n >= sizeof(cfg->clusters[0]))
+                return bad(err, f->name, "expected cluster names separated by commas", val);
+            for (size_t i = 0; i < n; i++)
+                if (!(p[i] == '-' || p[i] == '_' || p[i] == '.' || (p[i] >= '0' && p[i] <= '9') ||
+                      (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')))
+                    return bad(err, f->name, "cluster names are letters, digits, - _ .", val);
+            for (size_t k = 0; k < cfg->nclusters; k++)
+                if (strlen(cfg->clusters[k]) == n && strncmp(cfg->clusters[k], p, n) == 0)
+                    return bad(err, f->name, "a cluster is named twice", val);
+            if (cfg->nclusters == MAX_CLUSTERS)
+                return bad(err, f->name, "at most 16 clusters", val);
+            memcpy(cfg->clusters[cfg->nclusters], p, n);
+            cfg->clusters[cfg->nclusters][n] = '\0';
+            cfg->nclusters++;
+            p += n;
+            if (*p == ',' && !*++p)
+                return bad(err, f->name, "expected cluster names separated by commas", val);
+        }
         return 0;
     }
     case K_BOOL:

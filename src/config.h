@@ -11,6 +11,7 @@
 #include "util/log.h"
 
 #define MAX_LISTEN 8
+#define MAX_CLUSTERS 16
 
 struct config {
     const char *listen[MAX_LISTEN];
@@ -34,7 +35,9 @@ struct config {
     double max_age;
     size_t max_output;
     size_t series_limit;
-    unsigned compat; /* COMPAT_* bits (collector.h) */
+    unsigned compat;                 /* COMPAT_* bits (collector.h) */
+    char clusters[MAX_CLUSTERS][64]; /* --slurm.clusters; none: the local cluster */
+    size_t nclusters;
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was

@@ -29,9 +29,10 @@ struct exposition {
     double built_at;
     double build_seconds;
     bool enabled[COLLECTOR_COUNT];
-    bool success[COLLECTOR_COUNT];
-    double duration[COLLECTOR_COUNT];
-    uint64_t dropped[COLLECTOR_COUNT];
+    int nclusters;
+    bool success[MAX_CLUSTERS][COLLECTOR_COUNT];
+    double duration[MAX_CLUSTERS][COLLECTOR_COUNT];
+    uint64_t dropped[MAX_CLUSTERS][COLLECTOR_COUNT];
     size_t series;
 };
 
@@ -123,27 +124,50 @@ void exposition_rebuild(void)
     struct exposition *e = xcalloc(1, sizeof(*e));
     e->refs = 1;
     pthread_mutex_init(&e->gz_mu, NULL);
-    struct view v;
-    poller_view(&v, wall_now());
-    struct dataset_state st[DS_COUNT];
-    poller_status(st);
     struct render r;
     memset(&r, 0, sizeof(r));
-    for (int c = 0; c < COLLECTOR_COUNT; c++) {
-        if (!E.cfg->collector_on[c])
-            continue;
-        e->enabled[c] = true;
-        enum dataset_id p = collectors[c].primary;
-        if (!v.ds[p])
-            continue; /* no usable data: no series, success 0 */
-        double c0 = mono_now_s();
-        struct collect_out o = {0};
-        collectors[c].fn(&v, &r, &o);
-        e->duration[c] = mono_now_s() - c0;
-        e->dropped[c] = o.series_dropped;
-        e->success[c] = st[p].last_ok;
+    /* One pass per cluster; with several, each pass is rendered apart with
+     * its cluster label and the passes are merged family by family. */
+    int nk = poller_clusters();
+    e->nclusters = nk;
+    struct render parts[MAX_CLUSTERS];
+    struct label cl[MAX_CLUSTERS];
+    memset(parts, 0, sizeof(parts));
+    double now = wall_now();
+    for (int k = 0; k < nk; k++) {
+        struct render *rk = nk > 1 ? &parts[k] : &r;
+        const char *name = poller_cluster_name(k);
+        if (name) {
+            cl[k] = (struct label){"cluster", name};
+            rk->base = &cl[k];
+            rk->nbase = 1;
+        }
+        rk->track = nk > 1;
+        struct view v;
+        poller_view_cluster(&v, k, now);
+        struct dataset_state st[DS_COUNT];
+        poller_status_cluster(k, st);
+        for (int c = 0; c < COLLECTOR_COUNT; c++) {
+            if (!E.cfg->collector_on[c])
+                continue;
+            e->enabled[c] = true;
+            enum dataset_id p = collectors[c].primary;
+            if (!v.ds[p])
+                continue; /* no usable data: no series, success 0 */
+            double c0 = mono_now_s();
+            struct collect_out o = {0};
+            collectors[c].fn(&v, rk, &o);
+            e->duration[k][c] = mono_now_s() - c0;
+            e->dropped[k][c] = o.series_dropped;
+            e->success[k][c] = st[p].last_ok;
+        }
+        poller_release_view(&v);
     }
-    poller_release_view(&v);
+    if (nk > 1) {
+        render_merge(&r, parts, (size_t)nk);
+        for (int k = 0; k < nk; k++)
+            render_free(&parts[k]);
+    }
     e->series = r.series;
     e->body[0] = r.text;
     /* The collectors write gauges and histograms only, whose lines are the
@@ -305,15 +329,22 @@ static void self_metrics(struct render *r, const struct exposition *e)
     };
     for (int k = 0; k < 3; k++) {
         render_family(r, cfam[k].name, M_GAUGE, cfam[k].help);
-        for (int c = 0; c < COLLECTOR_COUNT; c++) {
-            if (!e->enabled[c])
-                continue;
-            double v = k == 0   ? (e->success[c] ? 1 : 0)
-                       : k == 1 ? e->duration[c]
-                                : (double)e->dropped[c];
-            struct label l[1] = {{"collector", collectors[c].name}};
-            render_sample(r, l, 1, v);
+        for (int q = 0; q < e->nclusters; q++) {
+            struct label cl = {"cluster", poller_cluster_name(q)};
+            r->base = cl.value ? &cl : NULL;
+            r->nbase = cl.value ? 1 : 0;
+            for (int c = 0; c < COLLECTOR_COUNT; c++) {
+                if (!e->enabled[c])
+                    continue;
+                double v = k == 0   ? (e->success[q][c] ? 1 : 0)
+                           : k == 1 ? e->duration[q][c]
+                                    : (double)e->dropped[q][c];
+                struct label l[1] = {{"collector", collectors[c].name}};
+                render_sample(r, l, 1, v);
+            }
         }
+        r->base = NULL;
+        r->nbase = 0;
     }
 
     /* Per-dataset families, one table row each. */
@@ -345,8 +376,19 @@ static void self_metrics(struct render *r, const struct exposition *e)
     };
     for (size_t k = 0; k < sizeof(dfam) / sizeof(dfam[0]); k++) {
         render_family(r, dfam[k].name, dfam[k].type, dfam[k].help);
-        for (int i = 0; i < DS_COUNT; i++)
-            dataset_samples(r, dfam[k].field, &st[i], dataset_names[i], now);
+        for (int q = 0; q < poller_clusters(); q++) {
+            struct label cl = {"cluster", poller_cluster_name(q)};
+            r->base = cl.value ? &cl : NULL;
+            r->nbase = cl.value ? 1 : 0;
+            if (q > 0)
+                poller_status_cluster(q, st);
+            for (int i = 0; i < DS_COUNT; i++)
+                dataset_samples(r, dfam[k].field, &st[i], dataset_names[i], now);
+            if (q > 0)
+                poller_status_cluster(0, st);
+        }
+        r->base = NULL;
+        r->nbase = 0;
     }
     render_family(r, "slurm_exporter_exposition_build_duration_seconds", M_GAUGE,
                   "Seconds the last exposition build took (all collectors).");

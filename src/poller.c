@@ -25,9 +25,10 @@ struct dataset_rt {
     pthread_t thread;
     bool thread_started;
     char *path;
-    const char *argv[SOURCE_MAX_ARGS + DYN_ARGS + 2];
+    const char *argv[SOURCE_MAX_ARGS + DYN_ARGS + 4];
     char dyn[DYN_ARGS][256];
-    void *state; /* the source's process-lifetime state */
+    void *state;     /* the source's process-lifetime state */
+    int id, cluster; /* dataset, index into P.clusters */
     struct log_limit lim_fail, lim_parse;
     uint64_t last_why; /* hash of the last failure text: a new kind of failure logs at once */
     size_t last_count; /* records in the last refresh, to size the next one */
@@ -45,7 +46,9 @@ static struct {
     bool builder_started;
     const struct config *cfg;
     char **env;
-    struct dataset_rt ds[DS_COUNT];
+    int nclusters;                   /* 1 with the local cluster */
+    const char *names[MAX_CLUSTERS]; /* NULL for the local cluster */
+    struct dataset_rt ds[MAX_CLUSTERS][DS_COUNT];
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 double wall_now(void)
@@ -90,9 +93,9 @@ void dataset_result_release(struct dataset_result *r)
 
 /* argv = command, fixed arguments, then the source's dynamic ones (which
  * may change between fetches, e.g. a start time). */
-static void set_argv(struct dataset_rt *d, int id)
+static void set_argv(struct dataset_rt *d)
 {
-    const struct source_def *src = sources[id];
+    const struct source_def *src = sources[d->id];
     int k = 0;
     d->st.command = src->command;
     if (!src->command) {
@@ -100,10 +103,14 @@ static void set_argv(struct dataset_rt *d, int id)
         return;
     }
     d->argv[k++] = src->command;
+    if (src->clusters && P.names[d->cluster]) {
+        d->argv[k++] = "-M";
+        d->argv[k++] = P.names[d->cluster];
+    }
     for (int i = 0; i < SOURCE_MAX_ARGS && src->args[i]; i++)
         d->argv[k++] = src->args[i];
     if (src->dyn_args) {
-        struct source_ctx ctx = {P.cfg, NULL, d->state};
+        struct source_ctx ctx = {P.cfg, P.names[d->cluster], d->state};
         int n = src->dyn_args(&ctx, d->dyn, DYN_ARGS);
         for (int i = 0; i < n && i < DYN_ARGS; i++)
             d->argv[k++] = d->dyn[i];
@@ -111,9 +118,24 @@ static void set_argv(struct dataset_rt *d, int id)
     d->argv[k] = NULL;
 }
 
-int poller_fetch_once(int id)
+/* With -M, Slurm's commands put a "CLUSTER: name" line before each cluster's
+ * output: not data. */
+struct line_shim {
+    int (*line)(void *p, const char *line, size_t len);
+    void *p;
+};
+
+static int cluster_line(void *ctx, const char *line, size_t len)
 {
-    struct dataset_rt *d = &P.ds[id];
+    const struct line_shim *sh = ctx;
+    if (len >= 9 && memcmp(line, "CLUSTER: ", 9) == 0)
+        return 0;
+    return sh->line(sh->p, line, len);
+}
+
+static int fetch_rt(struct dataset_rt *d)
+{
+    int id = d->id;
     const struct config *cfg = P.cfg;
     double t0 = mono_now_s();
     struct dataset_result *r = dataset_result_new((enum dataset_id)id);
@@ -128,7 +150,7 @@ int poller_fetch_once(int id)
     struct exec_result er;
     int rc;
     const struct source_def *src = sources[id];
-    struct source_ctx ctx = {cfg, NULL, d->state};
+    struct source_ctx ctx = {cfg, P.names[d->cluster], d->state};
     void *parser = xcalloc(1, src->parser_size);
     struct parse_stats *ps = (struct parse_stats *)((char *)parser + src->stats_offset);
     src->init(parser, r, &ctx, d->last_count);
@@ -139,8 +161,12 @@ int poller_fetch_once(int id)
         rc = -ENOENT;
         snprintf(er.err, sizeof(er.err), "%s not found (PATH or --slurm.bin-path)", d->argv[0]);
     } else {
-        set_argv(d, id);
-        rc = exec_run(&o, src->line, parser, &er);
+        set_argv(d);
+        struct line_shim sh = {src->line, parser};
+        if (P.names[d->cluster])
+            rc = exec_run(&o, cluster_line, &sh, &er);
+        else
+            rc = exec_run(&o, src->line, parser, &er);
     }
     if (src->finish)
         src->finish(parser);
@@ -220,16 +246,20 @@ int poller_fetch_once(int id)
     return rc;
 }
 
+int poller_fetch_once(int id)
+{
+    return fetch_rt(&P.ds[0][id]);
+}
+
 static void *dataset_thread(void *arg)
 {
-    int id = (int)(intptr_t)arg;
-    struct dataset_rt *d = &P.ds[id];
+    struct dataset_rt *d = arg;
     for (;;) {
         double start = mono_now_s();
         pthread_mutex_lock(&P.mu);
         P.inflight++;
         pthread_mutex_unlock(&P.mu);
-        poller_fetch_once(id);
+        fetch_rt(d);
         malloc_trim(0); /* give the parse peak back to the system */
         pthread_mutex_lock(&P.mu);
         P.inflight--;
@@ -259,9 +289,10 @@ static void *dataset_thread(void *arg)
 
 static bool all_attempted_locked(void)
 {
-    for (int i = 0; i < DS_COUNT; i++)
-        if (P.ds[i].st.enabled && !P.ds[i].st.attempted)
-            return false;
+    for (int k = 0; k < P.nclusters; k++)
+        for (int i = 0; i < DS_COUNT; i++)
+            if (P.ds[k][i].st.enabled && !P.ds[k][i].st.attempted)
+                return false;
     return true;
 }
 
@@ -330,20 +361,31 @@ int poller_init(const struct config *cfg)
         if (cfg->collector_on[c])
             needed |= collectors[c].datasets;
     const char *path_env = getenv("PATH");
-    for (int i = 0; i < DS_COUNT; i++) {
-        struct dataset_rt *d = &P.ds[i];
-        memset(d, 0, sizeof(*d));
-        d->st.enabled = (needed >> i) & 1;
-        d->st.interval = cfg->poll_interval[i];
-        if (sources[i]->state_new)
-            d->state = sources[i]->state_new(cfg);
-        set_argv(d, i);
-        if (!d->st.enabled || !sources[i]->command)
-            continue;
-        d->path = exec_resolve(d->argv[0], cfg->bin_path, path_env);
-        if (!d->path)
-            log_msg(LOG_WARN, "Slurm command not found; its dataset will fail until it is",
-                    "command", d->argv[0], "bin_path", cfg->bin_path[0] ? cfg->bin_path : "(PATH)");
+    P.nclusters = cfg->nclusters ? (int)cfg->nclusters : 1;
+    for (int k = 0; k < P.nclusters; k++)
+        P.names[k] = cfg->nclusters ? cfg->clusters[k] : NULL;
+    for (int k = 0; k < P.nclusters; k++) {
+        for (int i = 0; i < DS_COUNT; i++) {
+            struct dataset_rt *d = &P.ds[k][i];
+            memset(d, 0, sizeof(*d));
+            d->id = i;
+            d->cluster = k;
+            /* Datasets that do not come from Slurm's client commands (files
+             * on this host, posted traces) are polled once, with the first
+             * cluster. */
+            d->st.enabled = ((needed >> i) & 1) && (k == 0 || sources[i]->clusters);
+            d->st.interval = cfg->poll_interval[i];
+            if (sources[i]->state_new)
+                d->state = sources[i]->state_new(cfg);
+            set_argv(d);
+            if (!d->st.enabled || !sources[i]->command)
+                continue;
+            d->path = exec_resolve(d->argv[0], cfg->bin_path, path_env);
+            if (!d->path && k == 0)
+                log_msg(LOG_WARN, "Slurm command not found; its dataset will fail until it is",
+                        "command", d->argv[0], "bin_path",
+                        cfg->bin_path[0] ? cfg->bin_path : "(PATH)");
+        }
     }
     return 0;
 }
@@ -354,14 +396,16 @@ int poller_start(void)
     if (brc)
         return -brc;
     P.builder_started = true;
-    for (int i = 0; i < DS_COUNT; i++) {
-        struct dataset_rt *d = &P.ds[i];
-        if (!d->st.enabled)
-            continue;
-        int rc = pthread_create(&d->thread, NULL, dataset_thread, (void *)(intptr_t)i);
-        if (rc)
-            return -rc;
-        d->thread_started = true;
+    for (int k = 0; k < P.nclusters; k++) {
+        for (int i = 0; i < DS_COUNT; i++) {
+            struct dataset_rt *d = &P.ds[k][i];
+            if (!d->st.enabled)
+                continue;
+            int rc = pthread_create(&d->thread, NULL, dataset_thread, d);
+            if (rc)
+                return -rc;
+            d->thread_started = true;
+        }
     }
     return 0;
 }
@@ -377,24 +421,27 @@ void poller_stop(void)
         pthread_join(P.builder, NULL);
         P.builder_started = false;
     }
-    for (int i = 0; i < DS_COUNT; i++) {
-        if (P.ds[i].thread_started) {
-            pthread_join(P.ds[i].thread, NULL);
-            P.ds[i].thread_started = false;
+    for (int k = 0; k < P.nclusters; k++) {
+        for (int i = 0; i < DS_COUNT; i++) {
+            if (P.ds[k][i].thread_started) {
+                pthread_join(P.ds[k][i].thread, NULL);
+                P.ds[k][i].thread_started = false;
+            }
         }
     }
 }
 
 void poller_free(void)
 {
-    for (int i = 0; i < DS_COUNT; i++) {
-        struct dataset_rt *d = &P.ds[i];
+    for (int k = 0; k < MAX_CLUSTERS * DS_COUNT; k++) {
+        struct dataset_rt *d = &P.ds[k / DS_COUNT][k % DS_COUNT];
+        int i = k % DS_COUNT;
         if (d->st.current)
             dataset_result_release(d->st.current);
         d->st.current = NULL;
         free(d->path);
         d->path = NULL;
-        if (sources[i]->state_free)
+        if (sources[i]->state_free && d->state)
             sources[i]->state_free(d->state);
         d->state = NULL;
     }
@@ -410,7 +457,22 @@ bool poller_ready(void)
     return ready;
 }
 
+int poller_clusters(void)
+{
+    return P.nclusters > 0 ? P.nclusters : 1;
+}
+
+const char *poller_cluster_name(int k)
+{
+    return k >= 0 && k < P.nclusters ? P.names[k] : NULL;
+}
+
 void poller_view(struct view *v, double now)
+{
+    poller_view_cluster(v, 0, now);
+}
+
+void poller_view_cluster(struct view *v, int k, double now)
 {
     memset(v, 0, sizeof(*v));
     v->now = now;
@@ -418,7 +480,7 @@ void poller_view(struct view *v, double now)
     v->compat = P.cfg->compat;
     pthread_mutex_lock(&P.mu);
     for (int i = 0; i < DS_COUNT; i++) {
-        struct dataset_result *r = P.ds[i].st.current;
+        struct dataset_result *r = P.ds[k][i].st.current;
         if (!r || now - r->fetched_at > P.cfg->max_age)
             continue;
         __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
@@ -438,8 +500,13 @@ void poller_release_view(struct view *v)
 
 void poller_status(struct dataset_state out[DS_COUNT])
 {
+    poller_status_cluster(0, out);
+}
+
+void poller_status_cluster(int k, struct dataset_state out[DS_COUNT])
+{
     pthread_mutex_lock(&P.mu);
     for (int i = 0; i < DS_COUNT; i++)
-        out[i] = P.ds[i].st;
+        out[i] = P.ds[k][i].st;
     pthread_mutex_unlock(&P.mu);
 }

@@ -36,9 +36,16 @@ bool poller_ready(void);
 /* Fills v with referenced results of the datasets that have usable data
  * (fresh enough); release them with poller_release_view. */
 void poller_view(struct view *v, double now);
+/* The same for cluster k (0 .. poller_clusters()-1; one cluster when
+ * --slurm.clusters is not given). */
+void poller_view_cluster(struct view *v, int k, double now);
+int poller_clusters(void);
+/* The name of cluster k as given to -M, NULL for the local cluster. */
+const char *poller_cluster_name(int k);
 void poller_release_view(struct view *v);
 /* Copies the status of every dataset (for the exporter's own metrics). */
 void poller_status(struct dataset_state out[DS_COUNT]);
+void poller_status_cluster(int k, struct dataset_state out[DS_COUNT]);
 /* A new, empty result holding one reference (for sources and tests). */
 struct dataset_result *dataset_result_new(enum dataset_id id);
 /* Drops a reference; the last one frees the result and everything in it. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Exposition writer for text 0.0.4 and OpenMetrics 1.0. */
 #include "render.h"
+#include "util/buf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -105,8 +106,29 @@ static const char *type_name(enum mtype t)
     return t == M_COUNTER ? "counter" : t == M_HISTOGRAM ? "histogram" : "gauge";
 }
 
+static void close_family(struct render *r)
+{
+    if (r->track && r->nfams) {
+        r->fams[r->nfams - 1].t_end = r->text.len;
+        r->fams[r->nfams - 1].o_end = r->om.len;
+    }
+}
+
 void render_family(struct render *r, const char *name, enum mtype type, const char *help)
 {
+    struct render_fam *f = NULL;
+    if (r->track) {
+        close_family(r);
+        if (r->nfams == r->fams_cap) {
+            r->fams_cap = r->fams_cap ? r->fams_cap * 2 : 64;
+            r->fams = xrealloc(r->fams, r->fams_cap * sizeof(*r->fams));
+        }
+        f = &r->fams[r->nfams++];
+        memset(f, 0, sizeof(*f));
+        snprintf(f->name, sizeof(f->name), "%s", name);
+        f->t_head = r->text.len;
+        f->o_head = r->om.len;
+    }
     snprintf(r->family, sizeof(r->family), "%s", name);
     r->type = type;
     r->samples = 0;
@@ -117,6 +139,22 @@ void render_family(struct render *r, const char *name, enum mtype type, const ch
     buf_printf(&r->om, "# HELP %s ", name);
     escape_help(&r->om, help, 1);
     buf_printf(&r->om, "\n# TYPE %s %s\n", name, type_name(type));
+    if (f) {
+        f->t_body = r->text.len;
+        f->o_body = r->om.len;
+    }
+}
+
+static void write_labels(struct buf *t, const struct label *l, size_t nl, bool comma)
+{
+    for (size_t i = 0; i < nl; i++) {
+        if (comma || i)
+            buf_putc(t, ',');
+        buf_puts(t, l[i].name);
+        buf_puts(t, "=\"");
+        render_escape_label(t, l[i].value ? l[i].value : "");
+        buf_putc(t, '"');
+    }
 }
 
 /* Writes one sample line into both outputs. */
@@ -127,18 +165,12 @@ static void line(struct render *r, const char *suffix, const struct label *l, si
     size_t start = t->len;
     buf_puts(t, r->family);
     buf_puts(t, suffix);
-    if (nl || xname) {
+    if (nl || xname || r->nbase) {
         buf_putc(t, '{');
-        for (size_t i = 0; i < nl; i++) {
-            if (i)
-                buf_putc(t, ',');
-            buf_puts(t, l[i].name);
-            buf_puts(t, "=\"");
-            render_escape_label(t, l[i].value ? l[i].value : "");
-            buf_putc(t, '"');
-        }
+        write_labels(t, r->base, r->nbase, false);
+        write_labels(t, l, nl, r->nbase > 0);
         if (xname) {
-            if (nl)
+            if (nl || r->nbase)
                 buf_putc(t, ',');
             buf_puts(t, xname);
             buf_puts(t, "=\"");
@@ -187,4 +219,36 @@ void render_free(struct render *r)
 {
     buf_free(&r->text);
     buf_free(&r->om);
+    free(r->fams);
+    r->fams = NULL;
+    r->nfams = r->fams_cap = 0;
+}
+
+void render_merge(struct render *out, struct render *parts, size_t n)
+{
+    for (size_t p = 0; p < n; p++)
+        close_family(&parts[p]);
+    for (size_t p = 0; p < n; p++) {
+        for (size_t i = 0; i < parts[p].nfams; i++) {
+            const struct render_fam *f = &parts[p].fams[i];
+            bool seen = false;
+            for (size_t q = 0; q <= p && !seen; q++)
+                for (size_t k = 0; k < (q == p ? i : parts[q].nfams) && !seen; k++)
+                    seen = strcmp(parts[q].fams[k].name, f->name) == 0;
+            if (seen)
+                continue; /* written with its first occurrence */
+            buf_append(&out->text, parts[p].text.p + f->t_head, f->t_body - f->t_head);
+            buf_append(&out->om, parts[p].om.p + f->o_head, f->o_body - f->o_head);
+            for (size_t q = p; q < n; q++) {
+                for (size_t k = q == p ? i : 0; k < parts[q].nfams; k++) {
+                    const struct render_fam *g = &parts[q].fams[k];
+                    if (strcmp(g->name, f->name) != 0)
+                        continue;
+                    buf_append(&out->text, parts[q].text.p + g->t_body, g->t_end - g->t_body);
+                    buf_append(&out->om, parts[q].om.p + g->o_body, g->o_end - g->o_body);
+                }
+            }
+        }
+        out->series += parts[p].series;
+    }
 }

@@ -5,6 +5,7 @@
 #ifndef SE_RENDER_H
 #define SE_RENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,9 +18,24 @@ struct label {
     const char *value;
 };
 
+/* Where one family lies in the outputs (kept when render.track is set, for
+ * render_merge). */
+struct render_fam {
+    char name[128];
+    size_t t_head, t_body, t_end; /* text: header start, samples start, end */
+    size_t o_head, o_body, o_end; /* OpenMetrics */
+};
+
 struct render {
     struct buf text;
     struct buf om;
+    /* Labels written first on every sample (the cluster label), or none. */
+    const struct label *base;
+    size_t nbase;
+    /* Record family positions (for merging several renders). */
+    bool track;
+    struct render_fam *fams;
+    size_t nfams, fams_cap;
     /* current family */
     char family[128];
     enum mtype type;
@@ -35,6 +51,10 @@ void render_sample(struct render *r, const struct label *l, size_t nl, double v)
 void render_histogram(struct render *r, const struct label *l, size_t nl, const double *bounds,
                       const uint64_t *counts, size_t nb, double sum, uint64_t count);
 void render_eof(struct render *r);
+/* Appends the families of n tracked renders to out, each family once: its
+ * header from the first render that has it, then the samples of every render
+ * in order (several clusters rendered one by one become one exposition). */
+void render_merge(struct render *out, struct render *parts, size_t n);
 void render_free(struct render *r);
 
 /* Number formatting: integers below 2^53 exactly, other values in the
