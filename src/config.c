@@ -432,6 +432,10 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         cfg->collector_on[c] = coll_set[c] >= 0
                                    ? coll_set[c] == 1
                                    : (!cfg->disable_defaults && collectors[c].default_on);
+    if (cfg->compat & COMPAT_VPENSO)
+        cfg->collector_on[COLLECTOR_compat_vpenso] = true;
+    if (cfg->compat & COMPAT_RIVOSINC)
+        cfg->collector_on[COLLECTOR_compat_rivosinc] = true;
     if (cfg->telemetry_path[0] != '/' || strcmp(cfg->telemetry_path, "/") == 0 ||
         strncmp(cfg->telemetry_path, "/-/", 3) == 0)
         return bad(err, "web.telemetry-path", "must start with / and not clash with / or /-/",

@@ -480,6 +480,7 @@ void poller_view_cluster(struct view *v, int k, double now)
     v->compat = P.cfg->compat;
     pthread_mutex_lock(&P.mu);
     for (int i = 0; i < DS_COUNT; i++) {
+        v->fetch_errors[i] = P.ds[k][i].st.fetch_err;
         struct dataset_result *r = P.ds[k][i].st.current;
         if (!r || now - r->fetched_at > P.cfg->max_age)
             continue;

@@ -45,9 +45,10 @@ struct view {
     /* NULL when the dataset has no usable data (never fetched, failed and
      * older than the max age, or not polled). */
     const struct dataset_result *ds[DS_COUNT];
-    double now;          /* wall clock of the render */
-    size_t series_limit; /* per aggregation table */
-    unsigned compat;     /* COMPAT_* bits: also write those exporters' names */
+    double now;                      /* wall clock of the render */
+    size_t series_limit;             /* per aggregation table */
+    unsigned compat;                 /* COMPAT_* bits: also write those exporters' names */
+    uint64_t fetch_errors[DS_COUNT]; /* failed refreshes of each dataset so far */
 };
 
 struct collect_out {

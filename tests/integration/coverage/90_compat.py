@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: Apache-2.0
+"""--compat=vpenso,rivosinc: every metric name of vpenso 0.20 and rivosinc 1.x exists with their
+label names (tests/fixtures/dashboards/compat-names.txt), every query of Grafana dashboard 4323
+(tests/fixtures/dashboards/vpenso-4323.promql) has data in a real Prometheus scraping the
+exporter, and the main vpenso figures equal Slurm's own (sinfo %C, squeue)."""
+import json
+import os
+import time
+import urllib.parse
+
+NAME = "compat"
+FLAGS = ["--compat=vpenso,rivosinc"]
+FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                   "fixtures", "dashboards")
+
+
+def names():
+    out = []
+    with open(os.path.join(FIX, "compat-names.txt")) as f:
+        for line in f:
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            labels = () if parts[2] == "-" else tuple(sorted(parts[2].split(",")))
+            out.append((parts[0], parts[1], labels, len(parts) > 3 and parts[3] == "?"))
+    return out
+
+
+def check(ctx):
+    R = ctx.R
+    expo = ctx.metrics()
+    seen = {}
+    for n, l, _ in expo.samples:
+        seen.setdefault(n, set()).add(tuple(sorted(k for k in l if k != "cluster")))
+    missing, wrong, absent_optional = [], [], []
+    for mode, name, labels, optional in names():
+        if name not in seen:
+            (absent_optional if optional else missing).append(f"{mode}:{name}")
+            continue
+        if seen[name] != {labels}:
+            wrong.append((name, sorted(seen[name]), labels))
+    R.check("compat: every vpenso and rivosinc name is served", not missing, missing)
+    R.check("compat: each compat name has that exporter's label names", not wrong, wrong[:5])
+    if absent_optional:
+        R.note("compat: served only with data, none now: " + " ".join(absent_optional))
+    helps = [l.split()[2] for l in expo.text.splitlines() if l.startswith("# HELP ")]
+    dup = sorted({h for h in helps if helps.count(h) > 1})
+    R.check("compat: each family written once with both compat modes on", not dup, dup)
+
+    # vpenso's figures against Slurm's own: sinfo %C is "allocated/idle/other/total" CPUs.
+    a, i, o, t = (float(x) for x in ctx.run(["sinfo", "-h", "-o", "%C"]).stdout.split()[0].split("/"))
+    got = tuple(expo.value(n) for n in ("slurm_cpus_alloc", "slurm_cpus_idle", "slurm_cpus_other",
+                                        "slurm_cpus_total"))
+    R.check("compat: slurm_cpus_{alloc,idle,other,total} equal sinfo %C", got == (a, i, o, t),
+            f"exporter {got}, sinfo {(a, i, o, t)}")
+    states = ctx.run(["sinfo", "-h", "-N", "-o", "%N %T"]).stdout.split("\n")
+    nstate = {}
+    for line in states:
+        if line.strip():
+            node, st = line.split()
+            nstate[node] = st
+    drain = sum(1 for s in nstate.values() if s.startswith("drain"))
+    down = sum(1 for s in nstate.values() if s.startswith("down"))
+    R.check("compat: slurm_nodes_drain and slurm_nodes_down equal sinfo's node states",
+            (expo.value("slurm_nodes_drain"), expo.value("slurm_nodes_down")) == (drain, down),
+            f"exporter {(expo.value('slurm_nodes_drain'), expo.value('slurm_nodes_down'))}, sinfo {(drain, down)}")
+    running = len([x for x in ctx.run(["squeue", "-h", "-r", "-t", "R", "-o", "%i"]).stdout.split() if x])
+    R.check("compat: slurm_queue_running equals squeue's running jobs",
+            expo.value("slurm_queue_running") == running, f"{expo.value('slurm_queue_running')} vs {running}")
+
+    # Dashboard 4323's queries in a real Prometheus.
+    run = ctx._run
+    try:
+        run.start_prometheus(ctx.exporter)
+        ctx.wait_until("Prometheus scrapes the exporter", lambda: any(
+            r["value"][1] == "1" for r in run.promql('up{job="slurm"}')), 40, 0.5)
+    except Exception as e:  # noqa: BLE001
+        R.fail("compat: Prometheus scrapes the exporter with --compat", str(e))
+        return
+    st, _, body = ctx.base.http(run.prom_url + "/api/v1/targets")
+    errs = [t.get("lastError") for t in json.loads(body)["data"]["activeTargets"] if t.get("lastError")]
+    R.check("compat: Prometheus scrapes the --compat exposition without error", not errs, errs)
+    exprs = []
+    with open(os.path.join(FIX, "vpenso-4323.promql")) as f:
+        exprs = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    empty, bad = [], []
+    for e in exprs:
+        st, _, body = ctx.base.http(run.prom_url + "/api/v1/query?query=" + urllib.parse.quote(e))
+        if st != 200:
+            bad.append((e, st))
+            continue
+        if not json.loads(body)["data"]["result"]:
+            empty.append(e)
+    R.check(f"compat: all {len(exprs)} queries of dashboard 4323 are valid PromQL", not bad, bad[:5])
+    R.check(f"compat: all {len(exprs)} queries of dashboard 4323 have data", not empty, empty[:8])
+    run.stop_prometheus()
