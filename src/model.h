@@ -162,6 +162,16 @@ struct node {
     uint32_t gres_first, gres_count;         /* slice of nodes_model.gres */
     uint32_t reason;                         /* strtab id, "" when none */
     int64_t reason_time;                     /* epoch, 0 when unknown */
+    /* Read for the per-node collector (strtab ids, "" when absent; labels
+     * cut to MAX_LABEL_LEN). */
+    uint32_t reason_user;       /* the "user" of Reason's "[user@time]" */
+    uint32_t cpus_tot;          /* CPUTot as printed (sinfo's total), cpus_total when absent */
+    uint32_t arch, os, version; /* Arch, OS, Version */
+    uint32_t partitions_str;    /* Partitions as printed */
+    uint32_t features;          /* ActiveFeatures as printed, "" for (null) */
+    uint32_t features_avail;    /* AvailableFeatures as printed, "" for (null) */
+    uint32_t feature_list; /* index into nodes_model.feat_lists: ActiveFeatures split, unique */
+    int64_t boot_time, slurmd_start_time, last_busy; /* epoch, 0 when None/Unknown */
 };
 
 /* A list of partition ids (strtab ids), shared between nodes with the same
@@ -218,6 +228,8 @@ struct nodes_model {
     size_t gres_n, gres_cap;
     struct id_list *part_lists; /* indexed by node.partitions */
     uint32_t part_lists_n, part_lists_cap;
+    struct id_list *feat_lists; /* indexed by node.feature_list */
+    uint32_t feat_lists_n, feat_lists_cap;
 };
 
 struct partitions_model {

@@ -93,5 +93,7 @@ void namemap_free(struct namemap *nm);
 int cmp_rows_by_names(const void *a, const void *b, void *ctx);
 /* True for derived node states whose idle CPUs cannot run jobs. */
 bool node_unavailable(uint8_t state);
+/* vpenso 0.20's per-node families (node collector, also run under --compat=vpenso). */
+void collect_node_compat_vpenso(const struct view *v, struct render *r, struct collect_out *o);
 
 #endif

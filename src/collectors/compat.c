@@ -284,6 +284,7 @@ void collect_compat_vpenso(const struct view *v, struct render *r, struct collec
     vpenso_jobs(v, r, o);
     vpenso_nodes(v, r);
     vpenso_partitions(v, r, o);
+    collect_node_compat_vpenso(v, r, o);
 }
 
 /* ---- rivosinc -------------------------------------------------------------- */

@@ -53,6 +53,10 @@ struct nodes_parser {
     struct strtab part_strs;
     uint32_t *part_map;
     uint32_t part_map_cap;
+    /* The same for ActiveFeatures= strings -> feat_lists index. */
+    struct strtab feat_strs;
+    uint32_t *feat_map;
+    uint32_t feat_map_cap;
 };
 void cli_nodes_init(struct nodes_parser *p, struct nodes_model *m, struct arena *a);
 int cli_nodes_line(void *p, const char *line, size_t len);

@@ -20,6 +20,7 @@ void cli_nodes_init(struct nodes_parser *p, struct nodes_model *m, struct arena 
     p->a = a;
     strtab_init(&m->strs, a);
     strtab_init(&p->part_strs, a);
+    strtab_init(&p->feat_strs, a);
 }
 
 static const struct {
@@ -254,28 +255,90 @@ static int get_u32(const struct kv *kv, uint32_t *out)
     return 0;
 }
 
-static uint32_t part_list_for(struct nodes_parser *p, const char *s, size_t n)
+/* Maps a list string (Partitions=, ActiveFeatures=) to an index into the
+ * model's lists, splitting each distinct string once so nodes with the same
+ * string share one list. With unique set, repeated names are kept once. */
+struct list_cache {
+    struct strtab *raw;
+    uint32_t **map, *map_cap;
+    struct id_list **lists;
+    uint32_t *n, *cap;
+};
+
+static uint32_t list_for(struct nodes_parser *p, const struct list_cache *c, const char *s,
+                         size_t n, bool unique)
 {
     struct nodes_model *m = p->m;
-    uint32_t sid = strtab_intern(&p->part_strs, s, n);
-    if (sid >= p->part_map_cap) {
-        uint32_t nc = p->part_map_cap ? p->part_map_cap * 2 : 64;
+    uint32_t sid = strtab_intern(c->raw, s, n);
+    if (sid >= *c->map_cap) {
+        uint32_t nc = *c->map_cap ? *c->map_cap * 2 : 64;
         while (nc <= sid)
             nc *= 2;
-        p->part_map = xrealloc(p->part_map, nc * sizeof(uint32_t));
-        for (uint32_t i = p->part_map_cap; i < nc; i++)
-            p->part_map[i] = UINT32_MAX;
-        p->part_map_cap = nc;
+        *c->map = xrealloc(*c->map, nc * sizeof(uint32_t));
+        for (uint32_t i = *c->map_cap; i < nc; i++)
+            (*c->map)[i] = UINT32_MAX;
+        *c->map_cap = nc;
     }
-    if (p->part_map[sid] == UINT32_MAX) {
-        if (m->part_lists_n == m->part_lists_cap) {
-            m->part_lists_cap = m->part_lists_cap ? m->part_lists_cap * 2 : 16;
-            m->part_lists = xrealloc(m->part_lists, m->part_lists_cap * sizeof(struct id_list));
+    if ((*c->map)[sid] == UINT32_MAX) {
+        if (*c->n == *c->cap) {
+            *c->cap = *c->cap ? *c->cap * 2 : 16;
+            *c->lists = xrealloc(*c->lists, *c->cap * sizeof(struct id_list));
         }
-        split_list(&m->strs, p->a, s, n, &m->part_lists[m->part_lists_n]);
-        p->part_map[sid] = m->part_lists_n++;
+        struct id_list *l = &(*c->lists)[*c->n];
+        split_list(&m->strs, p->a, s, n, l);
+        if (unique) {
+            uint32_t k = 0;
+            for (uint32_t i = 0; i < l->n; i++) {
+                uint32_t j = 0;
+                while (j < k && l->ids[j] != l->ids[i])
+                    j++;
+                if (j == k)
+                    l->ids[k++] = l->ids[i];
+            }
+            l->n = k;
+        }
+        (*c->map)[sid] = (*c->n)++;
     }
-    return p->part_map[sid];
+    return (*c->map)[sid];
+}
+
+static uint32_t part_list_for(struct nodes_parser *p, const char *s, size_t n)
+{
+    const struct list_cache c = {&p->part_strs,     &p->part_map,        &p->part_map_cap,
+                                 &p->m->part_lists, &p->m->part_lists_n, &p->m->part_lists_cap};
+    return list_for(p, &c, s, n, false);
+}
+
+static uint32_t feat_list_for(struct nodes_parser *p, const char *s, size_t n)
+{
+    const struct list_cache c = {&p->feat_strs,     &p->feat_map,        &p->feat_map_cap,
+                                 &p->m->feat_lists, &p->m->feat_lists_n, &p->m->feat_lists_cap};
+    return list_for(p, &c, s, n, true);
+}
+
+/* Interns a label value (cut to MAX_LABEL_LEN); "" when absent. */
+static uint32_t label_id(struct nodes_model *m, const struct kv *kv)
+{
+    if (!kv)
+        return 0;
+    return strtab_intern(&m->strs, kv->val, kv->vlen > MAX_LABEL_LEN ? MAX_LABEL_LEN : kv->vlen);
+}
+
+/* A time printed with SLURM_TIME_FORMAT=%s: epoch seconds; 0 for "None",
+ * "Unknown" or anything else. */
+static int64_t get_time(const struct kv *kv)
+{
+    uint64_t t;
+    if (!kv || parse_u64(kv->val, kv->vlen, &t) < 0 || t > INT64_MAX)
+        return 0;
+    return (int64_t)t;
+}
+
+/* A feature list as printed; "(null)" (no features) is empty. */
+static const struct kv *features_kv(const struct kv *kv, size_t n, const char *key)
+{
+    const struct kv *f = kv_find(kv, n, key);
+    return f && !is(f, "(null)") ? f : NULL;
 }
 
 int cli_nodes_line(void *pv, const char *line, size_t len)
@@ -310,6 +373,8 @@ int cli_nodes_line(void *pv, const char *line, size_t len)
         return 0;
     }
     nd.cpus_total = tot;
+    if (get_u32(kv_find(kv, n, "CPUTot"), &nd.cpus_tot) < 0)
+        nd.cpus_tot = tot;
     get_u32(kv_find(kv, n, "CPUAlloc"), &nd.cpus_alloc);
     if (nd.cpus_alloc > nd.cpus_total)
         nd.cpus_alloc = nd.cpus_total;
@@ -329,6 +394,17 @@ int cli_nodes_line(void *pv, const char *line, size_t len)
         nd.mem_free = v * 1048576;
     const struct kv *parts = kv_find(kv, n, "Partitions");
     nd.partitions = parts ? part_list_for(p, parts->val, parts->vlen) : part_list_for(p, "", 0);
+    nd.partitions_str = label_id(m, parts);
+    const struct kv *fa = features_kv(kv, n, "ActiveFeatures");
+    nd.features = label_id(m, fa);
+    nd.features_avail = label_id(m, features_kv(kv, n, "AvailableFeatures"));
+    nd.feature_list = fa ? feat_list_for(p, fa->val, fa->vlen) : feat_list_for(p, "", 0);
+    nd.arch = label_id(m, kv_find(kv, n, "Arch"));
+    nd.os = label_id(m, kv_find(kv, n, "OS"));
+    nd.version = label_id(m, kv_find(kv, n, "Version"));
+    nd.boot_time = get_time(kv_find(kv, n, "BootTime"));
+    nd.slurmd_start_time = get_time(kv_find(kv, n, "SlurmdStartTime"));
+    nd.last_busy = get_time(kv_find(kv, n, "LastBusyTime"));
     nd.gres_first = (uint32_t)m->gres_n;
     const struct kv *g = kv_find(kv, n, "Gres"), *gu = kv_find(kv, n, "GresUsed");
     if ((g && cli_parse_gres(m, g->val, g->vlen, 0, nd.gres_first, &nd.gres_count) < 0) ||
@@ -349,16 +425,22 @@ int cli_nodes_line(void *pv, const char *line, size_t len)
                     break;
                 }
         }
-        if (br) {
-            const char *at = memchr(br, '@', (size_t)(reason->val + rl - br));
+        /* Slurm appends " [user@time]" when it knows the time the reason
+         * was set; a bracket without '@' is part of the text. */
+        const char *at = br ? memchr(br, '@', (size_t)(reason->val + rl - br)) : NULL;
+        if (at) {
             uint64_t t;
-            if (at && parse_u64(at + 1, (size_t)(reason->val + rl - 1 - at - 1), &t) == 0)
+            if (parse_u64(at + 1, (size_t)(reason->val + rl - 1 - at - 1), &t) == 0 &&
+                t <= INT64_MAX)
                 nd.reason_time = (int64_t)t;
+            size_t ul = (size_t)(at - br - 1);
+            nd.reason_user =
+                strtab_intern(&m->strs, br + 1, ul > MAX_LABEL_LEN ? MAX_LABEL_LEN : ul);
             rl = (size_t)(br - reason->val);
             while (rl && reason->val[rl - 1] == ' ')
                 rl--;
         }
-        nd.reason = strtab_intern(&m->strs, reason->val, rl > 256 ? 256 : rl);
+        nd.reason = strtab_intern(&m->strs, reason->val, rl > MAX_LABEL_LEN ? MAX_LABEL_LEN : rl);
     }
     nd.state = node_derive_state(nd.base, nd.flags, nd.cpus_alloc);
     if (m->n == m->cap) {
@@ -388,8 +470,16 @@ void cli_nodes_finish(struct nodes_parser *p)
         memcpy(pl, m->part_lists, m->part_lists_n * sizeof(*pl));
     free(m->part_lists);
     m->part_lists = pl;
-    m->cap = m->gres_cap = m->part_lists_cap = 0;
+    struct id_list *fl = arena_alloc(p->a, (m->feat_lists_n + 1) * sizeof(*fl));
+    if (m->feat_lists_n)
+        memcpy(fl, m->feat_lists, m->feat_lists_n * sizeof(*fl));
+    free(m->feat_lists);
+    m->feat_lists = fl;
+    m->cap = m->gres_cap = m->part_lists_cap = m->feat_lists_cap = 0;
     free(p->part_map);
     p->part_map = NULL;
     strtab_free(&p->part_strs);
+    free(p->feat_map);
+    p->feat_map = NULL;
+    strtab_free(&p->feat_strs);
 }

@@ -1,20 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* scontrol show nodes output -> nodes parser -> nodes and partitions
- * collectors; the GRES parser and the state parser on the raw input too. */
+/* scontrol show nodes output -> nodes parser -> nodes, partitions and node
+ * collectors (with --compat=vpenso); the GRES parser and the state parser on
+ * the raw input too. */
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_nodes(data, size);
+    const struct nodes_model *m = &r->u.nodes;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->nodes[i].feature_list >= m->feat_lists_n)
+            fz_fail("feature list out of range", NULL, i);
     struct view v;
     memset(&v, 0, sizeof(v));
     v.ds[DS_NODES] = r;
     v.now = FUZZ_NOW;
-    static const collector_fn fns[] = {collect_nodes, collect_partitions};
+    v.compat = COMPAT_VPENSO;
+    static const collector_fn fns[] = {collect_nodes, collect_partitions, collect_node};
     v.series_limit = 100000;
-    fz_collect(&v, fns, 2);
+    fz_collect(&v, fns, 3);
     v.series_limit = 2;
-    fz_collect(&v, fns, 2);
+    fz_collect(&v, fns, 3);
     fz_free(r);
 
     /* the raw input as a GRES string and as a state string */
