@@ -35,6 +35,7 @@ struct config {
     size_t max_output;
     size_t series_limit;
     unsigned compat; /* COMPAT_* bits (collector.h) */
+    const char *cgroup_root; /* --cgroup.root: the cgroup file system (cgroup collector) */
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was
