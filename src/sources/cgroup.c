@@ -263,7 +263,7 @@ static void v2_job(struct scan *s, int jfd, uint32_t id)
         j->mem_peak = v;
         j->known |= CGJ_PEAK;
     }
-    if (read_single(s, jfd, "memory.max", &v) == 0) {
+    if (read_single(s, jfd, "memory.max", &v) >= 0) {
         j->mem_limit = v; /* "max" (1): no limit, no series */
         j->known |= CGJ_LIMIT;
     }
@@ -478,7 +478,8 @@ int cgroup_scan(struct cgroup_parser *p, const char *root)
     close(rootfd);
     free(s.buf);
 
-    qsort(s.raw, s.n, sizeof(*s.raw), cmp_job);
+    if (s.n)
+        qsort(s.raw, s.n, sizeof(*s.raw), cmp_job);
     size_t out = 0;
     for (size_t i = 0; i < s.n; i++) {
         if (out && s.raw[out - 1].job_id == s.raw[i].job_id)
