@@ -767,8 +767,13 @@ int main(int argc, char **argv)
         logmsg("cannot run %s: %s", o.argv[0], strerror(exec_err));
 
     char hostname[256] = "", user[128] = "", body[1024];
-    gethostname(hostname, sizeof(hostname) - 1);
-    hostname[strcspn(hostname, ".")] = '\0';
+    /* Slurm's node name (as in the exporter's other metrics; several slurmd
+     * on one host differ only by it), else the short host name */
+    const char *nn = getenv("SLURMD_NODENAME");
+    if (nn && *nn)
+        snprintf(hostname, sizeof(hostname), "%s", nn);
+    else if (gethostname(hostname, sizeof(hostname) - 1) == 0)
+        hostname[strcspn(hostname, ".")] = '\0';
     struct passwd *pw = getpwuid(getuid());
     char ujson[300], hjson[600];
     if (pw)
