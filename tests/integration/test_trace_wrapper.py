@@ -271,14 +271,34 @@ def free_closed_port():
         return s.getsockname()[1]
 
 
+def port_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def pick_port_base():
+    # the harness uses base+6, +17, +19 and base+4200+i per node
+    for b in range(22100, 24000, 100):
+        if all(port_free(p) for p in (b + 6, b + 17, b + 19, b + 4201, b + 4202, b + 4203, b + 4204)):
+            return b
+    return 22100
+
+
 def two_nodes(srv):
     """A two-node step: each node's wrapper reports under its own node name."""
     harness = os.path.join(REPO, "tests", "harness", "slurm-cluster")
-    cdir = os.environ.get("SLURM_CLUSTER_DIR") or tempfile.mkdtemp(prefix="trace-cluster-")
-    env = dict(os.environ, SLURM_CLUSTER_DIR=cdir,
-               SLURM_CLUSTER_PORT_BASE=os.environ.get("SLURM_CLUSTER_PORT_BASE", "22100"))
-    st = subprocess.run([harness, "start"], env=env, capture_output=True, text=True,
-                        timeout=180)
+    cdir = os.environ.get("SLURM_CLUSTER_DIR")
+    own_dir = not cdir
+    if own_dir:
+        cdir = os.path.join(tempfile.mkdtemp(prefix="trace-cluster-"), "cluster")
+    base = os.environ.get("SLURM_CLUSTER_PORT_BASE") or str(pick_port_base())
+    env = dict(os.environ, SLURM_CLUSTER_DIR=cdir, SLURM_CLUSTER_PORT_BASE=base)
+    st = subprocess.run([harness, "start", "--nodes", "4"], env=env, capture_output=True,
+                        text=True, timeout=180)
     if not check("harness cluster started", st.returncode == 0, st.stderr[-400:]):
         return
     try:
@@ -302,7 +322,10 @@ def two_nodes(srv):
               f"hosts={hosts} jobs={jobs}")
         print(f"# two-node job {sorted(jobs)} reported from {hosts}", flush=True)
     finally:
-        subprocess.run([harness, "stop"], env=env, capture_output=True, timeout=120)
+        subprocess.run([harness, "clean" if own_dir else "stop"], env=env, capture_output=True,
+                       timeout=120)
+        if own_dir:
+            os.rmdir(os.path.dirname(cdir))
 
 
 if __name__ == "__main__":
