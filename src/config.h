@@ -34,8 +34,8 @@ struct config {
     double max_age;
     size_t max_output;
     size_t series_limit;
-    unsigned compat; /* COMPAT_* bits (collector.h) */
-    const char *cgroup_root; /* --cgroup.root: the cgroup file system (cgroup collector) */
+    unsigned compat;         /* COMPAT_* bits (collector.h) */
+    const char *cgroup_root; /* --cgroup.root, read by the cgroup collector */
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was

@@ -191,7 +191,7 @@ static void file_done(struct scan *s, const char *name, bool ok)
 /* A single-number file: 0 (number), 1 ("max"), -1 (absent or garbage). */
 static int read_single(struct scan *s, int dfd, const char *name, uint64_t *v)
 {
-    size_t len;
+    size_t len = 0;
     if (read_at(s, dfd, name, &len) < 0)
         return -1; /* absent (controller not enabled) or the job ended */
     int rc = cgroup_parse_single(s->buf, len, v);
@@ -201,7 +201,7 @@ static int read_single(struct scan *s, int dfd, const char *name, uint64_t *v)
 
 static int read_keyed(struct scan *s, int dfd, const char *name, const char *key, uint64_t *v)
 {
-    size_t len;
+    size_t len = 0;
     if (read_at(s, dfd, name, &len) < 0)
         return -1;
     int rc = cgroup_parse_keyed(s->buf, len, key, v);
@@ -267,7 +267,7 @@ static void v2_job(struct scan *s, int jfd, uint32_t id)
         j->mem_limit = v; /* "max" (1): no limit, no series */
         j->known |= CGJ_LIMIT;
     }
-    size_t len;
+    size_t len = 0;
     if (read_at(s, jfd, "io.stat", &len) == 0) {
         uint64_t r, w;
         int rc = cgroup_parse_io_stat(s->buf, len, &r, &w);

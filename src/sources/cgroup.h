@@ -24,9 +24,9 @@
 #include "util/arena.h"
 
 #define CGROUP_DEFAULT_ROOT "/sys/fs/cgroup"
-#define CGROUP_MAX_JOBS 4096      /* job cgroups kept per read */
-#define CGROUP_MAX_SCOPES 64      /* stepd scopes / v1 slurm dirs per read */
-#define CGROUP_MAX_FILE 65536     /* bytes read from one cgroup file */
+#define CGROUP_MAX_JOBS 4096         /* job cgroups kept per read */
+#define CGROUP_MAX_SCOPES 64         /* stepd scopes / v1 slurm dirs per read */
+#define CGROUP_MAX_FILE 65536        /* bytes read from one cgroup file */
 #define CGROUP_MAX_DIR_ENTRIES 65536 /* entries looked at in one directory */
 
 /* Which fields of a cgroup_job are known (file present and readable). */

@@ -170,8 +170,7 @@ static void test_v2_two_jobs(void **state)
                         262144000);
     assert_double_exact(tu_sample(t, "slurm_job_cgroup_memory_limit_bytes{job_id=\"101\"}"),
                         1073741824);
-    assert_double_exact(tu_sample(t, "slurm_job_cgroup_io_read_bytes_total{job_id=\"101\"}"),
-                        1030);
+    assert_double_exact(tu_sample(t, "slurm_job_cgroup_io_read_bytes_total{job_id=\"101\"}"), 1030);
     assert_double_exact(tu_sample(t, "slurm_job_cgroup_io_write_bytes_total{job_id=\"101\"}"),
                         2040);
     assert_double_exact(tu_sample(t, "slurm_job_cgroup_tasks{job_id=\"101\"}"), 5);
@@ -308,8 +307,7 @@ static void test_parsers(void **state)
     assert_int_equal(v, 1);
     assert_int_equal(cgroup_parse_keyed(cs, strlen(cs), "usage", &v), -1);
     assert_int_equal(cgroup_parse_keyed("usage_usec", 10, "usage_usec", &v), -1);
-    assert_int_equal(cgroup_parse_keyed("usage_usec 99999999999999999999999", 33, "usage_usec",
-                                        &v),
+    assert_int_equal(cgroup_parse_keyed("usage_usec 99999999999999999999999", 33, "usage_usec", &v),
                      -1);
     assert_int_equal(cgroup_parse_single("max\n", 4, &v), 1);
     assert_int_equal(v, UINT64_MAX);

@@ -167,8 +167,8 @@ static void base64(const unsigned char *in, size_t n, char *out)
 static volatile sig_atomic_t child_pid;
 static int wake_pipe[2] = {-1, -1};
 
-static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGCONT,
-                                SIGALRM};
+static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,
+                                SIGUSR1, SIGUSR2, SIGCONT, SIGALRM};
 #define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 
 static void on_forward(int sig, siginfo_t *si, void *uc)
@@ -240,8 +240,9 @@ static int read_stat(const char *pid, struct pstat *ps)
     p++;
     unsigned long long f[23]; /* fields 4 .. 24 */
     char state;
-    int k = sscanf(p, " %c %llu %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu %llu %llu %*s "
-                      "%*s %llu %*s %*s %*s %llu",
+    int k = sscanf(p,
+                   " %c %llu %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu %llu %llu %*s "
+                   "%*s %llu %*s %*s %*s %llu",
                    &state, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]);
     if (k != 8)
         return -1;
@@ -328,7 +329,7 @@ static int take_sample(struct sample *out)
     closedir(d);
     pid_t setv[MAX_TREE * 2];
     memset(setv, 0, sizeof(setv));
-    struct pidset tree = {setv, MAX_TREE * 2, 0};
+    struct pidset tree = {setv, (size_t)MAX_TREE * 2, 0};
     pidset_add(&tree, self);
     /* descendants: repeat until no process is added (pids mostly grow with
      * depth, so one or two passes usually do) */
@@ -473,7 +474,7 @@ static int http_post(const struct url *u, const char *auth, const char *body, do
             return rc;
         }
     }
-    char resp[256];
+    char resp[256] = "";
     size_t got = 0;
     while (got < sizeof(resp) - 1 && !memchr(resp, '\n', got)) {
         ssize_t r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
@@ -573,8 +574,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
             continue;
         }
         /* --name=value or --name value */
-        static const char *const with_val[] = {"--url",      "--interval",      "--timeout",
-                                               "--user",     "--password-file", "--job-id"};
+        static const char *const with_val[] = {"--url",  "--interval",      "--timeout",
+                                               "--user", "--password-file", "--job-id"};
         const char *val = NULL;
         size_t k;
         for (k = 0; k < sizeof(with_val) / sizeof(with_val[0]); k++) {
