@@ -118,7 +118,7 @@ install: $(BUILD)/slurm_exporter $(BUILD)/slurm_exporter_trace
 	install -D -m 0644 deploy/systemd/slurm_exporter.sysusers \
 	  $(DESTDIR)$(SYSUSERSDIR)/slurm_exporter.conf
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 README.md docs/configuration.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md docs/configuration.md docs/trace-wrapper.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slurm_exporter $(DESTDIR)$(MANDIR)/man1/slurm_exporter.1 \
