@@ -37,7 +37,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/slurm_exporter
+all: $(BUILD)/slurm_exporter $(BUILD)/slurm_exporter_trace
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -56,6 +56,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libse.a tests/unit/testutil.h
 
 unit: $(UNIT_BIN)
 
+# The job wrapper (docs/trace-wrapper.md): libc only, no libse.
+$(BUILD)/slurm_exporter_trace: tools/trace/slurm_exporter_trace.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $<
+trace-wrapper: $(BUILD)/slurm_exporter_trace
+
 # Fuzz drivers (libFuzzer, clang): make fuzz; run with build-fuzz/fuzz_X -max_total_time=30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIB_SRC := $(LIB_SRC)
@@ -67,7 +73,7 @@ fuzz:
 test:
 	tests/run
 
-FORMAT_FILES = $(wildcard src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+FORMAT_FILES = $(wildcard src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tools/*/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 
@@ -77,7 +83,7 @@ format-check:
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --std=c11 -D_GNU_SOURCE -DSE_VERSION='"x"' \
-	  -DSE_REVISION='"x"' -Isrc src
+	  -DSE_REVISION='"x"' -Isrc src tools
 
 # clang-tidy: the bug-prone and analyzer checks; warnings are errors.
 TIDY_CHECKS := -*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,-clang-analyzer-valist.*,-clang-analyzer-optin.performance.Padding,bugprone-*,\
@@ -85,7 +91,7 @@ TIDY_CHECKS := -*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,-clang
   -bugprone-narrowing-conversions,-bugprone-branch-clone,-bugprone-assignment-in-if-condition
 tidy:
 	clang-tidy --quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
-	  $(wildcard src/*.c src/*/*.c) -- $(BASE_CFLAGS)
+	  $(wildcard src/*.c src/*/*.c tools/*/*.c) -- $(BASE_CFLAGS)
 
 lint: cppcheck tidy
 
@@ -99,8 +105,10 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
 EXAMPLES := deploy/web-config.yml deploy/prometheus/prometheus.yml \
             deploy/prometheus/file_sd/slurm-controllers.yml deploy/systemd/slurm_exporter.default
-install: $(BUILD)/slurm_exporter
+install: $(BUILD)/slurm_exporter $(BUILD)/slurm_exporter_trace
 	install -D -m 0755 $(BUILD)/slurm_exporter $(DESTDIR)$(BINDIR)/slurm_exporter
+	install -D -m 0755 $(BUILD)/slurm_exporter_trace $(DESTDIR)$(BINDIR)/slurm_exporter_trace
+	install -D -m 0644 docs/slurm_exporter_trace.1 $(DESTDIR)$(MANDIR)/man1/slurm_exporter_trace.1
 	install -D -m 0644 docs/slurm_exporter.1 $(DESTDIR)$(MANDIR)/man1/slurm_exporter.1
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples
 	sed 's|@BINDIR@|$(BINDIR)|g' deploy/systemd/slurm_exporter.service \
@@ -110,10 +118,11 @@ install: $(BUILD)/slurm_exporter
 	install -D -m 0644 deploy/systemd/slurm_exporter.sysusers \
 	  $(DESTDIR)$(SYSUSERSDIR)/slurm_exporter.conf
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 README.md docs/configuration.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md docs/configuration.md docs/trace-wrapper.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slurm_exporter $(DESTDIR)$(MANDIR)/man1/slurm_exporter.1 \
+	  $(DESTDIR)$(BINDIR)/slurm_exporter_trace $(DESTDIR)$(MANDIR)/man1/slurm_exporter_trace.1 \
 	  $(DESTDIR)$(SYSTEMDUNITDIR)/slurm_exporter.service \
 	  $(DESTDIR)$(SYSTEMDUNITDIR)/slurm_exporter.socket $(DESTDIR)$(SYSUSERSDIR)/slurm_exporter.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
@@ -125,5 +134,5 @@ deb:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all unit fuzz test format format-check cppcheck tidy lint install uninstall deb clean
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+.PHONY: all trace-wrapper unit fuzz test format format-check cppcheck tidy lint install uninstall deb clean
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/slurm_exporter_trace.d

@@ -98,6 +98,10 @@ static const struct flag flags[] = {
      "Maximum label sets per aggregation; the rest is counted in "
      "slurm_exporter_series_dropped.",
      -1},
+    {"cgroup.root", K_STRING, OFF(cgroup_root), "/sys/fs/cgroup",
+     "Where the cgroup file system is mounted; the cgroup collector reads Slurm's job cgroups "
+     "under it (v2: <slice>/slurmstepd.scope/job_<id>, v1: <controller>/slurm/uid_<uid>/job_<id>).",
+     -1},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 

@@ -38,6 +38,7 @@ struct config {
     unsigned compat;                 /* COMPAT_* bits (collector.h) */
     char clusters[MAX_CLUSTERS][64]; /* --slurm.clusters; none: the local cluster */
     size_t nclusters;
+    const char *cgroup_root; /* --cgroup.root, read by the cgroup collector */
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was
