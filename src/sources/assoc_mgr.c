@@ -255,8 +255,8 @@ static void add_value(struct assoc_mgr_parser *p, const struct who *w, const str
     int kind = limit_kind_find(k->s, k->n);
     if (kind < 0)
         return;
-    int has_l, has_u;
-    double l, u;
+    int has_l = 0, has_u = 0;
+    double l = 0, u = 0;
     uint8_t unit = limit_kinds[kind].unit;
     if (unit != LU_TRES && unit != LU_TRES_MINS) {
         if (assoc_mgr_value(v->s, v->n, 0, &has_l, &l, &has_u, &u) != 0) {
