@@ -621,12 +621,16 @@ static bool tab_mark(struct sdiag_state *s, struct sd_rpc_tab *t, const struct s
     return down;
 }
 
+/* The increment from prev to v. Down without a reset: a 32-bit count that
+ * was in its top quarter and is now in its bottom quarter wrapped; anything
+ * else counts from 0 again (adding 2^32 by mistake would be far worse than
+ * missing part of a wrap). */
 static uint64_t diff(uint64_t v, uint64_t prev, bool wrap32)
 {
     if (v >= prev)
         return v - prev;
-    if (wrap32 && prev <= UINT32_MAX)
-        return v + (4294967296u - prev); /* a 32-bit counter wrapped */
+    if (wrap32 && prev <= UINT32_MAX && prev >= 3221225472u && v < 1073741824u)
+        return v + (4294967296u - prev);
     return v;
 }
 

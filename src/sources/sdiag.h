@@ -204,7 +204,8 @@ void sdiag_state_free(struct sdiag_state *s);
  * previous output, or its whole new value when Slurm reset it ("Data since"
  * changed, or the value went down). RPC tables are not reset at midnight:
  * they count as reset when "Data since" changed and an entry went down or
- * vanished; a 32-bit call count that goes down without a reset wrapped. */
+ * vanished; a 32-bit call count that drops from its top quarter to its
+ * bottom quarter without a reset wrapped. */
 void sdiag_commit(struct sdiag_state *s, struct sdiag_model *m, struct arena *a);
 
 #endif

@@ -535,6 +535,10 @@ static void test_counters_across_resets(void **state)
     assert_double_exact(t.ping, 12 + 4294967289.0);
     t = step(s, out_at(4000, 1, 0, 0, 4, 1, 10000, 2));
     assert_double_exact(t.ping, 12 + 4294967289.0 + 10);
+    /* an RPC count that goes down without "Data since" moving and is no
+     * wrap: counted again from 0 */
+    t = step(s, out_at(4000, 1, 0, 0, 3, 1, 10000, 2));
+    assert_double_exact(t.ping, 12 + 4294967289.0 + 10 + 3);
     /* a value that goes down without "Data since" moving: counted again from 0 */
     t = step(s, out_at(4000, 0, 0, 0, 4, 1, 10000, 2));
     assert_double_exact(t.submitted, 340);
