@@ -599,6 +599,14 @@ static struct sd_rpc_st *tab_entry(struct sd_rpc_tab *t, const char *name)
     return &t->e[id];
 }
 
+/* One past the last entry id (entries are indexed by name id, from 1). */
+static uint32_t tab_end(const struct sd_rpc_tab *t)
+{
+    if (!t->e)
+        return 0;
+    return t->names.count < t->cap ? t->names.count : (uint32_t)t->cap;
+}
+
 /* Pass 1: which state entries this output has; true when one went down or
  * vanished (a reset, when "Data since" changed too). */
 static bool tab_mark(struct sdiag_state *s, struct sd_rpc_tab *t, const struct sdiag_model *m,
@@ -615,7 +623,7 @@ static bool tab_mark(struct sdiag_state *s, struct sd_rpc_tab *t, const struct s
         if (e->present && (rows[i].count < e->count || rows[i].total_time < e->time))
             down = true;
     }
-    for (uint32_t id = 1; id < t->names.count && id < t->cap; id++)
+    for (uint32_t id = 1; id < tab_end(t); id++)
         if (t->e[id].present && t->e[id].round != s->round)
             down = true;
     return down;
@@ -660,13 +668,13 @@ static void tab_apply(struct sdiag_state *s, struct sd_rpc_tab *t, struct sdiag_
         e->seen = true;
     }
     size_t k = 0;
-    for (uint32_t id = 1; id < t->names.count && id < t->cap; id++) {
+    for (uint32_t id = 1; id < tab_end(t); id++) {
         t->e[id].present = t->e[id].round == s->round;
         k += t->e[id].seen;
     }
     struct sdiag_rpc_total *tot = arena_alloc(a, (k + 1) * sizeof(*tot));
     size_t j = 0;
-    for (uint32_t id = 1; id < t->names.count && id < t->cap; id++) {
+    for (uint32_t id = 1; id < tab_end(t); id++) {
         const struct sd_rpc_st *e = &t->e[id];
         if (!e->seen)
             continue;
