@@ -92,6 +92,10 @@ static const struct flag flags[] = {
      "Maximum label sets per aggregation; the rest is counted in "
      "slurm_exporter_series_dropped.",
      -1},
+    {"collector.fairshare.users", K_BOOL, OFF(fairshare_users), "false",
+     "Also export fairshare per user association (sshare --all: one row per user and "
+     "account).",
+     -1},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 

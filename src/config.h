@@ -35,6 +35,8 @@ struct config {
     size_t max_output;
     size_t series_limit;
     unsigned compat; /* COMPAT_* bits (collector.h) */
+    /* --collector.fairshare.users: also per-user rows (sshare --all) */
+    bool fairshare_users;
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was
