@@ -102,6 +102,10 @@ static const struct flag flags[] = {
      "Where the cgroup file system is mounted; the cgroup collector reads Slurm's job cgroups "
      "under it (v2: <slice>/slurmstepd.scope/job_<id>, v1: <controller>/slurm/uid_<uid>/job_<id>).",
      -1},
+    {"collector.fairshare.users", K_BOOL, OFF(fairshare_users), "false",
+     "Also export fairshare per user association (sshare --all: one row per user and "
+     "account).",
+     -1},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 

@@ -39,6 +39,8 @@ struct config {
     char clusters[MAX_CLUSTERS][64]; /* --slurm.clusters; none: the local cluster */
     size_t nclusters;
     const char *cgroup_root; /* --cgroup.root, read by the cgroup collector */
+    /* --collector.fairshare.users: also per-user rows (sshare --all) */
+    bool fairshare_users;
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The fairshare source: `sshare --noheader --parsable2 --format=...` and its
+ * parser. One association per line, '|' between fields:
+ *
+ *   root|||0.000000|0||1.000000|||itest
+ *    root|root|1|0.250000|0|0.000000|0.000000|1.000000|inf||itest
+ *    physics||60|0.594059|7200|0.120000|0.120000||4.950495||itest
+ *     physics|alice|1|1.000000|7200|0.120000|0.120000|0.500000|8.333333||itest
+ *
+ * sshare prints the tree depth as leading spaces of the Account column and
+ * no parent column: an account's parent is the last account printed one
+ * level up (sshare prints every account right after its parent's branch). A
+ * user row is indented one level below its account and names the account.
+ * Empty fields are values Slurm does not set (the root's RawShares and
+ * NormUsage; FairShare of accounts under the fair-tree algorithm; LevelFS of
+ * Fairshare=parent associations). */
+#include "sources/sshare.h"
+#include "sources/source.h"
+#include "util/buf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sshare_init(struct sshare_parser *p, struct fairshare_model *m, struct arena *a, bool users)
+{
+    memset(p, 0, sizeof(*p));
+    memset(m, 0, sizeof(*m));
+    p->m = m;
+    p->a = a;
+    p->users = users;
+    m->users = users;
+    strtab_init(&m->strs, a);
+}
+
+void sshare_model_free(struct fairshare_model *m)
+{
+    strtab_free(&m->strs);
+    free(m->rows);
+    m->rows = NULL;
+    m->n = m->cap = 0;
+}
+
+int sshare_number(const char *s, size_t n, double *out)
+{
+    if (n == 0 || (n == 3 && memcmp(s, "nan", 3) == 0) || (n == 4 && memcmp(s, "-nan", 4) == 0)) {
+        *out = NAN;
+        return 0;
+    }
+    if (n == 3 && memcmp(s, "inf", 3) == 0) {
+        *out = INFINITY;
+        return 0;
+    }
+    if (n == 4 && memcmp(s, "-inf", 4) == 0) {
+        *out = -INFINITY;
+        return 0;
+    }
+    /* Decimal only: strtod alone would also take hex, "infinity" and
+     * leading blanks. */
+    char tmp[64];
+    if (n >= sizeof(tmp))
+        return -1;
+    bool digit = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9')
+            digit = true;
+        else if (c != '.' && c != '-' && c != '+' && c != 'e' && c != 'E')
+            return -1;
+    }
+    if (!digit)
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(tmp, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static uint32_t intern_cut(struct strtab *t, const char *s, size_t n)
+{
+    return strtab_intern(t, s, n > MAX_LABEL_LEN ? MAX_LABEL_LEN : n);
+}
+
+int sshare_line(void *pv, const char *line, size_t len)
+{
+    struct sshare_parser *p = pv;
+    struct fairshare_model *m = p->m;
+    p->st.lines++;
+    while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+        len--;
+    if (len == 0)
+        return 0; /* -M prints a blank line between clusters */
+    if (len >= 9 && memcmp(line, "CLUSTER: ", 9) == 0) {
+        p->cluster = intern_cut(&m->strs, line + 9, len - 9);
+        p->depth_n = 0;
+        return 0;
+    }
+    if (len >= 8 && memcmp(line, "Account|", 8) == 0)
+        return 0; /* a header, should --noheader ever be lost */
+
+    const char *f[SSHARE_FIELDS];
+    size_t fl[SSHARE_FIELDS];
+    size_t nf = 0;
+    const char *s = line, *end = line + len;
+    for (;;) {
+        const char *bar = memchr(s, '|', (size_t)(end - s));
+        const char *e = bar ? bar : end;
+        if (nf == SSHARE_FIELDS) {
+            nf++;
+            break;
+        }
+        f[nf] = s;
+        fl[nf] = (size_t)(e - s);
+        nf++;
+        if (!bar)
+            break;
+        s = bar + 1;
+    }
+    if (nf != SSHARE_FIELDS) {
+        parse_error(&p->st, "sshare: wrong number of fields", line, len);
+        return 0;
+    }
+    size_t depth = 0;
+    while (depth < fl[0] && f[0][depth] == ' ')
+        depth++;
+    const char *acct = f[0] + depth;
+    size_t acct_n = fl[0] - depth;
+    if (acct_n == 0) {
+        parse_error(&p->st, "sshare: no account", line, len);
+        return 0;
+    }
+    bool is_user = fl[1] > 0;
+    if (depth >= SSHARE_MAX_DEPTH) {
+        parse_error(&p->st, "sshare: account tree too deep", line, len);
+        return 0;
+    }
+    /* An account's parent is on the branch printed last; a row deeper than
+     * that branch allows has lost its parent (or the format changed). */
+    if (depth > p->depth_n || (is_user && depth == 0)) {
+        parse_error(&p->st, "sshare: row without a parent account", line, len);
+        return 0;
+    }
+    struct share_row row;
+    memset(&row, 0, sizeof(row));
+    for (int k = 0; k < SV_COUNT; k++) {
+        const char *vs = f[2 + k];
+        size_t vn = fl[2 + k];
+        if (k == SV_SHARES_RAW && vn == 6 && memcmp(vs, "parent", 6) == 0) {
+            row.shares_parent = true;
+            row.v[k] = NAN;
+            continue;
+        }
+        if (sshare_number(vs, vn, &row.v[k]) < 0) {
+            parse_error(&p->st, "sshare: bad number", line, len);
+            return 0;
+        }
+    }
+    /* Account rows move the branch even when user rows are not kept. */
+    row.account = intern_cut(&m->strs, acct, acct_n);
+    if (!is_user) {
+        row.parent = depth > 0 ? p->stack[depth - 1] : 0;
+        p->stack[depth] = row.account;
+        p->depth_n = (uint32_t)depth + 1;
+        row.is_root = depth == 0 && fl[2] == 0;
+    } else if (!p->users) {
+        return 0;
+    }
+    if (m->n >= SSHARE_MAX_ROWS) {
+        parse_error(&p->st, "sshare: too many associations", line, len);
+        return 0;
+    }
+    row.is_user = is_user;
+    row.depth = (uint16_t)depth;
+    if (is_user) {
+        row.user = intern_cut(&m->strs, f[1], fl[1]);
+        row.partition = fl[9] ? intern_cut(&m->strs, f[9], fl[9]) : 0;
+    }
+    row.cluster = fl[10] ? intern_cut(&m->strs, f[10], fl[10]) : p->cluster;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->rows = xrealloc(m->rows, m->cap * sizeof(*m->rows));
+    }
+    m->rows[m->n++] = row;
+    return 0;
+}
+
+/* ---- the source ------------------------------------------------------- */
+
+static void fs_init(void *pv, struct dataset_result *r, const struct source_ctx *ctx, size_t hint)
+{
+    (void)hint;
+    struct fairshare_model *m = arena_alloc(&r->arena, sizeof(*m));
+    r->model = m;
+    bool users = ctx && ctx->cfg && ctx->cfg->fairshare_users;
+    sshare_init(pv, m, &r->arena, users);
+}
+
+static size_t fs_count(const struct dataset_result *r)
+{
+    const struct fairshare_model *m = r->model;
+    return m ? m->n : 0;
+}
+
+static void fs_release(struct dataset_result *r)
+{
+    if (r->model)
+        sshare_model_free(r->model);
+}
+
+/* Without --all sshare asks slurmctld for the accounts and the exporter's
+ * own user's associations only, which the parser skips: user rows are not
+ * fetched unless --collector.fairshare.users asks for them. */
+static int fs_dyn_args(const struct source_ctx *ctx, char buf[][256], int max)
+{
+    if (max < 1 || !ctx->cfg || !ctx->cfg->fairshare_users)
+        return 0;
+    memcpy(buf[0], "--all", 6);
+    return 1;
+}
+
+const struct source_def source_sshare = {
+    .command = "sshare",
+    .args = {"--noheader", "--parsable2", "--format=" SSHARE_FORMAT},
+    .parser_size = sizeof(struct sshare_parser),
+    .stats_offset = offsetof(struct sshare_parser, st),
+    .init = fs_init,
+    .line = sshare_line,
+    .count = fs_count,
+    .release = fs_release,
+    .dyn_args = fs_dyn_args,
+    .clusters = true,
+};
