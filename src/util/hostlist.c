@@ -22,9 +22,10 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* A NUL byte separates too, so a name never holds one. */
 static bool is_sep(char c)
 {
-    return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0';
 }
 
 /* Reads up to HOSTLIST_DIGITS_MAX digits at t[*pos]; -1 when there are none

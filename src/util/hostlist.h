@@ -27,7 +27,7 @@ typedef void (*hostlist_fn)(const char *name, size_t len, void *ctx);
 
 /* Expands the host list s[0..n) and calls fn for each name, in the order the
  * list gives them (duplicates are not removed). Expressions are separated by
- * commas or blanks outside brackets. An expression is literal text with up
+ * commas, blanks or NUL bytes outside brackets. An expression is literal text with up
  * to HOSTLIST_GROUPS_MAX bracket groups; a group is a comma-separated list of
  * numbers and ranges lo-hi, zero-padded to the width of lo ("[08-10]" gives
  * 08 09 10, "[8-10]" gives 8 9 10); several groups give their product, the
