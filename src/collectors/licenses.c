@@ -60,7 +60,7 @@ void collect_licenses(const struct view *v, struct render *r, struct collect_out
                               {"remote", l->remote ? "true" : "false"}};
         render_sample(r, lb, 2, 1);
     }
-    render_family(r, "slurm_license_total", M_GAUGE,
+    render_family(r, "slurm_license_configured", M_GAUGE,
                   "Licenses configured (Total; no series when unlimited).");
     samples(r, m, order, "license", offsetof(struct license, total));
     render_family(r, "slurm_license_used", M_GAUGE, "Licenses held by running jobs (Used).");
@@ -99,7 +99,7 @@ void collect_licenses(const struct view *v, struct render *r, struct collect_out
         /* rivosinc/prometheus-slurm-exporter: label "name". It writes no
          * series for zero counts; we write every known count. */
         render_family(r, "slurm_lic_total", M_GAUGE,
-                      "Licenses configured (as slurm_license_total).");
+                      "Licenses configured (as slurm_license_configured).");
         samples(r, m, order, "name", offsetof(struct license, total));
         render_family(r, "slurm_lic_used", M_GAUGE, "Licenses in use (as slurm_license_used).");
         samples(r, m, order, "name", offsetof(struct license, used));

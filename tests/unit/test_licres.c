@@ -55,7 +55,7 @@ static void test_licenses_2205(void **state)
     assert_false(m->lic[0].remote);
     assert_int_equal(m->lic[1].last_consumed, -1); /* 22.05 does not print it */
     char *t = render(r, NULL, NULL, 0);
-    assert_double_exact(tu_sample(t, "slurm_license_total{license=\"matlab\"}"), 10);
+    assert_double_exact(tu_sample(t, "slurm_license_configured{license=\"matlab\"}"), 10);
     assert_double_exact(tu_sample(t, "slurm_license_used{license=\"matlab\"}"), 4);
     assert_double_exact(tu_sample(t, "slurm_license_free{license=\"matlab\"}"), 6);
     assert_double_exact(tu_sample(t, "slurm_license_reserved{license=\"matlab\"}"), 0);
@@ -98,9 +98,9 @@ static void test_licenses_remote_fields(void **state)
     assert_false(tu_has_line(t, "slurm_license_last_update_time_seconds{license=\"never@lm1\"}"));
     assert_false(tu_has_line(t, "slurm_license_last_consumed{license=\"local\"}"));
     /* INFINITE: no total and no free series, the rest is there */
-    assert_false(tu_has_line(t, "slurm_license_total{license=\"local\"}"));
+    assert_false(tu_has_line(t, "slurm_license_configured{license=\"local\"}"));
     assert_false(tu_has_line(t, "slurm_license_free{license=\"local\"}"));
-    assert_false(tu_has_line(t, "slurm_license_total{license=\"old\"}"));
+    assert_false(tu_has_line(t, "slurm_license_configured{license=\"old\"}"));
     assert_double_exact(tu_sample(t, "slurm_license_used{license=\"local\"}"), 1);
     assert_false(tu_has_line(t, "slurm_license_info{license=\"hres\""));
     /* compat: rivosinc's names and label */
@@ -122,8 +122,8 @@ static void test_licenses_bad_and_empty(void **state)
     assert_int_equal(st.errors, 0);
     assert_int_equal(((const struct licenses_model *)r->model)->n, 0);
     char *t = render(r, NULL, NULL, 0);
-    assert_true(tu_has_line(t, "# TYPE slurm_license_total gauge"));
-    assert_false(tu_has_line(t, "slurm_license_total{"));
+    assert_true(tu_has_line(t, "# TYPE slurm_license_configured gauge"));
+    assert_false(tu_has_line(t, "slurm_license_configured{"));
     free(t);
     tu_result_free(r);
 
