@@ -415,6 +415,14 @@ static void put_double(struct buf *b, double v)
     buf_printf(b, " %.17g", v);
 }
 
+static int cmp_seen(const void *a, const void *b)
+{
+    const struct acct_seen *x = a, *y = b;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return (x->job_id > y->job_id) - (x->job_id < y->job_id);
+}
+
 char *acct_state_dump(const struct acct_state *S, size_t *len)
 {
     struct buf b = {0};
@@ -426,12 +434,17 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
                (unsigned long long)S->tot.duplicates, (unsigned long long)S->tot.late,
                (unsigned long long)S->tot.dropped);
     lines += 4; /* the records after the first line, before "end" */
-    for (size_t i = 0; i < S->seen_cap; i++) {
-        if (!S->seen[i].end)
-            continue;
-        buf_printf(&b, "seen %u %lld\n", S->seen[i].job_id, (long long)S->seen[i].end);
-        lines++;
-    }
+    /* in (end, id) order: the same state always writes the same file */
+    struct acct_seen *seen = xmalloc((S->seen_n + 1) * sizeof(*seen));
+    size_t ns = 0;
+    for (size_t i = 0; i < S->seen_cap && ns < S->seen_n; i++)
+        if (S->seen[i].end)
+            seen[ns++] = S->seen[i];
+    qsort(seen, ns, sizeof(*seen), cmp_seen);
+    for (size_t i = 0; i < ns; i++)
+        buf_printf(&b, "seen %u %lld\n", seen[i].job_id, (long long)seen[i].end);
+    lines += ns;
+    free(seen);
     for (size_t i = 0; i < S->ngroups; i++) {
         const struct acct_sgroup *g = &S->groups[i];
         buf_puts(&b, "group ");
