@@ -97,8 +97,8 @@ static const struct flag flags[] = {
     {"accounting.since", K_SINCE, OFF(accounting_since), "",
      "Accounting collector: also count the jobs that finished since this time when the exporter "
      "starts: a duration before now (24h, 7d) or an RFC 3339 time (2024-05-01T00:00:00Z). "
-     "Ignored when --accounting.state-file restores a saved position. Default: count jobs "
-     "finishing from the start of the exporter.",
+     "Ignored when --accounting.state-file restores a saved position. Without it, counting "
+     "starts when the exporter starts.",
      -1},
     {"accounting.overlap", K_DURATION, OFF(accounting_overlap), "2m",
      "Accounting collector: each sacct window reaches back this far before the end of the last "
