@@ -95,4 +95,8 @@ void collect_accounting(const struct view *v, struct render *r, struct collect_o
                   "Jobs remembered so that the next, overlapping window does not count them "
                   "again.");
     render_sample(r, NULL, 0, (double)m->seen);
+    render_family(r, "slurm_accounting_incomplete_records", M_GAUGE,
+                  "Records of the last window not counted yet because slurmdbd had not completed "
+                  "them (no partition yet); the next, overlapping window reads them again.");
+    render_sample(r, NULL, 0, (double)m->incomplete);
 }

@@ -239,6 +239,13 @@ int cli_sacct_line(void *pv, const char *line, size_t len)
         parse_error(&p->st, "bad TotalCPU", line, len);
         return -1;
     }
+    if (fl[2] == 0) {
+        /* slurmdbd made this record from the completion message alone; the
+         * start message completes it soon after. A later (overlapping)
+         * window reads it again. */
+        m->incomplete++;
+        return 0;
+    }
     j.mem_used = -1;
     j.ran = j.cpus > 0 && j.start > 0 && j.start <= j.end;
     j.partition = intern(m, f[2], fl[2]);

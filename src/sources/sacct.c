@@ -230,8 +230,9 @@ struct acct_state *acct_state_new(const struct config *cfg)
         char err[256];
         int rc = acct_state_load(S, S->path, err, sizeof(err));
         if (rc == -ENOENT)
-            log_msg(LOG_INFO, "accounting state file not found; counting starts now", "path",
-                    S->path);
+            log_msg(LOG_INFO,
+                    "accounting state file not found (yet); it is written after the first refresh",
+                    "path", S->path);
         else if (rc < 0)
             log_msg(LOG_WARN, "accounting state file ignored; counting starts now", "path", S->path,
                     "error", err);
@@ -621,7 +622,8 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
             break;
         }
         if (line == 1) {
-            if ((size_t)(e - s) != strlen(STATE_MAGIC) || memcmp(s, STATE_MAGIC, (size_t)(e - s)))
+            if ((size_t)(e - s) != strlen(STATE_MAGIC) ||
+                memcmp(s, STATE_MAGIC, (size_t)(e - s)) != 0)
                 rc = bad_line(err, errlen, line, "not an accounting state file (version 1)");
             continue;
         }

@@ -98,6 +98,9 @@ struct acct_model {
     /* this refresh's records (malloc'ed; freed with the result) */
     struct acct_job *jobs;
     size_t n, cap;
+    /* records left for a later window: no Partition yet (slurmdbd created the
+     * record from the completion message before the job's start message) */
+    size_t incomplete;
     /* cumulative, copied from the state by the commit (in the arena) */
     bool committed;
     struct acct_group *groups; /* by partition, then account name */

@@ -245,6 +245,39 @@ static void test_late_record(void **state)
     acct_state_free(S);
 }
 
+/* slurmdbd can hold a job's record without its partition for a while (made
+ * from the completion message before the start message): it is left for the
+ * next window, then counted once, with its partition. */
+static void test_incomplete_record(void **state)
+{
+    (void)state;
+    struct acct_state *S = new_state(120, 0);
+    struct dataset_result *r = refresh(S, 1000, "", NULL, NULL);
+    tu_result_free(r);
+    r = refresh(S, 1010,
+                "9|COMPLETED||physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n"
+                "9.batch|COMPLETED||physics|1002|1002|1002|1005|3|cpu=1|00:00:00|1000|1\n",
+                NULL, NULL);
+    const struct acct_model *m = r->model;
+    assert_int_equal(m->incomplete, 1);
+    assert_int_equal(total_jobs(m), 0);
+    tu_result_free(r);
+    r = refresh(S, 1020,
+                "9|COMPLETED|debug|physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n",
+                NULL, NULL);
+    m = r->model;
+    assert_int_equal(m->incomplete, 0);
+    assert_int_equal(group_jobs(m, "debug", "physics", ACCT_COMPLETED), 1);
+    assert_int_equal(m->tot.late, 1);
+    tu_result_free(r);
+    r = refresh(S, 1030,
+                "9|COMPLETED|debug|physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n",
+                NULL, NULL);
+    assert_int_equal(total_jobs(r->model), 1);
+    tu_result_free(r);
+    acct_state_free(S);
+}
+
 static void test_since_and_window_cap(void **state)
 {
     (void)state;
@@ -475,11 +508,17 @@ static void test_config_since(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture_22_05), cmocka_unit_test(test_edge_lines),
-        cmocka_unit_test(test_cputime),       cmocka_unit_test(test_overlapping_windows_count_once),
-        cmocka_unit_test(test_late_record),   cmocka_unit_test(test_since_and_window_cap),
-        cmocka_unit_test(test_series_limit),  cmocka_unit_test(test_state_round_trip),
-        cmocka_unit_test(test_state_corrupt), cmocka_unit_test(test_collector),
+        cmocka_unit_test(test_fixture_22_05),
+        cmocka_unit_test(test_edge_lines),
+        cmocka_unit_test(test_cputime),
+        cmocka_unit_test(test_overlapping_windows_count_once),
+        cmocka_unit_test(test_late_record),
+        cmocka_unit_test(test_incomplete_record),
+        cmocka_unit_test(test_since_and_window_cap),
+        cmocka_unit_test(test_series_limit),
+        cmocka_unit_test(test_state_round_trip),
+        cmocka_unit_test(test_state_corrupt),
+        cmocka_unit_test(test_collector),
         cmocka_unit_test(test_config_since),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
