@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum kind {
     K_STRING,
@@ -19,7 +20,8 @@ enum kind {
     K_INTERVAL,
     K_BOOL,
     K_COMPAT,
-    K_CLUSTERS
+    K_CLUSTERS,
+    K_SINCE
 };
 
 struct flag {
@@ -106,6 +108,20 @@ static const struct flag flags[] = {
      "Also export fairshare per user association (sshare --all: one row per user and "
      "account).",
      -1},
+    {"accounting.since", K_SINCE, OFF(accounting_since), "",
+     "Accounting collector: also count the jobs that finished since this time when the exporter "
+     "starts: a duration before now (24h, 7d) or an RFC 3339 time (2024-05-01T00:00:00Z). "
+     "Ignored when --accounting.state-file restores a saved position. Without it, counting "
+     "starts when the exporter starts.",
+     -1},
+    {"accounting.overlap", K_DURATION, OFF(accounting_overlap), "2m",
+     "Accounting collector: each sacct window reaches back this far before the end of the last "
+     "one, so jobs slurmdbd records late are still counted (once).",
+     -1},
+    {"accounting.state-file", K_STRING, OFF(accounting_state_file), "",
+     "Accounting collector: save the window position and the cumulative counters to this file "
+     "after each refresh and restore them at start, so counters continue across restarts.",
+     -1},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
@@ -174,6 +190,67 @@ int config_parse_size(const char *s, size_t *out)
         }
     }
     return -1;
+}
+
+int config_parse_since(const char *s, double now, double *out)
+{
+    double d;
+    if (!s || !*s)
+        return -1;
+    if (config_parse_duration(s, &d) == 0) {
+        *out = now - d;
+        return 0;
+    }
+    /* RFC 3339: date, optionally T/t/space, time, fraction, Z or offset */
+    int Y, M, D, h = 0, m = 0, sec = 0, used = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &used) != 3 || used != 10)
+        return -1;
+    const char *p = s + used;
+    long off = 0;
+    if (*p) {
+        if (*p != 'T' && *p != 't' && *p != ' ')
+            return -1;
+        p++;
+        if (sscanf(p, "%2d:%2d:%2d%n", &h, &m, &sec, &used) != 3 || used != 8)
+            return -1;
+        p += used;
+        if (*p == '.') {
+            p++;
+            if (*p < '0' || *p > '9')
+                return -1;
+            while (*p >= '0' && *p <= '9')
+                p++;
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int oh, om;
+            if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &used) != 2 || used != 5 || oh > 23 || om > 59)
+                return -1;
+            off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
+            p += 6;
+        } else {
+            return -1;
+        }
+        if (*p)
+            return -1;
+    }
+    if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return -1;
+    struct tm tm = {.tm_year = Y - 1900,
+                    .tm_mon = M - 1,
+                    .tm_mday = D,
+                    .tm_hour = h,
+                    .tm_min = m,
+                    .tm_sec = sec};
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != D)
+        return -1;
+    double v = (double)t - (double)off;
+    if (v > now + 1)
+        return -1;
+    *out = v;
+    return 0;
 }
 
 static int bad(FILE *err, const char *flag, const char *why, const char *val)
@@ -294,6 +371,19 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
             if (*p == ',' && !*++p)
                 return bad(err, f->name, "expected cluster names separated by commas", val);
         }
+        return 0;
+    }
+    case K_SINCE: {
+        if (from_default && !*val)
+            return 0;
+        double t;
+        if (config_parse_since(val, (double)time(NULL), &t) < 0)
+            return bad(err, f->name,
+                       "expected a duration like 24h or a past RFC 3339 time like "
+                       "2024-05-01T00:00:00Z",
+                       val);
+        /* cppcheck-suppress invalidPointerCast */
+        *(double *)(base + f->off) = t;
         return 0;
     }
     case K_BOOL:

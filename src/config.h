@@ -41,6 +41,10 @@ struct config {
     const char *cgroup_root; /* --cgroup.root, read by the cgroup collector */
     /* --collector.fairshare.users: also per-user rows (sshare --all) */
     bool fairshare_users;
+    /* accounting collector (sacct) */
+    double accounting_since;   /* epoch seconds to count finished jobs from; 0 = start time */
+    double accounting_overlap; /* seconds each window re-reads before the last one's end */
+    const char *accounting_state_file; /* "" = none */
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was
@@ -51,5 +55,9 @@ void config_usage(FILE *out);
 int config_parse_duration(const char *s, double *out);
 /* Parses "256MiB", "1GiB", "4096" (bytes), also KB/MB/GB (powers of 1000). */
 int config_parse_size(const char *s, size_t *out);
+/* Parses --accounting.since: a duration before now ("24h", "7d") or an RFC
+ * 3339 time ("2024-05-01T00:00:00Z", "...+02:00", "2024-05-01" = UTC
+ * midnight) into epoch seconds. -1 on garbage or a time after now. */
+int config_parse_since(const char *s, double now, double *out);
 
 #endif

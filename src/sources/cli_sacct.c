@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Parser for `sacct --allusers --noheader --parsable2 --noconvert
+ * --state=CLI_SACCT_STATES --format=CLI_SACCT_FORMAT -S uts.. -E uts..` with
+ * SLURM_TIME_FORMAT=%s: one line per allocation ("1234"), each followed by
+ * its steps ("1234.batch", "1234.extern", "1234.0"), '|' between fields. */
+#include "sources/sacct.h"
+#include "util/buf.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *const acct_state_names[ACCT_STATE_COUNT] = {
+#define X(e, s) s,
+    ACCT_STATES(X)
+#undef X
+};
+
+void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a)
+{
+    memset(p, 0, sizeof(*p));
+    memset(m, 0, sizeof(*m));
+    p->m = m;
+    p->a = a;
+    strtab_init(&m->strs, a);
+}
+
+static int64_t parse_time(const char *s, size_t n)
+{
+    uint64_t v;
+    if (parse_u64(s, n, &v) < 0 || v > (uint64_t)INT64_MAX)
+        return 0; /* Unknown, None */
+    return (int64_t)v;
+}
+
+/* The state's first word ("CANCELLED by 0" -> CANCELLED); -1 when it is not
+ * a final state. */
+static int parse_state(const char *s, size_t n)
+{
+    static const char *const upper[ACCT_STATE_COUNT] = {
+#define X(e, str) #e,
+        ACCT_STATES(X)
+#undef X
+    };
+    const char *sp = memchr(s, ' ', n);
+    if (sp)
+        n = (size_t)(sp - s);
+    for (int i = 0; i < ACCT_STATE_COUNT; i++)
+        if (strlen(upper[i]) == n && memcmp(upper[i], s, n) == 0)
+            return i;
+    return -1;
+}
+
+int cli_sacct_cputime(const char *s, size_t n, double *secs)
+{
+    uint64_t days = 0;
+    const char *dash = memchr(s, '-', n);
+    if (dash) {
+        if (parse_u64(s, (size_t)(dash - s), &days) < 0 || days > 1000000)
+            return -1;
+        n -= (size_t)(dash + 1 - s);
+        s = dash + 1;
+    }
+    /* up to three ':'-separated parts; only the last may have a fraction */
+    double part[3];
+    int np = 0;
+    const char *p = s, *end = s + n;
+    for (;;) {
+        const char *c = memchr(p, ':', (size_t)(end - p));
+        const char *e = c ? c : end;
+        if (e == p || np == 3)
+            return -1;
+        if (c) {
+            uint64_t u;
+            if (parse_u64(p, (size_t)(e - p), &u) < 0 || u > 1000000)
+                return -1;
+            part[np++] = (double)u;
+            p = c + 1;
+            continue;
+        }
+        double v;
+        if (parse_double(p, (size_t)(e - p), &v) < 0 || !(v >= 0) || v >= 61)
+            return -1;
+        part[np++] = v;
+        break;
+    }
+    if (np < 2 || (dash && np != 3))
+        return -1;
+    double v = (double)days * 86400.0;
+    if (np == 3)
+        v += part[0] * 3600 + part[1] * 60 + part[2];
+    else
+        v += part[0] * 60 + part[1];
+    *secs = v;
+    return 0;
+}
+
+/* Reads cpu= and mem= out of an AllocTRES string. */
+static int parse_tres(const char *s, size_t n, uint32_t *cpus, uint64_t *mem)
+{
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        const char *c = memchr(p, ',', (size_t)(end - p));
+        const char *e = c ? c : end;
+        const char *eq = memchr(p, '=', (size_t)(e - p));
+        if (eq) {
+            size_t kl = (size_t)(eq - p);
+            const char *v = eq + 1;
+            size_t vl = (size_t)(e - v);
+            uint64_t u;
+            if (kl == 3 && memcmp(p, "cpu", 3) == 0) {
+                if (parse_u64(v, vl, &u) < 0 || u > UINT32_MAX)
+                    return -1;
+                *cpus = (uint32_t)u;
+            } else if (kl == 3 && memcmp(p, "mem", 3) == 0) {
+                if (parse_slurm_mem(v, vl, mem) < 0)
+                    return -1;
+            }
+        }
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* MaxRSS: bytes with --noconvert; a K/M/G suffix is read too. */
+static int parse_rss(const char *s, size_t n, uint64_t *bytes)
+{
+    if (n && s[n - 1] >= '0' && s[n - 1] <= '9')
+        return parse_u64(s, n, bytes);
+    return parse_slurm_mem(s, n, bytes);
+}
+
+static uint32_t intern(struct acct_model *m, const char *s, size_t n)
+{
+    return strtab_intern(&m->strs, s, n > MAX_LABEL_LEN ? MAX_LABEL_LEN : n);
+}
+
+/* A step line: its peak memory (MaxRSS x NTasks) raises the job's. */
+static int step_line(struct sacct_parser *p, const char *f[], const size_t fl[], size_t idlen)
+{
+    struct acct_model *m = p->m;
+    uint64_t id;
+    if (parse_u64(f[0], idlen, &id) < 0 || id > UINT32_MAX)
+        return -1;
+    if (!p->in_job || m->jobs[m->n - 1].job_id != id)
+        return 0; /* a step of a job not listed: nothing to add it to */
+    if (fl[11] == 0)
+        return 0; /* no memory sample */
+    uint64_t rss, tasks = 1;
+    if (parse_rss(f[11], fl[11], &rss) < 0)
+        return -1;
+    if (fl[12] && (parse_u64(f[12], fl[12], &tasks) < 0 || tasks == 0 || tasks > 10000000))
+        return -1;
+    double used = (double)rss * (double)tasks;
+    struct acct_job *j = &m->jobs[m->n - 1];
+    if (used > j->mem_used)
+        j->mem_used = used;
+    return 0;
+}
+
+int cli_sacct_line(void *pv, const char *line, size_t len)
+{
+    struct sacct_parser *p = pv;
+    struct acct_model *m = p->m;
+    p->st.lines++;
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return 0;
+    const char *f[CLI_SACCT_FIELDS];
+    size_t fl[CLI_SACCT_FIELDS];
+    size_t nf = 0;
+    const char *s = line, *end = line + len;
+    for (;;) {
+        const char *bar = memchr(s, '|', (size_t)(end - s));
+        const char *e = bar ? bar : end;
+        if (nf == CLI_SACCT_FIELDS) {
+            parse_error(&p->st, "too many fields", line, len);
+            return -1;
+        }
+        f[nf] = s;
+        fl[nf] = (size_t)(e - s);
+        nf++;
+        if (!bar)
+            break;
+        s = bar + 1;
+    }
+    if (nf != CLI_SACCT_FIELDS) {
+        parse_error(&p->st, "wrong number of fields", line, len);
+        return -1;
+    }
+    const char *dot = memchr(f[0], '.', fl[0]);
+    if (dot) {
+        if (step_line(p, f, fl, (size_t)(dot - f[0])) < 0) {
+            parse_error(&p->st, "bad step line", line, len);
+            return -1;
+        }
+        return 0;
+    }
+    p->in_job = false;
+    struct acct_job j;
+    memset(&j, 0, sizeof(j));
+    uint64_t id;
+    if (parse_u64(f[0], fl[0], &id) < 0 || id == 0 || id > UINT32_MAX) {
+        parse_error(&p->st, "bad JobIDRaw", line, len);
+        return -1;
+    }
+    j.job_id = (uint32_t)id;
+    int st = parse_state(f[1], fl[1]);
+    if (st < 0) {
+        /* sacct selected it by a final state; a record in another known
+         * state (RUNNING, REQUEUED, ...) is not counted. */
+        const char *sp = memchr(f[1], ' ', fl[1]);
+        if (job_state_parse(f[1], sp ? (size_t)(sp - f[1]) : fl[1]) < 0) {
+            parse_error(&p->st, "unknown job state", line, len);
+            return -1;
+        }
+        return 0;
+    }
+    j.state = (uint8_t)st;
+    j.end = parse_time(f[7], fl[7]);
+    if (j.end <= 0) {
+        parse_error(&p->st, "finished job without an end time", line, len);
+        return -1;
+    }
+    j.submit = parse_time(f[4], fl[4]);
+    j.eligible = parse_time(f[5], fl[5]);
+    j.start = parse_time(f[6], fl[6]);
+    uint64_t el = 0;
+    if (fl[8] && (parse_u64(f[8], fl[8], &el) < 0 || el > (uint64_t)INT32_MAX * 16)) {
+        parse_error(&p->st, "bad ElapsedRaw", line, len);
+        return -1;
+    }
+    j.elapsed = (int64_t)el;
+    if (parse_tres(f[9], fl[9], &j.cpus, &j.mem_alloc) < 0) {
+        parse_error(&p->st, "bad AllocTRES", line, len);
+        return -1;
+    }
+    if (fl[10] && cli_sacct_cputime(f[10], fl[10], &j.cpu_used) < 0) {
+        parse_error(&p->st, "bad TotalCPU", line, len);
+        return -1;
+    }
+    if (fl[2] == 0) {
+        /* slurmdbd made this record from the completion message alone; the
+         * start message completes it soon after. A later (overlapping)
+         * window reads it again. */
+        m->incomplete++;
+        return 0;
+    }
+    j.mem_used = -1;
+    j.ran = j.cpus > 0 && j.start > 0 && j.start <= j.end;
+    j.partition = intern(m, f[2], fl[2]);
+    j.account = intern(m, f[3], fl[3]);
+    if (m->n == m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 64;
+        m->jobs = xrealloc(m->jobs, nc * sizeof(*m->jobs));
+        m->cap = nc;
+    }
+    m->jobs[m->n++] = j;
+    p->in_job = true;
+    return 0;
+}

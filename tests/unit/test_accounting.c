@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The accounting source: the sacct parser, the windows (each finished job
+ * counted once across overlapping windows, late records, the floor), the
+ * state file (round trip, corrupt files), and the collector. */
+#include "testutil.h"
+
+#include "sources/sacct.h"
+
+#include <unistd.h>
+
+static struct dataset_result *parse_text(const char *text, size_t len, struct parse_stats *st)
+{
+    struct dataset_result *r = tu_result_new(DS_ACCOUNTING);
+    struct sacct_parser p;
+    struct acct_model *m = arena_alloc(&r->arena, sizeof(*m));
+    cli_sacct_init(&p, m, &r->arena);
+    r->model = m;
+    cli_feed(cli_sacct_line, &p, text, len);
+    if (st)
+        *st = p.st;
+    return r;
+}
+
+static struct dataset_result *parse_str(const char *text)
+{
+    return parse_text(text, strlen(text), NULL);
+}
+
+static const struct acct_job *find_job(const struct acct_model *m, uint32_t id)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->jobs[i].job_id == id)
+            return &m->jobs[i];
+    fail_msg("job %u not parsed", id);
+    return NULL;
+}
+
+static struct acct_state *new_state(double overlap, size_t limit)
+{
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_overlap = overlap;
+    cfg.series_limit = limit;
+    return acct_state_new(&cfg);
+}
+
+/* One refresh at `now`: the window, the records, the commit. */
+static struct dataset_result *refresh(struct acct_state *S, int64_t now, const char *text,
+                                      int64_t *ws, int64_t *we)
+{
+    int64_t s, e;
+    acct_window(S, now, (double)now, &s, &e);
+    if (ws)
+        *ws = s;
+    if (we)
+        *we = e;
+    struct dataset_result *r = parse_str(text);
+    acct_commit(S, r->model, &r->arena);
+    return r;
+}
+
+static uint64_t group_jobs(const struct acct_model *m, const char *part, const char *acct, int st)
+{
+    for (size_t i = 0; i < m->ngroups; i++)
+        if (strcmp(strtab_get(&m->strs, m->groups[i].partition), part) == 0 &&
+            strcmp(strtab_get(&m->strs, m->groups[i].account), acct) == 0)
+            return m->groups[i].jobs[st];
+    return 0;
+}
+
+static uint64_t total_jobs(const struct acct_model *m)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < m->ngroups; i++)
+        for (int s = 0; s < ACCT_STATE_COUNT; s++)
+            n += m->groups[i].jobs[s];
+    return n;
+}
+
+/* A job line: id, state, end (the other fields fixed). */
+static void job_line(struct buf *b, unsigned id, const char *state, long long end)
+{
+    buf_printf(b, "%u|%s|debug|physics|%lld|%lld|%lld|%lld|10|cpu=1,mem=1G,node=1|00:05.000||\n",
+               id, state, end - 100, end - 100, end - 10, end);
+}
+
+/* ---- parser ---------------------------------------------------------------- */
+
+static void test_fixture_22_05(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting.txt", &len);
+    struct parse_stats st;
+    struct dataset_result *r = parse_text(text, len, &st);
+    const struct acct_model *m = r->model;
+    assert_int_equal(st.errors, 0);
+    /* a multi-node job with a 2-task step: peak = MaxRSS x 2 */
+    const struct acct_job *j = find_job(m, 24);
+    assert_int_equal(j->state, ACCT_COMPLETED);
+    assert_true(j->ran);
+    assert_int_equal(j->cpus, 2);
+    assert_int_equal(j->mem_alloc, 4000ull << 20);
+    assert_double_exact(j->cpu_used, 5.017);
+    assert_double_exact(j->mem_used, 223440896.0 * 2);
+    assert_int_equal(j->elapsed, 5);
+    assert_string_equal(strtab_get(&m->strs, j->partition), "batch");
+    assert_string_equal(strtab_get(&m->strs, j->account), "chemistry");
+    /* final states the harness produces */
+    assert_int_equal(find_job(m, 21)->state, ACCT_TIMEOUT);
+    assert_int_equal(find_job(m, 28)->state, ACCT_NODE_FAIL);
+    assert_int_equal(find_job(m, 8)->state, ACCT_FAILED);
+    /* never allocated: deadline, cancelled while pending ("CANCELLED by 0") */
+    assert_int_equal(find_job(m, 22)->state, ACCT_DEADLINE);
+    assert_false(find_job(m, 22)->ran);
+    assert_int_equal(find_job(m, 23)->state, ACCT_CANCELLED);
+    assert_false(find_job(m, 23)->ran);
+    assert_string_equal(strtab_get(&m->strs, find_job(m, 20)->partition), "debug,batch");
+    /* no step sampled memory: unknown, not 0 */
+    assert_true(find_job(m, 7)->mem_used < 0);
+    tu_result_free(r);
+    free(text);
+}
+
+static void test_edge_lines(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/edge/accounting_odd/accounting.txt", &len);
+    struct parse_stats st;
+    struct dataset_result *r = parse_text(text, len, &st);
+    const struct acct_model *m = r->model;
+    /* garbage, cpu=x, WEIRD, no end time, 1:2:3:4 */
+    assert_int_equal(st.errors, 5);
+    const struct acct_job *j = find_job(m, 101);
+    assert_double_exact(j->cpu_used, 93784);
+    assert_double_exact(j->mem_used, 512.5 * 1048576 * 4);
+    assert_int_equal(find_job(m, 102)->state, ACCT_OUT_OF_MEMORY);
+    assert_int_equal(find_job(m, 103)->state, ACCT_PREEMPTED);
+    assert_int_equal(find_job(m, 104)->state, ACCT_BOOT_FAIL);
+    assert_false(find_job(m, 105)->ran);
+    assert_int_equal(find_job(m, 115)->state, ACCT_FAILED); /* CRLF */
+    assert_int_equal(strlen(strtab_get(&m->strs, find_job(m, 109)->partition)), MAX_LABEL_LEN);
+    for (size_t i = 0; i < m->n; i++)
+        assert_true(m->jobs[i].job_id != 107 && m->jobs[i].job_id != 108);
+    tu_result_free(r);
+    free(text);
+}
+
+static void test_cputime(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        double want;
+    } ok[] = {{"00:00:00", 0},    {"00:05.017", 5.017},   {"12:34.5", 754.5},
+              {"01:02:03", 3723}, {"2-01:02:03", 176523}, {"00:59", 59}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        double v = -1;
+        assert_int_equal(cli_sacct_cputime(ok[i].s, strlen(ok[i].s), &v), 0);
+        assert_double_exact(v, ok[i].want);
+    }
+    static const char *const bad[] = {"",        "5",     "1:2:3:4", "a:00",         "00:",   ":00",
+                                      "1-00:00", "00:-1", "00:61",   "1-2-00:00:00", "00:nan"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        double v;
+        if (cli_sacct_cputime(bad[i], strlen(bad[i]), &v) == 0)
+            fail_msg("\"%s\" accepted", bad[i]);
+    }
+}
+
+/* ---- windows --------------------------------------------------------------- */
+
+static void test_overlapping_windows_count_once(void **state)
+{
+    (void)state;
+    struct acct_state *S = new_state(60, 0);
+    int64_t s, e;
+    struct buf b = {0};
+    job_line(&b, 1, "COMPLETED", 1000);
+    job_line(&b, 2, "FAILED", 1010);
+    struct dataset_result *r = refresh(S, 1010, buf_cstr(&b), &s, &e);
+    assert_int_equal(s, 1010); /* counting starts now */
+    assert_int_equal(e, 1010);
+    /* job 1 ended before the exporter started: not counted */
+    assert_int_equal(total_jobs(r->model), 1);
+    tu_result_free(r);
+    /* the next window reaches back 60 s: job 2 is read again, not counted again */
+    b.len = 0;
+    job_line(&b, 2, "FAILED", 1010);
+    job_line(&b, 3, "COMPLETED", 1050);
+    job_line(&b, 4, "CANCELLED by 0", 1070);
+    r = refresh(S, 1070, buf_cstr(&b), &s, &e);
+    assert_int_equal(s, 1010); /* max(floor, 1010 + 1 - 60) */
+    assert_int_equal(e, 1070);
+    const struct acct_model *m = r->model;
+    assert_int_equal(total_jobs(m), 3);
+    assert_int_equal(m->tot.duplicates, 1);
+    assert_int_equal(group_jobs(m, "debug", "physics", ACCT_CANCELLED), 1);
+    tu_result_free(r);
+    /* several more refreshes re-reading the same jobs: nothing changes */
+    static const int64_t starts[3] = {1011, 1021, 1022};
+    for (int k = 0; k < 3; k++) {
+        b.len = 0;
+        job_line(&b, 3, "COMPLETED", 1050);
+        job_line(&b, 4, "CANCELLED by 0", 1070);
+        r = refresh(S, 1080 + k, buf_cstr(&b), &s, &e);
+        assert_int_equal(s, starts[k]);
+        assert_int_equal(total_jobs(r->model), 3);
+        tu_result_free(r);
+    }
+    /* jobs older than the overlap are forgotten: the set stays small */
+    b.len = 0;
+    r = refresh(S, 5000, "", &s, &e);
+    assert_int_equal(((const struct acct_model *)r->model)->seen, 0);
+    tu_result_free(r);
+    buf_free(&b);
+    acct_state_free(S);
+}
+
+static void test_late_record(void **state)
+{
+    (void)state;
+    struct acct_state *S = new_state(120, 0);
+    struct buf b = {0};
+    struct dataset_result *r = refresh(S, 1000, "", NULL, NULL);
+    tu_result_free(r);
+    job_line(&b, 7, "COMPLETED", 1100);
+    r = refresh(S, 1200, buf_cstr(&b), NULL, NULL);
+    tu_result_free(r);
+    /* job 8 ended at 1150 but slurmdbd recorded it only after the window
+     * [1000, 1200] had been read: the overlap finds it */
+    b.len = 0;
+    job_line(&b, 7, "COMPLETED", 1100);
+    job_line(&b, 8, "TIMEOUT", 1150);
+    int64_t s;
+    r = refresh(S, 1260, buf_cstr(&b), &s, NULL);
+    assert_int_equal(s, 1081);
+    const struct acct_model *m = r->model;
+    assert_int_equal(total_jobs(m), 2);
+    assert_int_equal(m->tot.late, 1);
+    assert_int_equal(m->tot.duplicates, 1);
+    tu_result_free(r);
+    buf_free(&b);
+    acct_state_free(S);
+}
+
+/* slurmdbd can hold a job's record without its partition for a while (made
+ * from the completion message before the start message): it is left for the
+ * next window, then counted once, with its partition. */
+static void test_incomplete_record(void **state)
+{
+    (void)state;
+    struct acct_state *S = new_state(120, 0);
+    struct dataset_result *r = refresh(S, 1000, "", NULL, NULL);
+    tu_result_free(r);
+    r = refresh(S, 1010,
+                "9|COMPLETED||physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n"
+                "9.batch|COMPLETED||physics|1002|1002|1002|1005|3|cpu=1|00:00:00|1000|1\n",
+                NULL, NULL);
+    const struct acct_model *m = r->model;
+    assert_int_equal(m->incomplete, 1);
+    assert_int_equal(total_jobs(m), 0);
+    tu_result_free(r);
+    r = refresh(S, 1020,
+                "9|COMPLETED|debug|physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n",
+                NULL, NULL);
+    m = r->model;
+    assert_int_equal(m->incomplete, 0);
+    assert_int_equal(group_jobs(m, "debug", "physics", ACCT_COMPLETED), 1);
+    assert_int_equal(m->tot.late, 1);
+    tu_result_free(r);
+    r = refresh(S, 1030,
+                "9|COMPLETED|debug|physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n",
+                NULL, NULL);
+    assert_int_equal(total_jobs(r->model), 1);
+    tu_result_free(r);
+    acct_state_free(S);
+}
+
+static void test_since_and_window_cap(void **state)
+{
+    (void)state;
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_since = 1000;
+    cfg.accounting_overlap = 60;
+    struct acct_state *S = acct_state_new(&cfg);
+    int64_t s, e;
+    /* history of three days: read one day per refresh */
+    acct_window(S, 1000 + 3 * 86400, 10.0, &s, &e);
+    assert_int_equal(s, 1000);
+    assert_int_equal(e, 1000 + 86400);
+    /* that fetch failed (no commit): the next window is half as long */
+    acct_window(S, 1000 + 3 * 86400 + 60, 70.0, &s, &e);
+    assert_int_equal(s, 1000);
+    assert_int_equal(e, 1000 + 43200);
+    struct dataset_result *r = parse_str("");
+    acct_commit(S, r->model, &r->arena);
+    tu_result_free(r);
+    acct_window(S, 1000 + 3 * 86400 + 120, 130.0, &s, &e);
+    assert_int_equal(s, 1000 + 43200 + 1 - 60);
+    assert_int_equal(e, s + 86400);
+    acct_state_free(S);
+}
+
+static void test_series_limit(void **state)
+{
+    (void)state;
+    struct acct_state *S = new_state(60, 1);
+    const char *text = "1|COMPLETED|debug|physics|900|900|950|1000|50|cpu=1|00:01.000||\n"
+                       "2|COMPLETED|debug|chemistry|900|900|950|1000|50|cpu=1|00:01.000||\n"
+                       "3|FAILED|debug|physics|900|900|950|1000|50|cpu=1|00:01.000||\n";
+    struct dataset_result *r = parse_str(text);
+    acct_commit(S, r->model, &r->arena);
+    const struct acct_model *m = r->model;
+    assert_int_equal(m->ngroups, 1);
+    assert_int_equal(m->tot.counted, 2);
+    assert_int_equal(m->tot.dropped, 1);
+    tu_result_free(r);
+    acct_state_free(S);
+}
+
+/* ---- state file ---------------------------------------------------------- */
+
+static struct acct_state *busy_state(void)
+{
+    struct acct_state *S = new_state(120, 0);
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting.txt", &len);
+    int64_t s, e;
+    acct_window(S, 1795436867, 1.0, &s, &e);
+    acct_window(S, 1795440471, 1.5, &s, &e); /* same second: not a failure */
+    struct dataset_result *r = parse_text(text, len, NULL);
+    acct_commit(S, r->model, &r->arena);
+    tu_result_free(r);
+    free(text);
+    return S;
+}
+
+static void test_state_round_trip(void **state)
+{
+    (void)state;
+    struct acct_state *S = busy_state();
+    assert_true(S->tot.counted > 10);
+    char dir[] = "/tmp/se-acct-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/state", dir);
+    char err[256];
+    assert_int_equal(acct_state_save(S, path, err, sizeof(err)), 0);
+    struct acct_state *T = new_state(120, 0);
+    assert_int_equal(acct_state_load(T, path, err, sizeof(err)), 0);
+    assert_true(T->restored);
+    size_t la, lb;
+    char *a = acct_state_dump(S, &la), *b2 = acct_state_dump(T, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b2, la);
+    free(a);
+    free(b2);
+    /* after a restart the next window continues where the saved one ended,
+     * and the jobs read again are not counted again */
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting.txt", &len);
+    int64_t s, e;
+    acct_window(T, 1795440600, 100.0, &s, &e);
+    assert_int_equal(s, 1795440471 + 1 - 120);
+    struct dataset_result *r = parse_text(text, len, NULL);
+    acct_commit(T, r->model, &r->arena);
+    assert_int_equal(T->tot.counted, S->tot.counted);
+    assert_true(T->tot.duplicates > 0);
+    tu_result_free(r);
+    free(text);
+    unlink(path);
+    rmdir(dir);
+    acct_state_free(T);
+    acct_state_free(S);
+}
+
+static void test_state_corrupt(void **state)
+{
+    (void)state;
+    struct acct_state *S = busy_state();
+    size_t len;
+    char *good = acct_state_dump(S, &len);
+    struct acct_state *T = new_state(120, 0);
+    char err[256];
+    assert_int_equal(acct_state_parse(T, good, len, err, sizeof(err)), 0);
+    uint64_t counted = T->tot.counted;
+    /* every truncation is refused (the end line counts the records) */
+    for (size_t cut = 0; cut < len; cut += 7)
+        assert_true(acct_state_parse(T, good, cut, err, sizeof(err)) < 0);
+    /* damaged records */
+    static const char *const bad[] = {
+        "garbage\n",
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\nend 3\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\nend 2\nfloor 1\n",
+        "slurm_exporter-accounting-state 1\nfloor x\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 1\nfloor 5\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\nseen 0 5\nend 3\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\ngroup =a =b 1 2 3\nend 3\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 0 0\ngroup =a =b 0 0 0 0 0 0 0 0 0 0 0\nend 4\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 -1 0\nend 3\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 0 nan\nend 3\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
+        "group =a%0 =b 0 0 0 0 0 0 0 0 0 0 0\nend 3\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 0 0\nhist =a 1 1 5 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nend 4\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
+        "hist =zz 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nend 3\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2 3\nend 2\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\n\nwatermark 2\nend 3\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (acct_state_parse(T, bad[i], strlen(bad[i]), err, sizeof(err)) == 0)
+            fail_msg("corrupt state %zu accepted", i);
+    }
+    /* a refused file leaves the state as it was */
+    assert_int_equal(T->tot.counted, counted);
+    /* a name with escaped bytes survives */
+    const char *odd = "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
+                      "group =a%20b =%25x 1 0 0 0 0 0 0 0 0 0.5 1\nend 3\n";
+    assert_int_equal(acct_state_parse(T, odd, strlen(odd), err, sizeof(err)), 0);
+    assert_int_equal(T->ngroups, 1);
+    assert_string_equal(strtab_get(&T->names, T->groups[0].partition), "a b");
+    assert_string_equal(strtab_get(&T->names, T->groups[0].account), "%x");
+    /* a file that is not there, or a directory */
+    assert_int_equal(acct_state_load(T, "/nonexistent/x", err, sizeof(err)), -ENOENT);
+    assert_true(acct_state_load(T, "/tmp", err, sizeof(err)) < 0);
+    free(good);
+    acct_state_free(T);
+    acct_state_free(S);
+}
+
+/* ---- collector -------------------------------------------------------------- */
+
+static void test_collector(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting.txt", &len);
+    struct dataset_result *r = tu_result_from(DS_ACCOUNTING, text, len, NULL);
+    struct view v;
+    memset(&v, 0, sizeof(v));
+    v.ds[DS_ACCOUNTING] = r;
+    v.series_limit = 100000;
+    struct render rr;
+    memset(&rr, 0, sizeof(rr));
+    struct collect_out o = {0};
+    collect_accounting(&v, &rr, &o);
+    const char *t = buf_cstr(&rr.text);
+    assert_double_exact(
+        tu_sample(t, "slurm_accounting_jobs_total{partition=\"batch\",account=\"chemistry\","
+                     "state=\"completed\"}"),
+        1);
+    assert_double_exact(
+        tu_sample(t, "slurm_accounting_jobs_total{partition=\"debug\",account=\"physics\","
+                     "state=\"timeout\"}"),
+        1);
+    assert_double_exact(tu_sample(t, "slurm_accounting_cpu_used_seconds_total{partition=\"batch\","
+                                     "account=\"chemistry\"}"),
+                        5.017);
+    assert_double_exact(
+        tu_sample(t, "slurm_accounting_cpu_allocated_seconds_total{partition=\"batch\","
+                     "account=\"chemistry\"}"),
+        10);
+    assert_double_exact(tu_sample(t, "slurm_accounting_records_total{result=\"counted\"}"), 21);
+    /* without the dataset: nothing */
+    render_free(&rr);
+    memset(&rr, 0, sizeof(rr));
+    v.ds[DS_ACCOUNTING] = NULL;
+    collect_accounting(&v, &rr, &o);
+    assert_int_equal(rr.text.len, 0);
+    render_free(&rr);
+    tu_result_free(r);
+    free(text);
+}
+
+static void test_config_since(void **state)
+{
+    (void)state;
+    double t;
+    assert_int_equal(config_parse_since("24h", 100000, &t), 0);
+    assert_double_exact(t, 100000 - 86400);
+    assert_int_equal(config_parse_since("2024-05-01T00:00:00Z", 2e9, &t), 0);
+    assert_double_exact(t, 1714521600);
+    assert_int_equal(config_parse_since("2024-05-01T02:00:00.5+02:00", 2e9, &t), 0);
+    assert_double_exact(t, 1714521600);
+    assert_int_equal(config_parse_since("2024-05-01", 2e9, &t), 0);
+    assert_double_exact(t, 1714521600);
+    static const char *const bad[] = {"",
+                                      "yesterday",
+                                      "2024-05-01T00:00:00",
+                                      "2024-02-30T00:00:00Z",
+                                      "2024-05-01T25:00:00Z",
+                                      "2024-05-01T00:00:00+2",
+                                      "2099-01-01T00:00:00Z",
+                                      "2024-05-01T00:00:00Zjunk"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (config_parse_since(bad[i], 2e9, &t) == 0)
+            fail_msg("\"%s\" accepted", bad[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixture_22_05),
+        cmocka_unit_test(test_edge_lines),
+        cmocka_unit_test(test_cputime),
+        cmocka_unit_test(test_overlapping_windows_count_once),
+        cmocka_unit_test(test_late_record),
+        cmocka_unit_test(test_incomplete_record),
+        cmocka_unit_test(test_since_and_window_cap),
+        cmocka_unit_test(test_series_limit),
+        cmocka_unit_test(test_state_round_trip),
+        cmocka_unit_test(test_state_corrupt),
+        cmocka_unit_test(test_collector),
+        cmocka_unit_test(test_config_since),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
