@@ -35,6 +35,12 @@ struct config {
     size_t max_output;
     size_t series_limit;
     unsigned compat; /* COMPAT_* bits (collector.h) */
+    /* job tracing (trace.h) */
+    bool trace_enabled;
+    const char *trace_path;
+    size_t trace_max_body;
+    double trace_ttl;
+    long trace_max_jobs, trace_max_hosts, trace_max_entries;
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was
