@@ -16,6 +16,7 @@
 #include "collectors/collector.h"
 #include "trace.h"
 #include "util/agg.h"
+#include "util/buf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -130,8 +131,8 @@ void collect_trace(const struct view *v, struct render *r, struct collect_out *o
     trace_jobidx_build(&idx, jr ? &jr->u.jobs : NULL);
     double jobs_at = jr ? jr->fetched_at - jr->fetch_duration : 0;
     /* the rows shown, bounded by the series limit */
-    const struct trace_row **rows = malloc((m->n + 1) * sizeof(*rows));
-    const struct job **jobs = malloc((m->n + 1) * sizeof(*jobs));
+    const struct trace_row **rows = xmalloc((m->n + 1) * sizeof(const struct trace_row *));
+    const struct job **jobs = xmalloc((m->n + 1) * sizeof(const struct job *));
     size_t n = 0;
     for (size_t i = 0; i < m->n; i++) {
         const struct trace_row *w = &m->rows[i];
