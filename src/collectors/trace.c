@@ -11,8 +11,9 @@
  *  - a value the post did not carry gives no series;
  *  - CPU usage is posted as psutil's percent of one CPU: divided by 100 it
  *    is CPUs (cores) in use;
- *  - read and write bytes are sums over the wrapped processes alive at the
- *    post, so they may fall when a process ends: gauges, not counters. */
+ *  - read and write bytes are the wrapper's sums over the job's processes;
+ *    rivosinc's wrapper counts only the live ones, so they may fall when a
+ *    process ends: gauges, not counters. */
 #include "collectors/collector.h"
 #include "trace.h"
 #include "util/agg.h"
@@ -159,11 +160,11 @@ void collect_trace(const struct view *v, struct render *r, struct collect_out *o
          "Resident memory of the job's traced processes on the host, in bytes, at the last post."},
         {"slurm_job_trace_threads", "Threads of the job's traced processes on the host."},
         {"slurm_job_trace_read_bytes",
-         "Bytes read from storage by the job's traced processes on the host that were alive at the "
-         "last post (a gauge: it falls when a process ends)."},
+         "Bytes read from storage by the job's traced processes on the host, as last posted (a "
+         "gauge: some wrappers count only the live processes)."},
         {"slurm_job_trace_write_bytes",
-         "Bytes written to storage by the job's traced processes on the host that were alive at "
-         "the last post (a gauge: it falls when a process ends)."},
+         "Bytes written to storage by the job's traced processes on the host, as last posted (a "
+         "gauge: some wrappers count only the live processes)."},
         {"slurm_job_trace_pid", "Process id of the traced command on the host."},
         {"slurm_job_trace_last_update_timestamp_seconds",
          "Unix time of the last trace post of the job from the host."},

@@ -92,7 +92,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.log_level, LOG_INFO);
     assert_int_equal(cfg.log_format, LOG_LOGFMT);
     for (int c = 0; c < COLLECTOR_COUNT; c++)
-        assert_true(cfg.collector_on[c]);
+        assert_int_equal(cfg.collector_on[c], collectors[c].default_on);
 }
 
 static void test_good_flags(void **state)
