@@ -122,6 +122,23 @@ static const struct flag flags[] = {
      "Accounting collector: save the window position and the cumulative counters to this file "
      "after each refresh and restore them at start, so counters continue across restarts.",
      -1},
+    {"trace.enabled", K_BOOL, OFF(trace_enabled), "false",
+     "Accept job trace posts (the JSON body of rivosinc's proctrac.py) on --trace.path and "
+     "serve them as slurm_job_trace_* metrics (turns on the trace collector).",
+     -1},
+    {"trace.path", K_STRING, OFF(trace_path), "/trace", "Path that takes job trace posts.", -1},
+    {"trace.ttl", K_DURATION, OFF(trace_ttl), "2m",
+     "Forget a job's trace from a host this long after its last post.", -1},
+    {"trace.max-body", K_SIZE, OFF(trace_max_body), "4KiB",
+     "Largest trace post body accepted (at most 1MiB); larger posts get 413.", -1},
+    {"trace.max-jobs", K_INT, OFF(trace_max_jobs), "10000",
+     "Most jobs traced at once; posts for more get 429 and are counted.", -1},
+    {"trace.max-hosts-per-job", K_INT, OFF(trace_max_hosts), "1024",
+     "Most hosts traced for one job; posts for more get 429 and are counted.", -1},
+    {"trace.max-entries", K_INT, OFF(trace_max_entries), "100000",
+     "Most (job, host) pairs traced at once, all jobs together; posts for more get 429 and are "
+     "counted.",
+     -1},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
@@ -546,5 +563,18 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         return bad(err, "web.max-header-bytes", "must be from 1KiB to 1MiB", NULL);
     if (cfg->systemd_socket && listen_given)
         return bad(err, "web.systemd-socket", "cannot be combined with --web.listen-address", NULL);
+    if (cfg->trace_enabled && coll_set[COLLECTOR_trace] != 0)
+        cfg->collector_on[COLLECTOR_trace] = true;
+    if (cfg->trace_path[0] != '/' || strcmp(cfg->trace_path, "/") == 0 ||
+        strncmp(cfg->trace_path, "/-/", 3) == 0 ||
+        strcmp(cfg->trace_path, cfg->telemetry_path) == 0)
+        return bad(err, "trace.path",
+                   "must start with / and not clash with /, /-/ or the telemetry path",
+                   cfg->trace_path);
+    if (cfg->trace_max_body < 64 || cfg->trace_max_body > (size_t)1024 * 1024)
+        return bad(err, "trace.max-body", "must be from 64B to 1MiB", NULL);
+    if (cfg->trace_max_entries > 10000000 || cfg->trace_max_jobs > 10000000)
+        return bad(err, cfg->trace_max_jobs > 10000000 ? "trace.max-jobs" : "trace.max-entries",
+                   "at most 10000000", NULL);
     return 0;
 }

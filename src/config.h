@@ -45,6 +45,12 @@ struct config {
     double accounting_since;   /* epoch seconds to count finished jobs from; 0 = start time */
     double accounting_overlap; /* seconds each window re-reads before the last one's end */
     const char *accounting_state_file; /* "" = none */
+    /* job tracing (trace.h) */
+    bool trace_enabled;
+    const char *trace_path;
+    size_t trace_max_body;
+    double trace_ttl;
+    long trace_max_jobs, trace_max_hosts, trace_max_entries;
 };
 
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was

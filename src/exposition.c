@@ -5,6 +5,7 @@
 #include "http.h"
 #include "poller.h"
 #include "render.h"
+#include "trace.h"
 #include "util/log.h"
 
 #include <dirent.h>
@@ -397,6 +398,7 @@ static void self_metrics(struct render *r, const struct exposition *e)
                   "Samples in the current exposition, the exporter's own section not counted.");
     render_sample(r, NULL, 0, (double)e->series);
     http_render_metrics(r);
+    trace_render_metrics(r);
     process_metrics(r);
 }
 

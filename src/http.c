@@ -8,6 +8,7 @@
 #include "exposition.h"
 #include "poller.h"
 #include "tls.h"
+#include "trace.h"
 #include "util/log.h"
 #include "webconfig.h"
 
@@ -27,10 +28,10 @@
 
 #define MAX_DAEMONS MAX_LISTEN
 
-enum path_id { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_OTHER, P_COUNT };
-static const char *const path_names[P_COUNT] = {"(telemetry path)", "/", "/-/healthy", "/-/ready",
-                                                "other"};
-static const int codes[] = {200, 400, 401, 403, 404, 405, 406, 413, 429, 431, 500, 503};
+enum path_id { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_TRACE, P_OTHER, P_COUNT };
+static const char *const path_names[P_COUNT] = {
+    "(telemetry path)", "/", "/-/healthy", "/-/ready", "(trace path)", "other"};
+static const int codes[] = {200, 400, 401, 403, 404, 405, 406, 413, 415, 429, 431, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
 /* Where a connection is in its life, for the deadlines. */
@@ -58,7 +59,14 @@ struct req {
     int auth;  /* enum auth_state, atomic */
     struct MHD_Connection *c;
     struct auth_job job;
+    /* a trace post: its body so far (at most --trace.max-body bytes) */
+    bool post;
+    bool counted; /* its outcome is counted in the trace counters */
+    char *body;
+    size_t body_len;
 };
+
+static enum trace_reason trace_reason_of_status(int code);
 
 static struct {
     struct MHD_Daemon *d[MAX_DAEMONS];
@@ -106,7 +114,11 @@ void http_render_metrics(struct render *r)
                 continue;
             char code[8];
             snprintf(code, sizeof(code), "%d", codes[i]);
-            const char *path = p == P_METRICS ? H.cfg->telemetry_path : path_names[p];
+            if (p == P_TRACE && !H.cfg->trace_enabled)
+                continue;
+            const char *path = p == P_METRICS ? H.cfg->telemetry_path
+                               : p == P_TRACE ? H.cfg->trace_path
+                                              : path_names[p];
             struct label l[2] = {{"path", path}, {"code", code}};
             render_sample(r, l, 2, (double)v);
         }
@@ -317,6 +329,11 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     struct req *rq = *con_cls;
     if (rq) {
+        /* A trace post refused before its body was looked at (auth, limits):
+         * counted here by its status. */
+        if (rq->p == P_TRACE && rq->early >= 400 && !rq->counted)
+            trace_count(trace_reason_of_status(rq->early));
+        free(rq->body);
         explicit_bzero(&rq->job, sizeof(rq->job));
         free(rq);
         *con_cls = NULL;
@@ -361,13 +378,13 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, const struct web_sta
                                   enum path_id p, int code, const char *text)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
-        strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
+        strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
     security_headers(resp, ws);
     if (code == 405)
-        MHD_add_response_header(resp, "Allow", "GET, HEAD");
+        MHD_add_response_header(resp, "Allow", p == P_TRACE ? "POST" : "GET, HEAD");
     if (code == 401)
         MHD_add_response_header(resp, "WWW-Authenticate",
                                 "Basic realm=\"slurm_exporter\", charset=\"UTF-8\"");
@@ -499,6 +516,100 @@ static bool rate_allow(const struct web_state *ws)
     return ok;
 }
 
+/* ---- trace posts ------------------------------------------------------------------ */
+
+static enum trace_reason trace_reason_of_status(int code)
+{
+    switch (code) {
+    case 401:
+        return TR_UNAUTHORIZED;
+    case 403:
+        return TR_FORBIDDEN;
+    case 405:
+        return TR_METHOD;
+    case 413:
+        return TR_TOO_LARGE;
+    case 415:
+        return TR_CONTENT_TYPE;
+    case 429:
+        return TR_BUSY;
+    default:
+        return TR_OTHER;
+    }
+}
+
+/* From the head of a trace post: 0, 413 (declared body over the limit) or
+ * 415 (not JSON). Browsers cannot send application/json across sites without
+ * a preflight we never answer, so requiring it keeps web pages from posting. */
+static int trace_head_check(struct MHD_Connection *c)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || *end || n > H.cfg->trace_max_body)
+            return 413;
+    }
+    static const char json[] = "application/json";
+    size_t jl = sizeof(json) - 1;
+    if (!ct || strncasecmp(ct, json, jl) != 0 || (ct[jl] && ct[jl] != ';' && ct[jl] != ' '))
+        return 415;
+    return 0;
+}
+
+/* A piece of a trace post's body: kept up to --trace.max-body; past it the
+ * post is refused at once (413) and the rest is not stored. */
+static enum MHD_Result trace_body(struct MHD_Connection *c, const struct web_state *ws,
+                                  struct req *rq, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (n > H.cfg->trace_max_body - rq->body_len) {
+        rq->early = 413;
+        free(rq->body);
+        rq->body = NULL;
+        return reply_text(c, ws, rq->p, 413, "request body too large (--trace.max-body)\n");
+    }
+    if (!rq->body)
+        rq->body = xmalloc(H.cfg->trace_max_body);
+    memcpy(rq->body + rq->body_len, data, n);
+    rq->body_len += n;
+    return MHD_YES;
+}
+
+/* The whole body is in and the client authenticated: parse and store. */
+static enum MHD_Result trace_post(struct MHD_Connection *c, const struct web_state *ws,
+                                  struct req *rq)
+{
+    struct trace_store *st = trace_global();
+    struct trace_post p;
+    char why[192];
+    int rc = st ? trace_json_parse(rq->body ? rq->body : "", rq->body_len, &p, why, sizeof(why))
+                : -ENODEV;
+    enum trace_reason r = rc == -EINVAL   ? TR_MALFORMED
+                          : rc == -ERANGE ? TR_INVALID
+                          : rc < 0        ? TR_OTHER
+                                          : trace_store_put(st, &p, wall_now());
+    trace_count(r);
+    rq->counted = true;
+    if (r == TR_ACCEPTED)
+        return reply_text(c, ws, rq->p, 200, "ok\n");
+    rq->early = r == TR_MALFORMED || r == TR_INVALID ? 400 : r == TR_OTHER ? 503 : 429;
+    char msg[256];
+    if (rq->early == 400)
+        snprintf(msg, sizeof(msg), "%s\n", why);
+    else if (rq->early == 503)
+        snprintf(msg, sizeof(msg), "tracing is not available\n");
+    else
+        snprintf(msg, sizeof(msg), "trace store full (%s); the post was not stored\n",
+                 r == TR_MAX_JOBS    ? "--trace.max-jobs"
+                 : r == TR_MAX_HOSTS ? "--trace.max-hosts-per-job"
+                                     : "--trace.max-entries");
+    return reply_text(c, ws, rq->p, rq->early, msg);
+}
+
 /* The worker finished a bcrypt check: record it and let libmicrohttpd call
  * the handler again for this connection. */
 static void auth_done(struct auth_job *job)
@@ -523,15 +634,28 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
         return reply_text(c, ws, rq->p, 431, status_text(431));
     }
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (!get) {
+    rq->post = rq->p == P_TRACE && strcmp(method, "POST") == 0;
+    if (rq->p == P_TRACE && !rq->post) {
+        rq->early = 405; /* the trace path takes posts only */
+        return reply_text(c, ws, rq->p, 405, status_text(405));
+    }
+    if (rq->post) {
+        int code = trace_head_check(c);
+        if (code) {
+            rq->early = code;
+            return reply_text(c, ws, rq->p, code,
+                              code == 413 ? "request body too large (--trace.max-body)\n"
+                                          : "Content-Type must be application/json\n");
+        }
+    } else if (!get) {
         /* Only GET and HEAD anywhere; answered before any body is read. */
         rq->early = rq->p == P_OTHER ? 404 : 405;
         return reply_text(c, ws, rq->p, rq->early, status_text(rq->early));
     }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
-    if ((cl && strcmp(cl, "0") != 0) || te) {
-        /* Nothing here takes a body: refuse before reading it. */
+    if (!rq->post && ((cl && strcmp(cl, "0") != 0) || te)) {
+        /* Nothing else takes a body: refuse before reading it. */
         rq->early = 413;
         return reply_text(c, ws, rq->p, 413, status_text(413));
     }
@@ -544,7 +668,9 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
             return reply_text(c, ws, rq->p, 403, "client certificate required\n");
         }
     }
-    if (!rate_allow(ws)) {
+    /* rate_limit paces scrapes; trace posts are bounded by the connection
+     * limits and the store's caps, and must not use up the scrapers' budget. */
+    if (!rq->post && !rate_allow(ws)) {
         rq->early = 429;
         return reply_text(c, ws, rq->p, 429, status_text(429));
     }
@@ -605,10 +731,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             rq->p = P_HEALTHY;
         else if (strcmp(url, "/-/ready") == 0)
             rq->p = P_READY;
+        else if (H.cfg->trace_enabled && strcmp(url, H.cfg->trace_path) == 0)
+            rq->p = P_TRACE;
         return request_head(c, k, rq, method);
     }
     if (*upload_size) {
-        *upload_size = 0; /* a reply is queued already; drop the rest */
+        if (!rq->post || rq->early) {
+            *upload_size = 0; /* a reply is queued already; drop the rest */
+            return MHD_YES;
+        }
+        int as = __atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE);
+        if (as == AS_NONE || as == AS_OK)
+            return trace_body(c, ws, rq, upload_data, upload_size);
+        *upload_size = 0; /* refused below, once the body is in */
         return MHD_YES;
     }
     if (rq->early)
@@ -636,6 +771,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return serve_root(c, ws);
     case P_HEALTHY:
         return reply_text(c, ws, rq->p, 200, "OK\n");
+    case P_TRACE:
+        return trace_post(c, ws, rq);
     case P_READY:
         if (poller_ready() && exposition_ready())
             return reply_text(c, ws, rq->p, 200, "OK\n");

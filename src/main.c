@@ -7,6 +7,7 @@
 #include "exposition.h"
 #include "http.h"
 #include "poller.h"
+#include "trace.h"
 #include "util/log.h"
 #include "webconfig.h"
 
@@ -129,6 +130,11 @@ int main(int argc, char **argv)
     log_msg(LOG_INFO, "starting slurm_exporter", "version", SE_VERSION, "revision", SE_REVISION,
             "collectors", enabled[0] ? enabled : "(none)");
 
+    if (cfg.trace_enabled) {
+        struct trace_limits tl = {(size_t)cfg.trace_max_jobs, (size_t)cfg.trace_max_hosts,
+                                  (size_t)cfg.trace_max_entries, cfg.trace_ttl};
+        trace_global_init(&tl);
+    }
     exposition_init(&cfg);
     poller_init(&cfg);
     if (http_start(&cfg) < 0) {
@@ -136,6 +142,7 @@ int main(int argc, char **argv)
         poller_free();
         exposition_shutdown();
         webconfig_live_shutdown();
+        trace_global_free();
         return 1;
     }
     exposition_rebuild(); /* an exposition exists (self metrics) before the first poll */
@@ -146,6 +153,7 @@ int main(int argc, char **argv)
         poller_free();
         exposition_shutdown();
         webconfig_live_shutdown();
+        trace_global_free();
         return 1;
     }
     sd_notify_msg("READY=1\nSTATUS=serving");
@@ -181,5 +189,6 @@ int main(int argc, char **argv)
     exposition_shutdown();
     poller_free();
     webconfig_live_shutdown();
+    trace_global_free();
     return 0;
 }

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Job tracing, the server side: a wrapper inside a job POSTs what its
+ * processes use (the JSON body of rivosinc/prometheus-slurm-exporter's
+ * proctrac.py, unchanged) to --trace.path. This file has the strict parser for
+ * that body, the bounded store keyed by (job id, host), the counters of
+ * accepted and rejected posts, and the model a snapshot of the store becomes
+ * (the "trace" dataset). */
+#ifndef SE_TRACE_H
+#define SE_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "render.h"
+
+/* ---- the body ----------------------------------------------------------- */
+
+/* The body of one post. Numbers that were absent (or null) are NaN: they
+ * give no series rather than a plausible 0. */
+struct trace_post {
+    uint32_t job_id;                  /* 1 .. 4294967294 */
+    double pid;                       /* integer 0 .. 2^31-1 */
+    double cpus;                      /* CPU percent as psutil gives it: 100 = one core busy */
+    double threads;                   /* count */
+    double mem;                       /* resident bytes */
+    double read_bytes, write_bytes;   /* bytes, cumulative over the process lifetimes */
+    char hostname[MAX_LABEL_LEN + 1]; /* required, non-empty */
+    char username[MAX_LABEL_LEN + 1]; /* may be empty */
+};
+
+/* Parses one body: a single JSON object, nothing after it but blanks. Keys
+ * job_id (number or string of digits) and hostname (string) are required;
+ * pid, cpus, threads, mem, read_bytes, write_bytes (numbers) and username
+ * (string) are optional; null counts as absent; other keys are ignored (their
+ * values are checked to be well-formed JSON, nested at most 32 deep). A known
+ * key given twice, a wrong type, a value out of range, a string that is not
+ * UTF-8, holds a control character or is longer than MAX_LABEL_LEN bytes is
+ * refused. Pure, no recursion, no allocation.
+ * Returns 0; -EINVAL when the body is not well-formed JSON of this shape;
+ * -ERANGE when a value is of the wrong type or out of range. why gets a
+ * one-line reason. */
+int trace_json_parse(const char *body, size_t len, struct trace_post *out, char *why,
+                     size_t whylen);
+
+/* ---- the store ---------------------------------------------------------- */
+
+struct trace_limits {
+    size_t max_jobs;          /* distinct job ids */
+    size_t max_hosts_per_job; /* hosts of one job */
+    size_t max_entries;       /* (job, host) pairs in all */
+    double ttl;               /* seconds an entry lives after its last post */
+};
+
+/* One (job, host) pair: the last post and when it came. */
+struct trace_entry {
+    struct trace_post p;
+    double first_seen, updated; /* wall clock */
+};
+
+struct trace_store;
+
+struct trace_store *trace_store_new(const struct trace_limits *lim);
+void trace_store_free(struct trace_store *s);
+
+/* Why a post was refused, or TR_ACCEPTED; the label values of
+ * slurm_exporter_trace_posts_rejected_total. */
+#define TRACE_REASONS(X)                                                                           \
+    X(ACCEPTED, "accepted")                                                                        \
+    X(TOO_LARGE, "too_large")                                                                      \
+    X(MALFORMED, "malformed")                                                                      \
+    X(INVALID, "invalid_value")                                                                    \
+    X(CONTENT_TYPE, "content_type")                                                                \
+    X(UNAUTHORIZED, "unauthorized")                                                                \
+    X(FORBIDDEN, "forbidden")                                                                      \
+    X(BUSY, "busy")                                                                                \
+    X(MAX_JOBS, "max_jobs")                                                                        \
+    X(MAX_HOSTS, "max_hosts_per_job")                                                              \
+    X(MAX_ENTRIES, "max_entries")                                                                  \
+    X(METHOD, "method")                                                                            \
+    X(OTHER, "other")
+
+enum trace_reason {
+#define X(e, s) TR_##e,
+    TRACE_REASONS(X)
+#undef X
+        TR_COUNT
+};
+
+/* Stores a post under (job_id, hostname) at wall time now: replaces that
+ * pair's previous post only. A new pair beyond a limit is refused (and
+ * nothing else is touched). Returns TR_ACCEPTED or TR_MAX_JOBS, TR_MAX_HOSTS,
+ * TR_MAX_ENTRIES. Thread safe. */
+enum trace_reason trace_store_put(struct trace_store *s, const struct trace_post *p, double now);
+
+/* Decides whether an entry of a job is kept (true) or dropped because its job
+ * left the queue. */
+typedef bool (*trace_keep_fn)(const struct trace_entry *e, void *ctx);
+
+/* Drops entries older than the TTL at now and those keep refuses (keep may
+ * be NULL), then calls fn for each remaining entry, in no particular order,
+ * under the store's lock (fn must not call back into the store). Returns the
+ * entries left. Thread safe. */
+size_t trace_store_snapshot(struct trace_store *s, double now, trace_keep_fn keep, void *kctx,
+                            void (*fn)(const struct trace_entry *e, void *ctx), void *ctx);
+
+struct trace_store_stats {
+    size_t entries, jobs;
+    uint64_t expired_ttl, expired_job; /* entries dropped, since start */
+};
+void trace_store_stats(struct trace_store *s, struct trace_store_stats *out);
+
+/* ---- the process-wide store and counters ------------------------------- */
+
+/* Creates the store the HTTP front end feeds and the trace source reads
+ * (NULL limits: tracing is off and trace_global() stays NULL). */
+void trace_global_init(const struct trace_limits *lim);
+struct trace_store *trace_global(void);
+void trace_global_free(void);
+/* Counts one post by its outcome (atomic). */
+void trace_count(enum trace_reason r);
+uint64_t trace_counted(enum trace_reason r);
+/* Writes the exporter's own tracing families (nothing when tracing is off). */
+void trace_render_metrics(struct render *r);
+
+/* ---- the dataset --------------------------------------------------------- */
+
+/* One entry of a snapshot: host and user are ids in the model's strtab. */
+struct trace_row {
+    uint32_t job_id;
+    uint32_t host, user;
+    double pid, cpus, threads, mem, read_bytes, write_bytes;
+    double first_seen, updated;
+};
+
+/* The trace dataset: the store at one moment (dataset_result.model). */
+struct trace_model {
+    struct strtab strs;
+    struct trace_row *rows; /* in the arena, sorted by job id then host */
+    size_t n, cap;
+};
+
+/* Jobs by id, over a jobs dataset, for the rule below. */
+struct trace_jobidx {
+    const struct jobs_model *m;
+    uint32_t *slots; /* index into m->jobs + 1 */
+    size_t nslots;
+};
+void trace_jobidx_build(struct trace_jobidx *x, const struct jobs_model *m);
+const struct job *trace_jobidx_find(const struct trace_jobidx *x, uint32_t job_id);
+void trace_jobidx_free(struct trace_jobidx *x);
+
+/* The rule that keeps an entry of job job_id first posted at first_seen,
+ * given a jobs snapshot taken at jobs_at (its command's start, wall clock):
+ * a snapshot not newer than the first post cannot judge the job (kept);
+ * otherwise the job must be in it and running (running, suspended,
+ * configuring, completing, or a state a running job passes through). *job
+ * gets the job when found (NULL otherwise). */
+bool trace_job_running(const struct job *j);
+bool trace_job_live(const struct trace_jobidx *x, double jobs_at, uint32_t job_id,
+                    double first_seen, const struct job **job);
+
+#endif

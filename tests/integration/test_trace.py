@@ -1,0 +1,304 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Job trace posts (--trace.enabled) against the exporter with fake Slurm commands
+(tests/cli/fakebin): good posts from rivosinc's wrapper body, oversized, malformed,
+wrongly typed, unauthenticated and flood posts are answered and counted while /metrics keeps
+being served and memory stays bounded; entries expire after --trace.ttl.
+
+Prints `ok - NAME` / `not ok - NAME: DETAILS` per check; exits 1 if any failed.
+Environment: EXPORTER (default build-san/slurm_exporter)."""
+import base64
+import ctypes
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.environ.get("SE_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+EXPORTER = os.environ.get("EXPORTER", os.path.join(ROOT, "build-san", "slurm_exporter"))
+FAKEBIN = os.path.join(ROOT, "tests", "cli", "fakebin")
+FIX = os.path.join(ROOT, "tests", "fixtures", "22.05")
+failures = 0
+JSON = {"Content-Type": "application/json"}
+# rivosinc/prometheus-slurm-exporter fixtures/trace_info_body.json, job 2 (running in the fixture)
+BODY = {"pid": 35642, "cpus": 150.0, "threads": 3, "mem": 1032192, "read_bytes": 20, "write_bytes": 10,
+        "username": "abdh", "io_wait": 0, "hostname": "somehost", "job_id": 2}
+
+
+def report(name, ok, why=""):
+    global failures
+    if ok:
+        print(f"ok - {name}", flush=True)
+    else:
+        failures += 1
+        print(f"not ok - {name}: {why}", flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def bcrypt(password, cost=5):
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt_gensalt.restype = ctypes.c_char_p
+    lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+    lib.crypt.restype = ctypes.c_char_p
+    lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    return lib.crypt(password.encode(), lib.crypt_gensalt(b"$2y$", cost, None, 0)).decode()
+
+
+def parse(text):
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
+class Exporter:
+    def __init__(self, extra=()):
+        self.d = tempfile.mkdtemp(prefix="se-trace-")
+        for src, dst in (("exporter_squeue.txt", "squeue.txt"), ("exporter_nodes.txt", "nodes.txt"),
+                         ("exporter_partitions.txt", "partitions.txt")):
+            shutil.copy(os.path.join(FIX, src), os.path.join(self.d, dst))
+        self.port = free_port()
+        env = dict(os.environ, FAKE_DIR=self.d)
+        # a sanitized build: a small quarantine, so RSS shows what is really held
+        env["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""),
+                                                   "quarantine_size_mb=1") if x)
+        self.log = open(os.path.join(self.d, "exporter.log"), "w+")
+        self.p = subprocess.Popen(
+            [EXPORTER, f"--web.listen-address=127.0.0.1:{self.port}", f"--slurm.bin-path={FAKEBIN}",
+             "--slurm.poll-interval.trace=200ms", *extra], stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        end = time.time() + 20
+        while time.time() < end:
+            try:
+                if self.req("GET", "/-/healthy", headers=extra_auth(extra))[0] in (200, 401):
+                    break
+            except OSError:
+                time.sleep(0.1)
+
+    def req(self, method, path, body=None, headers=None, conn=None):
+        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        if not conn:
+            c.close()
+        return r.status, dict(r.getheaders()), data
+
+    def post(self, obj, headers=None, conn=None):
+        body = obj if isinstance(obj, (bytes, str)) else json.dumps(obj)
+        return self.req("POST", "/trace", body=body, headers=dict(JSON, **(headers or {})), conn=conn)
+
+    def metrics(self, headers=None):
+        st, _, data = self.req("GET", "/metrics", headers=headers)
+        return parse(data.decode()) if st == 200 else {}
+
+    def rss(self):
+        with open(f"/proc/{self.p.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(15)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.seek(0)
+        out = self.log.read()
+        shutil.rmtree(self.d, ignore_errors=True)
+        return self.p.returncode, out
+
+
+def extra_auth(extra):
+    return {}
+
+
+def wait_for(fn, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    return fn()
+
+
+def rejected(m, reason):
+    return m.get(f'slurm_exporter_trace_posts_rejected_total{{reason="{reason}"}}', 0)
+
+
+def test_posts():
+    e = Exporter(["--trace.enabled", "--trace.max-jobs=40", "--trace.ttl=3s", "--compat=rivosinc"])
+    try:
+        st, _, body = e.post(BODY)
+        report("rivosinc wrapper body -> 200", st == 200, (st, body))
+        st, _, _ = e.post(dict(BODY, hostname="otherhost", cpus=50, job_id="2"))
+        report("second host of the job, job_id as a string -> 200", st == 200, st)
+        key = 'slurm_job_trace_cpu_usage{job_id="2",host="%s",user="abdh"}'
+        m = wait_for(lambda: (lambda m: m if key % "otherhost" in m else None)(e.metrics()))
+        report("both hosts of the job are served (cpu percent / 100)",
+               m.get(key % "somehost") == 1.5 and m.get(key % "otherhost") == 0.5, {k: v for k, v in m.items() if "trace_cpu" in k})
+        report("allocated CPUs and memory from squeue beside the trace",
+               m.get('slurm_job_allocated_cpus{job_id="2"}') == 2 and
+               m.get('slurm_job_allocated_memory_bytes{job_id="2"}') == 4000 * 1048576, "")
+        report("rivosinc names: slurm_proc_cpu_usage summed over hosts, slurm_job_mem_alloc in 1e6 MB",
+               m.get('slurm_proc_cpu_usage{jobid="2",username="abdh"}') == 200 and
+               m.get('slurm_job_mem_alloc{jobid="2"}') == 4000e6, "")
+
+        # malformed and out of range: 400 with a one-line reason
+        for name, body in [("truncated JSON", '{"job_id": 2, "hostname": "h"'),
+                           ("not an object", "[1, 2]"), ("empty body", ""),
+                           ("duplicate key", '{"job_id": 2, "job_id": 3, "hostname": "h"}'),
+                           ("no hostname", '{"job_id": 2}')]:
+            st, _, msg = e.post(body)
+            report(f"{name} -> 400 with a one-line reason", st == 400 and msg.count(b"\n") == 1 and len(msg) > 5,
+                   (st, msg))
+        for name, obj in [("negative cpus", dict(BODY, cpus=-1)), ("job_id 0", dict(BODY, job_id=0)),
+                          ("mem a string", dict(BODY, mem="lots")),
+                          ("hostname of 200 bytes", dict(BODY, hostname="h" * 200)),
+                          ("control character in username", dict(BODY, username="a\u0007b"))]:
+            st, _, msg = e.post(obj)
+            report(f"{name} -> 400 naming the field", st == 400 and msg.count(b"\n") == 1, (st, msg))
+        st, _, _ = e.req("POST", "/trace", body=json.dumps(BODY), headers={"Content-Type": "text/plain"})
+        report("Content-Type text/plain -> 415", st == 415, st)
+        st, h, _ = e.req("GET", "/trace")
+        report("GET /trace -> 405 with Allow: POST", st == 405 and h.get("Allow") == "POST", (st, h))
+        st, _, _ = e.req("POST", "/metrics", body="{}", headers=JSON)
+        report("POST /metrics still -> 405", st == 405, st)
+        # oversized: declared, and streamed in chunks without a length
+        st, _, _ = e.post(json.dumps(dict(BODY, pad="x" * 5000)))
+        report("body over --trace.max-body (Content-Length) -> 413", st == 413, st)
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", e.port, timeout=10)
+            c.request("POST", "/trace", body=(b" " * 1000 for _ in range(2000)), headers=JSON,
+                      encode_chunked=True)
+            st = c.getresponse().status
+        except (OSError, http.client.HTTPException):
+            st = "closed"
+        report("chunked body over the limit -> 413 or the connection closed, not read whole",
+               st in (413, "closed"), st)
+        m = e.metrics()
+        report("refusals counted by reason (malformed, invalid_value, content_type, method, too_large)",
+               rejected(m, "malformed") == 5 and rejected(m, "invalid_value") == 5 and
+               rejected(m, "content_type") == 1 and rejected(m, "method") == 1 and
+               rejected(m, "too_large") == 2, {k: v for k, v in m.items() if "rejected" in k})
+        report("accepted posts counted", m.get("slurm_exporter_trace_posts_total") == 2, "")
+
+        # flood: many distinct job ids -> 429 once --trace.max-jobs is reached, memory bounded
+        scrapes = []
+        stop = threading.Event()
+
+        def scraper():
+            while not stop.is_set():
+                try:
+                    scrapes.append(e.req("GET", "/metrics")[0])
+                except OSError as ex:
+                    scrapes.append(str(ex))
+                time.sleep(0.02)
+        t = threading.Thread(target=scraper)
+        t.start()
+        codes = {}
+        c = http.client.HTTPConnection("127.0.0.1", e.port, timeout=10)
+        t0 = time.time()
+        n = 6000
+        rss0 = 0
+        for j in range(1000, 1000 + n):
+            st = e.post(dict(BODY, job_id=j, hostname=f"flood{j}" + "x" * 100), conn=c)[0]
+            codes[st] = codes.get(st, 0) + 1
+            if j == 2000:
+                rss0 = e.rss()  # after the store filled up and the first 1000 posts
+        dt = time.time() - t0
+        c.close()
+        stop.set()
+        t.join()
+        rss1 = e.rss()
+        m = e.metrics()
+        report(f"flood of {n} new jobs in {dt:.1f}s: 39 stored, the rest 429 ({codes})",
+               codes.get(200) == 39 and codes.get(429) == n - 39, codes)
+        report("flood refusals counted as max_jobs", rejected(m, "max_jobs") == n - 39, rejected(m, "max_jobs"))
+        report(f"RSS flat over the last {n - 1000} refused posts ({rss0 / 1e6:.1f} MB -> {rss1 / 1e6:.1f} MB)",
+               rss1 - rss0 < 2e6, (rss0, rss1))
+        ok_scrapes = sum(1 for s in scrapes if s == 200)
+        report(f"/metrics kept serving during the flood ({ok_scrapes} of {len(scrapes)} scrapes 200)",
+               len(scrapes) >= 5 and ok_scrapes == len(scrapes), scrapes[:5])
+        report("store gauge at the limit", m.get("slurm_exporter_trace_jobs") == 40, m.get("slurm_exporter_trace_jobs"))
+
+        # TTL: without posts, everything is gone after --trace.ttl
+        m = wait_for(lambda: (lambda m: m if m.get("slurm_exporter_trace_entries") == 0 else None)(e.metrics()), 10)
+        report("entries expire after --trace.ttl", m.get("slurm_exporter_trace_entries") == 0 and
+               m.get('slurm_exporter_trace_expired_total{cause="ttl"}', 0) >= 40, m.get("slurm_exporter_trace_entries"))
+        m = wait_for(lambda: (lambda m: m if not any(k.startswith("slurm_job_trace_cpu_usage{") for k in m) else None)(e.metrics()), 5)
+        report("expired entries' series are gone", m and not any(k.startswith("slurm_job_trace_") and "{" in k for k in m), "")
+        st, _, _ = e.post(BODY)
+        report("after expiry there is room again", st == 200, st)
+    finally:
+        rc, out = e.stop()
+        report("exporter stops cleanly after the posts (no sanitizer report)", rc == 0 and "Sanitizer" not in out,
+               out[-2000:])
+
+
+def test_disabled():
+    e = Exporter([])
+    try:
+        st, _, _ = e.post(BODY)
+        report("without --trace.enabled: POST /trace -> 404", st == 404, st)
+        m = e.metrics()
+        report("without --trace.enabled: no trace dataset or self-metrics",
+               not any("trace" in k for k in m), [k for k in m if "trace" in k][:3])
+    finally:
+        e.stop()
+
+
+def test_auth():
+    d = tempfile.mkdtemp(prefix="se-trace-web-")
+    web = os.path.join(d, "web.yml")
+    with open(web, "w") as f:
+        f.write(f"basic_auth_users:\n  wrapper: {bcrypt('pw')}\n")
+    good = {"Authorization": "Basic " + base64.b64encode(b"wrapper:pw").decode()}
+    bad = {"Authorization": "Basic " + base64.b64encode(b"wrapper:nope").decode()}
+    e = Exporter(["--trace.enabled", f"--web.config.file={web}"])
+    try:
+        wait_for(lambda: e.req("GET", "/-/healthy", headers=good)[0] == 200)
+        st, h, _ = e.post(BODY)
+        report("web config basic auth: post without credentials -> 401", st == 401 and "WWW-Authenticate" in h, st)
+        st, _, _ = e.post(BODY, headers=bad)
+        report("web config basic auth: wrong password (bcrypt on the worker) -> 401", st == 401, st)
+        st, _, _ = e.post(BODY, headers=good)
+        report("web config basic auth: good credentials -> 200", st == 200, st)
+        st, _, _ = e.post(BODY, headers=good)
+        report("web config basic auth: cached credentials -> 200", st == 200, st)
+        m = e.metrics(headers=good)
+        report("unauthenticated posts counted",
+               rejected(m, "unauthorized") == 2 and m.get("slurm_exporter_trace_posts_total") == 2,
+               {k: v for k, v in m.items() if "trace_posts" in k})
+    finally:
+        e.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    for t in (test_posts, test_disabled, test_auth):
+        try:
+            t()
+        except Exception as ex:  # a broken test is one failure, the others still run
+            report(f"{t.__name__} raised", False, repr(ex))
+    sys.exit(1 if failures else 0)
