@@ -23,6 +23,11 @@ struct exposition {
     int refs;
     struct buf body[2]; /* 0: text 0.0.4, 1: OpenMetrics; without the self section */
     bool om_shared;     /* the two bodies were identical: body[1] is not kept */
+    /* When they differ (counters' metadata lines), the OpenMetrics body is
+     * kept compressed only (Prometheus always asks for gzip) and inflated
+     * again on the first plain OpenMetrics request. */
+    size_t om_len;
+    bool om_plain; /* body[1] holds the plain OpenMetrics text */
     pthread_mutex_t gz_mu;
     bool gz_done[2];
     struct buf gz[2]; /* raw deflate, sync-flushed, not final */
@@ -45,6 +50,8 @@ static struct {
     double start_time;
     uint64_t builds;
 } E = {.mu = PTHREAD_MUTEX_INITIALIZER, .render_mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void deflate_into(struct buf *out, const char *data, size_t len, int flush);
 
 static void expo_free(struct exposition *e)
 {
@@ -178,7 +185,13 @@ void exposition_rebuild(void)
         buf_free(&r.om);
         e->om_shared = true;
     } else {
+        /* gzip it now and keep only that: about a tenth of the size */
         e->body[1] = r.om;
+        e->om_len = r.om.len;
+        deflate_into(&e->gz[1], e->body[1].p ? e->body[1].p : "", e->body[1].len, Z_SYNC_FLUSH);
+        e->gz_crc[1] = crc32(0L, (const Bytef *)e->body[1].p, (uInt)e->body[1].len);
+        e->gz_done[1] = true;
+        buf_free(&e->body[1]);
     }
     e->built_at = wall_now();
     e->build_seconds = mono_now_s() - t0;
@@ -424,6 +437,34 @@ static int body_index(const struct exposition *e, int fmt)
     return e->om_shared ? 0 : fmt;
 }
 
+/* The plain OpenMetrics body, inflated from its gzip on first demand. */
+static void ensure_om_plain(struct exposition *e)
+{
+    pthread_mutex_lock(&e->gz_mu);
+    if (!e->om_plain) {
+        z_stream zs;
+        memset(&zs, 0, sizeof(zs));
+        inflateInit2(&zs, -15);
+        buf_reserve(&e->body[1], e->om_len + 1);
+        zs.next_in = (Bytef *)e->gz[1].p;
+        zs.avail_in = (uInt)e->gz[1].len;
+        zs.next_out = (Bytef *)e->body[1].p;
+        zs.avail_out = (uInt)e->om_len;
+        int rc = inflate(&zs, Z_SYNC_FLUSH);
+        e->body[1].len = e->om_len - zs.avail_out;
+        inflateEnd(&zs);
+        if ((rc != Z_OK && rc != Z_STREAM_END) || e->body[1].len != e->om_len) {
+            char got[24], want[24];
+            snprintf(got, sizeof(got), "%zu", e->body[1].len);
+            snprintf(want, sizeof(want), "%zu", e->om_len);
+            log_msg(LOG_ERROR, "re-inflating the OpenMetrics body came up short", "bytes", got,
+                    "expected", want);
+        }
+        e->om_plain = true;
+    }
+    pthread_mutex_unlock(&e->gz_mu);
+}
+
 static void ensure_gz(struct exposition *e, int fmt)
 {
     fmt = body_index(e, fmt);
@@ -455,6 +496,8 @@ int exposition_response(bool openmetrics, bool gzip, struct response_body *out)
     render_eof(&r);
     struct buf *tail = openmetrics ? &r.om : &r.text;
     if (!gzip) {
+        if (fmt == 1)
+            ensure_om_plain(e);
         out->mid = e->body[fmt].p;
         out->mid_len = e->body[fmt].len;
         out->tail = *tail;
@@ -467,7 +510,7 @@ int exposition_response(bool openmetrics, bool gzip, struct response_body *out)
         deflate_into(&out->tail, tail->p, tail->len, Z_FINISH);
         uLong crc = crc32_combine(
             e->gz_crc[fmt], crc32(0L, (const Bytef *)tail->p, (uInt)tail->len), (z_off_t)tail->len);
-        uint32_t isize = (uint32_t)(e->body[fmt].len + tail->len);
+        uint32_t isize = (uint32_t)((fmt == 1 ? e->om_len : e->body[fmt].len) + tail->len);
         unsigned char trl[8] = {(unsigned char)crc,           (unsigned char)(crc >> 8),
                                 (unsigned char)(crc >> 16),   (unsigned char)(crc >> 24),
                                 (unsigned char)isize,         (unsigned char)(isize >> 8),

@@ -46,6 +46,10 @@ static struct {
     bool builder_started;
     const struct config *cfg;
     char **env;
+    /* One fetch at a time per cluster: the datasets' commands do not hit
+     * slurmctld at the same moment, and their parse peaks do not add up in
+     * memory. */
+    pthread_mutex_t fetch_mu[MAX_CLUSTERS];
     int nclusters;                   /* 1 with the local cluster */
     const char *names[MAX_CLUSTERS]; /* NULL for the local cluster */
     struct dataset_rt ds[MAX_CLUSTERS][DS_COUNT];
@@ -259,8 +263,10 @@ static void *dataset_thread(void *arg)
         pthread_mutex_lock(&P.mu);
         P.inflight++;
         pthread_mutex_unlock(&P.mu);
+        pthread_mutex_lock(&P.fetch_mu[d->cluster]);
         fetch_rt(d);
         malloc_trim(0); /* give the parse peak back to the system */
+        pthread_mutex_unlock(&P.fetch_mu[d->cluster]);
         pthread_mutex_lock(&P.mu);
         P.inflight--;
         P.dirty = true;
@@ -362,6 +368,8 @@ int poller_init(const struct config *cfg)
             needed |= collectors[c].datasets;
     const char *path_env = getenv("PATH");
     P.nclusters = cfg->nclusters ? (int)cfg->nclusters : 1;
+    for (int k = 0; k < MAX_CLUSTERS; k++)
+        pthread_mutex_init(&P.fetch_mu[k], NULL);
     for (int k = 0; k < P.nclusters; k++)
         P.names[k] = cfg->nclusters ? cfg->clusters[k] : NULL;
     for (int k = 0; k < P.nclusters; k++) {

@@ -11,3 +11,24 @@ def check(ctx):
     ctx.R.check("smoke: core collectors succeed with accounting on",
                 all(expo.value("slurm_exporter_collector_success", collector=c) == 1
                     for c in ("jobs", "nodes", "partitions")), "")
+    check_formats(ctx)
+
+
+def check_formats(ctx):
+    """With counters in the exposition (scheduler, accounting) the OpenMetrics body differs from
+    the text one and is kept gzipped only: a plain and a gzipped OpenMetrics scrape must carry the
+    same families and samples (the live self-metrics section aside)."""
+    import gzip
+    url = ctx.exporter.url + "/metrics"
+    om = {"Accept": "application/openmetrics-text;version=1.0.0"}
+    _, h1, plain = ctx.base.http(url, headers=om)
+    _, h2, gz = ctx.base.http(url, headers=dict(om, **{"Accept-Encoding": "gzip"}))
+    unz = gzip.decompress(gz) if h2.get("content-encoding") == "gzip" else gz
+
+    def data(b):
+        return [l for l in b.decode().splitlines()
+                if not l.startswith(("slurm_exporter_", "process_", "# HELP slurm_exporter",
+                                     "# TYPE slurm_exporter", "# HELP process", "# TYPE process"))]
+    ctx.R.check("smoke: plain and gzipped OpenMetrics bodies carry the same data",
+                h2.get("content-encoding") == "gzip" and data(plain) == data(unz) and
+                plain.endswith(b"# EOF\n") and b"counter" in plain, "")
