@@ -9,16 +9,19 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 extern char **environ;
 
 #define DYN_ARGS 8
+#define FETCH_QUEUE_WAIT_S 2
 
 struct dataset_rt {
     struct dataset_state st;
@@ -46,14 +49,18 @@ static struct {
     bool builder_started;
     const struct config *cfg;
     char **env;
-    /* One fetch at a time per cluster: the datasets' commands do not hit
-     * slurmctld at the same moment, and their parse peaks do not add up in
-     * memory. */
+    /* One fetch at a time per cluster, as long as fetches are quick: the
+     * datasets' commands do not hit slurmctld at the same moment, and their
+     * parse peaks do not add up in memory. A dataset waits at most
+     * FETCH_QUEUE_WAIT_S for its turn, so an unreachable controller (every
+     * command hanging until its connect timeout) cannot queue the jobs
+     * dataset behind all the others and delay the failure it must report. */
     pthread_mutex_t fetch_mu[MAX_CLUSTERS];
+    int stop_pipe[2];                /* readable once stopping: cancels running commands */
     int nclusters;                   /* 1 with the local cluster */
     const char *names[MAX_CLUSTERS]; /* NULL for the local cluster */
     struct dataset_rt ds[MAX_CLUSTERS][DS_COUNT];
-} P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .stop_pipe = {-1, -1}};
 
 double wall_now(void)
 {
@@ -150,6 +157,7 @@ static int fetch_rt(struct dataset_rt *d)
         .timeout_s = cfg->slurm_timeout,
         .max_bytes = cfg->max_output,
         .max_line = 4u << 20,
+        .cancel_fd = P.stop_pipe[0] >= 0 ? &P.stop_pipe[0] : NULL,
     };
     struct exec_result er;
     int rc;
@@ -179,6 +187,10 @@ static int fetch_rt(struct dataset_rt *d)
     struct parse_stats pst = *ps;
     free(parser);
     ps = &pst;
+    if (rc == -ECANCELED) { /* stopping: nothing to record */
+        dataset_result_release(r);
+        return rc;
+    }
     char why[640];
     why[0] = '\0';
     if (rc == -ETIMEDOUT)
@@ -263,10 +275,19 @@ static void *dataset_thread(void *arg)
         pthread_mutex_lock(&P.mu);
         P.inflight++;
         pthread_mutex_unlock(&P.mu);
-        pthread_mutex_lock(&P.fetch_mu[d->cluster]);
-        fetch_rt(d);
-        malloc_trim(0); /* give the parse peak back to the system */
-        pthread_mutex_unlock(&P.fetch_mu[d->cluster]);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += FETCH_QUEUE_WAIT_S;
+        bool locked = pthread_mutex_timedlock(&P.fetch_mu[d->cluster], &until) == 0;
+        pthread_mutex_lock(&P.mu);
+        bool stopping = P.stop;
+        pthread_mutex_unlock(&P.mu);
+        if (!stopping) {
+            fetch_rt(d);
+            malloc_trim(0); /* give the parse peak back to the system */
+        }
+        if (locked)
+            pthread_mutex_unlock(&P.fetch_mu[d->cluster]);
         pthread_mutex_lock(&P.mu);
         P.inflight--;
         P.dirty = true;
@@ -370,6 +391,8 @@ int poller_init(const struct config *cfg)
     P.nclusters = cfg->nclusters ? (int)cfg->nclusters : 1;
     for (int k = 0; k < MAX_CLUSTERS; k++)
         pthread_mutex_init(&P.fetch_mu[k], NULL);
+    if (pipe2(P.stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        P.stop_pipe[0] = P.stop_pipe[1] = -1; /* commands then end by their timeout */
     for (int k = 0; k < P.nclusters; k++)
         P.names[k] = cfg->nclusters ? cfg->clusters[k] : NULL;
     for (int k = 0; k < P.nclusters; k++) {
@@ -422,6 +445,11 @@ void poller_stop(void)
 {
     pthread_mutex_lock(&P.mu);
     P.stop = true;
+    if (P.stop_pipe[1] >= 0) {
+        char b = 1;
+        ssize_t n = write(P.stop_pipe[1], &b, 1); /* never read: stays readable */
+        (void)n;
+    }
     pthread_cond_broadcast(&P.cv);
     pthread_cond_broadcast(&P.build_cv);
     pthread_mutex_unlock(&P.mu);
@@ -455,6 +483,11 @@ void poller_free(void)
     }
     exec_free_env(P.env);
     P.env = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (P.stop_pipe[i] >= 0)
+            close(P.stop_pipe[i]);
+        P.stop_pipe[i] = -1;
+    }
 }
 
 bool poller_ready(void)

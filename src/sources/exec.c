@@ -184,12 +184,18 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
             rc = -ETIMEDOUT;
             break;
         }
-        struct pollfd pf[3] = {{out_open ? out[0] : -1, POLLIN, 0},
+        struct pollfd pf[4] = {{out_open ? out[0] : -1, POLLIN, 0},
                                {err_open ? err[0] : -1, POLLIN, 0},
-                               {exited ? -1 : pidfd, POLLIN, 0}};
-        int pr = poll(pf, 3, (int)(left * 1000) + 1);
+                               {exited ? -1 : pidfd, POLLIN, 0},
+                               {o->cancel_fd ? *o->cancel_fd : -1, POLLIN, 0}};
+        int pr = poll(pf, 4, (int)(left * 1000) + 1);
         if (pr < 0 && errno != EINTR) {
             rc = -errno;
+            break;
+        }
+        if (pr > 0 && pf[3].revents) {
+            snprintf(res->err, sizeof(res->err), "cancelled: the exporter is stopping");
+            rc = -ECANCELED;
             break;
         }
         if (pf[2].revents && !exited) {

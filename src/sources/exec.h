@@ -13,12 +13,14 @@
 typedef int (*exec_line_fn)(void *ctx, const char *line, size_t len);
 
 struct exec_opts {
-    const char *path;  /* absolute path of the program */
-    char *const *argv; /* argv[0] is the program name */
-    char *const *envp; /* complete environment for the child */
-    double timeout_s;  /* wall-clock limit for the whole run */
-    size_t max_bytes;  /* cap on stdout bytes */
-    size_t max_line;   /* cap on one line's length */
+    const char *path;     /* absolute path of the program */
+    char *const *argv;    /* argv[0] is the program name */
+    char *const *envp;    /* complete environment for the child */
+    double timeout_s;     /* wall-clock limit for the whole run */
+    size_t max_bytes;     /* cap on stdout bytes */
+    size_t max_line;      /* cap on one line's length */
+    const int *cancel_fd; /* optional: when this fd turns readable, kill the
+                           * command at once (the exporter is stopping) */
 };
 
 struct exec_result {
@@ -32,6 +34,7 @@ struct exec_result {
 
 /* Runs the command, feeding stdout lines to fn. Returns 0 when the command
  * exited 0 and every line was accepted; -ETIMEDOUT, -EFBIG (output cap),
+ * -ECANCELED (cancel_fd turned readable),
  * -ENOENT/-EACCES (spawn failed), -EIO (non-zero exit), or the parser's
  * negative return. */
 int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_result *res);

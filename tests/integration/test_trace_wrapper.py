@@ -15,6 +15,7 @@ import base64
 import http.server
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -294,14 +295,16 @@ def two_nodes(srv):
     cdir = os.environ.get("SLURM_CLUSTER_DIR")
     own_dir = not cdir
     if own_dir:
-        cdir = os.path.join(tempfile.mkdtemp(prefix="trace-cluster-"), "cluster")
+        top = tempfile.mkdtemp(prefix="trace-cluster-")
+        os.chmod(top, 0o755)  # munged wants its socket's directories searchable by all
+        cdir = os.path.join(top, "cluster")
     base = os.environ.get("SLURM_CLUSTER_PORT_BASE") or str(pick_port_base())
     env = dict(os.environ, SLURM_CLUSTER_DIR=cdir, SLURM_CLUSTER_PORT_BASE=base)
     st = subprocess.run([harness, "start", "--nodes", "4"], env=env, capture_output=True,
                         text=True, timeout=180)
-    if not check("harness cluster started", st.returncode == 0, st.stderr[-400:]):
-        return
     try:
+        if not check("harness cluster started", st.returncode == 0, st.stderr[-400:]):
+            return
         out = subprocess.run([harness, "env"], env=env, capture_output=True, text=True).stdout
         for line in out.splitlines():
             line = line.strip()
@@ -325,7 +328,7 @@ def two_nodes(srv):
         subprocess.run([harness, "clean" if own_dir else "stop"], env=env, capture_output=True,
                        timeout=120)
         if own_dir:
-            os.rmdir(os.path.dirname(cdir))
+            shutil.rmtree(os.path.dirname(cdir), ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,6 +171,64 @@ static void test_timeout(void **state)
     if (took >= 2.0 || took < 0.25)
         fail_msg("timeout of 0.3 s took %.3f s", took);
     assert_true(res.duration_s < 2.0);
+    lines_free(&l);
+}
+
+struct cancel_arg {
+    int fd;
+    double after_s;
+};
+
+static void *cancel_later(void *arg)
+{
+    struct cancel_arg *a = arg;
+    struct timespec ts = {0, (long)(a->after_s * 1e9)};
+    nanosleep(&ts, NULL);
+    char b = 1;
+    ssize_t n = write(a->fd, &b, 1);
+    (void)n;
+    return NULL;
+}
+
+/* A readable cancel fd kills the command's whole group at once: a
+ * stopping exporter does not wait out a command stuck on a dead
+ * controller. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct lines l = {0};
+    struct exec_result res;
+    memset(&res, 0, sizeof(res));
+    struct exec_opts o = {
+        .path = "/bin/sh",
+        .argv = ARGV("sh", "-c", "echo started; sleep 30 & sleep 30"),
+        .envp = c_env,
+        .timeout_s = 20,
+        .max_bytes = 1 << 20,
+        .max_line = 1 << 16,
+        .cancel_fd = &p[0],
+    };
+    struct cancel_arg a = {p[1], 0.3};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &a), 0);
+    double t0 = mono();
+    int rc = exec_run(&o, collect, &l, &res);
+    double took = mono() - t0;
+    pthread_join(t, NULL);
+    assert_int_equal(rc, -ECANCELED);
+    assert_false(res.timed_out);
+    if (took >= 2.0 || took < 0.25)
+        fail_msg("cancel after 0.3 s took %.3f s", took);
+    assert_true(l.n == 1 && strcmp(l.v[0], "started") == 0);
+    /* without a cancel fd the same options run to their end */
+    o.cancel_fd = NULL;
+    o.argv = ARGV("sh", "-c", "echo x");
+    lines_free(&l);
+    assert_int_equal(exec_run(&o, collect, &l, &res), 0);
+    close(p[0]);
+    close(p[1]);
     lines_free(&l);
 }
 
@@ -439,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_many_lines),
         cmocka_unit_test(test_exit_codes_and_stderr),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_output_caps),
         cmocka_unit_test(test_spawn_errors),
         cmocka_unit_test(test_parser_stops_command),

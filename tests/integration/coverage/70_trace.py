@@ -88,8 +88,21 @@ def check(ctx):
         left = [n for n, l, _ in e.samples if n.startswith("slurm_job_") and l.get("job_id") == jid]
         return e if not left else None
     try:
-        e = ctx.wait_until("the cancelled job's trace series to go", cleared, 40)
-        R.check("trace: the cancelled job's series are gone and counted as job_ended",
-                (e.value("slurm_exporter_trace_expired_total", cause="job_ended") or 0) >= 2, "")
+        ctx.wait_until("the cancelled job's trace series to go", cleared, 40)
+        # The series go with the jobs refresh that shows the job ended; the store drops (and
+        # counts) the entries at the next trace refresh (1 s here).
+        ended = {}
+
+        def counted():
+            e = ctx.metrics()
+            ended["n"] = e.value("slurm_exporter_trace_expired_total", cause="job_ended") or 0
+            return ended["n"] >= 2 and not [n for n, l, _ in e.samples
+                                             if n.startswith("slurm_job_") and l.get("job_id") == jid]
+        try:
+            ctx.wait_until("both hosts counted as job_ended", counted, 10)
+            R.ok("trace: the cancelled job's series are gone and counted as job_ended")
+        except ctx.base.Abort:
+            R.fail("trace: the cancelled job's series are gone and counted as job_ended",
+                   f"slurm_exporter_trace_expired_total{{cause=\"job_ended\"}} = {ended.get('n')}")
     except ctx.base.Abort as ex:
         R.fail("trace: the cancelled job's series are gone", str(ex))
