@@ -120,7 +120,8 @@ static const struct flag flags[] = {
      -1},
     {"accounting.state-file", K_STRING, OFF(accounting_state_file), "",
      "Accounting collector: save the window position and the cumulative counters to this file "
-     "after each refresh and restore them at start, so counters continue across restarts.",
+     "after each refresh and restore them at start, so counters continue across restarts "
+     "(PATH.CLUSTER for each of several --slurm.clusters).",
      -1},
     {"trace.enabled", K_BOOL, OFF(trace_enabled), "false",
      "Accept job trace posts (the JSON body of rivosinc's proctrac.py) on --trace.path and "

@@ -157,6 +157,7 @@ struct node {
     uint8_t state;  /* derived enum node_state */
     uint32_t flags; /* bit per enum node_flag */
     uint32_t cpus_total, cpus_alloc;
+    uint32_t weight;                         /* Weight= (scheduling weight), 0 when absent */
     double cpu_load;                         /* NaN when unknown */
     uint64_t mem_total, mem_alloc, mem_free; /* bytes; mem_free UINT64_MAX when unknown */
     uint32_t gres_first, gres_count;         /* slice of nodes_model.gres */

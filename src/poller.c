@@ -407,7 +407,7 @@ int poller_init(const struct config *cfg)
             d->st.enabled = ((needed >> i) & 1) && (k == 0 || sources[i]->clusters);
             d->st.interval = cfg->poll_interval[i];
             if (sources[i]->state_new)
-                d->state = sources[i]->state_new(cfg);
+                d->state = sources[i]->state_new(cfg, P.names[k]);
             set_argv(d);
             if (!d->st.enabled || !sources[i]->command)
                 continue;

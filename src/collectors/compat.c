@@ -301,7 +301,7 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
     if (!nds)
         return;
     const struct nodes_model *m = &nds->u.nodes;
-    enum { P_CPUS, P_REAL, P_FREE, P_IDLE, P_LOAD, P_HAVE_FREE };
+    enum { P_CPUS, P_REAL, P_FREE, P_IDLE, P_LOAD, P_WEIGHT };
     enum { S_MEM, S_CPUS, S_NODES };
     struct agg part, pstate, cstate;
     agg_init(&part, v->series_limit);
@@ -334,6 +334,7 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
                 row->v[P_IDLE] += idle;
                 if (!isnan(nd->cpu_load))
                     row->v[P_LOAD] += nd->cpu_load;
+                row->v[P_WEIGHT] += nd->weight;
             }
             struct agg_row *ps =
                 agg_get(&pstate, (uint32_t[AGG_MAX_KEYS]){pl->ids[k], nd->state, 0});
@@ -368,6 +369,8 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
             "rivosinc compat: idle CPUs of the partition's nodes that can run jobs.");
     by_name(r, &part, P_LOAD, "slurm_partition_cpu_load", "partition", &m->strs,
             "rivosinc compat: sum of the CPU load of the partition's nodes.");
+    by_name(r, &part, P_WEIGHT, "slurm_partition_weight", "partition", &m->strs,
+            "rivosinc compat: sum of the scheduling weights (Weight) of the partition's nodes.");
     /* slurm_cpus_total and slurm_cpus_idle are vpenso's names too (same
      * meaning): written once. slurm_cpu_load is ours (nodes collector). */
     if (!(v->compat & COMPAT_VPENSO)) {

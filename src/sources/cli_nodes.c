@@ -376,6 +376,7 @@ int cli_nodes_line(void *pv, const char *line, size_t len)
     if (get_u32(kv_find(kv, n, "CPUTot"), &nd.cpus_tot) < 0)
         nd.cpus_tot = tot;
     get_u32(kv_find(kv, n, "CPUAlloc"), &nd.cpus_alloc);
+    get_u32(kv_find(kv, n, "Weight"), &nd.weight);
     if (nd.cpus_alloc > nd.cpus_total)
         nd.cpus_alloc = nd.cpus_total;
     const struct kv *load = kv_find(kv, n, "CPULoad");

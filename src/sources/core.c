@@ -62,9 +62,10 @@ static struct wait_part *wait_part(struct wait_state *W, const char *name)
     return p;
 }
 
-static void *wait_new(const struct config *cfg)
+static void *wait_new(const struct config *cfg, const char *cluster)
 {
     (void)cfg;
+    (void)cluster;
     return xcalloc(1, sizeof(struct wait_state));
 }
 

@@ -247,6 +247,7 @@ void acct_state_free(struct acct_state *S)
     if (!S)
         return;
     state_clear(S);
+    free(S->path_owned);
     free(S);
 }
 
@@ -603,6 +604,7 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
     T.overlap = S->overlap;
     T.limit = S->limit;
     T.path = S->path;
+    T.path_owned = S->path_owned;
     const char *p = buf, *end = buf + len;
     size_t line = 0, records = 0;
     bool ended = false, have_floor = false, have_wm = false;
@@ -794,9 +796,24 @@ static void acct_release(struct dataset_result *r)
     strtab_free(&m->strs);
 }
 
-static void *acct_state_new_v(const struct config *cfg)
+/* With several clusters (--slurm.clusters=a,b) each cluster keeps its own
+ * position and counters: PATH.CLUSTER. */
+static void *acct_state_new_v(const struct config *cfg, const char *cluster)
 {
-    return acct_state_new(cfg);
+    const char *base = cfg->accounting_state_file;
+    if (!cluster || cfg->nclusters < 2 || !base || !base[0])
+        return acct_state_new(cfg);
+    size_t n = strlen(base) + strlen(cluster) + 2;
+    char *path = xmalloc(n);
+    snprintf(path, n, "%s.%s", base, cluster);
+    for (char *c = path + strlen(base) + 1; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    struct config one = *cfg;
+    one.accounting_state_file = path;
+    struct acct_state *S = acct_state_new(&one);
+    S->path_owned = path;
+    return S;
 }
 
 static void acct_state_free_v(void *state)

@@ -161,6 +161,7 @@ struct acct_state {
     bool no_overlap;              /* the last window's edge did not fit in the seen set */
     bool restored;                /* loaded from the state file */
     const char *path;             /* --accounting.state-file, NULL = none */
+    char *path_owned;             /* path when made here (one file per cluster) */
     size_t limit;                 /* label sets (groups, partitions) at most */
     /* jobs counted whose end may fall in the next window */
     struct acct_seen *seen;

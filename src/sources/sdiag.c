@@ -761,9 +761,10 @@ static void src_release(struct dataset_result *r)
     sdiag_model_release(r->model);
 }
 
-static void *src_state_new(const struct config *cfg)
+static void *src_state_new(const struct config *cfg, const char *cluster)
 {
     (void)cfg;
+    (void)cluster;
     return sdiag_state_new();
 }
 

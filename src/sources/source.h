@@ -39,7 +39,7 @@ struct source_def {
     /* optional: frees what the result holds outside its arena */
     void (*release)(struct dataset_result *r);
     /* optional: process-lifetime state (e.g. what has been counted already) */
-    void *(*state_new)(const struct config *cfg);
+    void *(*state_new)(const struct config *cfg, const char *cluster);
     void (*state_free)(void *state);
     /* optional: arguments that depend on the state or config, appended after
      * args; each is written into buf[i] (up to 256 bytes). Returns how many. */

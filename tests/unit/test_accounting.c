@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include "sources/sacct.h"
+#include "sources/source.h"
 
 #include <unistd.h>
 
@@ -505,6 +506,32 @@ static void test_config_since(void **state)
             fail_msg("\"%s\" accepted", bad[i]);
 }
 
+/* Several clusters: each cluster's state goes to its own file, PATH.CLUSTER;
+ * one cluster (or none named) keeps PATH itself. */
+static void test_state_file_per_cluster(void **state)
+{
+    (void)state;
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_state_file = "/nonexistent/acct.state";
+    const struct source_def *src = sources[DS_ACCOUNTING];
+    assert_non_null(src->state_new);
+    cfg.nclusters = 2;
+    struct acct_state *a = src->state_new(&cfg, "alpha");
+    struct acct_state *b = src->state_new(&cfg, "be/ta");
+    assert_string_equal(a->path, "/nonexistent/acct.state.alpha");
+    assert_string_equal(b->path, "/nonexistent/acct.state.be_ta");
+    cfg.nclusters = 1;
+    struct acct_state *c = src->state_new(&cfg, "alpha");
+    struct acct_state *d = src->state_new(&cfg, NULL);
+    assert_string_equal(c->path, "/nonexistent/acct.state");
+    assert_string_equal(d->path, "/nonexistent/acct.state");
+    src->state_free(a);
+    src->state_free(b);
+    src->state_free(c);
+    src->state_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_state_corrupt),
         cmocka_unit_test(test_collector),
         cmocka_unit_test(test_config_since),
+        cmocka_unit_test(test_state_file_per_cluster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -351,8 +351,8 @@ static void test_memory_load_and_cpus(void **state)
         "NodeName=n1 State=MIXED CPUTot=8 CPUAlloc=4 CPULoad=N/A RealMemory=1000 AllocMem=500 "
         "FreeMem=N/A Gres=gpu:a100:4(S:0-1) GresUsed=gpu:a100:2(IDX:0-1) Partitions=p1\n"
         "NodeName=n2 State=IDLE CPUTot=64 CPUEfctv=60 CPUAlloc=99 CPULoad=12.5 RealMemory=1 "
-        "FreeMem=0\n"
-        "NodeName=n3 State=IDLE CPUTot=4\n";
+        "FreeMem=0 Weight=4294967294\n"
+        "NodeName=n3 State=IDLE CPUTot=4 Weight=x\n";
     struct parse_stats st;
     struct dataset_result *r = tu_nodes_from(text, strlen(text), &st);
     const struct nodes_model *m = &r->u.nodes;
@@ -368,8 +368,11 @@ static void test_memory_load_and_cpus(void **state)
     assert_int_equal(m->gres[n->gres_first].total, 4);
     assert_int_equal(m->gres[n->gres_first].used, 2);
     n = find_node(m, "n2");
-    assert_int_equal(n->cpus_total, 60); /* CPUEfctv wins over CPUTot */
-    assert_int_equal(n->cpus_alloc, 60); /* clamped to the total */
+    assert_int_equal(n->cpus_total, 60);             /* CPUEfctv wins over CPUTot */
+    assert_int_equal(n->cpus_alloc, 60);             /* clamped to the total */
+    assert_int_equal(n->weight, 4294967294u);        /* Slurm's largest weight */
+    assert_int_equal(find_node(m, "n1")->weight, 0); /* absent */
+    assert_int_equal(find_node(m, "n3")->weight, 0); /* unreadable: ignored */
     assert_int_equal(n->state, NODE_STATE_IDLE);
     assert_double_exact(n->cpu_load, 12.5);
     assert_int_equal(n->mem_total, 1048576);

@@ -181,7 +181,7 @@ static inline struct dataset_result *tu_result_from(enum dataset_id id, const ch
     const struct source_def *src = sources[id];
     struct dataset_result *r = tu_result_new(id);
     static const struct config cfg0;
-    void *state = src->state_new ? src->state_new(&cfg0) : NULL;
+    void *state = src->state_new ? src->state_new(&cfg0, NULL) : NULL;
     struct source_ctx ctx = {&cfg0, NULL, state};
     void *p = calloc(1, src->parser_size);
     assert_non_null(p);

@@ -87,6 +87,16 @@ def check(ctx):
     R.check("compat: slurm_queue_running equals squeue's running jobs",
             expo.value("slurm_queue_running") == running, f"{expo.value('slurm_queue_running')} vs {running}")
 
+    # rivosinc's slurm_partition_weight: the sum of the Weight= of each partition's nodes.
+    want_w = {}
+    for line in ctx.run(["scontrol", "-o", "--all", "show", "nodes"]).stdout.splitlines():
+        kv = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        for p in filter(None, kv.get("Partitions", "").split(",")):
+            want_w[p] = want_w.get(p, 0) + int(kv.get("Weight", "0"))
+    got_w = {l["partition"]: v for n, l, v in expo.samples if n == "slurm_partition_weight"}
+    R.check("compat: slurm_partition_weight equals the sum of scontrol's node Weight per partition",
+            bool(want_w) and got_w == want_w, f"exporter {got_w}, scontrol {want_w}")
+
     # Dashboard 4323's queries in a real Prometheus.
     run = ctx._run
     try:
