@@ -56,10 +56,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libse.a tests/unit/testutil.h
 
 unit: $(UNIT_BIN)
 
-# The job wrapper (docs/trace-wrapper.md): libc only, no libse.
+# The job wrapper (docs/trace-wrapper.md): libc and GnuTLS (https), no libse.
 $(BUILD)/slurm_exporter_trace: tools/trace/slurm_exporter_trace.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(shell pkg-config --libs gnutls)
 trace-wrapper: $(BUILD)/slurm_exporter_trace
 
 # Fuzz drivers (libFuzzer, clang): make fuzz; run with build-fuzz/fuzz_X -max_total_time=30

@@ -295,8 +295,124 @@ def test_auth():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def certtool(*args):
+    subprocess.run(["certtool", *args], check=True, capture_output=True, text=True, timeout=30)
+
+
+def make_pki(d):
+    """A CA, a server certificate for 127.0.0.1, a client certificate, and a second CA that
+    signed nothing the exporter trusts."""
+    def tmpl(name, text):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    for k in ("ca", "srv", "cli", "ca2"):
+        certtool("--generate-privkey", "--key-type=ecdsa", "--outfile", os.path.join(d, k + ".key"))
+    for ca in ("ca", "ca2"):
+        tmpl(ca + ".tmpl", f'cn = "trace test {ca}"\nca\ncert_signing_key\nexpiration_days = 2\n')
+        certtool("--generate-self-signed", "--load-privkey", os.path.join(d, ca + ".key"), "--template",
+                 os.path.join(d, ca + ".tmpl"), "--outfile", os.path.join(d, ca + ".pem"))
+    tmpl("srv.tmpl", 'cn = "localhost"\nip_address = "127.0.0.1"\ntls_www_server\nsigning_key\n'
+         'expiration_days = 2\n')
+    tmpl("cli.tmpl", 'cn = "node-wrapper"\ntls_www_client\nsigning_key\nexpiration_days = 2\n')
+    for k in ("srv", "cli"):
+        certtool("--generate-certificate", "--load-privkey", os.path.join(d, k + ".key"),
+                 "--load-ca-certificate", os.path.join(d, "ca.pem"), "--load-ca-privkey",
+                 os.path.join(d, "ca.key"), "--template", os.path.join(d, k + ".tmpl"),
+                 "--outfile", os.path.join(d, k + ".pem"))
+
+
+def test_wrapper_https():
+    """The job wrapper posting to an exporter that serves https only and requires a client
+    certificate and basic auth, as a site would deploy it."""
+    import ssl
+    wrapper = os.environ.get("TRACE_WRAPPER", os.path.join(ROOT, "build-san", "slurm_exporter_trace"))
+    d = tempfile.mkdtemp(prefix="se-trace-tls-")
+    for src, dst in (("exporter_squeue.txt", "squeue.txt"), ("exporter_nodes.txt", "nodes.txt"),
+                     ("exporter_partitions.txt", "partitions.txt")):
+        shutil.copy(os.path.join(FIX, src), os.path.join(d, dst))
+    make_pki(d)
+    P = lambda n: os.path.join(d, n)  # noqa: E731
+    with open(P("web.yml"), "w") as f:
+        f.write(f"tls_server_config:\n  cert_file: {P('srv.pem')}\n  key_file: {P('srv.key')}\n"
+                f"  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {P('ca.pem')}\n"
+                f"basic_auth_users:\n  wrapper: {bcrypt('pw')}\n")
+    with open(P("pw"), "w") as f:
+        f.write("pw\n")
+    port = free_port()
+    log = open(P("exporter.log"), "w+")
+    p = subprocess.Popen([EXPORTER, f"--web.listen-address=127.0.0.1:{port}", f"--slurm.bin-path={FAKEBIN}",
+                          f"--web.config.file={P('web.yml')}", "--trace.enabled"],
+                         stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, FAKE_DIR=d))
+    ctx = ssl.create_default_context(cafile=P("ca.pem"))
+    ctx.load_cert_chain(P("cli.pem"), P("cli.key"))
+    auth = {"Authorization": "Basic " + base64.b64encode(b"wrapper:pw").decode()}
+
+    def posts():
+        try:
+            c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+            c.request("GET", "/metrics", headers=auth)
+            r = c.getresponse()
+            body = r.read().decode()
+            c.close()
+            return parse(body).get("slurm_exporter_trace_posts_total", 0) if r.status == 200 else None
+        except (OSError, http.client.HTTPException):
+            return None
+
+    def wrap(*extra, url=None):
+        env = dict(os.environ, SLURM_JOB_ID="2")
+        return subprocess.run([wrapper, "--url", url or f"https://127.0.0.1:{port}/trace", "--interval", "300ms",
+                               "--user", "wrapper", "--password-file", P("pw"), *extra, "--", "sleep", "1"],
+                              env=env, capture_output=True, text=True, timeout=30)
+    try:
+        wait_for(lambda: posts() is not None)
+        before = posts()
+        r = wrap("--cacert", P("ca.pem"), "--cert", P("cli.pem"), "--key", P("cli.key"))
+        after = posts()
+        report("wrapper over https with a client certificate and basic auth: posts accepted",
+               r.returncode == 0 and after is not None and after - before >= 2,
+               f"rc={r.returncode} posts {before} -> {after}; {r.stderr[-300:]}")
+        cases = [
+            ("no client certificate", ("--cacert", P("ca.pem"))),
+            ("server certificate from an untrusted CA", ("--cacert", P("ca2.pem"), "--cert", P("cli.pem"),
+                                                         "--key", P("cli.key"))),
+            ("system trust only (the site CA is not in it)", ("--cert", P("cli.pem"), "--key", P("cli.key"))),
+        ]
+        for name, extra in cases:
+            b = posts()
+            r = wrap(*extra)
+            a = posts()
+            report(f"wrapper over https, {name}: nothing accepted, the job still exits 0, the failure logged",
+                   r.returncode == 0 and a == b and "failed" in r.stderr, f"rc={r.returncode} posts {b} -> {a}; "
+                   f"{r.stderr[-300:]}")
+        r = wrap("--cacert", P("ca.pem"), "--cert", P("cli.pem"), "--key", P("cli.key"),
+                 url=f"https://localhost:{port}/trace")
+        report("wrapper over https: a host name the certificate does not carry is refused",
+               r.returncode == 0 and "certificate" in r.stderr, r.stderr[-300:])
+        r = wrap("--cacert", P("nonexistent.pem"))
+        report("wrapper: an unreadable --cacert is a usage error (125) before the command runs",
+               r.returncode == 125 and "nonexistent.pem" in r.stderr, (r.returncode, r.stderr[-200:]))
+        r = wrap("--cert", P("cli.pem"), "--cacert", P("ca.pem"))
+        report("wrapper: --cert without --key is a usage error (125)", r.returncode == 125, r.returncode)
+        r = wrap("--cacert", P("ca.pem"), url=f"http://127.0.0.1:{port}/trace")
+        report("wrapper: TLS options with an http:// URL are a usage error (125)", r.returncode == 125, r.returncode)
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.seek(0)
+        out = log.read()
+        report("https exporter stops cleanly (no sanitizer report)", p.returncode == 0 and "Sanitizer" not in out,
+               out[-400:])
+        log.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    for t in (test_posts, test_disabled, test_auth):
+    for t in (test_posts, test_disabled, test_auth, test_wrapper_https):
         try:
             t()
         except Exception as ex:  # a broken test is one failure, the others still run

@@ -249,8 +249,8 @@ def main():
                         x["path"] == "/trace" for x in posts), posts[:1])
     check("missing password file is a usage error (125) before the command runs",
           p2.returncode == 125 and not docs2, p2.returncode)
-    p, _ = run(srv, ["true"], extra=("--url", "https://x/trace"))
-    check("https URL refused with a pointer to the docs (125)",
+    p, _ = run(srv, ["true"], extra=("--url", "ftp://x/trace"))
+    check("a URL that is neither http:// nor https:// is refused with a pointer to the docs (125)",
           p.returncode == 125 and "trace-wrapper.md" in p.stderr, p.stderr[-200:])
     p, docs = run(srv, ["sleep", "1.2"], env_extra={"SLURM_JOB_ID": "", "SLURM_JOBID": ""})
     check("no job id: the command runs, nothing is sent", p.returncode == 0 and not docs,

@@ -4,9 +4,9 @@
  * endpoint as the JSON object the rivosinc exporter's trace wrapper sends:
  *   {"job_id":N,"pid":N,"cpus":PERCENT,"threads":N,"mem":BYTES,
  *    "read_bytes":BYTES,"write_bytes":BYTES,"username":"u","hostname":"h"}
- * It forwards signals to the command and exits with its status. No
- * dependencies beyond libc; plain HTTP/1.1 with optional basic auth.
- * See docs/trace-wrapper.md. */
+ * It forwards signals to the command and exits with its status. Needs libc
+ * and GnuTLS (for https URLs); HTTP/1.1 with optional basic auth and client
+ * certificates. See docs/trace-wrapper.md. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #ifndef SE_VERSION
 #define SE_VERSION "0.0.0"
 #endif
@@ -46,6 +49,9 @@ struct opts {
     double timeout;  /* seconds, per POST */
     const char *user;
     const char *password_file;
+    const char *cacert; /* https: trusted CAs (default: the system's) */
+    const char *cert;   /* https: client certificate */
+    const char *key;    /* https: its key */
     long long job_id;
     bool verbose;
     bool print; /* print samples to stderr too */
@@ -53,6 +59,7 @@ struct opts {
 };
 
 struct url {
+    bool tls;
     char host[256];
     char port[8];
     char path[1024];
@@ -64,11 +71,13 @@ static void usage(FILE *f)
             "usage: " PROG " [options] -- command [args...]\n"
             "Runs command, samples its process tree and POSTs the samples to slurm_exporter.\n"
             "  --url URL             exporter trace endpoint (default $SLURM_EXPORTER_TRACE_URL,\n"
-            "                        else http://127.0.0.1:9341/trace); http only\n"
+            "                        else http://127.0.0.1:9341/trace); http:// or https://\n"
             "  --interval DURATION   sample every DURATION (default 10s; 500ms, 1m, 30)\n"
             "  --timeout DURATION    give up a POST after DURATION (default 2s)\n"
             "  --user USER           basic auth user\n"
             "  --password-file FILE  basic auth password (first line of FILE)\n"
+            "  --cacert FILE         https: trust these CAs (PEM) instead of the system's\n"
+            "  --cert FILE, --key FILE  https: client certificate and key (PEM)\n"
             "  --job-id ID           job id (default $SLURM_JOB_ID)\n"
             "  --print               also write each sample to stderr\n"
             "  --verbose             log each POST's result to stderr\n"
@@ -100,14 +109,19 @@ static int parse_duration(const char *s, double *out)
 static int parse_url(const char *s, struct url *u)
 {
     const char *p = s;
-    if (strncmp(p, "http://", 7) == 0)
+    u->tls = false;
+    if (strncmp(p, "http://", 7) == 0) {
         p += 7;
-    else if (strstr(p, "://"))
-        return -1; /* https and anything else: not supported */
+    } else if (strncmp(p, "https://", 8) == 0) {
+        p += 8;
+        u->tls = true;
+    } else if (strstr(p, "://")) {
+        return -1; /* any other scheme */
+    }
     const char *slash = strchr(p, '/');
     size_t hl = slash ? (size_t)(slash - p) : strlen(p);
     snprintf(u->path, sizeof(u->path), "%s", slash ? slash : "/trace");
-    snprintf(u->port, sizeof(u->port), "80");
+    snprintf(u->port, sizeof(u->port), u->tls ? "443" : "80");
     char hp[300];
     if (hl == 0 || hl >= sizeof(hp))
         return -1;
@@ -397,6 +411,178 @@ static int wait_fd(int fd, short ev, double deadline)
     }
 }
 
+/* ---- TLS ------------------------------------------------------------------ */
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static gnutls_certificate_credentials_t tls_cred;
+
+/* Loads the trust store and the client certificate once, at start-up: a bad
+ * file is a usage error before the command runs. */
+static int tls_setup(const struct opts *o)
+{
+    int rc = gnutls_global_init();
+    if (rc >= 0)
+        rc = gnutls_certificate_allocate_credentials(&tls_cred);
+    if (rc < 0) {
+        logmsg("TLS: %s", gnutls_strerror(rc));
+        return -1;
+    }
+    if (o->cacert) {
+        rc = gnutls_certificate_set_x509_trust_file(tls_cred, o->cacert, GNUTLS_X509_FMT_PEM);
+        if (rc <= 0) {
+            logmsg("--cacert %s: %s", o->cacert,
+                   rc == 0 ? "no certificate in the file" : gnutls_strerror(rc));
+            return -1;
+        }
+    } else {
+        rc = gnutls_certificate_set_x509_system_trust(tls_cred);
+        if (rc <= 0) {
+            logmsg("TLS: no system CA certificates (%s); give --cacert",
+                   rc == 0 ? "none found" : gnutls_strerror(rc));
+            return -1;
+        }
+    }
+    if (o->cert || o->key) {
+        if (!o->cert || !o->key) {
+            logmsg("--cert and --key go together");
+            return -1;
+        }
+        rc = gnutls_certificate_set_x509_key_file(tls_cred, o->cert, o->key, GNUTLS_X509_FMT_PEM);
+        if (rc < 0) {
+            logmsg("--cert %s / --key %s: %s", o->cert, o->key, gnutls_strerror(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct conn {
+    int fd;
+    gnutls_session_t s; /* NULL for plain HTTP */
+};
+
+static void conn_close(struct conn *c)
+{
+    if (c->s) {
+        gnutls_deinit(c->s);
+        c->s = NULL;
+    }
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+/* The TLS handshake on the connected, non-blocking socket: the server's
+ * certificate must chain to a trusted CA and name the URL's host. */
+static int tls_start(struct conn *c, const struct url *u, double deadline, char *why, size_t whylen)
+{
+    int rc = gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+    if (rc >= 0)
+        rc = gnutls_set_default_priority(c->s);
+    if (rc >= 0)
+        rc = gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, tls_cred);
+    if (rc < 0) {
+        snprintf(why, whylen, "TLS: %s", gnutls_strerror(rc));
+        return -EPROTO;
+    }
+    unsigned char ip[16];
+    bool is_ip = inet_pton(AF_INET, u->host, ip) == 1 || inet_pton(AF_INET6, u->host, ip) == 1;
+    if (!is_ip)
+        gnutls_server_name_set(c->s, GNUTLS_NAME_DNS, u->host, strlen(u->host));
+    gnutls_session_set_verify_cert(c->s, u->host, 0);
+    gnutls_transport_set_int(c->s, c->fd);
+    for (;;) {
+        rc = gnutls_handshake(c->s);
+        if (rc >= 0)
+            return 0;
+        if (gnutls_error_is_fatal(rc)) {
+            if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+                gnutls_datum_t msg = {NULL, 0};
+                unsigned st = gnutls_session_get_verify_cert_status(c->s);
+                if (gnutls_certificate_verification_status_print(st, GNUTLS_CRT_X509, &msg, 0) ==
+                    0) {
+                    snprintf(why, whylen, "TLS: server certificate refused: %s",
+                             (const char *)msg.data);
+                    gnutls_free(msg.data);
+                    return -EPROTO;
+                }
+            }
+            snprintf(why, whylen, "TLS handshake: %s", gnutls_strerror(rc));
+            return -EPROTO;
+        }
+        int wr = wait_fd(c->fd, gnutls_record_get_direction(c->s) ? POLLOUT : POLLIN, deadline);
+        if (wr < 0) {
+            snprintf(why, whylen, "TLS handshake: %s", strerror(-wr));
+            return wr;
+        }
+    }
+}
+
+/* Writes all of buf within the deadline. */
+static int conn_send(struct conn *c, const char *buf, size_t len, double deadline)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w;
+        if (c->s) {
+            w = gnutls_record_send(c->s, buf + off, len - off);
+            if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
+                int wr = wait_fd(c->fd, POLLOUT, deadline);
+                if (wr < 0)
+                    return wr;
+                continue;
+            }
+            if (w < 0)
+                return -EPIPE;
+        } else {
+            w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
+            if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+                int wr = wait_fd(c->fd, POLLOUT, deadline);
+                if (wr < 0)
+                    return wr;
+                continue;
+            }
+            if (w <= 0)
+                return w < 0 ? -errno : -EPIPE;
+        }
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+/* Reads what is there (at least one byte, 0 at the end) within the deadline. */
+static ssize_t conn_recv(struct conn *c, char *buf, size_t cap, double deadline)
+{
+    for (;;) {
+        ssize_t r;
+        if (c->s) {
+            r = gnutls_record_recv(c->s, buf, cap);
+            if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+                if (gnutls_record_check_pending(c->s) > 0)
+                    continue;
+                int wr = wait_fd(c->fd, POLLIN, deadline);
+                if (wr < 0)
+                    return wr;
+                continue;
+            }
+            if (r == GNUTLS_E_PREMATURE_TERMINATION)
+                return 0;
+            if (r < 0)
+                return -EPROTO;
+            return r;
+        }
+        r = recv(c->fd, buf, cap, 0);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+            int wr = wait_fd(c->fd, POLLIN, deadline);
+            if (wr < 0)
+                return wr;
+            continue;
+        }
+        return r < 0 ? -errno : r;
+    }
+}
+
 /* POSTs body; 0 on a 2xx answer, else -errno or the HTTP status. */
 static int http_post(const struct url *u, const char *auth, const char *body, double timeout,
                      char *why, size_t whylen)
@@ -439,6 +625,14 @@ static int http_post(const struct url *u, const char *auth, const char *body, do
         snprintf(why, whylen, "connect %s:%s: %s", u->host, u->port, strerror(-rc));
         return rc;
     }
+    struct conn c = {fd, NULL};
+    if (u->tls) {
+        rc = tls_start(&c, u, deadline, why, whylen);
+        if (rc < 0) {
+            conn_close(&c);
+            return rc;
+        }
+    }
     char head[2048];
     int hl = snprintf(head, sizeof(head),
                       "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: " PROG "/" SE_VERSION
@@ -447,52 +641,34 @@ static int http_post(const struct url *u, const char *auth, const char *body, do
                       u->path, u->host, u->port, strlen(body), auth ? "Authorization: Basic " : "",
                       auth ? auth : "", auth ? "\r\n" : "");
     if (hl < 0 || (size_t)hl >= sizeof(head)) {
-        close(fd);
+        conn_close(&c);
         snprintf(why, whylen, "request too long");
         return -EINVAL;
     }
-    const char *parts[2] = {head, body};
-    size_t lens[2] = {(size_t)hl, strlen(body)};
-    for (int k = 0; k < 2; k++) {
-        size_t off = 0;
-        while (off < lens[k]) {
-            ssize_t w = send(fd, parts[k] + off, lens[k] - off, MSG_NOSIGNAL);
-            if (w > 0) {
-                off += (size_t)w;
-                continue;
-            }
-            if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-                int wr = wait_fd(fd, POLLOUT, deadline);
-                if (wr == 0)
-                    continue;
-                rc = wr;
-            } else {
-                rc = w < 0 ? -errno : -EPIPE;
-            }
-            close(fd);
-            snprintf(why, whylen, "send: %s", strerror(-rc));
-            return rc;
-        }
+    rc = conn_send(&c, head, (size_t)hl, deadline);
+    if (rc == 0)
+        rc = conn_send(&c, body, strlen(body), deadline);
+    if (rc < 0) {
+        conn_close(&c);
+        snprintf(why, whylen, "send: %s", strerror(-rc));
+        return rc;
     }
     char resp[256] = "";
     size_t got = 0;
     while (got < sizeof(resp) - 1 && !memchr(resp, '\n', got)) {
-        ssize_t r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
+        ssize_t r = conn_recv(&c, resp + got, sizeof(resp) - 1 - got, deadline);
         if (r > 0) {
             got += (size_t)r;
             continue;
         }
-        if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-            int wr = wait_fd(fd, POLLIN, deadline);
-            if (wr == 0)
-                continue;
-            close(fd);
-            snprintf(why, whylen, "no answer: %s", strerror(-wr));
-            return wr;
+        if (r < 0 && got == 0) {
+            conn_close(&c);
+            snprintf(why, whylen, "no answer: %s", strerror((int)-r));
+            return (int)r;
         }
         break;
     }
-    close(fd);
+    conn_close(&c);
     resp[got] = '\0';
     int status = 0;
     if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1) {
@@ -574,8 +750,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
             continue;
         }
         /* --name=value or --name value */
-        static const char *const with_val[] = {"--url",  "--interval",      "--timeout",
-                                               "--user", "--password-file", "--job-id"};
+        static const char *const with_val[] = {"--url",    "--interval",      "--timeout",
+                                               "--user",   "--password-file", "--job-id",
+                                               "--cacert", "--cert",          "--key"};
         const char *val = NULL;
         size_t k;
         for (k = 0; k < sizeof(with_val) / sizeof(with_val[0]); k++) {
@@ -617,6 +794,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case 4:
             o->password_file = val;
+            break;
+        case 6:
+            o->cacert = val;
+            break;
+        case 7:
+            o->cert = val;
+            break;
+        case 8:
+            o->key = val;
             break;
         default: {
             char *end;
@@ -695,9 +881,12 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     struct url u;
     if (parse_url(o.url, &u) < 0) {
-        logmsg("--url %s: not an http:// URL (https: post through a local proxy, see "
-               "docs/trace-wrapper.md)",
-               o.url);
+        logmsg("--url %s: not an http:// or https:// URL (see docs/trace-wrapper.md)", o.url);
+        return EXIT_USAGE;
+    }
+    if (u.tls ? tls_setup(&o) < 0 : (o.cacert || o.cert || o.key) != 0) {
+        if (!u.tls)
+            logmsg("--cacert, --cert and --key need an https:// --url");
         return EXIT_USAGE;
     }
     char *auth = make_auth(&o);
