@@ -4,6 +4,7 @@
  * are small and read whole (capped); directories and files that vanish
  * while walking are normal (jobs end) and skipped. */
 #include "sources/cgroup.h"
+#include "model.h"
 #include "sources/source.h"
 #include "util/buf.h"
 
@@ -23,24 +24,6 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Parses exactly the decimal s[0..n). */
-static int dec_u64(const char *s, size_t n, uint64_t *out)
-{
-    if (n == 0 || n > 20)
-        return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
 int cgroup_parse_keyed(const char *buf, size_t len, const char *key, uint64_t *out)
 {
     size_t kl = strlen(key);
@@ -57,7 +40,7 @@ int cgroup_parse_keyed(const char *buf, size_t len, const char *key, uint64_t *o
             size_t ve = e;
             while (ve > v && is_space(buf[ve - 1]))
                 ve--;
-            return dec_u64(buf + v, ve - v, out);
+            return parse_u64(buf + v, ve - v, out);
         }
         i = e + 1;
     }
@@ -87,15 +70,15 @@ int cgroup_parse_io_stat(const char *buf, size_t len, uint64_t *rbytes, uint64_t
                 /* MAJ:MIN */
                 const char *c = memchr(buf + t, ':', te - t);
                 uint64_t x;
-                if (!c || dec_u64(buf + t, (size_t)(c - (buf + t)), &x) < 0 ||
-                    dec_u64(c + 1, (size_t)(buf + te - c - 1), &x) < 0)
+                if (!c || parse_u64(buf + t, (size_t)(c - (buf + t)), &x) < 0 ||
+                    parse_u64(c + 1, (size_t)(buf + te - c - 1), &x) < 0)
                     return -1;
                 dev_ok = true;
                 first = false;
             } else {
                 const char *eq = memchr(buf + t, '=', te - t);
                 uint64_t x;
-                if (!eq || dec_u64(eq + 1, (size_t)(buf + te - eq - 1), &x) < 0)
+                if (!eq || parse_u64(eq + 1, (size_t)(buf + te - eq - 1), &x) < 0)
                     return -1;
                 size_t kl = (size_t)(eq - (buf + t));
                 if (kl == 6 && memcmp(buf + t, "rbytes", 6) == 0)
@@ -125,7 +108,7 @@ int cgroup_parse_single(const char *buf, size_t len, uint64_t *out)
         *out = UINT64_MAX;
         return 1;
     }
-    return dec_u64(buf + s, e - s, out);
+    return parse_u64(buf + s, e - s, out);
 }
 
 bool cgroup_job_dir(const char *name, uint32_t *id)
@@ -133,7 +116,7 @@ bool cgroup_job_dir(const char *name, uint32_t *id)
     if (strncmp(name, "job_", 4) != 0)
         return false;
     uint64_t v;
-    if (dec_u64(name + 4, strlen(name + 4), &v) < 0 || v == 0 || v > UINT32_MAX)
+    if (parse_u64(name + 4, strlen(name + 4), &v) < 0 || v == 0 || v > UINT32_MAX)
         return false;
     *id = (uint32_t)v;
     return true;

@@ -43,6 +43,11 @@ void cli_jobs_finish(struct jobs_parser *p);
 size_t cli_fold_reason(const char *s, size_t n, const char **out);
 /* GPUs in a per-node/per-job/per-task request ("gres:gpu:a100:2",
  * "gres/gpu:a100=2", "gpu:4"); 0 when none. */
+/* Reads cpu=, mem= (bytes) and the GPUs (gres/gpu=, else the sum of the typed
+ * gres/gpu:TYPE=) out of a TRES string (squeue tres-alloc, sacct AllocTRES).
+ * cpus and mem keep their values when the string has none; gpus is 0 then.
+ * -1 on an unreadable value. */
+int cli_parse_tres(const char *s, size_t n, uint32_t *cpus, uint64_t *mem, uint32_t *gpus);
 uint64_t cli_request_gpus(const char *s, size_t n);
 
 struct nodes_parser {

@@ -69,8 +69,7 @@ size_t cli_fold_reason(const char *s, size_t n, const char **out)
     return k;
 }
 
-/* Reads cpu=, mem= and gres/gpu[:type]= out of a TRES string. */
-static int parse_tres(const char *s, size_t n, uint32_t *cpus, uint64_t *mem, uint32_t *gpus)
+int cli_parse_tres(const char *s, size_t n, uint32_t *cpus, uint64_t *mem, uint32_t *gpus)
 {
     uint64_t gpu_untyped = 0, gpu_typed = 0;
     bool have_untyped = false;
@@ -206,7 +205,7 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
         j.nodes = (uint32_t)u;
     uint32_t tres_cpus = 0;
     if (fl[9] && !(fl[9] == 3 && memcmp(f[9], "N/A", 3) == 0) &&
-        parse_tres(f[9], fl[9], &tres_cpus, &j.mem_bytes, &j.gpus) < 0) {
+        cli_parse_tres(f[9], fl[9], &tres_cpus, &j.mem_bytes, &j.gpus) < 0) {
         parse_error(&p->st, "squeue: bad tres-alloc", line, len);
         return 0;
     }

@@ -3,6 +3,7 @@
  * --state=CLI_SACCT_STATES --format=CLI_SACCT_FORMAT -S uts.. -E uts..` with
  * SLURM_TIME_FORMAT=%s: one line per allocation ("1234"), each followed by
  * its steps ("1234.batch", "1234.extern", "1234.0"), '|' between fields. */
+#include "sources/kv.h"
 #include "sources/sacct.h"
 #include "util/buf.h"
 
@@ -94,33 +95,6 @@ int cli_sacct_cputime(const char *s, size_t n, double *secs)
     return 0;
 }
 
-/* Reads cpu= and mem= out of an AllocTRES string. */
-static int parse_tres(const char *s, size_t n, uint32_t *cpus, uint64_t *mem)
-{
-    const char *p = s, *end = s + n;
-    while (p < end) {
-        const char *c = memchr(p, ',', (size_t)(end - p));
-        const char *e = c ? c : end;
-        const char *eq = memchr(p, '=', (size_t)(e - p));
-        if (eq) {
-            size_t kl = (size_t)(eq - p);
-            const char *v = eq + 1;
-            size_t vl = (size_t)(e - v);
-            uint64_t u;
-            if (kl == 3 && memcmp(p, "cpu", 3) == 0) {
-                if (parse_u64(v, vl, &u) < 0 || u > UINT32_MAX)
-                    return -1;
-                *cpus = (uint32_t)u;
-            } else if (kl == 3 && memcmp(p, "mem", 3) == 0) {
-                if (parse_slurm_mem(v, vl, mem) < 0)
-                    return -1;
-            }
-        }
-        p = e + 1;
-    }
-    return 0;
-}
-
 /* MaxRSS: bytes with --noconvert; a K/M/G suffix is read too. */
 static int parse_rss(const char *s, size_t n, uint64_t *bytes)
 {
@@ -168,21 +142,10 @@ int cli_sacct_line(void *pv, const char *line, size_t len)
         return 0;
     const char *f[CLI_SACCT_FIELDS];
     size_t fl[CLI_SACCT_FIELDS];
-    size_t nf = 0;
-    const char *s = line, *end = line + len;
-    for (;;) {
-        const char *bar = memchr(s, '|', (size_t)(end - s));
-        const char *e = bar ? bar : end;
-        if (nf == CLI_SACCT_FIELDS) {
-            parse_error(&p->st, "too many fields", line, len);
-            return -1;
-        }
-        f[nf] = s;
-        fl[nf] = (size_t)(e - s);
-        nf++;
-        if (!bar)
-            break;
-        s = bar + 1;
+    size_t nf = split_fields(line, len, '|', f, fl, CLI_SACCT_FIELDS);
+    if (nf > CLI_SACCT_FIELDS) {
+        parse_error(&p->st, "too many fields", line, len);
+        return -1;
     }
     if (nf != CLI_SACCT_FIELDS) {
         parse_error(&p->st, "wrong number of fields", line, len);
@@ -231,7 +194,8 @@ int cli_sacct_line(void *pv, const char *line, size_t len)
         return -1;
     }
     j.elapsed = (int64_t)el;
-    if (parse_tres(f[9], fl[9], &j.cpus, &j.mem_alloc) < 0) {
+    uint32_t gpus;
+    if (cli_parse_tres(f[9], fl[9], &j.cpus, &j.mem_alloc, &gpus) < 0) {
         parse_error(&p->st, "bad AllocTRES", line, len);
         return -1;
     }

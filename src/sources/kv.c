@@ -93,3 +93,21 @@ const struct kv *kv_find(const struct kv *kv, size_t n, const char *key)
             return &kv[i];
     return NULL;
 }
+
+size_t split_fields(const char *line, size_t len, char sep, const char **f, size_t *fl, size_t max)
+{
+    size_t nf = 0;
+    const char *s = line, *end = line + len;
+    for (;;) {
+        if (nf == max)
+            return max + 1;
+        const char *bar = memchr(s, sep, (size_t)(end - s));
+        const char *e = bar ? bar : end;
+        f[nf] = s;
+        fl[nf] = (size_t)(e - s);
+        nf++;
+        if (!bar)
+            return nf;
+        s = bar + 1;
+    }
+}

@@ -18,4 +18,8 @@ size_t kv_split(const char *line, size_t len, struct kv *out, size_t max);
 /* Finds key among pairs; returns NULL when absent. */
 const struct kv *kv_find(const struct kv *kv, size_t n, const char *key);
 
+/* Splits line[0..len) at every sep into at most max fields (pointers into
+ * line). Returns the number of fields, max + 1 when there are more. */
+size_t split_fields(const char *line, size_t len, char sep, const char **f, size_t *fl, size_t max);
+
 #endif

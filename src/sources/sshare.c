@@ -14,6 +14,7 @@
  * Empty fields are values Slurm does not set (the root's RawShares and
  * NormUsage; FairShare of accounts under the fair-tree algorithm; LevelFS of
  * Fairshare=parent associations). */
+#include "sources/kv.h"
 #include "sources/sshare.h"
 #include "sources/source.h"
 #include "util/buf.h"
@@ -106,22 +107,7 @@ int sshare_line(void *pv, const char *line, size_t len)
 
     const char *f[SSHARE_FIELDS];
     size_t fl[SSHARE_FIELDS];
-    size_t nf = 0;
-    const char *s = line, *end = line + len;
-    for (;;) {
-        const char *bar = memchr(s, '|', (size_t)(end - s));
-        const char *e = bar ? bar : end;
-        if (nf == SSHARE_FIELDS) {
-            nf++;
-            break;
-        }
-        f[nf] = s;
-        fl[nf] = (size_t)(e - s);
-        nf++;
-        if (!bar)
-            break;
-        s = bar + 1;
-    }
+    size_t nf = split_fields(line, len, '|', f, fl, SSHARE_FIELDS);
     if (nf != SSHARE_FIELDS) {
         parse_error(&p->st, "sshare: wrong number of fields", line, len);
         return 0;
