@@ -34,6 +34,175 @@ static bool has_ctr(const struct sdiag_model *m, enum sdiag_counter c)
     return m->counted && sdiag_has(m, sdiag_counter_field[c]);
 }
 
+/* A family of one unlabelled sample: a gauge of sdiag field id (divided by
+ * div), or a counter of the exporter-kept total id. Written when sdiag
+ * printed the value; the tables keep the order of the exposition. */
+struct fam {
+    bool counter;
+    int id; /* enum sdiag_field, or enum sdiag_counter for a counter */
+    const char *name;
+    const char *help;
+    double div;
+};
+
+static void emit(struct render *r, const struct sdiag_model *m, const struct fam *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++, t++) {
+        if (t->counter ? !has_ctr(m, (enum sdiag_counter)t->id) : !has(m, (enum sdiag_field)t->id))
+            continue;
+        render_family(r, t->name, t->counter ? M_COUNTER : M_GAUGE, t->help);
+        if (t->counter)
+            total(r, m, (enum sdiag_counter)t->id);
+        else
+            val(r, m, (enum sdiag_field)t->id, t->div);
+    }
+}
+
+#define EMIT(t) emit(r, m, t, sizeof(t) / sizeof((t)[0]))
+
+static const struct fam vpenso_fams[] = {
+    {false, SD_AGENT_QUEUE, "slurm_scheduler_queue_size",
+     "Compat (vpenso): sdiag Agent queue size.", 1},
+    {false, SD_DBD_QUEUE, "slurm_scheduler_dbd_queue_size",
+     "Compat (vpenso): sdiag DBD Agent queue size.", 1},
+    {false, SD_MAIN_LAST, "slurm_scheduler_last_cycle",
+     "Compat (vpenso): main scheduler last cycle in microseconds.", 1},
+    {false, SD_MAIN_MEAN, "slurm_scheduler_mean_cycle",
+     "Compat (vpenso): main scheduler mean cycle in microseconds.", 1},
+    {false, SD_MAIN_PER_MINUTE, "slurm_scheduler_cycle_per_minute",
+     "Compat (vpenso): main scheduler cycles per minute.", 1},
+    {false, SD_BF_LAST, "slurm_scheduler_backfill_last_cycle",
+     "Compat (vpenso): backfill last cycle in microseconds.", 1},
+    {false, SD_BF_MEAN, "slurm_scheduler_backfill_mean_cycle",
+     "Compat (vpenso): backfill mean cycle in microseconds.", 1},
+    {false, SD_BF_JOBS_SINCE_START, "slurm_scheduler_backfilled_jobs_since_start_total",
+     "Compat (vpenso, a gauge): jobs backfilled since slurmctld started.", 1},
+    {false, SD_BF_JOBS, "slurm_scheduler_backfilled_jobs_since_cycle_total",
+     "Compat (vpenso, a gauge): jobs backfilled since the last statistics reset.", 1},
+    {false, SD_BF_HET, "slurm_scheduler_backfilled_heterogeneous_total",
+     "Compat (vpenso, a gauge): heterogeneous job components backfilled since the last statistics "
+     "reset.",
+     1},
+};
+
+static const struct fam rivosinc_fams[] = {
+    {false, SD_SERVER_THREADS, "slurm_daemon_thread_count",
+     "Compat (rivosinc): slurmctld server thread count.", 1},
+    {false, SD_DBD_QUEUE, "slurm_dbd_agent_queue_size", "Compat (rivosinc): DBD agent queue size.",
+     1},
+    {false, SD_BF_JOBS_SINCE_START, "slurm_backfill_job_count",
+     "Compat (rivosinc): jobs backfilled since slurmctld started.", 1},
+};
+
+static const struct fam rivosinc_backfill_fams[] = {
+    {false, SD_BF_CYCLES, "slurm_backfill_cycle_counter",
+     "Compat (rivosinc): backfill cycles since the last reset.", 1},
+    {false, SD_BF_LAST_DEPTH, "slurm_backfill_last_depth",
+     "Compat (rivosinc): jobs processed in the last backfill cycle.", 1},
+    {false, SD_BF_LAST_DEPTH_TRY, "slurm_backfill_last_depth_try_sched",
+     "Compat (rivosinc): jobs with a chance to start processed in the last backfill cycle.", 1},
+};
+
+static const struct fam ctld_fams[] = {
+    {false, SD_SERVER_THREADS, "slurm_scheduler_threads",
+     "slurmctld server threads (sdiag Server thread count).", 1},
+    {false, SD_RPC_QUEUE_ENABLED, "slurm_scheduler_rpc_queue_enabled",
+     "1 when slurmctld queues RPCs per type (Slurm 24.05+).", 1},
+    {false, SD_AGENT_QUEUE, "slurm_scheduler_agent_queue_size",
+     "Outgoing RPCs waiting for an agent (sdiag Agent queue size).", 1},
+    {false, SD_AGENTS, "slurm_scheduler_agents", "Agents running (sdiag Agent count).", 1},
+    {false, SD_AGENT_THREADS, "slurm_scheduler_agent_threads",
+     "Threads of the running agents (sdiag Agent thread count).", 1},
+    {false, SD_DBD_QUEUE, "slurm_scheduler_dbd_agent_queue_size",
+     "Messages waiting to be sent to slurmdbd (sdiag DBD Agent queue size).", 1},
+    {false, SD_LATENCY, "slurm_scheduler_gettimeofday_latency_seconds",
+     "Time slurmctld took for 1000 calls to gettimeofday().", US},
+    {false, SD_REQ_TIME, "slurm_scheduler_stats_timestamp_seconds",
+     "slurmctld's clock when it answered (sdiag output at).", 1},
+    {false, SD_DATA_SINCE, "slurm_scheduler_stats_reset_timestamp_seconds",
+     "Last reset of slurmctld's statistics: midnight, sdiag --reset or a restart (sdiag Data "
+     "since).",
+     1},
+};
+
+static const struct fam job_counter_fams[] = {
+    {true, SDC_JOBS_SUBMITTED, "slurm_scheduler_jobs_submitted",
+     "Jobs submitted, counted by the exporter across Slurm's resets.", 1},
+    {true, SDC_JOBS_STARTED, "slurm_scheduler_jobs_started",
+     "Jobs started, counted by the exporter across Slurm's resets.", 1},
+    {true, SDC_JOBS_COMPLETED, "slurm_scheduler_jobs_completed",
+     "Jobs completed, counted by the exporter across Slurm's resets.", 1},
+    {true, SDC_JOBS_CANCELED, "slurm_scheduler_jobs_canceled",
+     "Jobs canceled, counted by the exporter across Slurm's resets.", 1},
+    {true, SDC_JOBS_FAILED, "slurm_scheduler_jobs_failed",
+     "Jobs failed, counted by the exporter across Slurm's resets.", 1},
+};
+
+static const struct fam job_state_fams[] = {
+    {false, SD_JOBS_PENDING, "slurm_scheduler_jobs_pending",
+     "Pending jobs as slurmctld last counted them (at the job states timestamp).", 1},
+    {false, SD_JOBS_RUNNING, "slurm_scheduler_jobs_running",
+     "Running jobs as slurmctld last counted them (at the job states timestamp).", 1},
+    {false, SD_JOB_STATES_TS, "slurm_scheduler_job_states_timestamp_seconds",
+     "When slurmctld last counted pending and running jobs (sdiag Job states ts).", 1},
+};
+
+static const struct fam main_fams[] = {
+    {false, SD_MAIN_LAST, "slurm_scheduler_cycle_last_seconds",
+     "Duration of the last main scheduling cycle.", US},
+    {false, SD_MAIN_MAX, "slurm_scheduler_cycle_max_seconds",
+     "Longest main scheduling cycle since the last reset.", US},
+    {false, SD_MAIN_MEAN, "slurm_scheduler_cycle_mean_seconds",
+     "Mean main scheduling cycle since the last reset (absent before the first cycle).", US},
+    {true, SDC_MAIN_CYCLES, "slurm_scheduler_cycles",
+     "Main scheduling cycles, counted by the exporter across Slurm's resets.", 1},
+    {false, SD_MAIN_PER_MINUTE, "slurm_scheduler_cycles_per_minute",
+     "Main scheduling cycles per minute since the last reset (absent in the first minute after "
+     "it).",
+     1},
+    {false, SD_MAIN_MEAN_DEPTH, "slurm_scheduler_depth_mean",
+     "Mean number of jobs the main scheduler looked at per cycle since the last reset.", 1},
+    {false, SD_MAIN_QUEUE_LEN, "slurm_scheduler_queue_length",
+     "Jobs in the main scheduler's queue at its last cycle.", 1},
+};
+
+static const struct fam backfill_fams[] = {
+    {false, SD_BF_ACTIVE, "slurm_scheduler_backfill_active",
+     "1 when the statistics were taken in the middle of a backfill cycle.", 1},
+    {true, SDC_BF_JOBS, "slurm_scheduler_backfilled_jobs",
+     "Jobs started by the backfill scheduler, counted by the exporter across Slurm's resets.", 1},
+    {true, SDC_BF_HET, "slurm_scheduler_backfilled_heterogeneous_jobs",
+     "Heterogeneous job components started by the backfill scheduler, counted by the exporter "
+     "across Slurm's resets.",
+     1},
+    {true, SDC_BF_CYCLES, "slurm_scheduler_backfill_cycles",
+     "Backfill cycles, counted by the exporter across Slurm's resets.", 1},
+    {false, SD_BF_LAST_WHEN, "slurm_scheduler_backfill_last_cycle_timestamp_seconds",
+     "When the last backfill cycle ran (absent before the first).", 1},
+    {false, SD_BF_LAST, "slurm_scheduler_backfill_cycle_last_seconds",
+     "Duration of the last backfill cycle.", US},
+    {false, SD_BF_MAX, "slurm_scheduler_backfill_cycle_max_seconds",
+     "Longest backfill cycle since the last reset.", US},
+    {false, SD_BF_MEAN, "slurm_scheduler_backfill_cycle_mean_seconds",
+     "Mean backfill cycle since the last reset (absent before the first cycle).", US},
+    {false, SD_BF_LAST_DEPTH, "slurm_scheduler_backfill_last_depth",
+     "Jobs the last backfill cycle looked at.", 1},
+    {false, SD_BF_LAST_DEPTH_TRY, "slurm_scheduler_backfill_last_depth_try",
+     "Jobs the last backfill cycle tried to schedule (those with a chance to start).", 1},
+    {false, SD_BF_DEPTH_MEAN, "slurm_scheduler_backfill_depth_mean",
+     "Mean jobs looked at per backfill cycle since the last reset.", 1},
+    {false, SD_BF_DEPTH_MEAN_TRY, "slurm_scheduler_backfill_depth_try_mean",
+     "Mean jobs tried per backfill cycle since the last reset.", 1},
+    {false, SD_BF_QUEUE_LEN, "slurm_scheduler_backfill_queue_length",
+     "Jobs in the backfill queue at the last cycle.", 1},
+    {false, SD_BF_QUEUE_LEN_MEAN, "slurm_scheduler_backfill_queue_length_mean",
+     "Mean backfill queue length since the last reset.", 1},
+    {false, SD_BF_TABLE_SIZE, "slurm_scheduler_backfill_table_size",
+     "Size of the backfill time table at the last cycle.", 1},
+    {false, SD_BF_TABLE_SIZE_MEAN, "slurm_scheduler_backfill_table_size_mean",
+     "Mean backfill time table size since the last reset.", 1},
+};
+
 static size_t limited(size_t n, size_t limit, uint64_t *dropped)
 {
     if (limit && n > limit) {
@@ -83,77 +252,12 @@ static void compat_vpenso(struct render *r, const struct sdiag_model *m)
 {
     /* slurm_scheduler_threads and slurm_scheduler_backfill_depth_mean are
      * ours too (same value and unit): written once, above. */
-    if (has(m, SD_AGENT_QUEUE)) {
-        render_family(r, "slurm_scheduler_queue_size", M_GAUGE,
-                      "Compat (vpenso): sdiag Agent queue size.");
-        val(r, m, SD_AGENT_QUEUE, 1);
-    }
-    if (has(m, SD_DBD_QUEUE)) {
-        render_family(r, "slurm_scheduler_dbd_queue_size", M_GAUGE,
-                      "Compat (vpenso): sdiag DBD Agent queue size.");
-        val(r, m, SD_DBD_QUEUE, 1);
-    }
-    if (has(m, SD_MAIN_LAST)) {
-        render_family(r, "slurm_scheduler_last_cycle", M_GAUGE,
-                      "Compat (vpenso): main scheduler last cycle in microseconds.");
-        val(r, m, SD_MAIN_LAST, 1);
-    }
-    if (has(m, SD_MAIN_MEAN)) {
-        render_family(r, "slurm_scheduler_mean_cycle", M_GAUGE,
-                      "Compat (vpenso): main scheduler mean cycle in microseconds.");
-        val(r, m, SD_MAIN_MEAN, 1);
-    }
-    if (has(m, SD_MAIN_PER_MINUTE)) {
-        render_family(r, "slurm_scheduler_cycle_per_minute", M_GAUGE,
-                      "Compat (vpenso): main scheduler cycles per minute.");
-        val(r, m, SD_MAIN_PER_MINUTE, 1);
-    }
-    if (has(m, SD_BF_LAST)) {
-        render_family(r, "slurm_scheduler_backfill_last_cycle", M_GAUGE,
-                      "Compat (vpenso): backfill last cycle in microseconds.");
-        val(r, m, SD_BF_LAST, 1);
-    }
-    if (has(m, SD_BF_MEAN)) {
-        render_family(r, "slurm_scheduler_backfill_mean_cycle", M_GAUGE,
-                      "Compat (vpenso): backfill mean cycle in microseconds.");
-        val(r, m, SD_BF_MEAN, 1);
-    }
-    if (has(m, SD_BF_JOBS_SINCE_START)) {
-        render_family(r, "slurm_scheduler_backfilled_jobs_since_start_total", M_GAUGE,
-                      "Compat (vpenso, a gauge): jobs backfilled since slurmctld started.");
-        val(r, m, SD_BF_JOBS_SINCE_START, 1);
-    }
-    if (has(m, SD_BF_JOBS)) {
-        render_family(r, "slurm_scheduler_backfilled_jobs_since_cycle_total", M_GAUGE,
-                      "Compat (vpenso, a gauge): jobs backfilled since the last statistics "
-                      "reset.");
-        val(r, m, SD_BF_JOBS, 1);
-    }
-    if (has(m, SD_BF_HET)) {
-        render_family(r, "slurm_scheduler_backfilled_heterogeneous_total", M_GAUGE,
-                      "Compat (vpenso, a gauge): heterogeneous job components backfilled since "
-                      "the last statistics reset.");
-        val(r, m, SD_BF_HET, 1);
-    }
+    EMIT(vpenso_fams);
 }
 
 static void compat_rivosinc(struct render *r, const struct sdiag_model *m, size_t nt, size_t nu)
 {
-    if (has(m, SD_SERVER_THREADS)) {
-        render_family(r, "slurm_daemon_thread_count", M_GAUGE,
-                      "Compat (rivosinc): slurmctld server thread count.");
-        val(r, m, SD_SERVER_THREADS, 1);
-    }
-    if (has(m, SD_DBD_QUEUE)) {
-        render_family(r, "slurm_dbd_agent_queue_size", M_GAUGE,
-                      "Compat (rivosinc): DBD agent queue size.");
-        val(r, m, SD_DBD_QUEUE, 1);
-    }
-    if (has(m, SD_BF_JOBS_SINCE_START)) {
-        render_family(r, "slurm_backfill_job_count", M_GAUGE,
-                      "Compat (rivosinc): jobs backfilled since slurmctld started.");
-        val(r, m, SD_BF_JOBS_SINCE_START, 1);
-    }
+    EMIT(rivosinc_fams);
     /* Slurm's sum of backfill cycle times: sdiag prints only the mean (sum /
      * cycles, rounded down), so this is mean x cycles. */
     if (has(m, SD_BF_CYCLES) && (has(m, SD_BF_MEAN) || m->v[SD_BF_CYCLES] == 0)) {
@@ -164,22 +268,7 @@ static void compat_rivosinc(struct render *r, const struct sdiag_model *m, size_
                       has(m, SD_BF_MEAN) ? (double)m->v[SD_BF_MEAN] * (double)m->v[SD_BF_CYCLES]
                                          : 0);
     }
-    if (has(m, SD_BF_CYCLES)) {
-        render_family(r, "slurm_backfill_cycle_counter", M_GAUGE,
-                      "Compat (rivosinc): backfill cycles since the last reset.");
-        val(r, m, SD_BF_CYCLES, 1);
-    }
-    if (has(m, SD_BF_LAST_DEPTH)) {
-        render_family(r, "slurm_backfill_last_depth", M_GAUGE,
-                      "Compat (rivosinc): jobs processed in the last backfill cycle.");
-        val(r, m, SD_BF_LAST_DEPTH, 1);
-    }
-    if (has(m, SD_BF_LAST_DEPTH_TRY)) {
-        render_family(r, "slurm_backfill_last_depth_try_sched", M_GAUGE,
-                      "Compat (rivosinc): jobs with a chance to start processed in the last "
-                      "backfill cycle.");
-        val(r, m, SD_BF_LAST_DEPTH_TRY, 1);
-    }
+    EMIT(rivosinc_backfill_fams);
     if (m->have_users) {
         render_family(r, "slurm_rpc_user_count", M_GAUGE,
                       "Compat (rivosinc): RPCs per user since the last reset (non-zero only).");
@@ -212,78 +301,10 @@ void collect_scheduler(const struct view *v, struct render *r, struct collect_ou
     const struct sdiag_model *m = ds->model;
 
     /* ---- slurmctld ---- */
-    if (has(m, SD_SERVER_THREADS)) {
-        render_family(r, "slurm_scheduler_threads", M_GAUGE,
-                      "slurmctld server threads (sdiag Server thread count).");
-        val(r, m, SD_SERVER_THREADS, 1);
-    }
-    if (has(m, SD_RPC_QUEUE_ENABLED)) {
-        render_family(r, "slurm_scheduler_rpc_queue_enabled", M_GAUGE,
-                      "1 when slurmctld queues RPCs per type (Slurm 24.05+).");
-        val(r, m, SD_RPC_QUEUE_ENABLED, 1);
-    }
-    if (has(m, SD_AGENT_QUEUE)) {
-        render_family(r, "slurm_scheduler_agent_queue_size", M_GAUGE,
-                      "Outgoing RPCs waiting for an agent (sdiag Agent queue size).");
-        val(r, m, SD_AGENT_QUEUE, 1);
-    }
-    if (has(m, SD_AGENTS)) {
-        render_family(r, "slurm_scheduler_agents", M_GAUGE, "Agents running (sdiag Agent count).");
-        val(r, m, SD_AGENTS, 1);
-    }
-    if (has(m, SD_AGENT_THREADS)) {
-        render_family(r, "slurm_scheduler_agent_threads", M_GAUGE,
-                      "Threads of the running agents (sdiag Agent thread count).");
-        val(r, m, SD_AGENT_THREADS, 1);
-    }
-    if (has(m, SD_DBD_QUEUE)) {
-        render_family(r, "slurm_scheduler_dbd_agent_queue_size", M_GAUGE,
-                      "Messages waiting to be sent to slurmdbd (sdiag DBD Agent queue size).");
-        val(r, m, SD_DBD_QUEUE, 1);
-    }
-    if (has(m, SD_LATENCY)) {
-        render_family(r, "slurm_scheduler_gettimeofday_latency_seconds", M_GAUGE,
-                      "Time slurmctld took for 1000 calls to gettimeofday().");
-        val(r, m, SD_LATENCY, US);
-    }
-    if (has(m, SD_REQ_TIME)) {
-        render_family(r, "slurm_scheduler_stats_timestamp_seconds", M_GAUGE,
-                      "slurmctld's clock when it answered (sdiag output at).");
-        val(r, m, SD_REQ_TIME, 1);
-    }
-    if (has(m, SD_DATA_SINCE)) {
-        render_family(r, "slurm_scheduler_stats_reset_timestamp_seconds", M_GAUGE,
-                      "Last reset of slurmctld's statistics: midnight, sdiag --reset or a restart "
-                      "(sdiag Data since).");
-        val(r, m, SD_DATA_SINCE, 1);
-    }
+    EMIT(ctld_fams);
 
     /* ---- jobs ---- */
-    if (has_ctr(m, SDC_JOBS_SUBMITTED)) {
-        render_family(r, "slurm_scheduler_jobs_submitted", M_COUNTER,
-                      "Jobs submitted, counted by the exporter across Slurm's resets.");
-        total(r, m, SDC_JOBS_SUBMITTED);
-    }
-    if (has_ctr(m, SDC_JOBS_STARTED)) {
-        render_family(r, "slurm_scheduler_jobs_started", M_COUNTER,
-                      "Jobs started, counted by the exporter across Slurm's resets.");
-        total(r, m, SDC_JOBS_STARTED);
-    }
-    if (has_ctr(m, SDC_JOBS_COMPLETED)) {
-        render_family(r, "slurm_scheduler_jobs_completed", M_COUNTER,
-                      "Jobs completed, counted by the exporter across Slurm's resets.");
-        total(r, m, SDC_JOBS_COMPLETED);
-    }
-    if (has_ctr(m, SDC_JOBS_CANCELED)) {
-        render_family(r, "slurm_scheduler_jobs_canceled", M_COUNTER,
-                      "Jobs canceled, counted by the exporter across Slurm's resets.");
-        total(r, m, SDC_JOBS_CANCELED);
-    }
-    if (has_ctr(m, SDC_JOBS_FAILED)) {
-        render_family(r, "slurm_scheduler_jobs_failed", M_COUNTER,
-                      "Jobs failed, counted by the exporter across Slurm's resets.");
-        total(r, m, SDC_JOBS_FAILED);
-    }
+    EMIT(job_counter_fams);
     {
         static const enum sdiag_field jf[5] = {SD_JOBS_SUBMITTED, SD_JOBS_STARTED,
                                                SD_JOBS_COMPLETED, SD_JOBS_CANCELED, SD_JOBS_FAILED};
@@ -304,64 +325,10 @@ void collect_scheduler(const struct view *v, struct render *r, struct collect_ou
             }
         }
     }
-    if (has(m, SD_JOBS_PENDING)) {
-        render_family(r, "slurm_scheduler_jobs_pending", M_GAUGE,
-                      "Pending jobs as slurmctld last counted them (at the job states "
-                      "timestamp).");
-        val(r, m, SD_JOBS_PENDING, 1);
-    }
-    if (has(m, SD_JOBS_RUNNING)) {
-        render_family(r, "slurm_scheduler_jobs_running", M_GAUGE,
-                      "Running jobs as slurmctld last counted them (at the job states "
-                      "timestamp).");
-        val(r, m, SD_JOBS_RUNNING, 1);
-    }
-    if (has(m, SD_JOB_STATES_TS)) {
-        render_family(r, "slurm_scheduler_job_states_timestamp_seconds", M_GAUGE,
-                      "When slurmctld last counted pending and running jobs (sdiag Job states "
-                      "ts).");
-        val(r, m, SD_JOB_STATES_TS, 1);
-    }
+    EMIT(job_state_fams);
 
     /* ---- main scheduler ---- */
-    if (has(m, SD_MAIN_LAST)) {
-        render_family(r, "slurm_scheduler_cycle_last_seconds", M_GAUGE,
-                      "Duration of the last main scheduling cycle.");
-        val(r, m, SD_MAIN_LAST, US);
-    }
-    if (has(m, SD_MAIN_MAX)) {
-        render_family(r, "slurm_scheduler_cycle_max_seconds", M_GAUGE,
-                      "Longest main scheduling cycle since the last reset.");
-        val(r, m, SD_MAIN_MAX, US);
-    }
-    if (has(m, SD_MAIN_MEAN)) {
-        render_family(r, "slurm_scheduler_cycle_mean_seconds", M_GAUGE,
-                      "Mean main scheduling cycle since the last reset (absent before the "
-                      "first cycle).");
-        val(r, m, SD_MAIN_MEAN, US);
-    }
-    if (has_ctr(m, SDC_MAIN_CYCLES)) {
-        render_family(r, "slurm_scheduler_cycles", M_COUNTER,
-                      "Main scheduling cycles, counted by the exporter across Slurm's resets.");
-        total(r, m, SDC_MAIN_CYCLES);
-    }
-    if (has(m, SD_MAIN_PER_MINUTE)) {
-        render_family(r, "slurm_scheduler_cycles_per_minute", M_GAUGE,
-                      "Main scheduling cycles per minute since the last reset (absent in the "
-                      "first minute after it).");
-        val(r, m, SD_MAIN_PER_MINUTE, 1);
-    }
-    if (has(m, SD_MAIN_MEAN_DEPTH)) {
-        render_family(r, "slurm_scheduler_depth_mean", M_GAUGE,
-                      "Mean number of jobs the main scheduler looked at per cycle since the last "
-                      "reset.");
-        val(r, m, SD_MAIN_MEAN_DEPTH, 1);
-    }
-    if (has(m, SD_MAIN_QUEUE_LEN)) {
-        render_family(r, "slurm_scheduler_queue_length", M_GAUGE,
-                      "Jobs in the main scheduler's queue at its last cycle.");
-        val(r, m, SD_MAIN_QUEUE_LEN, 1);
-    }
+    EMIT(main_fams);
     if (m->counted && m->main_exit_have) {
         render_family(r, "slurm_scheduler_exits", M_COUNTER,
                       "Main scheduling cycles by why they ended (Slurm 23.11+).");
@@ -369,90 +336,7 @@ void collect_scheduler(const struct view *v, struct render *r, struct collect_ou
     }
 
     /* ---- backfill ---- */
-    if (has(m, SD_BF_ACTIVE)) {
-        render_family(r, "slurm_scheduler_backfill_active", M_GAUGE,
-                      "1 when the statistics were taken in the middle of a backfill cycle.");
-        val(r, m, SD_BF_ACTIVE, 1);
-    }
-    if (has_ctr(m, SDC_BF_JOBS)) {
-        render_family(r, "slurm_scheduler_backfilled_jobs", M_COUNTER,
-                      "Jobs started by the backfill scheduler, counted by the exporter across "
-                      "Slurm's resets.");
-        total(r, m, SDC_BF_JOBS);
-    }
-    if (has_ctr(m, SDC_BF_HET)) {
-        render_family(r, "slurm_scheduler_backfilled_heterogeneous_jobs", M_COUNTER,
-                      "Heterogeneous job components started by the backfill scheduler, counted "
-                      "by the exporter across Slurm's resets.");
-        total(r, m, SDC_BF_HET);
-    }
-    if (has_ctr(m, SDC_BF_CYCLES)) {
-        render_family(r, "slurm_scheduler_backfill_cycles", M_COUNTER,
-                      "Backfill cycles, counted by the exporter across Slurm's resets.");
-        total(r, m, SDC_BF_CYCLES);
-    }
-    if (has(m, SD_BF_LAST_WHEN)) {
-        render_family(r, "slurm_scheduler_backfill_last_cycle_timestamp_seconds", M_GAUGE,
-                      "When the last backfill cycle ran (absent before the first).");
-        val(r, m, SD_BF_LAST_WHEN, 1);
-    }
-    if (has(m, SD_BF_LAST)) {
-        render_family(r, "slurm_scheduler_backfill_cycle_last_seconds", M_GAUGE,
-                      "Duration of the last backfill cycle.");
-        val(r, m, SD_BF_LAST, US);
-    }
-    if (has(m, SD_BF_MAX)) {
-        render_family(r, "slurm_scheduler_backfill_cycle_max_seconds", M_GAUGE,
-                      "Longest backfill cycle since the last reset.");
-        val(r, m, SD_BF_MAX, US);
-    }
-    if (has(m, SD_BF_MEAN)) {
-        render_family(r, "slurm_scheduler_backfill_cycle_mean_seconds", M_GAUGE,
-                      "Mean backfill cycle since the last reset (absent before the first "
-                      "cycle).");
-        val(r, m, SD_BF_MEAN, US);
-    }
-    if (has(m, SD_BF_LAST_DEPTH)) {
-        render_family(r, "slurm_scheduler_backfill_last_depth", M_GAUGE,
-                      "Jobs the last backfill cycle looked at.");
-        val(r, m, SD_BF_LAST_DEPTH, 1);
-    }
-    if (has(m, SD_BF_LAST_DEPTH_TRY)) {
-        render_family(r, "slurm_scheduler_backfill_last_depth_try", M_GAUGE,
-                      "Jobs the last backfill cycle tried to schedule (those with a chance to "
-                      "start).");
-        val(r, m, SD_BF_LAST_DEPTH_TRY, 1);
-    }
-    if (has(m, SD_BF_DEPTH_MEAN)) {
-        render_family(r, "slurm_scheduler_backfill_depth_mean", M_GAUGE,
-                      "Mean jobs looked at per backfill cycle since the last reset.");
-        val(r, m, SD_BF_DEPTH_MEAN, 1);
-    }
-    if (has(m, SD_BF_DEPTH_MEAN_TRY)) {
-        render_family(r, "slurm_scheduler_backfill_depth_try_mean", M_GAUGE,
-                      "Mean jobs tried per backfill cycle since the last reset.");
-        val(r, m, SD_BF_DEPTH_MEAN_TRY, 1);
-    }
-    if (has(m, SD_BF_QUEUE_LEN)) {
-        render_family(r, "slurm_scheduler_backfill_queue_length", M_GAUGE,
-                      "Jobs in the backfill queue at the last cycle.");
-        val(r, m, SD_BF_QUEUE_LEN, 1);
-    }
-    if (has(m, SD_BF_QUEUE_LEN_MEAN)) {
-        render_family(r, "slurm_scheduler_backfill_queue_length_mean", M_GAUGE,
-                      "Mean backfill queue length since the last reset.");
-        val(r, m, SD_BF_QUEUE_LEN_MEAN, 1);
-    }
-    if (has(m, SD_BF_TABLE_SIZE)) {
-        render_family(r, "slurm_scheduler_backfill_table_size", M_GAUGE,
-                      "Size of the backfill time table at the last cycle.");
-        val(r, m, SD_BF_TABLE_SIZE, 1);
-    }
-    if (has(m, SD_BF_TABLE_SIZE_MEAN)) {
-        render_family(r, "slurm_scheduler_backfill_table_size_mean", M_GAUGE,
-                      "Mean backfill time table size since the last reset.");
-        val(r, m, SD_BF_TABLE_SIZE_MEAN, 1);
-    }
+    EMIT(backfill_fams);
     if (m->counted && m->bf_exit_have) {
         render_family(r, "slurm_scheduler_backfill_exits", M_COUNTER,
                       "Backfill cycles by why they ended (Slurm 23.11+).");
