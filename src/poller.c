@@ -278,7 +278,10 @@ static void *dataset_thread(void *arg)
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += FETCH_QUEUE_WAIT_S;
-        bool locked = pthread_mutex_timedlock(&P.fetch_mu[d->cluster], &until) == 0;
+        /* command-less sources (cgroup files, the trace store) read little
+         * and need not wait behind a slow command */
+        bool locked = sources[d->id]->command &&
+                      pthread_mutex_timedlock(&P.fetch_mu[d->cluster], &until) == 0;
         pthread_mutex_lock(&P.mu);
         bool stopping = P.stop;
         pthread_mutex_unlock(&P.mu);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The trace dataset: no command; each refresh snapshots the trace store
  * (trace.h) into the result's arena, after dropping entries past --trace.ttl
- * and those of jobs the current jobs dataset shows gone or no longer running.
+ * and those of jobs the current jobs datasets show gone or no longer running.
  *
  * The text form (for fixtures and the golden tests) is one entry per line:
  *   UPDATED [FIRST_SEEN] {json body as posted}
@@ -152,44 +152,94 @@ static void trace_release(struct dataset_result *r)
         strtab_free(&m->strs);
 }
 
+/* With several clusters (--slurm.clusters) there is one trace dataset per
+ * cluster, all reading the one store: a post does not say its cluster, so an
+ * entry belongs to the first cluster whose jobs snapshot shows its job
+ * running, preferring one where the job's user is the posted user (job ids
+ * of separate clusters may be equal; a federation's are not). An entry no
+ * snapshot can judge yet (all older than its first post, or missing) goes
+ * to the first such cluster; one every snapshot shows gone is dropped. */
 struct keep_ctx {
-    struct trace_jobidx idx;
-    double jobs_at;
+    int n, self; /* clusters; the one this read is for */
+    int owner;   /* of the entry keep_live last accepted */
+    struct view v[MAX_CLUSTERS];
+    struct trace_jobidx idx[MAX_CLUSTERS];
+    double jobs_at[MAX_CLUSTERS];
+    bool have[MAX_CLUSTERS]; /* a jobs dataset is there */
+    struct trace_parser *p;
 };
+
+static bool user_is(const struct jobs_model *m, const struct job *j, const char *user)
+{
+    return user[0] && strcmp(strtab_get(&m->strs, j->user), user) == 0;
+}
 
 static bool keep_live(const struct trace_entry *e, void *ctx)
 {
-    const struct keep_ctx *k = ctx;
-    const struct job *j;
-    return trace_job_live(&k->idx, k->jobs_at, e->p.job_id, e->first_seen, &j);
+    struct keep_ctx *k = ctx;
+    int running = -1, same_user = -1, unjudged = -1;
+    for (int q = 0; q < k->n; q++) {
+        const struct job *j = NULL;
+        if (!k->have[q] || k->jobs_at[q] <= e->first_seen) {
+            if (unjudged < 0)
+                unjudged = q;
+            continue;
+        }
+        if (!trace_job_live(&k->idx[q], k->jobs_at[q], e->p.job_id, e->first_seen, &j))
+            continue;
+        if (running < 0)
+            running = q;
+        if (same_user < 0 && user_is(k->idx[q].m, j, e->p.username))
+            same_user = q;
+    }
+    k->owner = same_user >= 0 ? same_user : running >= 0 ? running : unjudged;
+    return k->owner >= 0;
 }
 
 static void add_entry(const struct trace_entry *e, void *ctx)
 {
-    add_row(ctx, e);
+    struct keep_ctx *k = ctx;
+    if (k->owner == k->self)
+        add_row(k->p, e);
 }
 
 static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t errlen)
 {
-    (void)ctx;
     (void)err;
     (void)errlen;
     struct trace_store *s = trace_global();
     if (!s)
         return 0; /* tracing off: an empty dataset */
-    /* The current jobs snapshot says which jobs have left the queue. */
-    struct view v;
-    poller_view(&v, wall_now());
-    const struct dataset_result *jr = v.ds[DS_JOBS];
-    struct keep_ctx k;
-    memset(&k, 0, sizeof(k));
-    if (jr) {
-        trace_jobidx_build(&k.idx, &jr->u.jobs);
-        k.jobs_at = jr->fetched_at - jr->fetch_duration;
+    struct keep_ctx *k = xcalloc(1, sizeof(*k));
+    k->p = pv;
+    k->n = poller_clusters();
+    double now = wall_now();
+    /* The current jobs snapshots say which jobs have left the queue. */
+    for (int q = 0; q < k->n; q++) {
+        const char *name = poller_cluster_name(q);
+        if (ctx->cluster && name && strcmp(name, ctx->cluster) == 0)
+            k->self = q;
+        poller_view_cluster(&k->v[q], q, now);
+        const struct dataset_result *jr = k->v[q].ds[DS_JOBS];
+        if (jr) {
+            trace_jobidx_build(&k->idx[q], &jr->u.jobs);
+            k->jobs_at[q] = jr->fetched_at - jr->fetch_duration;
+            k->have[q] = true;
+        }
     }
-    trace_store_snapshot(s, wall_now(), jr ? keep_live : NULL, &k, add_entry, pv);
-    trace_jobidx_free(&k.idx);
-    poller_release_view(&v);
+    /* Without a jobs dataset at all (jobs collector off) every entry is kept
+     * and shown, with the first cluster. */
+    bool any = false;
+    for (int q = 0; q < k->n; q++)
+        any = any || k->have[q];
+    if (!any)
+        k->owner = 0;
+    trace_store_snapshot(s, now, any ? keep_live : NULL, k, add_entry, k);
+    for (int q = 0; q < k->n; q++) {
+        trace_jobidx_free(&k->idx[q]);
+        poller_release_view(&k->v[q]);
+    }
+    free(k);
     return 0;
 }
 
@@ -203,4 +253,5 @@ const struct source_def source_trace = {
     .count = trace_count_rows,
     .release = trace_release,
     .read = trace_read,
+    .clusters = true, /* one dataset per cluster; no command, so no -M */
 };

@@ -2,8 +2,10 @@
 """Two real clusters sharing one slurmdbd (a Slurm multi-cluster setup): a second cluster
 "itest2" joins the test cluster's slurmdbd and munge key (slurm-cluster start --join); one
 exporter with --slurm.clusters=itest,itest2 serves both, each series labelled with its
-cluster and equal to what each cluster's own commands report; stopping the second cluster's
-slurmctld fails that cluster only."""
+cluster and equal to what each cluster's own commands report; trace posts for a job of the
+second cluster are served under that cluster, next to its allocation there, until the job ends;
+stopping the second cluster's slurmctld fails that cluster only."""
+import json
 import os
 import subprocess
 import time
@@ -35,12 +37,64 @@ def sinfo_nodes(ctx, cluster):
     return sorted({l.split()[0] for l in out.splitlines() if l.strip() and not l.startswith("CLUSTER")})
 
 
+def trace_second_cluster(ctx, exp):
+    """A job of itest2 traced through the one exporter: its entry must be served under itest2
+    with itest2's allocation (the first cluster's queue does not have the job), and go when the
+    job ends."""
+    R = ctx.R
+    p = ctx.run(["sbatch", "-M", "itest2", "--parsable", "--output=/dev/null", "--error=/dev/null",
+                 "--time=10", "--ntasks=1", "--wrap", "sleep 300"])
+    jid = p.stdout.strip().split(";")[0]
+    if not R.check("twoclusters: a job submitted to itest2", p.returncode == 0 and jid.isdigit(),
+                   p.stderr[-300:]):
+        return
+
+    def squeue2(fmt):
+        out = ctx.run(["squeue", "-M", "itest2", "-h", "-j", jid, "-O", fmt]).stdout
+        return "".join(l for l in out.splitlines() if not l.startswith("CLUSTER")).strip()
+    try:
+        ctx.wait_until("the itest2 job runs", lambda: squeue2("State:0") == "RUNNING", 60)
+        cpus = int(squeue2("NumCPUs:0"))
+
+        def post():
+            body = {"job_id": int(jid), "pid": 99, "cpus": 150.0, "threads": 3, "mem": 5000000,
+                    "read_bytes": 1, "write_bytes": 2, "username": "root", "hostname": "node-of-itest2"}
+            return ctx.base.http(exp.url + "/trace", method="POST", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})[0]
+        R.check("twoclusters: a trace post for the itest2 job -> 200", post() == 200, "")
+
+        def served():
+            m = exp.metrics()
+            ok = (m.value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest2") == 1.5 and
+                  m.value("slurm_job_allocated_cpus", job_id=jid, cluster="itest2") == cpus)
+            return m if ok else None
+        m = ctx.wait_until("the itest2 trace served", served, 20)
+        R.ok(f"twoclusters: the itest2 job's trace is served under cluster itest2 beside its {cpus} "
+             "allocated CPUs (squeue -M itest2)")
+        R.check("twoclusters: and not under itest",
+                m.value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest") is None, "")
+        time.sleep(4 * 1.0 + 1)  # several refreshes of both clusters' queues and of the trace store
+        post()
+        m = exp.metrics()
+        R.check("twoclusters: the itest2 trace stays across refreshes (itest's queue does not drop it)",
+                m.value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest2") == 1.5 and
+                m.value("slurm_exporter_trace_expired_total", cause="job_ended") in (None, 0), "")
+        ctx.run(["scancel", "-M", "itest2", jid])
+        ctx.wait_until("the ended itest2 job's trace dropped",
+                       lambda: exp.metrics().value("slurm_exporter_trace_expired_total", cause="job_ended") == 1
+                       and exp.metrics().value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest2") is None,
+                       30)
+        R.ok("twoclusters: once the itest2 job is cancelled its trace is dropped (job_ended)")
+    except ctx.base.Abort as ex:
+        R.fail("twoclusters: tracing a job of the second cluster", str(ex))
+
+
 def check(ctx):
     R = ctx.R
     try:
         if not STATE.get("started"):
             return
-        exp = ctx.start_exporter("exporter-twoclusters", ["--slurm.clusters=itest,itest2"])
+        exp = ctx.start_exporter("exporter-twoclusters", ["--slurm.clusters=itest,itest2", "--trace.enabled"])
         time.sleep(2.5)
         m = exp.metrics()
         for c in ("itest", "itest2"):
@@ -57,6 +111,7 @@ def check(ctx):
         R.check("twoclusters: running jobs of itest equal squeue -M itest", got == running, f"{got} vs {running}")
         got2 = sum(v for l, v in m.get("slurm_jobs") if l.get("cluster") == "itest2")
         R.check("twoclusters: itest2 has no jobs (none were submitted there)", got2 == 0, got2)
+        trace_second_cluster(ctx, exp)
         # One cluster down: its collectors fail, the other keeps serving.
         p = subprocess.run([ctx.base.HARNESS, "stop-daemon", "slurmctld"], env=STATE["env"],
                            capture_output=True, text=True, timeout=60)
