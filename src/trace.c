@@ -697,6 +697,7 @@ static enum trace_reason put_locked(struct trace_store *s, const struct trace_po
     e->e.p = *p;
     e->e.first_seen = now;
     e->e.updated = now;
+    e->e.cluster = -1;
     e->next = s->eb[b];
     s->eb[b] = i;
     s->entries++;

@@ -57,6 +57,10 @@ struct trace_limits {
 struct trace_entry {
     struct trace_post p;
     double first_seen, updated; /* wall clock */
+    /* With several clusters: the cluster (index) whose queue was found
+     * running the job, kept from then on; -1 before. Set by the keep
+     * function of trace_store_snapshot, preserved by later posts. */
+    int cluster;
 };
 
 struct trace_store;
@@ -96,7 +100,8 @@ enum trace_reason trace_store_put(struct trace_store *s, const struct trace_post
 
 /* Decides whether an entry of a job is kept (true) or dropped because its job
  * left the queue. */
-typedef bool (*trace_keep_fn)(const struct trace_entry *e, void *ctx);
+/* May set e->cluster (the only field it may change). */
+typedef bool (*trace_keep_fn)(struct trace_entry *e, void *ctx);
 
 /* Drops entries older than the TTL at now and those keep refuses (keep may
  * be NULL), then calls fn for each remaining entry, in no particular order,

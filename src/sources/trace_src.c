@@ -153,12 +153,16 @@ static void trace_release(struct dataset_result *r)
 }
 
 /* With several clusters (--slurm.clusters) there is one trace dataset per
- * cluster, all reading the one store: a post does not say its cluster, so an
- * entry belongs to the first cluster whose jobs snapshot shows its job
- * running, preferring one where the job's user is the posted user (job ids
- * of separate clusters may be equal; a federation's are not). An entry no
- * snapshot can judge yet (all older than its first post, or missing) goes
- * to the first such cluster; one every snapshot shows gone is dropped. */
+ * cluster, all reading the one store. A post does not say its cluster, so an
+ * entry goes to a cluster whose jobs snapshot shows its job running; when
+ * several do (separate clusters reuse job ids; a federation's do not), the
+ * one with a node named as the posting host wins, then the one where the
+ * job's user is the posted user, then the first. Once every cluster's
+ * snapshot is newer than the entry's first post, that choice is kept: the
+ * entry then lives and dies with its job in that cluster and never moves to
+ * another cluster running a job of the same id. An entry no snapshot can
+ * judge yet (older than its first post, or missing) is shown under the first
+ * such cluster; an unclaimed one that every snapshot shows gone is dropped. */
 struct keep_ctx {
     int n, self; /* clusters; the one this read is for */
     int owner;   /* of the entry keep_live last accepted */
@@ -166,6 +170,9 @@ struct keep_ctx {
     struct trace_jobidx idx[MAX_CLUSTERS];
     double jobs_at[MAX_CLUSTERS];
     bool have[MAX_CLUSTERS]; /* a jobs dataset is there */
+    /* per cluster with a nodes dataset: bit per strtab id that names a node */
+    const struct nodes_model *nodes[MAX_CLUSTERS];
+    uint64_t *is_node[MAX_CLUSTERS];
     struct trace_parser *p;
 };
 
@@ -174,12 +181,40 @@ static bool user_is(const struct jobs_model *m, const struct job *j, const char 
     return user[0] && strcmp(strtab_get(&m->strs, j->user), user) == 0;
 }
 
-static bool keep_live(const struct trace_entry *e, void *ctx)
+static bool has_node(const struct keep_ctx *k, int q, const char *host)
+{
+    if (!k->is_node[q] || !host[0])
+        return false;
+    uint32_t id = strtab_find(&k->nodes[q]->strs, host, strlen(host));
+    return id != UINT32_MAX && (k->is_node[q][id / 64] >> (id % 64) & 1);
+}
+
+static void index_nodes(struct keep_ctx *k, int q)
+{
+    const struct dataset_result *nr = k->v[q].ds[DS_NODES];
+    if (!nr)
+        return;
+    const struct nodes_model *m = &nr->u.nodes;
+    k->nodes[q] = m;
+    k->is_node[q] = xcalloc(m->strs.count / 64 + 1, sizeof(uint64_t));
+    for (size_t i = 0; i < m->n; i++)
+        k->is_node[q][m->nodes[i].name / 64] |= 1ULL << (m->nodes[i].name % 64);
+}
+
+static bool keep_live(struct trace_entry *e, void *ctx)
 {
     struct keep_ctx *k = ctx;
-    int running = -1, same_user = -1, unjudged = -1;
-    for (int q = 0; q < k->n; q++) {
-        const struct job *j = NULL;
+    const struct job *j = NULL;
+    int q = e->cluster;
+    if (q >= 0 && q < k->n) {
+        /* claimed: lives and dies with its job in that cluster */
+        k->owner = q;
+        if (!k->have[q] || k->jobs_at[q] <= e->first_seen)
+            return true;
+        return trace_job_live(&k->idx[q], k->jobs_at[q], e->p.job_id, e->first_seen, &j);
+    }
+    int best = -1, best_score = 0, unjudged = -1;
+    for (q = 0; q < k->n; q++) {
         if (!k->have[q] || k->jobs_at[q] <= e->first_seen) {
             if (unjudged < 0)
                 unjudged = q;
@@ -187,12 +222,18 @@ static bool keep_live(const struct trace_entry *e, void *ctx)
         }
         if (!trace_job_live(&k->idx[q], k->jobs_at[q], e->p.job_id, e->first_seen, &j))
             continue;
-        if (running < 0)
-            running = q;
-        if (same_user < 0 && user_is(k->idx[q].m, j, e->p.username))
-            same_user = q;
+        int score = 1 + (has_node(k, q, e->p.hostname) ? 4 : 0) +
+                    (user_is(k->idx[q].m, j, e->p.username) ? 2 : 0);
+        if (score > best_score) {
+            best = q;
+            best_score = score;
+        }
     }
-    k->owner = same_user >= 0 ? same_user : running >= 0 ? running : unjudged;
+    /* claimed only once every cluster could judge: a queue not yet
+     * refreshed since the first post may be the one running the job */
+    if (best >= 0 && unjudged < 0 && k->n > 1)
+        e->cluster = best;
+    k->owner = best >= 0 ? best : unjudged;
     return k->owner >= 0;
 }
 
@@ -226,6 +267,8 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
             k->jobs_at[q] = jr->fetched_at - jr->fetch_duration;
             k->have[q] = true;
         }
+        if (k->n > 1)
+            index_nodes(k, q);
     }
     /* Without a jobs dataset at all (jobs collector off) every entry is kept
      * and shown, with the first cluster. */
@@ -237,6 +280,7 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
     trace_store_snapshot(s, now, any ? keep_live : NULL, k, add_entry, k);
     for (int q = 0; q < k->n; q++) {
         trace_jobidx_free(&k->idx[q]);
+        free(k->is_node[q]);
         poller_release_view(&k->v[q]);
     }
     free(k);

@@ -368,6 +368,37 @@ static void test_store_job_ended(void **state)
     tu_result_free(jr);
 }
 
+/* The keep function may claim an entry for a cluster; later posts of the
+ * same (job, host) keep the claim, a new entry starts unclaimed. */
+static bool claim_for_1(struct trace_entry *e, void *ctx)
+{
+    int *seen = ctx;
+    seen[e->p.job_id] = e->cluster;
+    if (e->p.job_id == 1)
+        e->cluster = 1;
+    return true;
+}
+
+static void test_store_cluster_claim(void **state)
+{
+    (void)state;
+    struct trace_limits lim = {100, 10, 1000, 60};
+    struct trace_store *s = trace_store_new(&lim);
+    struct trace_post a = post(1, "n1", 10), b = post(2, "n1", 20);
+    assert_int_equal(trace_store_put(s, &a, 1000), TR_ACCEPTED);
+    assert_int_equal(trace_store_put(s, &b, 1000), TR_ACCEPTED);
+    int seen[3] = {7, 7, 7};
+    trace_store_snapshot(s, 1001, claim_for_1, seen, NULL, NULL);
+    assert_int_equal(seen[1], -1);
+    assert_int_equal(seen[2], -1);
+    a.cpus = 50;
+    assert_int_equal(trace_store_put(s, &a, 1002), TR_ACCEPTED);
+    trace_store_snapshot(s, 1003, claim_for_1, seen, NULL, NULL);
+    assert_int_equal(seen[1], 1);
+    assert_int_equal(seen[2], -1);
+    trace_store_free(s);
+}
+
 /* ---- dataset and collector --------------------------------------------------- */
 
 static char *render_trace(const char *trace_txt, const char *squeue, double jobs_fetched,
@@ -461,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_store_limits),
         cmocka_unit_test(test_store_ttl),
         cmocka_unit_test(test_store_job_ended),
+        cmocka_unit_test(test_store_cluster_claim),
         cmocka_unit_test(test_collector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,7 +42,10 @@ def trace_second_cluster(ctx, exp):
     with itest2's allocation (the first cluster's queue does not have the job), and go when the
     job ends."""
     R = ctx.R
-    p = ctx.run(["sbatch", "-M", "itest2", "--parsable", "--output=/dev/null", "--error=/dev/null",
+    # As nobody: both clusters number their jobs from 1 and run them on nodes of the same names
+    # (one machine), so the posted user is what tells itest2's job from itest's job of that id.
+    p = ctx.run(["runuser", "-u", "nobody", "--", "sbatch", "-M", "itest2", "--parsable",
+                 "--chdir=/tmp", "--output=/dev/null", "--error=/dev/null", "--account=biology",
                  "--time=10", "--ntasks=1", "--wrap", "sleep 300"])
     jid = p.stdout.strip().split(";")[0]
     if not R.check("twoclusters: a job submitted to itest2", p.returncode == 0 and jid.isdigit(),
@@ -55,20 +58,28 @@ def trace_second_cluster(ctx, exp):
     try:
         ctx.wait_until("the itest2 job runs", lambda: squeue2("State:0") == "RUNNING", 60)
         cpus = int(squeue2("NumCPUs:0"))
+        host = squeue2("NodeList:0")
 
         def post():
             body = {"job_id": int(jid), "pid": 99, "cpus": 150.0, "threads": 3, "mem": 5000000,
-                    "read_bytes": 1, "write_bytes": 2, "username": "root", "hostname": "node-of-itest2"}
+                    "read_bytes": 1, "write_bytes": 2, "username": "nobody", "hostname": host}
             return ctx.base.http(exp.url + "/trace", method="POST", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})[0]
         R.check("twoclusters: a trace post for the itest2 job -> 200", post() == 200, "")
 
+        last = {}
+
         def served():
             m = exp.metrics()
+            last["trace"] = [(l, v) for l, v in m.get("slurm_job_trace_cpu_usage")]
+            last["alloc"] = [(l, v) for l, v in m.get("slurm_job_allocated_cpus")]
             ok = (m.value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest2") == 1.5 and
                   m.value("slurm_job_allocated_cpus", job_id=jid, cluster="itest2") == cpus)
             return m if ok else None
-        m = ctx.wait_until("the itest2 trace served", served, 20)
+        try:
+            m = ctx.wait_until("the itest2 trace served", served, 20)
+        except ctx.base.Abort as ex:
+            raise ctx.base.Abort(f"{ex}; job {jid}, {cpus} CPUs; served: {last}") from None
         R.ok(f"twoclusters: the itest2 job's trace is served under cluster itest2 beside its {cpus} "
              "allocated CPUs (squeue -M itest2)")
         R.check("twoclusters: and not under itest",
