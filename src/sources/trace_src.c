@@ -168,10 +168,8 @@ struct keep_ctx {
     int owner;   /* of the entry keep_live last accepted */
     struct view v[MAX_CLUSTERS];
     struct trace_jobidx idx[MAX_CLUSTERS];
-    double jobs_at[MAX_CLUSTERS];
-    bool have[MAX_CLUSTERS]; /* a jobs dataset is there */
+    double jobs_at[MAX_CLUSTERS]; /* when the jobs snapshot was taken */
     /* per cluster with a nodes dataset: bit per strtab id that names a node */
-    const struct nodes_model *nodes[MAX_CLUSTERS];
     uint64_t *is_node[MAX_CLUSTERS];
     struct trace_parser *p;
 };
@@ -185,7 +183,7 @@ static bool has_node(const struct keep_ctx *k, int q, const char *host)
 {
     if (!k->is_node[q] || !host[0])
         return false;
-    uint32_t id = strtab_find(&k->nodes[q]->strs, host, strlen(host));
+    uint32_t id = strtab_find(&k->v[q].ds[DS_NODES]->u.nodes.strs, host, strlen(host));
     return id != UINT32_MAX && (k->is_node[q][id / 64] >> (id % 64) & 1);
 }
 
@@ -195,10 +193,15 @@ static void index_nodes(struct keep_ctx *k, int q)
     if (!nr)
         return;
     const struct nodes_model *m = &nr->u.nodes;
-    k->nodes[q] = m;
     k->is_node[q] = xcalloc(m->strs.count / 64 + 1, sizeof(uint64_t));
     for (size_t i = 0; i < m->n; i++)
         k->is_node[q][m->nodes[i].name / 64] |= 1ULL << (m->nodes[i].name % 64);
+}
+
+/* Cluster q's jobs snapshot is newer than the entry's first post. */
+static bool judges(const struct keep_ctx *k, int q, const struct trace_entry *e)
+{
+    return k->v[q].ds[DS_JOBS] && k->jobs_at[q] > e->first_seen;
 }
 
 static bool keep_live(struct trace_entry *e, void *ctx)
@@ -209,13 +212,12 @@ static bool keep_live(struct trace_entry *e, void *ctx)
     if (q >= 0 && q < k->n) {
         /* claimed: lives and dies with its job in that cluster */
         k->owner = q;
-        if (!k->have[q] || k->jobs_at[q] <= e->first_seen)
-            return true;
-        return trace_job_live(&k->idx[q], k->jobs_at[q], e->p.job_id, e->first_seen, &j);
+        return !judges(k, q, e) ||
+               trace_job_live(&k->idx[q], k->jobs_at[q], e->p.job_id, e->first_seen, &j);
     }
     int best = -1, best_score = 0, unjudged = -1;
     for (q = 0; q < k->n; q++) {
-        if (!k->have[q] || k->jobs_at[q] <= e->first_seen) {
+        if (!judges(k, q, e)) {
             if (unjudged < 0)
                 unjudged = q;
             continue;
@@ -255,6 +257,7 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
     k->p = pv;
     k->n = poller_clusters();
     double now = wall_now();
+    bool any = false;
     /* The current jobs snapshots say which jobs have left the queue. */
     for (int q = 0; q < k->n; q++) {
         const char *name = poller_cluster_name(q);
@@ -265,18 +268,13 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
         if (jr) {
             trace_jobidx_build(&k->idx[q], &jr->u.jobs);
             k->jobs_at[q] = jr->fetched_at - jr->fetch_duration;
-            k->have[q] = true;
+            any = true;
         }
         if (k->n > 1)
             index_nodes(k, q);
     }
     /* Without a jobs dataset at all (jobs collector off) every entry is kept
-     * and shown, with the first cluster. */
-    bool any = false;
-    for (int q = 0; q < k->n; q++)
-        any = any || k->have[q];
-    if (!any)
-        k->owner = 0;
+     * and shown, with the first cluster (owner 0). */
     trace_store_snapshot(s, now, any ? keep_live : NULL, k, add_entry, k);
     for (int q = 0; q < k->n; q++) {
         trace_jobidx_free(&k->idx[q]);
