@@ -129,21 +129,6 @@ static void set_argv(struct dataset_rt *d)
     d->argv[k] = NULL;
 }
 
-/* With -M, Slurm's commands put a "CLUSTER: name" line before each cluster's
- * output: not data. */
-struct line_shim {
-    int (*line)(void *p, const char *line, size_t len);
-    void *p;
-};
-
-static int cluster_line(void *ctx, const char *line, size_t len)
-{
-    const struct line_shim *sh = ctx;
-    if (len >= 9 && memcmp(line, "CLUSTER: ", 9) == 0)
-        return 0;
-    return sh->line(sh->p, line, len);
-}
-
 static int fetch_rt(struct dataset_rt *d)
 {
     int id = d->id;
@@ -163,33 +148,17 @@ static int fetch_rt(struct dataset_rt *d)
     int rc;
     const struct source_def *src = sources[id];
     struct source_ctx ctx = {cfg, P.names[d->cluster], d->state};
-    void *parser = xcalloc(1, src->parser_size);
-    struct parse_stats *ps = (struct parse_stats *)((char *)parser + src->stats_offset);
-    src->init(parser, r, &ctx, d->last_count);
+    struct source_run run;
+    source_run_begin(&run, src, &ctx, r, d->last_count);
     memset(&er, 0, sizeof(er));
     if (!src->command) {
-        rc = src->read(parser, &ctx, er.err, sizeof(er.err));
+        rc = src->read(run.parser, &ctx, er.err, sizeof(er.err));
     } else if (!d->path) {
         rc = -ENOENT;
         snprintf(er.err, sizeof(er.err), "%s not found (PATH or --slurm.bin-path)", d->argv[0]);
     } else {
         set_argv(d);
-        struct line_shim sh = {src->line, parser};
-        if (P.names[d->cluster])
-            rc = exec_run(&o, cluster_line, &sh, &er);
-        else
-            rc = exec_run(&o, src->line, parser, &er);
-    }
-    if (src->finish)
-        src->finish(parser);
-    if (src->count)
-        d->last_count = src->count(r);
-    struct parse_stats pst = *ps;
-    free(parser);
-    ps = &pst;
-    if (rc == -ECANCELED) { /* stopping: nothing to record */
-        dataset_result_release(r);
-        return rc;
+        rc = exec_run(&o, source_run_line, &run, &er);
     }
     char why[640];
     why[0] = '\0';
@@ -199,23 +168,22 @@ static int fetch_rt(struct dataset_rt *d)
         snprintf(why, sizeof(why), "output over the limit (--slurm.max-output)");
     else if (rc == -EIO)
         snprintf(why, sizeof(why), "exit %d: %s", er.exit_code, er.err[0] ? er.err : "(no stderr)");
-    else if (rc < 0)
+    else if (rc < 0 && rc != -ECANCELED)
         snprintf(why, sizeof(why), "%s", er.err[0] ? er.err : strerror(-rc));
-    /* A majority of bad lines means the format is not what we expect:
-     * fail the dataset rather than serve a plausible wrong number. */
-    bool parse_fail = ps->errors > 0 && ps->errors * 2 > ps->lines;
-    if (rc == 0 && parse_fail) {
-        rc = -EPROTO;
-        snprintf(why, sizeof(why), "%llu of %llu lines unreadable; first: %s",
-                 (unsigned long long)ps->errors, (unsigned long long)ps->lines, ps->first_error);
+    struct parse_stats pst;
+    const struct parse_stats *ps = &pst;
+    rc = source_run_end(&run, rc, why, sizeof(why), &pst);
+    if (src->count)
+        d->last_count = src->count(r);
+    if (rc == -ECANCELED) { /* stopping: nothing to record */
+        dataset_result_release(r);
+        return rc;
     }
-    if (ps->errors && !parse_fail)
+    if (ps->errors && rc != -EPROTO)
         log_limited(&d->lim_parse, 300, LOG_WARN, "skipped unreadable Slurm output lines",
                     "dataset", dataset_names[id], "first", ps->first_error);
     if (rc == 0 && er.err[0])
         log_msg(LOG_DEBUG, "command wrote to stderr", "command", d->argv[0], "stderr", er.err);
-    if (rc == 0 && src->commit)
-        src->commit(&ctx, r);
     double dur = mono_now_s() - t0;
     r->fetched_at = wall_now();
     r->fetch_duration = dur;

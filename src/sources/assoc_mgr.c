@@ -442,14 +442,14 @@ static bool starts(const char *line, size_t len, const char *s)
     return len >= n && memcmp(line, s, n) == 0;
 }
 
-int assoc_mgr_line(void *pv, const char *line, size_t len)
+void assoc_mgr_line(void *pv, const char *line, size_t len)
 {
     struct assoc_mgr_parser *p = pv;
     p->st.lines++;
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\n'))
         len--;
     if (len == 0)
-        return 0;
+        return;
     if (starts(line, len, "ClusterName="))
         assoc_line(p, line, len);
     else if (starts(line, len, "QOS="))
@@ -460,7 +460,6 @@ int assoc_mgr_line(void *pv, const char *line, size_t len)
                starts(line, len, "Association Records") || starts(line, len, "QOS Records") ||
                starts(line, len, "User Records") || starts(line, len, "No ")))
         parse_error(&p->st, "assoc_mgr: unknown line", line, len);
-    return 0;
 }
 
 void assoc_mgr_finish(struct assoc_mgr_parser *p)

@@ -103,7 +103,7 @@ struct assoc_mgr_parser {
 };
 
 void assoc_mgr_init(struct assoc_mgr_parser *p, struct limits_model *m, struct arena *a);
-int assoc_mgr_line(void *p, const char *line, size_t len);
+void assoc_mgr_line(void *p, const char *line, size_t len);
 /* Frees the parser's own memory (the uid map); the model stays. */
 void assoc_mgr_finish(struct assoc_mgr_parser *p);
 

@@ -34,7 +34,7 @@ void cli_jobs_init(struct jobs_parser *p, struct jobs_model *m, struct arena *a)
 /* Pre-sizes the job array (the array is malloc'ed and owned by the model;
  * dataset_result_release frees it). */
 void cli_jobs_reserve(struct jobs_parser *p, size_t n);
-int cli_jobs_line(void *p, const char *line, size_t len);
+void cli_jobs_line(void *p, const char *line, size_t len);
 /* Called after the last line: splits multi-partition strings. */
 void cli_jobs_finish(struct jobs_parser *p);
 /* Folds squeue's Reason text into a short code: "ReqNodeNotAvail,
@@ -64,7 +64,7 @@ struct nodes_parser {
     uint32_t feat_map_cap;
 };
 void cli_nodes_init(struct nodes_parser *p, struct nodes_model *m, struct arena *a);
-int cli_nodes_line(void *p, const char *line, size_t len);
+void cli_nodes_line(void *p, const char *line, size_t len);
 void cli_nodes_finish(struct nodes_parser *p);
 /* Parses "gpu:a100:4(S:0-1),mps:100" into gres entries (total or used). */
 int cli_parse_gres(struct nodes_model *m, const char *s, size_t n, int used, uint32_t first,
@@ -80,10 +80,12 @@ struct partitions_parser {
     struct parse_stats st;
 };
 void cli_partitions_init(struct partitions_parser *p, struct partitions_model *m, struct arena *a);
-int cli_partitions_line(void *p, const char *line, size_t len);
+void cli_partitions_line(void *p, const char *line, size_t len);
 
-/* Feeds a whole buffer line by line (fixtures, fuzzers). */
-typedef int (*cli_line_fn)(void *p, const char *line, size_t len);
+/* Feeds a whole buffer line by line, split as exec_run splits a command's
+ * output (fuzzers and parser unit tests; a dataset is fed whole through
+ * source_run, as the poller feeds it). */
+typedef void (*cli_line_fn)(void *p, const char *line, size_t len);
 void cli_feed(cli_line_fn fn, void *p, const char *buf, size_t len);
 
 void parse_error(struct parse_stats *st, const char *what, const char *line, size_t len);

@@ -134,7 +134,7 @@ uint64_t cli_request_gpus(const char *s, size_t n)
     return total;
 }
 
-int cli_jobs_line(void *pv, const char *line, size_t len)
+void cli_jobs_line(void *pv, const char *line, size_t len)
 {
     struct jobs_parser *p = pv;
     struct jobs_model *m = p->m;
@@ -142,7 +142,7 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
         len--;
     if (len == 0)
-        return 0;
+        return;
     const char *f[CLI_SQUEUE_FIELDS];
     size_t fl[CLI_SQUEUE_FIELDS];
     const char *s = line, *end = line + len;
@@ -150,7 +150,7 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
         const char *bar = memchr(s, '|', (size_t)(end - s));
         if (!bar) {
             parse_error(&p->st, "squeue: too few fields", line, len);
-            return 0;
+            return;
         }
         f[i] = s;
         fl[i] = (size_t)(bar - s);
@@ -164,7 +164,7 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
     uint64_t u;
     if (parse_u64(f[0], fl[0], &u) < 0 || u > UINT32_MAX) {
         parse_error(&p->st, "squeue: bad JobID", line, len);
-        return 0;
+        return;
     }
     j.job_id = (uint32_t)u;
     j.key = u;
@@ -179,7 +179,7 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
         } else {
             /* An unexpanded array record ("10_[2-9%2]"): -r should prevent it. */
             parse_error(&p->st, "squeue: unexpanded array record", line, len);
-            return 0;
+            return;
         }
     }
     size_t sl = fl[2];
@@ -198,7 +198,7 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
     j.qos = intern(m, f[6], fl[6]);
     if (parse_u64(f[7], fl[7], &u) < 0 || u > UINT32_MAX) {
         parse_error(&p->st, "squeue: bad NumCPUs", line, len);
-        return 0;
+        return;
     }
     j.cpus = (uint32_t)u;
     if (parse_u64(f[8], fl[8], &u) == 0 && u <= UINT32_MAX)
@@ -207,7 +207,7 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
     if (fl[9] && !(fl[9] == 3 && memcmp(f[9], "N/A", 3) == 0) &&
         cli_parse_tres(f[9], fl[9], &tres_cpus, &j.mem_bytes, &j.gpus) < 0) {
         parse_error(&p->st, "squeue: bad tres-alloc", line, len);
-        return 0;
+        return;
     }
     if (tres_cpus && (j.state != JOB_PENDING))
         j.cpus = tres_cpus; /* allocated CPUs win over the request once known */
@@ -232,7 +232,6 @@ int cli_jobs_line(void *pv, const char *line, size_t len)
         m->jobs = xrealloc(m->jobs, m->cap * sizeof(*m->jobs));
     }
     m->jobs[m->n++] = j;
-    return 0;
 }
 
 void cli_jobs_finish(struct jobs_parser *p)

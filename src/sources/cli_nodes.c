@@ -341,7 +341,7 @@ static const struct kv *features_kv(const struct kv *kv, size_t n, const char *k
     return f && !is(f, "(null)") ? f : NULL;
 }
 
-int cli_nodes_line(void *pv, const char *line, size_t len)
+void cli_nodes_line(void *pv, const char *line, size_t len)
 {
     struct nodes_parser *p = pv;
     struct nodes_model *m = p->m;
@@ -349,16 +349,16 @@ int cli_nodes_line(void *pv, const char *line, size_t len)
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
         len--;
     if (len == 0)
-        return 0;
+        return;
     if (len >= 14 && memcmp(line, "No nodes in th", 14) == 0)
-        return 0;
+        return;
     struct kv kv[MAX_PAIRS];
     size_t n = kv_split(line, len, kv, MAX_PAIRS);
     const struct kv *name = kv_find(kv, n, "NodeName");
     const struct kv *state = kv_find(kv, n, "State");
     if (!name || name->vlen == 0 || !state) {
         parse_error(&p->st, "scontrol nodes: no NodeName/State", line, len);
-        return 0;
+        return;
     }
     struct node nd;
     memset(&nd, 0, sizeof(nd));
@@ -370,7 +370,7 @@ int cli_nodes_line(void *pv, const char *line, size_t len)
     if (get_u32(kv_find(kv, n, "CPUEfctv"), &tot) < 0 &&
         get_u32(kv_find(kv, n, "CPUTot"), &tot) < 0) {
         parse_error(&p->st, "scontrol nodes: no CPUTot", line, len);
-        return 0;
+        return;
     }
     nd.cpus_total = tot;
     if (get_u32(kv_find(kv, n, "CPUTot"), &nd.cpus_tot) < 0)
@@ -449,7 +449,6 @@ int cli_nodes_line(void *pv, const char *line, size_t len)
         m->nodes = xrealloc(m->nodes, m->cap * sizeof(*m->nodes));
     }
     m->nodes[m->n++] = nd;
-    return 0;
 }
 
 /* Moves the growable arrays into the arena so the snapshot frees in one call. */

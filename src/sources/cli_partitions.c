@@ -45,7 +45,7 @@ static int64_t get_dur(const struct kv *kv)
     return v;
 }
 
-int cli_partitions_line(void *pv, const char *line, size_t len)
+void cli_partitions_line(void *pv, const char *line, size_t len)
 {
     struct partitions_parser *p = pv;
     struct partitions_model *m = p->m;
@@ -53,16 +53,16 @@ int cli_partitions_line(void *pv, const char *line, size_t len)
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
         len--;
     if (len == 0)
-        return 0;
+        return;
     if (len >= 14 && memcmp(line, "No partitions ", 14) == 0)
-        return 0;
+        return;
     struct kv kv[MAX_PAIRS];
     size_t n = kv_split(line, len, kv, MAX_PAIRS);
     const struct kv *name = kv_find(kv, n, "PartitionName");
     const struct kv *state = kv_find(kv, n, "State");
     if (!name || !name->vlen || !state) {
         parse_error(&p->st, "scontrol partitions: no PartitionName/State", line, len);
-        return 0;
+        return;
     }
     struct partition pt;
     memset(&pt, 0, sizeof(pt));
@@ -95,5 +95,4 @@ int cli_partitions_line(void *pv, const char *line, size_t len)
         m->parts = np; /* old copy stays in the arena; partitions are few */
     }
     m->parts[m->n++] = pt;
-    return 0;
 }

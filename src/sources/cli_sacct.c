@@ -131,7 +131,7 @@ static int step_line(struct sacct_parser *p, const char *f[], const size_t fl[],
     return 0;
 }
 
-int cli_sacct_line(void *pv, const char *line, size_t len)
+void cli_sacct_line(void *pv, const char *line, size_t len)
 {
     struct sacct_parser *p = pv;
     struct acct_model *m = p->m;
@@ -139,25 +139,25 @@ int cli_sacct_line(void *pv, const char *line, size_t len)
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
         len--;
     if (len == 0)
-        return 0;
+        return;
     const char *f[CLI_SACCT_FIELDS];
     size_t fl[CLI_SACCT_FIELDS];
     size_t nf = split_fields(line, len, '|', f, fl, CLI_SACCT_FIELDS);
     if (nf > CLI_SACCT_FIELDS) {
         parse_error(&p->st, "too many fields", line, len);
-        return -1;
+        return;
     }
     if (nf != CLI_SACCT_FIELDS) {
         parse_error(&p->st, "wrong number of fields", line, len);
-        return -1;
+        return;
     }
     const char *dot = memchr(f[0], '.', fl[0]);
     if (dot) {
         if (step_line(p, f, fl, (size_t)(dot - f[0])) < 0) {
             parse_error(&p->st, "bad step line", line, len);
-            return -1;
+            return;
         }
-        return 0;
+        return;
     }
     p->in_job = false;
     struct acct_job j;
@@ -165,7 +165,7 @@ int cli_sacct_line(void *pv, const char *line, size_t len)
     uint64_t id;
     if (parse_u64(f[0], fl[0], &id) < 0 || id == 0 || id > UINT32_MAX) {
         parse_error(&p->st, "bad JobIDRaw", line, len);
-        return -1;
+        return;
     }
     j.job_id = (uint32_t)id;
     int st = parse_state(f[1], fl[1]);
@@ -175,15 +175,15 @@ int cli_sacct_line(void *pv, const char *line, size_t len)
         const char *sp = memchr(f[1], ' ', fl[1]);
         if (job_state_parse(f[1], sp ? (size_t)(sp - f[1]) : fl[1]) < 0) {
             parse_error(&p->st, "unknown job state", line, len);
-            return -1;
+            return;
         }
-        return 0;
+        return;
     }
     j.state = (uint8_t)st;
     j.end = parse_time(f[7], fl[7]);
     if (j.end <= 0) {
         parse_error(&p->st, "finished job without an end time", line, len);
-        return -1;
+        return;
     }
     j.submit = parse_time(f[4], fl[4]);
     j.eligible = parse_time(f[5], fl[5]);
@@ -191,24 +191,24 @@ int cli_sacct_line(void *pv, const char *line, size_t len)
     uint64_t el = 0;
     if (fl[8] && (parse_u64(f[8], fl[8], &el) < 0 || el > (uint64_t)INT32_MAX * 16)) {
         parse_error(&p->st, "bad ElapsedRaw", line, len);
-        return -1;
+        return;
     }
     j.elapsed = (int64_t)el;
     uint32_t gpus;
     if (cli_parse_tres(f[9], fl[9], &j.cpus, &j.mem_alloc, &gpus) < 0) {
         parse_error(&p->st, "bad AllocTRES", line, len);
-        return -1;
+        return;
     }
     if (fl[10] && cli_sacct_cputime(f[10], fl[10], &j.cpu_used) < 0) {
         parse_error(&p->st, "bad TotalCPU", line, len);
-        return -1;
+        return;
     }
     if (fl[2] == 0) {
         /* slurmdbd made this record from the completion message alone; the
          * start message completes it soon after. A later (overlapping)
          * window reads it again. */
         m->incomplete++;
-        return 0;
+        return;
     }
     j.mem_used = -1;
     j.ran = j.cpus > 0 && j.start > 0 && j.start <= j.end;
@@ -221,5 +221,4 @@ int cli_sacct_line(void *pv, const char *line, size_t len)
     }
     m->jobs[m->n++] = j;
     p->in_job = true;
-    return 0;
 }

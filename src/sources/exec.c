@@ -233,11 +233,11 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
                         break;
                     }
                     if (nl && line.len == 0) {
-                        rc = fn(ctx, chunk + pos, take); /* fast path: no copy */
+                        fn(ctx, chunk + pos, take); /* fast path: no copy */
                     } else {
                         buf_append(&line, chunk + pos, take);
                         if (nl) {
-                            rc = fn(ctx, line.p, line.len);
+                            fn(ctx, line.p, line.len);
                             line.len = 0;
                         }
                     }
@@ -251,7 +251,7 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
             break;
     }
     if (rc == 0 && line.len > 0)
-        rc = fn(ctx, line.p, line.len); /* last line without a newline */
+        fn(ctx, line.p, line.len); /* last line without a newline */
     /* Both pipes closed: the command is exiting. Wait for it within the
      * time left, then kill what remains; on error kill at once. Whatever
      * happened, nothing of the command's group outlives the call. */

@@ -8,9 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Called once per output line (without the newline). A non-zero return stops
- * reading and kills the command. */
-typedef int (*exec_line_fn)(void *ctx, const char *line, size_t len);
+/* Called once per output line (without the newline). It cannot stop the
+ * command: only the exec layer's own limits (time, output size, a cancel)
+ * do, so one line a parser cannot read never costs the lines after it. */
+typedef void (*exec_line_fn)(void *ctx, const char *line, size_t len);
 
 struct exec_opts {
     const char *path;     /* absolute path of the program */
@@ -33,10 +34,9 @@ struct exec_result {
 };
 
 /* Runs the command, feeding stdout lines to fn. Returns 0 when the command
- * exited 0 and every line was accepted; -ETIMEDOUT, -EFBIG (output cap),
+ * exited 0; -ETIMEDOUT, -EFBIG (output cap),
  * -ECANCELED (cancel_fd turned readable),
- * -ENOENT/-EACCES (spawn failed), -EIO (non-zero exit), or the parser's
- * negative return. */
+ * -ENOENT/-EACCES (spawn failed) or -EIO (non-zero exit). */
 int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_result *res);
 
 /* Builds the child environment from the current one: drops every variable

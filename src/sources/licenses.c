@@ -45,7 +45,7 @@ static int get_count(const struct kv *kv, int64_t *out)
     return 0;
 }
 
-int licenses_line(void *pv, const char *line, size_t len)
+void licenses_line(void *pv, const char *line, size_t len)
 {
     struct licenses_parser *p = pv;
     struct licenses_model *m = p->m;
@@ -53,21 +53,21 @@ int licenses_line(void *pv, const char *line, size_t len)
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
         len--;
     if (len == 0)
-        return 0;
+        return;
     static const char none[] = "No licenses configured";
     if (len >= sizeof(none) - 1 && memcmp(line, none, sizeof(none) - 1) == 0)
-        return 0;
+        return;
     struct kv kv[MAX_PAIRS];
     size_t n = kv_split(line, len, kv, MAX_PAIRS);
     const struct kv *name = kv_find(kv, n, "LicenseName");
     const struct kv *total = kv_find(kv, n, "Total");
     if (!name || !name->vlen || !total) {
         parse_error(&p->st, "scontrol licenses: no LicenseName/Total", line, len);
-        return 0;
+        return;
     }
     if (kv_find(kv, n, "Mode")) {
         m->skipped++; /* a level of a hierarchical resource: same name, other nodes */
-        return 0;
+        return;
     }
     struct license l;
     memset(&l, 0, sizeof(l));
@@ -77,7 +77,7 @@ int licenses_line(void *pv, const char *line, size_t len)
         get_count(kv_find(kv, n, "LastConsumed"), &l.last_consumed) < 0 ||
         get_count(kv_find(kv, n, "LastDeficit"), &l.last_deficit) < 0) {
         parse_error(&p->st, "scontrol licenses: unreadable count", line, len);
-        return 0;
+        return;
     }
     const struct kv *up = kv_find(kv, n, "LastUpdate");
     uint64_t t;
@@ -87,7 +87,7 @@ int licenses_line(void *pv, const char *line, size_t len)
     size_t nl = name->vlen > MAX_LABEL_LEN ? MAX_LABEL_LEN : name->vlen;
     if (strtab_find(&m->strs, name->val, nl) != UINT32_MAX) {
         parse_error(&p->st, "scontrol licenses: license name repeated", line, len);
-        return 0;
+        return;
     }
     l.name = strtab_intern(&m->strs, name->val, nl);
     if (m->n == m->cap) {
@@ -98,7 +98,6 @@ int licenses_line(void *pv, const char *line, size_t len)
         m->lic = nv; /* the old copy stays in the arena; licenses are few */
     }
     m->lic[m->n++] = l;
-    return 0;
 }
 
 /* ---- the source ---------------------------------------------------------- */

@@ -39,6 +39,6 @@ struct licenses_parser {
 void licenses_parser_init(struct licenses_parser *p, struct licenses_model *m, struct arena *a);
 /* One line of output. Bad lines are counted in p->st and skipped; "No
  * licenses configured in Slurm." and blank lines are not records. */
-int licenses_line(void *p, const char *line, size_t len);
+void licenses_line(void *p, const char *line, size_t len);
 
 #endif

@@ -85,7 +85,7 @@ static const struct kv *find2(const struct kv *a, size_t na, const struct kv *b,
     return kv ? kv : kv_find(b, nb, key);
 }
 
-int reservations_line(void *pv, const char *line, size_t len)
+void reservations_line(void *pv, const char *line, size_t len)
 {
     struct reservations_parser *p = pv;
     struct reservations_model *m = p->m;
@@ -93,10 +93,10 @@ int reservations_line(void *pv, const char *line, size_t len)
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
         len--;
     if (len == 0)
-        return 0;
+        return;
     static const char none[] = "No reservations in the system";
     if (len >= sizeof(none) - 1 && memcmp(line, none, sizeof(none) - 1) == 0)
-        return 0;
+        return;
     /* Split at " TRES=": a core reservation lists NodeName=/CoreIDs= pairs
      * for each of its nodes before it, however many; the fields after it
      * must not be lost to the pair limit. */
@@ -110,14 +110,14 @@ int reservations_line(void *pv, const char *line, size_t len)
     const struct kv *name = find2(a, na, b, nb, "ReservationName");
     if (!name || !name->vlen || name != &a[0]) {
         parse_error(&p->st, "scontrol reservations: no ReservationName", line, len);
-        return 0;
+        return;
     }
     struct reservation r;
     memset(&r, 0, sizeof(r));
     size_t nl = name->vlen > MAX_LABEL_LEN ? MAX_LABEL_LEN : name->vlen;
     if (strtab_find(&m->strs, name->val, nl) != UINT32_MAX) {
         parse_error(&p->st, "scontrol reservations: reservation name repeated", line, len);
-        return 0;
+        return;
     }
     r.name = strtab_intern(&m->strs, name->val, nl);
     const struct kv *st = find2(a, na, b, nb, "State");
@@ -151,7 +151,6 @@ int reservations_line(void *pv, const char *line, size_t len)
         m->resv = nv; /* the old copy stays in the arena; reservations are few */
     }
     m->resv[m->n++] = r;
-    return 0;
 }
 
 /* ---- the source ---------------------------------------------------------- */

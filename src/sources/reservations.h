@@ -39,6 +39,6 @@ void reservations_parser_init(struct reservations_parser *p, struct reservations
                               struct arena *a);
 /* One line of output. Bad lines are counted in p->st and skipped; "No
  * reservations in the system" and blank lines are not records. */
-int reservations_line(void *p, const char *line, size_t len);
+void reservations_line(void *p, const char *line, size_t len);
 
 #endif

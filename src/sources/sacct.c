@@ -856,4 +856,5 @@ const struct source_def source_accounting = {
     .dyn_args = acct_dyn_args,
     .commit = acct_commit_v,
     .clusters = true,
+    .commit_unreadable = true,
 };

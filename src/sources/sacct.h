@@ -121,7 +121,7 @@ struct sacct_parser {
     bool in_job; /* the last record may take step lines */
 };
 void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a);
-int cli_sacct_line(void *p, const char *line, size_t len);
+void cli_sacct_line(void *p, const char *line, size_t len);
 /* Parses a sacct time field ("05:03.123", "1:02:03", "2-01:02:03") into seconds. */
 int cli_sacct_cputime(const char *s, size_t n, double *secs);
 

@@ -431,17 +431,17 @@ static void key_line(struct sdiag_parser *p, const char *s, size_t n)
     }
 }
 
-int sdiag_line(void *pv, const char *line, size_t len)
+void sdiag_line(void *pv, const char *line, size_t len)
 {
     struct sdiag_parser *p = pv;
     const char *s = line;
     size_t n = len;
     trim(&s, &n);
     if (!n)
-        return 0;
+        return;
     p->st.lines++;
     if (s[0] == '*')
-        return 0;
+        return;
     if (starts(s, n, "sdiag output at ") || starts(s, n, "Data since ")) {
         bool req = s[0] == 's';
         uint64_t v;
@@ -450,11 +450,11 @@ int sdiag_line(void *pv, const char *line, size_t len)
         trim(&t, &tn);
         if (parse_stamp(t, tn, &v) != 0) {
             parse_error(&p->st, "sdiag: bad timestamp", s, n);
-            return 0;
+            return;
         }
         set_field(p->m, req ? SD_REQ_TIME : SD_DATA_SINCE, v);
         p->saw_header = true;
-        return 0;
+        return;
     }
     if (starts(s, n, "Main schedule statistics")) {
         p->section = SEC_MAIN;
@@ -492,14 +492,19 @@ int sdiag_line(void *pv, const char *line, size_t len)
     } else if (p->section == SEC_RPC_TYPE || p->section == SEC_RPC_USER ||
                p->section == SEC_RPC_PENDING) {
         const char *cnt = find(s, n, "count:");
-        if (cnt) /* else "No pending RPCs", "No RPCs recorded yet." */
+        if (cnt)
             rpc_line(p, s, n, cnt);
+        else if (!starts(s, n, "No ")) /* "No pending RPCs", "No RPCs recorded yet." */
+            parse_error(&p->st, "sdiag: not an RPC line", s, n);
+    } else if (!memchr(s, ':', n)) {
+        /* every other line sdiag prints is "key: value" (keys this
+         * version does not know are skipped quietly) */
+        parse_error(&p->st, "sdiag: not a 'key: value' line", s, n);
     } else if (p->section == SEC_MAIN_EXIT || p->section == SEC_BF_EXIT) {
         exit_line(p, s, n);
     } else if (p->section != SEC_RPC_DUMP && p->section != SEC_NONE) {
         key_line(p, s, n);
     }
-    return 0;
 }
 
 void sdiag_finish(struct sdiag_parser *p)

@@ -190,7 +190,7 @@ struct sdiag_parser {
 
 /* The model is allocated in the arena; release with sdiag_model_release. */
 void sdiag_init(struct sdiag_parser *p, struct sdiag_model *m, struct arena *a);
-int sdiag_line(void *p, const char *line, size_t len);
+void sdiag_line(void *p, const char *line, size_t len);
 void sdiag_finish(struct sdiag_parser *p);
 void sdiag_model_release(struct sdiag_model *m);
 

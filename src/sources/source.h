@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A source: how one dataset is fetched and parsed. The poller knows nothing
  * of any dataset's format; it runs the source's command (or its reader),
- * feeds the output line by line to the source's parser, and swaps the
- * result in. Each dataset names its source in datasets.def; a new dataset
+ * feeds the output line by line to the source's parser through a
+ * source_run (below: the same code for the poller, the tests and the
+ * fuzzers), and swaps the result in. Each dataset names its source in datasets.def; a new dataset
  * is one line there plus one file defining its source_def. */
 #ifndef SE_SOURCE_H
 #define SE_SOURCE_H
@@ -32,7 +33,9 @@ struct source_def {
      * record count of the last refresh). */
     size_t parser_size, stats_offset;
     void (*init)(void *parser, struct dataset_result *r, const struct source_ctx *ctx, size_t hint);
-    int (*line)(void *parser, const char *line, size_t len);
+    /* One line of output. It cannot fail the fetch: a line it cannot read
+     * is counted in its parse_stats (parse_error) and skipped. */
+    void (*line)(void *parser, const char *line, size_t len);
     void (*finish)(void *parser); /* optional: after the last line */
     /* optional: records in a result, for the next refresh's hint */
     size_t (*count)(const struct dataset_result *r);
@@ -52,7 +55,45 @@ struct source_def {
     int (*read)(void *parser, const struct source_ctx *ctx, char *err, size_t errlen);
     /* true: the source takes -M CLUSTER (Slurm client commands) */
     bool clusters;
+    /* true: commit also when the refresh fails because most lines were
+     * unreadable. For a source that reads a moving window (accounting):
+     * the same records would be unreadable on every retry, so the window
+     * moves past them (they stay counted as parse errors) instead of
+     * pinning every later record behind them. The refresh still fails. */
+    bool commit_unreadable;
 };
+
+/* ---- one refresh's parse ------------------------------------------------
+ * The poller and the tests run a source's parser through these, so a test
+ * that feeds fixture text sees exactly what production sees: the same line
+ * splitting, the "CLUSTER: name" lines of -M skipped, the same rule for
+ * when unreadable lines fail a refresh, the same commit. */
+struct source_run {
+    const struct source_def *src;
+    const struct source_ctx *ctx;
+    struct dataset_result *r;
+    void *parser;
+    struct parse_stats *st; /* inside parser */
+};
+
+/* Allocates the source's parser and has it start filling r. hint: the
+ * record count of the last refresh (0 when unknown). */
+void source_run_begin(struct source_run *run, const struct source_def *src,
+                      const struct source_ctx *ctx, struct dataset_result *r, size_t hint);
+/* One line of command output (an exec_line_fn). */
+void source_run_line(void *run, const char *line, size_t len);
+/* A whole buffer, split into lines as exec_run splits a command's output. */
+void source_run_feed(struct source_run *run, const char *buf, size_t len);
+/* The one rule for unreadable output: a refresh whose lines are mostly
+ * unreadable has met a format this exporter does not know and fails
+ * (-EPROTO, the reason in why) rather than serve a plausible wrong number;
+ * fewer bad lines are skipped and counted. Returns 0 or -EPROTO. */
+int source_judge(const struct parse_stats *st, char *why, size_t whylen);
+/* Ends the parse: finish, judge (when rc, the fetch's own result, is 0),
+ * commit, and free the parser. Returns rc, or -EPROTO from the judge; *st
+ * gets the parse counts. */
+int source_run_end(struct source_run *run, int rc, char *why, size_t whylen,
+                   struct parse_stats *st);
 
 #define X(e, label, iv, src) extern const struct source_def src;
 #include "datasets.def"

@@ -88,7 +88,7 @@ static uint32_t intern_cut(struct strtab *t, const char *s, size_t n)
     return strtab_intern(t, s, n > MAX_LABEL_LEN ? MAX_LABEL_LEN : n);
 }
 
-int sshare_line(void *pv, const char *line, size_t len)
+void sshare_line(void *pv, const char *line, size_t len)
 {
     struct sshare_parser *p = pv;
     struct fairshare_model *m = p->m;
@@ -96,21 +96,21 @@ int sshare_line(void *pv, const char *line, size_t len)
     while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
         len--;
     if (len == 0)
-        return 0; /* -M prints a blank line between clusters */
+        return; /* -M prints a blank line between clusters */
     if (len >= 9 && memcmp(line, "CLUSTER: ", 9) == 0) {
         p->cluster = intern_cut(&m->strs, line + 9, len - 9);
         p->depth_n = 0;
-        return 0;
+        return;
     }
     if (len >= 8 && memcmp(line, "Account|", 8) == 0)
-        return 0; /* a header, should --noheader ever be lost */
+        return; /* a header, should --noheader ever be lost */
 
     const char *f[SSHARE_FIELDS];
     size_t fl[SSHARE_FIELDS];
     size_t nf = split_fields(line, len, '|', f, fl, SSHARE_FIELDS);
     if (nf != SSHARE_FIELDS) {
         parse_error(&p->st, "sshare: wrong number of fields", line, len);
-        return 0;
+        return;
     }
     size_t depth = 0;
     while (depth < fl[0] && f[0][depth] == ' ')
@@ -119,18 +119,18 @@ int sshare_line(void *pv, const char *line, size_t len)
     size_t acct_n = fl[0] - depth;
     if (acct_n == 0) {
         parse_error(&p->st, "sshare: no account", line, len);
-        return 0;
+        return;
     }
     bool is_user = fl[1] > 0;
     if (depth >= SSHARE_MAX_DEPTH) {
         parse_error(&p->st, "sshare: account tree too deep", line, len);
-        return 0;
+        return;
     }
     /* An account's parent is on the branch printed last; a row deeper than
      * that branch allows has lost its parent (or the format changed). */
     if (depth > p->depth_n || (is_user && depth == 0)) {
         parse_error(&p->st, "sshare: row without a parent account", line, len);
-        return 0;
+        return;
     }
     struct share_row row;
     memset(&row, 0, sizeof(row));
@@ -144,7 +144,7 @@ int sshare_line(void *pv, const char *line, size_t len)
         }
         if (sshare_number(vs, vn, &row.v[k]) < 0) {
             parse_error(&p->st, "sshare: bad number", line, len);
-            return 0;
+            return;
         }
     }
     /* Account rows move the branch even when user rows are not kept. */
@@ -155,11 +155,11 @@ int sshare_line(void *pv, const char *line, size_t len)
         p->depth_n = (uint32_t)depth + 1;
         row.is_root = depth == 0 && fl[2] == 0;
     } else if (!p->users) {
-        return 0;
+        return;
     }
     if (m->n >= SSHARE_MAX_ROWS) {
         parse_error(&p->st, "sshare: too many associations", line, len);
-        return 0;
+        return;
     }
     row.is_user = is_user;
     row.depth = (uint16_t)depth;
@@ -173,7 +173,6 @@ int sshare_line(void *pv, const char *line, size_t len)
         m->rows = xrealloc(m->rows, m->cap * sizeof(*m->rows));
     }
     m->rows[m->n++] = row;
-    return 0;
 }
 
 /* ---- the source ------------------------------------------------------- */

@@ -70,7 +70,7 @@ struct sshare_parser {
 };
 
 void sshare_init(struct sshare_parser *p, struct fairshare_model *m, struct arena *a, bool users);
-int sshare_line(void *p, const char *line, size_t len);
+void sshare_line(void *p, const char *line, size_t len);
 /* Frees what the model holds outside its arena. */
 void sshare_model_free(struct fairshare_model *m);
 /* One sshare number: "" and "nan" -> NaN (not printed / undefined), "inf",

@@ -79,33 +79,32 @@ static int read_time(const char **s, const char *end, double *out)
     return 0;
 }
 
-static int trace_line(void *pv, const char *line, size_t len)
+static void trace_line(void *pv, const char *line, size_t len)
 {
     struct trace_parser *p = pv;
     p->st.lines++;
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
         len--;
     if (!len)
-        return 0;
+        return;
     const char *s = line, *end = line + len;
     struct trace_entry e;
     memset(&e, 0, sizeof(e));
     if (read_time(&s, end, &e.updated) < 0) {
         parse_error(&p->st, "trace: bad update time", line, len);
-        return 0;
+        return;
     }
     e.first_seen = e.updated;
     if (s < end && *s != '{' && read_time(&s, end, &e.first_seen) < 0) {
         parse_error(&p->st, "trace: bad first-seen time", line, len);
-        return 0;
+        return;
     }
     char why[160];
     if (trace_json_parse(s, (size_t)(end - s), &e.p, why, sizeof(why)) < 0) {
         parse_error(&p->st, "trace: bad body", line, len);
-        return 0;
+        return;
     }
     add_row(p, &e);
-    return 0;
 }
 
 static int cmp_rows(const void *a, const void *b, void *ctx)

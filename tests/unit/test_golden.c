@@ -97,14 +97,7 @@ static void render_inputs(const struct inputs *in, struct rendered *out)
         if (!in->buf[d])
             continue;
         out->have[d] = true;
-        if (d == DS_JOBS)
-            res[d] = tu_jobs_from(in->buf[d], in->len[d], NULL);
-        else if (d == DS_NODES)
-            res[d] = tu_nodes_from(in->buf[d], in->len[d], NULL);
-        else if (d != DS_PARTITIONS)
-            res[d] = tu_result_from((enum dataset_id)d, in->buf[d], in->len[d], NULL);
-        else
-            res[d] = tu_parts_from(in->buf[d], in->len[d], NULL);
+        res[d] = tu_served_from((enum dataset_id)d, in->buf[d], in->len[d]);
     }
     if (res[DS_NODES])
         out->nodes = res[DS_NODES]->u.nodes.n;

@@ -135,68 +135,67 @@ static inline struct dataset_result *tu_result_new(enum dataset_id id)
     return dataset_result_new(id);
 }
 
-static inline struct dataset_result *tu_jobs_from(const char *buf, size_t len,
-                                                  struct parse_stats *st)
-{
-    struct dataset_result *r = tu_result_new(DS_JOBS);
-    struct jobs_parser p;
-    cli_jobs_init(&p, &r->u.jobs, &r->arena);
-    cli_feed(cli_jobs_line, &p, buf, len);
-    cli_jobs_finish(&p);
-    if (st)
-        *st = p.st;
-    return r;
-}
-
-static inline struct dataset_result *tu_nodes_from(const char *buf, size_t len,
-                                                   struct parse_stats *st)
-{
-    struct dataset_result *r = tu_result_new(DS_NODES);
-    struct nodes_parser p;
-    cli_nodes_init(&p, &r->u.nodes, &r->arena);
-    cli_feed(cli_nodes_line, &p, buf, len);
-    cli_nodes_finish(&p);
-    if (st)
-        *st = p.st;
-    return r;
-}
-
-static inline struct dataset_result *tu_parts_from(const char *buf, size_t len,
-                                                   struct parse_stats *st)
-{
-    struct dataset_result *r = tu_result_new(DS_PARTITIONS);
-    struct partitions_parser p;
-    cli_partitions_init(&p, &r->u.parts, &r->arena);
-    cli_feed(cli_partitions_line, &p, buf, len);
-    if (st)
-        *st = p.st;
-    return r;
-}
-
-/* Any dataset from fixture text through its source (init, lines, finish, and
- * commit with a fresh state and default config), as poller_fetch_once does. */
-static inline struct dataset_result *tu_result_from(enum dataset_id id, const char *buf, size_t len,
-                                                    struct parse_stats *st)
+/* Any dataset from fixture text through its source, exactly as the poller
+ * fills it (source_run: init, the lines as exec_run splits them, finish,
+ * the unreadable-lines rule, commit with a fresh state and default config).
+ * *rc (optional) gets the refresh's verdict: 0, or -EPROTO when most lines
+ * were unreadable (the poller would not serve the result). */
+static inline struct dataset_result *tu_result_run(enum dataset_id id, const char *buf, size_t len,
+                                                   struct parse_stats *st, int *rc)
 {
     const struct source_def *src = sources[id];
     struct dataset_result *r = tu_result_new(id);
     static const struct config cfg0;
     void *state = src->state_new ? src->state_new(&cfg0, NULL) : NULL;
     struct source_ctx ctx = {&cfg0, NULL, state};
-    void *p = calloc(1, src->parser_size);
-    assert_non_null(p);
-    src->init(p, r, &ctx, 0);
-    cli_feed(src->line, p, buf, len);
-    if (src->finish)
-        src->finish(p);
+    struct source_run run;
+    struct parse_stats pst;
+    char why[640];
+    source_run_begin(&run, src, &ctx, r, 0);
+    source_run_feed(&run, buf, len);
+    int v = source_run_end(&run, 0, why, sizeof(why), &pst);
     if (st)
-        *st = *(struct parse_stats *)((char *)p + src->stats_offset);
-    free(p);
-    if (src->commit)
-        src->commit(&ctx, r);
+        *st = pst;
+    if (rc)
+        *rc = v;
     if (src->state_free)
         src->state_free(state);
     return r;
+}
+
+static inline struct dataset_result *tu_result_from(enum dataset_id id, const char *buf, size_t len,
+                                                    struct parse_stats *st)
+{
+    return tu_result_run(id, buf, len, st, NULL);
+}
+
+/* What the poller would serve from this text: NULL when the refresh fails. */
+static inline struct dataset_result *tu_served_from(enum dataset_id id, const char *buf, size_t len)
+{
+    int rc;
+    struct dataset_result *r = tu_result_run(id, buf, len, NULL, &rc);
+    if (rc == 0)
+        return r;
+    dataset_result_release(r);
+    return NULL;
+}
+
+static inline struct dataset_result *tu_jobs_from(const char *buf, size_t len,
+                                                  struct parse_stats *st)
+{
+    return tu_result_from(DS_JOBS, buf, len, st);
+}
+
+static inline struct dataset_result *tu_nodes_from(const char *buf, size_t len,
+                                                   struct parse_stats *st)
+{
+    return tu_result_from(DS_NODES, buf, len, st);
+}
+
+static inline struct dataset_result *tu_parts_from(const char *buf, size_t len,
+                                                   struct parse_stats *st)
+{
+    return tu_result_from(DS_PARTITIONS, buf, len, st);
 }
 
 /* Frees a result the way poller.c's result_free does. */
