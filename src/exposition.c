@@ -6,6 +6,7 @@
 #include "poller.h"
 #include "render.h"
 #include "trace.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #include <dirent.h>

@@ -9,6 +9,7 @@
 #include "poller.h"
 #include "tls.h"
 #include "trace.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "webconfig.h"
 
@@ -88,13 +89,6 @@ static struct {
     unsigned rate_gen;
     double rate_tokens, rate_last;
 } H = {.mu = PTHREAD_MUTEX_INITIALIZER, .rate_mu = PTHREAD_MUTEX_INITIALIZER};
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void count(enum path_id p, int code)
 {
@@ -218,7 +212,7 @@ static void conn_stage(struct conn *k, enum conn_stage st, double after)
 {
     pthread_mutex_lock(&H.mu);
     k->stage = st;
-    k->deadline = now_mono() + after;
+    k->deadline = mono_now_s() + after;
     pthread_mutex_unlock(&H.mu);
 }
 
@@ -268,7 +262,7 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         k->fd = fi ? fi->connect_fd : -1;
         k->stage = CS_HEAD;
-        k->deadline = now_mono() + H.cfg->read_header_timeout;
+        k->deadline = mono_now_s() + H.cfg->read_header_timeout;
         *socket_context = k;
         pthread_mutex_lock(&H.mu);
         k->next = H.conns;
@@ -305,7 +299,7 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
 
 void http_reap(void)
 {
-    double now = now_mono();
+    double now = mono_now_s();
     pthread_mutex_lock(&H.mu);
     for (struct conn *k = H.conns; k; k = k->next) {
         if (k->shut || k->deadline > now || k->fd < 0)
@@ -496,7 +490,7 @@ static bool rate_allow(const struct web_state *ws)
 {
     if (!ws->cfg || ws->cfg->rate_interval <= 0)
         return true;
-    double now = now_mono();
+    double now = mono_now_s();
     bool ok = false;
     pthread_mutex_lock(&H.rate_mu);
     if (H.rate_gen != ws->generation) {

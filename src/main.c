@@ -8,6 +8,7 @@
 #include "http.h"
 #include "poller.h"
 #include "trace.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "webconfig.h"
 
@@ -29,13 +30,6 @@ static struct {
     double watchdog_s; /* ping interval; 0 = no watchdog */
     double last_ping;
 } sd;
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Takes $NOTIFY_SOCKET and the watchdog settings out of the environment
  * (the Slurm commands must not inherit them). Runs before any thread starts. */
@@ -157,7 +151,7 @@ int main(int argc, char **argv)
         return 1;
     }
     sd_notify_msg("READY=1\nSTATUS=serving");
-    sd.last_ping = now_mono();
+    sd.last_ping = mono_now_s();
     const char *stop_sig = "TERM";
     for (;;) {
         /* Wake every second: files the web configuration names may have been
@@ -169,9 +163,9 @@ int main(int argc, char **argv)
         if (sig < 0) {
             webconfig_live_reload(false, false);
             http_reap();
-            if (sd.watchdog_s > 0 && now_mono() - sd.last_ping >= sd.watchdog_s) {
+            if (sd.watchdog_s > 0 && mono_now_s() - sd.last_ping >= sd.watchdog_s) {
                 sd_notify_msg("WATCHDOG=1");
-                sd.last_ping = now_mono();
+                sd.last_ping = mono_now_s();
             }
             continue;
         }

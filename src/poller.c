@@ -6,6 +6,7 @@
 #include "sources/source.h"
 #include "sources/exec.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -61,20 +62,6 @@ static struct {
     const char *names[MAX_CLUSTERS]; /* NULL for the local cluster */
     struct dataset_rt ds[MAX_CLUSTERS][DS_COUNT];
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .stop_pipe = {-1, -1}};
-
-double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double mono_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- results ----------------------------------------------------------- */
 

@@ -55,7 +55,4 @@ void dataset_result_release(struct dataset_result *r);
  * fake bin path). Returns 0 on success. */
 int poller_fetch_once(int id);
 
-double wall_now(void);
-double mono_now_s(void);
-
 #endif

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "tls.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/yaml.h"
 
@@ -666,20 +667,6 @@ static struct {
     bool retried;
 } L = {.mu = PTHREAD_MUTEX_INITIALIZER, .reload_mu = PTHREAD_MUTEX_INITIALIZER};
 
-static double now_real(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sig_take(struct file_sig *s, const char *path)
 {
     struct stat st;
@@ -798,7 +785,7 @@ static void log_loaded(const struct web_state *ws, const char *what)
             ws->cfg && ws->tls ? webconfig_client_auth_name(ws->cfg->client_auth) : "none",
             "basic_auth_users", users, "cert_not_after", ws->tls ? until : "");
     if (ws->tls) {
-        double now = now_real();
+        double now = wall_now();
         if (tls_ctx_not_after(ws->tls) < now)
             log_msg(LOG_WARN, "the served certificate has expired; clients will refuse it",
                     "cert_not_after", until);
@@ -828,7 +815,7 @@ int webconfig_live_init(const char *path, char *err, size_t errlen)
     }
     ws->generation = ++L.generation;
     L.last_ok = true;
-    L.last_success = now_real();
+    L.last_success = wall_now();
     pthread_mutex_lock(&L.mu);
     L.cur = ws;
     pthread_mutex_unlock(&L.mu);
@@ -853,7 +840,7 @@ int webconfig_live_reload(bool force, bool try_only)
     bool changed = force || watch_changed();
     /* A file caught half-written can look unchanged once complete when both
      * writes fall in one timestamp tick: retry a failed load once. */
-    if (!changed && !L.last_ok && !L.retried && now_mono() - L.failed_at >= 2.0) {
+    if (!changed && !L.last_ok && !L.retried && mono_now_s() - L.failed_at >= 2.0) {
         changed = true;
         L.retried = true;
     }
@@ -874,7 +861,7 @@ int webconfig_live_reload(bool force, bool try_only)
         if (L.last_ok || force)
             L.retried = false;
         L.last_ok = false;
-        L.failed_at = now_mono();
+        L.failed_at = mono_now_s();
         log_msg(LOG_ERROR, "web configuration not reloaded; still serving the previous one",
                 "error", err);
         goto out;
@@ -887,7 +874,7 @@ int webconfig_live_reload(bool force, bool try_only)
     webconfig_live_release(old);
     L.reloads_ok++;
     L.last_ok = true;
-    L.last_success = now_real();
+    L.last_success = wall_now();
     log_loaded(ws, "web configuration reloaded");
     rc = 1;
 out:

@@ -10,6 +10,7 @@
 #include "sources/source.h"
 #include "trace.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <math.h>
