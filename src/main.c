@@ -129,8 +129,16 @@ int main(int argc, char **argv)
                                   (size_t)cfg.trace_max_entries, cfg.trace_ttl};
         trace_global_init(&tl);
     }
-    exposition_init(&cfg);
-    poller_init(&cfg);
+    /* The wiring: the exposition reads the datasets through the poller's
+     * access table and ends each scrape's self-metrics with the HTTP front
+     * end's and the trace store's families; the poller rebuilds the
+     * exposition after each burst of refreshes. */
+    struct exposition_hooks eh = {
+        .data = poller_access(),
+        .self_metrics = {http_render_metrics, trace_render_metrics},
+    };
+    exposition_init(&cfg, &eh);
+    poller_init(&cfg, exposition_rebuild);
     if (http_start(&cfg) < 0) {
         http_stop();
         poller_free();

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Dataset threads, fetch/parse/swap, and the queue-wait tracker. */
 #include "poller.h"
-#include "exposition.h"
 #include "sources/cli.h"
 #include "sources/source.h"
 #include "sources/exec.h"
@@ -48,6 +47,7 @@ static struct {
     bool ready;   /* a build has run after every dataset's first attempt */
     pthread_t builder;
     bool builder_started;
+    void (*on_refresh)(void); /* run by the builder */
     const struct config *cfg;
     char **env;
     /* One fetch at a time per cluster, as long as fetches are quick: the
@@ -108,7 +108,7 @@ static void set_argv(struct dataset_rt *d)
     for (int i = 0; i < SOURCE_MAX_ARGS && src->args[i]; i++)
         d->argv[k++] = src->args[i];
     if (src->dyn_args) {
-        struct source_ctx ctx = {P.cfg, P.names[d->cluster], d->state};
+        struct source_ctx ctx = {P.cfg, P.names[d->cluster], d->state, poller_access()};
         int n = src->dyn_args(&ctx, d->dyn, DYN_ARGS);
         for (int i = 0; i < n && i < DYN_ARGS; i++)
             d->argv[k++] = d->dyn[i];
@@ -149,7 +149,7 @@ static int fetch_rt(struct dataset_rt *d)
     struct exec_result er;
     int rc;
     const struct source_def *src = sources[id];
-    struct source_ctx ctx = {cfg, P.names[d->cluster], d->state};
+    struct source_ctx ctx = {cfg, P.names[d->cluster], d->state, poller_access()};
     void *parser = xcalloc(1, src->parser_size);
     struct parse_stats *ps = (struct parse_stats *)((char *)parser + src->stats_offset);
     src->init(parser, r, &ctx, d->last_count);
@@ -313,7 +313,7 @@ static bool all_attempted_locked(void)
     return true;
 }
 
-/* The builder: one exposition build per burst of refreshes. Datasets with
+/* The builder: one on_refresh call (an exposition build) per burst of refreshes. Datasets with
  * the same interval finish within moments of each other; building once
  * after the last of them (while none is in flight, or after at most a
  * quarter second of waiting) instead of once per dataset saves two thirds of the
@@ -343,7 +343,8 @@ static void *builder_thread(void *arg)
         P.dirty = false;
         bool complete = all_attempted_locked();
         pthread_mutex_unlock(&P.mu);
-        exposition_rebuild();
+        if (P.on_refresh)
+            P.on_refresh();
         malloc_trim(0);
         pthread_mutex_lock(&P.mu);
         if (complete)
@@ -353,7 +354,7 @@ static void *builder_thread(void *arg)
     return NULL;
 }
 
-int poller_init(const struct config *cfg)
+int poller_init(const struct config *cfg, void (*on_refresh)(void))
 {
     /* Memory: one malloc arena (results are built by one thread and freed
      * by another; per-thread arenas kept the freed space apart), and a
@@ -362,6 +363,7 @@ int poller_init(const struct config *cfg)
     mallopt(M_ARENA_MAX, 1);
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     P.cfg = cfg;
+    P.on_refresh = on_refresh;
     P.stop = false;
     P.env = exec_build_env(environ, cfg->bin_path);
     pthread_condattr_t ca;
@@ -541,4 +543,16 @@ void poller_status_cluster(int k, struct dataset_state out[DS_COUNT])
     for (int i = 0; i < DS_COUNT; i++)
         out[i] = P.ds[k][i].st;
     pthread_mutex_unlock(&P.mu);
+}
+
+const struct dataset_access *poller_access(void)
+{
+    static const struct dataset_access access = {
+        .clusters = poller_clusters,
+        .cluster_name = poller_cluster_name,
+        .view_cluster = poller_view_cluster,
+        .release_view = poller_release_view,
+        .status_cluster = poller_status_cluster,
+    };
+    return &access;
 }

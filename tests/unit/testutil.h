@@ -182,7 +182,7 @@ static inline struct dataset_result *tu_result_from(enum dataset_id id, const ch
     struct dataset_result *r = tu_result_new(id);
     static const struct config cfg0;
     void *state = src->state_new ? src->state_new(&cfg0, NULL) : NULL;
-    struct source_ctx ctx = {&cfg0, NULL, state};
+    struct source_ctx ctx = {&cfg0, NULL, state, NULL};
     void *p = calloc(1, src->parser_size);
     assert_non_null(p);
     src->init(p, r, &ctx, 0);
