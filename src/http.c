@@ -11,7 +11,7 @@
 #include "trace.h"
 #include "util/clock.h"
 #include "util/log.h"
-#include "webconfig.h"
+#include "webconfig_live.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

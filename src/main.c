@@ -10,7 +10,7 @@
 #include "trace.h"
 #include "util/clock.h"
 #include "util/log.h"
-#include "webconfig.h"
+#include "webconfig_live.h"
 
 #include <errno.h>
 #include <pthread.h>
