@@ -70,6 +70,12 @@ static void sd_notify_msg(const char *msg)
     close(fd);
 }
 
+/* /-/ready: every dataset was fetched once and an exposition built since. */
+static bool serving_ready(void)
+{
+    return poller_ready() && exposition_ready();
+}
+
 static void reload(void)
 {
     char msg[96];
@@ -139,7 +145,10 @@ int main(int argc, char **argv)
     };
     exposition_init(&cfg, &eh);
     poller_init(&cfg, exposition_rebuild);
-    if (http_start(&cfg) < 0) {
+    /* The HTTP routes serve the exposition's scrape bodies and answer
+     * /-/ready from the poller and the exposition. */
+    struct http_hooks hh = {.response = exposition_response, .ready = serving_ready};
+    if (http_start(&cfg, &hh) < 0) {
         http_stop();
         poller_free();
         exposition_shutdown();
