@@ -6,6 +6,7 @@
  * for a while so a scraper pays bcrypt once, not every scrape. */
 #include "auth.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -72,13 +73,6 @@ bool auth_ct_equal(const void *a, const void *b, size_t n)
     for (size_t i = 0; i < n; i++)
         d |= (unsigned char)(x[i] ^ y[i]);
     return d == 0;
-}
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* HMAC-SHA256 under the process key of a and b joined by a NUL byte. */
@@ -213,7 +207,7 @@ bool auth_check_cached(struct auth *a, const char *user, const char *pass)
 {
     unsigned char tag[AUTH_TAG];
     tag_of(a, user, pass, tag);
-    double now = now_mono();
+    double now = mono_now_s();
     bool hit = false;
     pthread_mutex_lock(&a->mu);
     for (size_t i = 0; i < AUTH_CACHE; i++) {
@@ -229,7 +223,7 @@ static void cache_put(struct auth *a, const char *user, const char *pass)
 {
     unsigned char tag[AUTH_TAG];
     tag_of(a, user, pass, tag);
-    double now = now_mono();
+    double now = mono_now_s();
     pthread_mutex_lock(&a->mu);
     size_t slot = 0;
     for (size_t i = 0; i < AUTH_CACHE; i++) {

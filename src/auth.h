@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "webconfig.h"
+#include "webconfig_types.h"
 
 #define AUTH_MAX_USER 256
 #define AUTH_MAX_PASS 1024

@@ -2,10 +2,8 @@
 /* Exposition building, publication and per-scrape assembly (with a gzip
  * member made of the pre-compressed body and a freshly compressed tail). */
 #include "exposition.h"
-#include "http.h"
-#include "poller.h"
 #include "render.h"
-#include "trace.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #include <dirent.h>
@@ -47,6 +45,7 @@ static struct {
     pthread_mutex_t render_mu; /* one build at a time */
     struct exposition *cur;
     const struct config *cfg;
+    struct exposition_hooks hooks;
     double start_time;
     uint64_t builds;
 } E = {.mu = PTHREAD_MUTEX_INITIALIZER, .render_mu = PTHREAD_MUTEX_INITIALIZER};
@@ -102,9 +101,10 @@ static double proc_start_time(void)
     return btime + (double)start / (double)sysconf(_SC_CLK_TCK);
 }
 
-void exposition_init(const struct config *cfg)
+void exposition_init(const struct config *cfg, const struct exposition_hooks *hooks)
 {
     E.cfg = cfg;
+    E.hooks = *hooks;
     E.start_time = proc_start_time();
 }
 
@@ -136,7 +136,8 @@ void exposition_rebuild(void)
     memset(&r, 0, sizeof(r));
     /* One pass per cluster; with several, each pass is rendered apart with
      * its cluster label and the passes are merged family by family. */
-    int nk = poller_clusters();
+    const struct dataset_access *da = E.hooks.data;
+    int nk = da->clusters();
     e->nclusters = nk;
     struct render parts[MAX_CLUSTERS];
     struct label cl[MAX_CLUSTERS];
@@ -144,7 +145,7 @@ void exposition_rebuild(void)
     double now = wall_now();
     for (int k = 0; k < nk; k++) {
         struct render *rk = nk > 1 ? &parts[k] : &r;
-        const char *name = poller_cluster_name(k);
+        const char *name = da->cluster_name(k);
         if (name) {
             cl[k] = (struct label){"cluster", name};
             rk->base = &cl[k];
@@ -152,9 +153,9 @@ void exposition_rebuild(void)
         }
         rk->track = nk > 1;
         struct view v;
-        poller_view_cluster(&v, k, now);
+        da->view_cluster(&v, k, now);
         struct dataset_state st[DS_COUNT];
-        poller_status_cluster(k, st);
+        da->status_cluster(k, st);
         for (int c = 0; c < COLLECTOR_COUNT; c++) {
             if (!E.cfg->collector_on[c])
                 continue;
@@ -169,7 +170,7 @@ void exposition_rebuild(void)
             e->dropped[k][c] = o.series_dropped;
             e->success[k][c] = st[p].last_ok;
         }
-        poller_release_view(&v);
+        da->release_view(&v);
     }
     if (nk > 1) {
         render_merge(&r, parts, (size_t)nk);
@@ -320,8 +321,9 @@ static void dataset_samples(struct render *r, enum ds_field f, const struct data
 static void self_metrics(struct render *r, const struct exposition *e)
 {
     double now = wall_now();
+    const struct dataset_access *da = E.hooks.data;
     struct dataset_state st[DS_COUNT];
-    poller_status(st);
+    da->status_cluster(0, st);
 
     render_family(r, "slurm_exporter_build_info", M_GAUGE,
                   "Build information; the value is always 1.");
@@ -344,7 +346,7 @@ static void self_metrics(struct render *r, const struct exposition *e)
     for (int k = 0; k < 3; k++) {
         render_family(r, cfam[k].name, M_GAUGE, cfam[k].help);
         for (int q = 0; q < e->nclusters; q++) {
-            struct label cl = {"cluster", poller_cluster_name(q)};
+            struct label cl = {"cluster", da->cluster_name(q)};
             r->base = cl.value ? &cl : NULL;
             r->nbase = cl.value ? 1 : 0;
             for (int c = 0; c < COLLECTOR_COUNT; c++) {
@@ -390,16 +392,16 @@ static void self_metrics(struct render *r, const struct exposition *e)
     };
     for (size_t k = 0; k < sizeof(dfam) / sizeof(dfam[0]); k++) {
         render_family(r, dfam[k].name, dfam[k].type, dfam[k].help);
-        for (int q = 0; q < poller_clusters(); q++) {
-            struct label cl = {"cluster", poller_cluster_name(q)};
+        for (int q = 0; q < da->clusters(); q++) {
+            struct label cl = {"cluster", da->cluster_name(q)};
             r->base = cl.value ? &cl : NULL;
             r->nbase = cl.value ? 1 : 0;
             if (q > 0)
-                poller_status_cluster(q, st);
+                da->status_cluster(q, st);
             for (int i = 0; i < DS_COUNT; i++)
                 dataset_samples(r, dfam[k].field, &st[i], dataset_names[i], now);
             if (q > 0)
-                poller_status_cluster(0, st);
+                da->status_cluster(0, st);
         }
         r->base = NULL;
         r->nbase = 0;
@@ -410,8 +412,8 @@ static void self_metrics(struct render *r, const struct exposition *e)
     render_family(r, "slurm_exporter_exposition_series", M_GAUGE,
                   "Samples in the current exposition, the exporter's own section not counted.");
     render_sample(r, NULL, 0, (double)e->series);
-    http_render_metrics(r);
-    trace_render_metrics(r);
+    for (int i = 0; i < EXPOSITION_MAX_WRITERS && E.hooks.self_metrics[i]; i++)
+        E.hooks.self_metrics[i](r);
     process_metrics(r);
 }
 

@@ -10,11 +10,26 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "dataset_access.h"
+#include "render.h"
 #include "util/buf.h"
 
 struct exposition;
 
-void exposition_init(const struct config *cfg);
+#define EXPOSITION_MAX_WRITERS 4
+
+/* What the exposition is built from, handed over by main.c. */
+struct exposition_hooks {
+    /* the datasets and their status (the poller's poller_access()) */
+    const struct dataset_access *data;
+    /* Writers of other modules' self-metric families (the HTTP front end's,
+     * the trace store's), called in this order at the end of each scrape's
+     * self-metrics section before the process_* families; NULL ends. */
+    void (*self_metrics[EXPOSITION_MAX_WRITERS])(struct render *r);
+};
+
+/* Copies *hooks; data must be set. */
+void exposition_init(const struct config *cfg, const struct exposition_hooks *hooks);
 void exposition_shutdown(void);
 /* Runs the enabled collectors and publishes the result. Thread safe. */
 void exposition_rebuild(void);

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libmicrohttpd front end: one daemon per listen address (or per socket
- * systemd passes), internal thread pool, TLS from the live web configuration
- * applied per connection, basic auth checked off the HTTP threads, and limits
- * on connections, header size, bodies and time per connection. */
+/* libmicrohttpd front end, the transport: one daemon per listen address (or
+ * per socket systemd passes), internal thread pool, TLS from the live web
+ * configuration applied per connection, basic auth checked off the HTTP
+ * threads, rate limit, and limits on connections, header size and time per
+ * connection. What each path answers is http_routes.c. */
 #include "http.h"
 #include "auth.h"
-#include "exposition.h"
-#include "poller.h"
 #include "tls.h"
-#include "trace.h"
+#include "util/clock.h"
 #include "util/log.h"
-#include "webconfig.h"
+#include "webconfig_live.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,18 +20,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_DAEMONS MAX_LISTEN
-
-enum path_id { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_TRACE, P_OTHER, P_COUNT };
-static const char *const path_names[P_COUNT] = {
-    "(telemetry path)", "/", "/-/healthy", "/-/ready", "(trace path)", "other"};
-static const int codes[] = {200, 400, 401, 403, 404, 405, 406, 413, 415, 429, 431, 500, 503};
-#define NCODES (sizeof(codes) / sizeof(codes[0]))
 
 /* Where a connection is in its life, for the deadlines. */
 enum conn_stage { CS_HEAD, CS_RESPONSE, CS_IDLE };
@@ -54,19 +46,11 @@ enum auth_state { AS_NONE, AS_PENDING, AS_OK, AS_FAIL, AS_BUSY, AS_DOWN };
 /* One request (con_cls): created at its first handler call, freed when
  * libmicrohttpd reports it complete. */
 struct req {
-    enum path_id p;
-    int early; /* a status decided from the head alone, or 0 */
-    int auth;  /* enum auth_state, atomic */
+    struct route_req r; /* path, early status, trace body */
+    int auth;           /* enum auth_state, atomic */
     struct MHD_Connection *c;
     struct auth_job job;
-    /* a trace post: its body so far (at most --trace.max-body bytes) */
-    bool post;
-    bool counted; /* its outcome is counted in the trace counters */
-    char *body;
-    size_t body_len;
 };
-
-static enum trace_reason trace_reason_of_status(int code);
 
 static struct {
     struct MHD_Daemon *d[MAX_DAEMONS];
@@ -77,7 +61,6 @@ static struct {
     int sd_fds[MAX_DAEMONS]; /* sockets from systemd */
     size_t nsd;
     int sd_rc;
-    uint64_t requests[P_COUNT][NCODES];
     uint64_t timeouts[2]; /* header, response */
     uint64_t cert_rejections;
     pthread_mutex_t mu; /* the connection list and deadlines */
@@ -89,40 +72,9 @@ static struct {
     double rate_tokens, rate_last;
 } H = {.mu = PTHREAD_MUTEX_INITIALIZER, .rate_mu = PTHREAD_MUTEX_INITIALIZER};
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void count(enum path_id p, int code)
-{
-    for (size_t i = 0; i < NCODES; i++)
-        if (codes[i] == code)
-            __atomic_add_fetch(&H.requests[p][i], 1, __ATOMIC_RELAXED);
-}
-
 void http_render_metrics(struct render *r)
 {
-    render_family(r, "slurm_exporter_http_requests", M_COUNTER,
-                  "HTTP requests served, by path (metrics = the telemetry path) and status code.");
-    for (int p = 0; p < P_COUNT; p++) {
-        for (size_t i = 0; i < NCODES; i++) {
-            uint64_t v = __atomic_load_n(&H.requests[p][i], __ATOMIC_RELAXED);
-            if (!v && codes[i] != 200)
-                continue;
-            char code[8];
-            snprintf(code, sizeof(code), "%d", codes[i]);
-            if (p == P_TRACE && !H.cfg->trace_enabled)
-                continue;
-            const char *path = p == P_METRICS ? H.cfg->telemetry_path
-                               : p == P_TRACE ? H.cfg->trace_path
-                                              : path_names[p];
-            struct label l[2] = {{"path", path}, {"code", code}};
-            render_sample(r, l, 2, (double)v);
-        }
-    }
+    http_routes_render_metrics(r);
     render_family(r, "slurm_exporter_http_timeouts", M_COUNTER,
                   "Connections closed because the request head (TLS handshake included) or the "
                   "response took longer than --web.read-header-timeout or --web.write-timeout.");
@@ -156,55 +108,6 @@ void http_render_metrics(struct render *r)
     }
 }
 
-/* q-value of the media range matching type in an Accept header; -1 if none. */
-static double accept_q(const char *h, const char *type)
-{
-    double best = -1;
-    const char *p = h;
-    size_t tl = strlen(type);
-    while (p && *p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *semi = memchr(p, ';', len);
-        size_t ml = semi ? (size_t)(semi - p) : len;
-        while (ml && p[ml - 1] == ' ')
-            ml--;
-        if (ml == tl && strncasecmp(p, type, tl) == 0) {
-            double q = 1;
-            const char *qp = semi;
-            while (qp && qp < p + len) {
-                while (*qp == ';' || *qp == ' ')
-                    qp++;
-                if (strncmp(qp, "q=", 2) == 0)
-                    q = strtod(qp + 2, NULL);
-                qp = memchr(qp, ';', (size_t)(p + len - qp));
-            }
-            if (q > best)
-                best = q;
-        }
-        p = end;
-    }
-    return best;
-}
-
-int http_wants_openmetrics(const char *accept)
-{
-    if (!accept)
-        return 0;
-    double om = accept_q(accept, "application/openmetrics-text");
-    if (om <= 0)
-        return 0;
-    double txt = accept_q(accept, "text/plain");
-    return om >= txt;
-}
-
-int http_wants_gzip(const char *ae)
-{
-    return ae && accept_q(ae, "gzip") > 0;
-}
-
 /* ---- connections ------------------------------------------------------------------ */
 
 static struct conn *conn_of(struct MHD_Connection *c)
@@ -218,7 +121,7 @@ static void conn_stage(struct conn *k, enum conn_stage st, double after)
 {
     pthread_mutex_lock(&H.mu);
     k->stage = st;
-    k->deadline = now_mono() + after;
+    k->deadline = mono_now_s() + after;
     pthread_mutex_unlock(&H.mu);
 }
 
@@ -268,7 +171,7 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         k->fd = fi ? fi->connect_fd : -1;
         k->stage = CS_HEAD;
-        k->deadline = now_mono() + H.cfg->read_header_timeout;
+        k->deadline = mono_now_s() + H.cfg->read_header_timeout;
         *socket_context = k;
         pthread_mutex_lock(&H.mu);
         k->next = H.conns;
@@ -305,7 +208,7 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
 
 void http_reap(void)
 {
-    double now = now_mono();
+    double now = mono_now_s();
     pthread_mutex_lock(&H.mu);
     for (struct conn *k = H.conns; k; k = k->next) {
         if (k->shut || k->deadline > now || k->fd < 0)
@@ -329,11 +232,7 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     struct req *rq = *con_cls;
     if (rq) {
-        /* A trace post refused before its body was looked at (auth, limits):
-         * counted here by its status. */
-        if (rq->p == P_TRACE && rq->early >= 400 && !rq->counted)
-            trace_count(trace_reason_of_status(rq->early));
-        free(rq->body);
+        http_route_done(&rq->r);
         explicit_bzero(&rq->job, sizeof(rq->job));
         free(rq);
         *con_cls = NULL;
@@ -345,158 +244,13 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- responses -------------------------------------------------------------------- */
 
-static const struct webconfig_header *cfg_header(const struct web_state *ws, const char *name)
-{
-    if (!ws || !ws->cfg)
-        return NULL;
-    for (size_t i = 0; i < ws->cfg->nheaders; i++)
-        if (strcasecmp(ws->cfg->headers[i].name, name) == 0)
-            return &ws->cfg->headers[i];
-    return NULL;
-}
-
-/* Our defaults, then the configured headers (which replace a default of the
- * same name). */
-static void security_headers(struct MHD_Response *resp, const struct web_state *ws)
-{
-    static const char *const defaults[][2] = {
-        {"X-Content-Type-Options", "nosniff"},
-        {"X-Frame-Options", "DENY"},
-        {"Content-Security-Policy", "default-src 'none'"},
-        {"Referrer-Policy", "no-referrer"},
-        {"Cache-Control", "no-store"},
-    };
-    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-        if (!cfg_header(ws, defaults[i][0]))
-            MHD_add_response_header(resp, defaults[i][0], defaults[i][1]);
-    if (ws && ws->cfg)
-        for (size_t i = 0; i < ws->cfg->nheaders; i++)
-            MHD_add_response_header(resp, ws->cfg->headers[i].name, ws->cfg->headers[i].value);
-}
-
-static enum MHD_Result reply_text(struct MHD_Connection *c, const struct web_state *ws,
-                                  enum path_id p, int code, const char *text)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-    security_headers(resp, ws);
-    if (code == 405)
-        MHD_add_response_header(resp, "Allow", p == P_TRACE ? "POST" : "GET, HEAD");
-    if (code == 401)
-        MHD_add_response_header(resp, "WWW-Authenticate",
-                                "Basic realm=\"slurm_exporter\", charset=\"UTF-8\"");
-    if (code == 429 || code == 503)
-        MHD_add_response_header(resp, "Retry-After", "1");
-    if (code == 413 || code == 431)
-        MHD_add_response_header(resp, "Connection", "close");
-    enum MHD_Result r = MHD_queue_response(c, (unsigned)code, resp);
-    MHD_destroy_response(resp);
-    count(p, code);
-    return r;
-}
-
-static const char *status_text(int code)
-{
-    switch (code) {
-    case 401:
-        return "unauthorized\n";
-    case 404:
-        return "not found\n";
-    case 405:
-        return "method not allowed\n";
-    case 413:
-        return "request body not allowed\n";
-    case 429:
-        return "too many requests\n";
-    case 431:
-        return "request header fields too large\n";
-    default:
-        return "service unavailable\n";
-    }
-}
-
-static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    struct response_body *b = cls;
-    if (pos >= b->total)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    return (ssize_t)response_body_read(b, (size_t)pos, buf, max);
-}
-
-static void body_free(void *cls)
-{
-    struct response_body *b = cls;
-    response_body_free(b);
-    free(b);
-}
-
-static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct web_state *ws)
-{
-    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
-    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
-    bool om = http_wants_openmetrics(accept);
-    bool gz = http_wants_gzip(ae);
-    struct response_body *b = xcalloc(1, sizeof(*b));
-    if (exposition_response(om, gz, b) < 0) {
-        free(b);
-        return reply_text(c, ws, P_METRICS, 503,
-                          "not ready: the first Slurm refresh has not finished\n");
-    }
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(b->total, (size_t)64 * 1024, body_reader, b, body_free);
-    if (!resp) {
-        body_free(b);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type",
-                            om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-                               : "text/plain; version=0.0.4; charset=utf-8");
-    if (gz)
-        MHD_add_response_header(resp, "Content-Encoding", "gzip");
-    MHD_add_response_header(resp, "Vary", "Accept, Accept-Encoding");
-    security_headers(resp, ws);
-    enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    count(P_METRICS, 200);
-    return r;
-}
-
-static const char landing[] =
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Slurm Exporter</title></head>\n"
-    "<body><h1>Slurm Exporter</h1>\n<p>Prometheus exporter for the Slurm workload manager.</p>\n"
-    "<ul><li><a href=\"%s\">Metrics</a></li><li><a href=\"/-/healthy\">Health</a></li>"
-    "<li><a href=\"/-/ready\">Readiness</a></li></ul>\n<p>Version %s</p></body></html>\n";
-
-static enum MHD_Result serve_root(struct MHD_Connection *c, const struct web_state *ws)
-{
-    static char page[1024];
-    static int made;
-    if (!__atomic_load_n(&made, __ATOMIC_ACQUIRE)) {
-        snprintf(page, sizeof(page), landing, H.cfg->telemetry_path, SE_VERSION);
-        __atomic_store_n(&made, 1, __ATOMIC_RELEASE);
-    }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_PERSISTENT);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-    security_headers(resp, ws);
-    enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    count(P_ROOT, 200);
-    return r;
-}
-
 /* rate_limit from the web configuration: a token bucket shared by all
  * connections; reset when the configuration changes. */
 static bool rate_allow(const struct web_state *ws)
 {
     if (!ws->cfg || ws->cfg->rate_interval <= 0)
         return true;
-    double now = now_mono();
+    double now = mono_now_s();
     bool ok = false;
     pthread_mutex_lock(&H.rate_mu);
     if (H.rate_gen != ws->generation) {
@@ -516,100 +270,6 @@ static bool rate_allow(const struct web_state *ws)
     return ok;
 }
 
-/* ---- trace posts ------------------------------------------------------------------ */
-
-static enum trace_reason trace_reason_of_status(int code)
-{
-    switch (code) {
-    case 401:
-        return TR_UNAUTHORIZED;
-    case 403:
-        return TR_FORBIDDEN;
-    case 405:
-        return TR_METHOD;
-    case 413:
-        return TR_TOO_LARGE;
-    case 415:
-        return TR_CONTENT_TYPE;
-    case 429:
-        return TR_BUSY;
-    default:
-        return TR_OTHER;
-    }
-}
-
-/* From the head of a trace post: 0, 413 (declared body over the limit) or
- * 415 (not JSON). Browsers cannot send application/json across sites without
- * a preflight we never answer, so requiring it keeps web pages from posting. */
-static int trace_head_check(struct MHD_Connection *c)
-{
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if (cl) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || end == cl || *end || n > H.cfg->trace_max_body)
-            return 413;
-    }
-    static const char json[] = "application/json";
-    size_t jl = sizeof(json) - 1;
-    if (!ct || strncasecmp(ct, json, jl) != 0 || (ct[jl] && ct[jl] != ';' && ct[jl] != ' '))
-        return 415;
-    return 0;
-}
-
-/* A piece of a trace post's body: kept up to --trace.max-body; past it the
- * post is refused at once (413) and the rest is not stored. */
-static enum MHD_Result trace_body(struct MHD_Connection *c, const struct web_state *ws,
-                                  struct req *rq, const char *data, size_t *size)
-{
-    size_t n = *size;
-    *size = 0;
-    if (n > H.cfg->trace_max_body - rq->body_len) {
-        rq->early = 413;
-        free(rq->body);
-        rq->body = NULL;
-        return reply_text(c, ws, rq->p, 413, "request body too large (--trace.max-body)\n");
-    }
-    if (!rq->body)
-        rq->body = xmalloc(H.cfg->trace_max_body);
-    memcpy(rq->body + rq->body_len, data, n);
-    rq->body_len += n;
-    return MHD_YES;
-}
-
-/* The whole body is in and the client authenticated: parse and store. */
-static enum MHD_Result trace_post(struct MHD_Connection *c, const struct web_state *ws,
-                                  struct req *rq)
-{
-    struct trace_store *st = trace_global();
-    struct trace_post p;
-    char why[192];
-    int rc = st ? trace_json_parse(rq->body ? rq->body : "", rq->body_len, &p, why, sizeof(why))
-                : -ENODEV;
-    enum trace_reason r = rc == -EINVAL   ? TR_MALFORMED
-                          : rc == -ERANGE ? TR_INVALID
-                          : rc < 0        ? TR_OTHER
-                                          : trace_store_put(st, &p, wall_now());
-    trace_count(r);
-    rq->counted = true;
-    if (r == TR_ACCEPTED)
-        return reply_text(c, ws, rq->p, 200, "ok\n");
-    rq->early = r == TR_MALFORMED || r == TR_INVALID ? 400 : r == TR_OTHER ? 503 : 429;
-    char msg[256];
-    if (rq->early == 400)
-        snprintf(msg, sizeof(msg), "%s\n", why);
-    else if (rq->early == 503)
-        snprintf(msg, sizeof(msg), "tracing is not available\n");
-    else
-        snprintf(msg, sizeof(msg), "trace store full (%s); the post was not stored\n",
-                 r == TR_MAX_JOBS    ? "--trace.max-jobs"
-                 : r == TR_MAX_HOSTS ? "--trace.max-hosts-per-job"
-                                     : "--trace.max-entries");
-    return reply_text(c, ws, rq->p, rq->early, msg);
-}
-
 /* The worker finished a bcrypt check: record it and let libmicrohttpd call
  * the handler again for this connection. */
 static void auth_done(struct auth_job *job)
@@ -626,53 +286,31 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
                                     const char *method)
 {
     const struct web_state *ws = k->ws;
+    const struct webconfig *wc = ws->cfg;
     conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
     const union MHD_ConnectionInfo *hi =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if (hi && hi->header_size > H.cfg->max_header_bytes) {
-        rq->early = 431;
-        return reply_text(c, ws, rq->p, 431, status_text(431));
+        rq->r.early = 431;
+        return http_reply(c, wc, rq->r.p, 431, http_status_text(431));
     }
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    rq->post = rq->p == P_TRACE && strcmp(method, "POST") == 0;
-    if (rq->p == P_TRACE && !rq->post) {
-        rq->early = 405; /* the trace path takes posts only */
-        return reply_text(c, ws, rq->p, 405, status_text(405));
-    }
-    if (rq->post) {
-        int code = trace_head_check(c);
-        if (code) {
-            rq->early = code;
-            return reply_text(c, ws, rq->p, code,
-                              code == 413 ? "request body too large (--trace.max-body)\n"
-                                          : "Content-Type must be application/json\n");
-        }
-    } else if (!get) {
-        /* Only GET and HEAD anywhere; answered before any body is read. */
-        rq->early = rq->p == P_OTHER ? 404 : 405;
-        return reply_text(c, ws, rq->p, rq->early, status_text(rq->early));
-    }
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
-    if (!rq->post && ((cl && strcmp(cl, "0") != 0) || te)) {
-        /* Nothing else takes a body: refuse before reading it. */
-        rq->early = 413;
-        return reply_text(c, ws, rq->p, 413, status_text(413));
-    }
+    enum MHD_Result res = http_route_head(c, wc, &rq->r, method);
+    if (rq->r.early)
+        return res;
     if (H.tls) {
         const union MHD_ConnectionInfo *si =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         if (!si || !ws->tls || tls_client_cert_missing(ws->tls, si->tls_session)) {
-            rq->early = 403;
+            rq->r.early = 403;
             log_msg(LOG_ERROR, "request without the required client certificate refused");
-            return reply_text(c, ws, rq->p, 403, "client certificate required\n");
+            return http_reply(c, wc, rq->r.p, 403, "client certificate required\n");
         }
     }
     /* rate_limit paces scrapes; trace posts are bounded by the connection
      * limits and the store's caps, and must not use up the scrapers' budget. */
-    if (!rq->post && !rate_allow(ws)) {
-        rq->early = 429;
-        return reply_text(c, ws, rq->p, 429, status_text(429));
+    if (!rq->r.post && !rate_allow(ws)) {
+        rq->r.early = 429;
+        return http_reply(c, wc, rq->r.p, 429, http_status_text(429));
     }
     if (!ws->auth) {
         rq->auth = AS_NONE;
@@ -680,8 +318,8 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
         struct auth_job *j = &rq->job;
         if (auth_parse_basic(h, j->user, sizeof(j->user), j->pass, sizeof(j->pass)) < 0) {
-            rq->early = 401;
-            return reply_text(c, ws, rq->p, 401, status_text(401));
+            rq->r.early = 401;
+            return http_reply(c, wc, rq->r.p, 401, http_status_text(401));
         }
         if (auth_check_cached(ws->auth, j->user, j->pass)) {
             explicit_bzero(j->pass, sizeof(j->pass));
@@ -717,71 +355,43 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     struct conn *k = conn_of(c);
     if (!k || !k->ws)
         return MHD_NO;
-    const struct web_state *ws = k->ws;
+    const struct webconfig *wc = k->ws->cfg;
     struct req *rq = *con_cls;
     if (!rq) {
         rq = xcalloc(1, sizeof(*rq));
         *con_cls = rq;
-        rq->p = P_OTHER;
-        if (strcmp(url, H.cfg->telemetry_path) == 0)
-            rq->p = P_METRICS;
-        else if (strcmp(url, "/") == 0)
-            rq->p = P_ROOT;
-        else if (strcmp(url, "/-/healthy") == 0)
-            rq->p = P_HEALTHY;
-        else if (strcmp(url, "/-/ready") == 0)
-            rq->p = P_READY;
-        else if (H.cfg->trace_enabled && strcmp(url, H.cfg->trace_path) == 0)
-            rq->p = P_TRACE;
+        rq->r.p = http_route(url);
         return request_head(c, k, rq, method);
     }
     if (*upload_size) {
-        if (!rq->post || rq->early) {
+        if (!rq->r.post || rq->r.early) {
             *upload_size = 0; /* a reply is queued already; drop the rest */
             return MHD_YES;
         }
         int as = __atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE);
         if (as == AS_NONE || as == AS_OK)
-            return trace_body(c, ws, rq, upload_data, upload_size);
+            return http_route_body(c, wc, &rq->r, upload_data, upload_size);
         *upload_size = 0; /* refused below, once the body is in */
         return MHD_YES;
     }
-    if (rq->early)
+    if (rq->r.early)
         return MHD_YES;
     switch (__atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE)) {
     case AS_PENDING:
         return MHD_YES;
     case AS_FAIL:
-        rq->early = 401;
-        return reply_text(c, ws, rq->p, 401, status_text(401));
+        rq->r.early = 401;
+        return http_reply(c, wc, rq->r.p, 401, http_status_text(401));
     case AS_BUSY:
-        rq->early = 429;
-        return reply_text(c, ws, rq->p, 429, status_text(429));
+        rq->r.early = 429;
+        return http_reply(c, wc, rq->r.p, 429, http_status_text(429));
     case AS_DOWN:
-        rq->early = 503;
-        return reply_text(c, ws, rq->p, 503, "shutting down\n");
+        rq->r.early = 503;
+        return http_reply(c, wc, rq->r.p, 503, "shutting down\n");
     default:
         break;
     }
-    rq->early = 200;
-    switch (rq->p) {
-    case P_METRICS:
-        return serve_metrics(c, ws);
-    case P_ROOT:
-        return serve_root(c, ws);
-    case P_HEALTHY:
-        return reply_text(c, ws, rq->p, 200, "OK\n");
-    case P_TRACE:
-        return trace_post(c, ws, rq);
-    case P_READY:
-        if (poller_ready() && exposition_ready())
-            return reply_text(c, ws, rq->p, 200, "OK\n");
-        return reply_text(c, ws, rq->p, 503,
-                          "not ready: the first Slurm refresh has not finished\n");
-    default:
-        rq->early = 404;
-        return reply_text(c, ws, rq->p, 404, status_text(404));
-    }
+    return http_route_answer(c, wc, &rq->r);
 }
 
 /* ---- daemons ---------------------------------------------------------------------- */
@@ -947,9 +557,10 @@ static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_s
                             MHD_OPTION_END);
 }
 
-int http_start(const struct config *cfg)
+int http_start(const struct config *cfg, const struct http_hooks *hooks)
 {
     H.cfg = cfg;
+    http_routes_init(cfg, hooks);
     tls_set_verify_hook(verify_hook);
     struct web_state *ws = webconfig_live_acquire();
     H.tls = ws->tls != NULL;

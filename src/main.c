@@ -8,8 +8,9 @@
 #include "http.h"
 #include "poller.h"
 #include "trace.h"
+#include "util/clock.h"
 #include "util/log.h"
-#include "webconfig.h"
+#include "webconfig_live.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,13 +30,6 @@ static struct {
     double watchdog_s; /* ping interval; 0 = no watchdog */
     double last_ping;
 } sd;
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Takes $NOTIFY_SOCKET and the watchdog settings out of the environment
  * (the Slurm commands must not inherit them). Runs before any thread starts. */
@@ -74,6 +68,12 @@ static void sd_notify_msg(const char *msg)
     if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
         log_msg(LOG_WARN, "cannot notify systemd", "error", strerror(errno));
     close(fd);
+}
+
+/* /-/ready: every dataset was fetched once and an exposition built since. */
+static bool serving_ready(void)
+{
+    return poller_ready() && exposition_ready();
 }
 
 static void reload(void)
@@ -135,9 +135,20 @@ int main(int argc, char **argv)
                                   (size_t)cfg.trace_max_entries, cfg.trace_ttl};
         trace_global_init(&tl);
     }
-    exposition_init(&cfg);
-    poller_init(&cfg);
-    if (http_start(&cfg) < 0) {
+    /* The wiring: the exposition reads the datasets through the poller's
+     * access table and ends each scrape's self-metrics with the HTTP front
+     * end's and the trace store's families; the poller rebuilds the
+     * exposition after each burst of refreshes. */
+    struct exposition_hooks eh = {
+        .data = poller_access(),
+        .self_metrics = {http_render_metrics, trace_render_metrics},
+    };
+    exposition_init(&cfg, &eh);
+    poller_init(&cfg, exposition_rebuild);
+    /* The HTTP routes serve the exposition's scrape bodies and answer
+     * /-/ready from the poller and the exposition. */
+    struct http_hooks hh = {.response = exposition_response, .ready = serving_ready};
+    if (http_start(&cfg, &hh) < 0) {
         http_stop();
         poller_free();
         exposition_shutdown();
@@ -157,7 +168,7 @@ int main(int argc, char **argv)
         return 1;
     }
     sd_notify_msg("READY=1\nSTATUS=serving");
-    sd.last_ping = now_mono();
+    sd.last_ping = mono_now_s();
     const char *stop_sig = "TERM";
     for (;;) {
         /* Wake every second: files the web configuration names may have been
@@ -169,9 +180,9 @@ int main(int argc, char **argv)
         if (sig < 0) {
             webconfig_live_reload(false, false);
             http_reap();
-            if (sd.watchdog_s > 0 && now_mono() - sd.last_ping >= sd.watchdog_s) {
+            if (sd.watchdog_s > 0 && mono_now_s() - sd.last_ping >= sd.watchdog_s) {
                 sd_notify_msg("WATCHDOG=1");
-                sd.last_ping = now_mono();
+                sd.last_ping = mono_now_s();
             }
             continue;
         }

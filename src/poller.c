@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Dataset threads, fetch/parse/swap, and the queue-wait tracker. */
 #include "poller.h"
-#include "exposition.h"
 #include "sources/cli.h"
 #include "sources/source.h"
 #include "sources/exec.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -47,6 +47,7 @@ static struct {
     bool ready;   /* a build has run after every dataset's first attempt */
     pthread_t builder;
     bool builder_started;
+    void (*on_refresh)(void); /* run by the builder */
     const struct config *cfg;
     char **env;
     /* One fetch at a time per cluster, as long as fetches are quick: the
@@ -61,20 +62,6 @@ static struct {
     const char *names[MAX_CLUSTERS]; /* NULL for the local cluster */
     struct dataset_rt ds[MAX_CLUSTERS][DS_COUNT];
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .stop_pipe = {-1, -1}};
-
-double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double mono_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- results ----------------------------------------------------------- */
 
@@ -121,7 +108,7 @@ static void set_argv(struct dataset_rt *d)
     for (int i = 0; i < SOURCE_MAX_ARGS && src->args[i]; i++)
         d->argv[k++] = src->args[i];
     if (src->dyn_args) {
-        struct source_ctx ctx = {P.cfg, P.names[d->cluster], d->state};
+        struct source_ctx ctx = {P.cfg, P.names[d->cluster], d->state, poller_access()};
         int n = src->dyn_args(&ctx, d->dyn, DYN_ARGS);
         for (int i = 0; i < n && i < DYN_ARGS; i++)
             d->argv[k++] = d->dyn[i];
@@ -147,7 +134,7 @@ static int fetch_rt(struct dataset_rt *d)
     struct exec_result er;
     int rc;
     const struct source_def *src = sources[id];
-    struct source_ctx ctx = {cfg, P.names[d->cluster], d->state};
+    struct source_ctx ctx = {cfg, P.names[d->cluster], d->state, poller_access()};
     struct source_run run;
     source_run_begin(&run, src, &ctx, r, d->last_count);
     memset(&er, 0, sizeof(er));
@@ -294,7 +281,7 @@ static bool all_attempted_locked(void)
     return true;
 }
 
-/* The builder: one exposition build per burst of refreshes. Datasets with
+/* The builder: one on_refresh call (an exposition build) per burst of refreshes. Datasets with
  * the same interval finish within moments of each other; building once
  * after the last of them (while none is in flight, or after at most a
  * quarter second of waiting) instead of once per dataset saves two thirds of the
@@ -324,7 +311,8 @@ static void *builder_thread(void *arg)
         P.dirty = false;
         bool complete = all_attempted_locked();
         pthread_mutex_unlock(&P.mu);
-        exposition_rebuild();
+        if (P.on_refresh)
+            P.on_refresh();
         malloc_trim(0);
         pthread_mutex_lock(&P.mu);
         if (complete)
@@ -334,7 +322,7 @@ static void *builder_thread(void *arg)
     return NULL;
 }
 
-int poller_init(const struct config *cfg)
+int poller_init(const struct config *cfg, void (*on_refresh)(void))
 {
     /* Memory: one malloc arena (results are built by one thread and freed
      * by another; per-thread arenas kept the freed space apart), and a
@@ -343,6 +331,7 @@ int poller_init(const struct config *cfg)
     mallopt(M_ARENA_MAX, 1);
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     P.cfg = cfg;
+    P.on_refresh = on_refresh;
     P.stop = false;
     P.env = exec_build_env(environ, cfg->bin_path);
     pthread_condattr_t ca;
@@ -522,4 +511,16 @@ void poller_status_cluster(int k, struct dataset_state out[DS_COUNT])
     for (int i = 0; i < DS_COUNT; i++)
         out[i] = P.ds[k][i].st;
     pthread_mutex_unlock(&P.mu);
+}
+
+const struct dataset_access *poller_access(void)
+{
+    static const struct dataset_access access = {
+        .clusters = poller_clusters,
+        .cluster_name = poller_cluster_name,
+        .view_cluster = poller_view_cluster,
+        .release_view = poller_release_view,
+        .status_cluster = poller_status_cluster,
+    };
+    return &access;
 }

@@ -12,26 +12,16 @@
 
 #include "collectors/collector.h"
 #include "config.h"
+#include "dataset_access.h"
 
-struct dataset_state {
-    bool enabled;
-    double interval;
-    struct dataset_result *current; /* last good result, guarded by the poller lock */
-    /* status, guarded by the poller lock */
-    bool attempted, last_ok;
-    double last_success; /* wall clock of the last good fetch, 0 = never */
-    double last_duration;
-    uint64_t fetch_ok, fetch_err, parse_errors, cmd_errors;
-    double cmd_duration;
-    const char *command; /* "squeue", "scontrol" */
-};
-
-int poller_init(const struct config *cfg);
+/* on_refresh runs on the poller's builder thread once per burst of
+ * refreshes (main.c passes exposition_rebuild); NULL for none. */
+int poller_init(const struct config *cfg, void (*on_refresh)(void));
 int poller_start(void);
 void poller_stop(void);
 void poller_free(void);
-/* True once an exposition was built after every enabled dataset had been
- * fetched at least once. */
+/* True once on_refresh has run after every enabled dataset had been fetched
+ * at least once. */
 bool poller_ready(void);
 /* Fills v with referenced results of the datasets that have usable data
  * (fresh enough); release them with poller_release_view. */
@@ -46,6 +36,8 @@ void poller_release_view(struct view *v);
 /* Copies the status of every dataset (for the exporter's own metrics). */
 void poller_status(struct dataset_state out[DS_COUNT]);
 void poller_status_cluster(int k, struct dataset_state out[DS_COUNT]);
+/* The functions above as a table, for the exposition and the sources. */
+const struct dataset_access *poller_access(void);
 /* A new, empty result holding one reference (for sources and tests). */
 struct dataset_result *dataset_result_new(enum dataset_id id);
 /* Drops a reference; the last one frees the result and everything in it. */
@@ -54,8 +46,5 @@ void dataset_result_release(struct dataset_result *r);
 /* Runs one fetch of dataset id synchronously (also used by tests with a
  * fake bin path). Returns 0 on success. */
 int poller_fetch_once(int id);
-
-double wall_now(void);
-double mono_now_s(void);
 
 #endif

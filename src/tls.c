@@ -6,6 +6,7 @@
  * the check never gets as far as an HTTP request. */
 #include "tls.h"
 #include "util/buf.h"
+#include "util/file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -187,7 +188,7 @@ static void tfail_set(const struct webconfig *wc, int line, char *err, size_t er
         snprintf(err, errlen, "%s:%d: %s", wc->path, line, msg);
     else
         snprintf(err, errlen, "%s: %s", wc->path, msg);
-    webconfig_one_line(err);
+    file_one_line(err);
 }
 #define tfail(...) (tfail_set(__VA_ARGS__), -EINVAL)
 
@@ -204,7 +205,7 @@ static int load_pem(const struct webconfig *wc, const char *file, const char *in
         return 0;
     }
     snprintf(what, whatlen, "%s \"%s\"", file_key, file);
-    int rc = webconfig_slurp(file, (size_t)1024 * 1024, out, len);
+    int rc = file_slurp(file, (size_t)1024 * 1024, out, len);
     if (rc == -EFBIG)
         return tfail(wc, line, err, errlen, "%s: larger than 1 MiB", what);
     if (rc)

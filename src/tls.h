@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "webconfig.h"
+#include "webconfig_types.h"
 
 struct tls_ctx;
 

@@ -3,6 +3,7 @@
  * process), a pidfd to notice the exit, and poll() for a bounded run. */
 #include "sources/exec.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,13 +17,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Variables that change what Slurm's clients print. */
 static bool env_dropped(const char *kv)
@@ -124,7 +118,7 @@ static void kill_group(pid_t pid)
 int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_result *res)
 {
     memset(res, 0, sizeof(*res));
-    double start = mono_now();
+    double start = mono_now_s();
     int out[2] = {-1, -1}, err[2] = {-1, -1};
     int rc = 0, pidfd = -1;
     pid_t pid = -1;
@@ -171,7 +165,7 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
     double exited_at = 0;
     char chunk[65536];
     while (out_open || err_open) {
-        double now = mono_now();
+        double now = mono_now_s();
         double left = o->timeout_s - (now - start);
         /* After the command exits, a background child that kept the pipes
          * open gets one second, then we stop reading: the output is complete. */
@@ -200,7 +194,7 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
         }
         if (pf[2].revents && !exited) {
             exited = true;
-            exited_at = mono_now();
+            exited_at = mono_now_s();
         } /* keep draining the pipes; a grandchild may hold them */
         if (pf[1].revents) {
             ssize_t n = read(err[0], chunk, sizeof(chunk));
@@ -273,7 +267,7 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
             }
             if (w < 0 && errno != EINTR)
                 break;
-            double left = o->timeout_s - (mono_now() - start);
+            double left = o->timeout_s - (mono_now_s() - start);
             if (left <= 0) {
                 res->timed_out = true;
                 rc = -ETIMEDOUT;
@@ -308,6 +302,6 @@ out:
             close(err[i]);
     }
     buf_free(&line);
-    res->duration_s = mono_now() - start;
+    res->duration_s = mono_now_s() - start;
     return rc;
 }

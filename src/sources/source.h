@@ -12,6 +12,7 @@
 
 #include "collectors/collector.h"
 #include "config.h"
+#include "dataset_access.h"
 #include "sources/cli.h"
 
 #define SOURCE_MAX_ARGS 24
@@ -21,6 +22,9 @@ struct source_ctx {
     const struct config *cfg;
     const char *cluster; /* the cluster being polled (-M), NULL for the local one */
     void *state;         /* the source's process-lifetime state (state_new), per cluster */
+    /* the current datasets of every cluster (the trace source looks at the
+     * jobs); filled by the poller, NULL outside it */
+    const struct dataset_access *data;
 };
 
 struct source_def {

@@ -6,10 +6,10 @@
  * The text form (for fixtures and the golden tests) is one entry per line:
  *   UPDATED [FIRST_SEEN] {json body as posted}
  * with wall-clock seconds; a line that does not read is skipped and counted. */
-#include "poller.h"
 #include "sources/source.h"
 #include "trace.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -250,19 +250,20 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
     (void)err;
     (void)errlen;
     struct trace_store *s = trace_global();
-    if (!s)
-        return 0; /* tracing off: an empty dataset */
+    const struct dataset_access *da = ctx->data;
+    if (!s || !da)
+        return 0; /* tracing off (or no poller): an empty dataset */
     struct keep_ctx *k = xcalloc(1, sizeof(*k));
     k->p = pv;
-    k->n = poller_clusters();
+    k->n = da->clusters();
     double now = wall_now();
     bool any = false;
     /* The current jobs snapshots say which jobs have left the queue. */
     for (int q = 0; q < k->n; q++) {
-        const char *name = poller_cluster_name(q);
+        const char *name = da->cluster_name(q);
         if (ctx->cluster && name && strcmp(name, ctx->cluster) == 0)
             k->self = q;
-        poller_view_cluster(&k->v[q], q, now);
+        da->view_cluster(&k->v[q], q, now);
         const struct dataset_result *jr = k->v[q].ds[DS_JOBS];
         if (jr) {
             trace_jobidx_build(&k->idx[q], &jr->u.jobs);
@@ -278,7 +279,7 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
     for (int q = 0; q < k->n; q++) {
         trace_jobidx_free(&k->idx[q]);
         free(k->is_node[q]);
-        poller_release_view(&k->v[q]);
+        da->release_view(&k->v[q]);
     }
     free(k);
     return 0;

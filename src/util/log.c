@@ -3,6 +3,7 @@
  * different threads never interleave. */
 #include "util/log.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -126,9 +127,7 @@ void log_msg_(enum log_level level, const char *msg, ...)
 void log_limited_(struct log_limit *lim, double interval_s, enum log_level level, const char *msg,
                   ...)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    double now = mono_now_s();
     char extra[24] = "";
     pthread_mutex_lock(&g_limit_mu);
     bool emit = lim->last == 0 || now - lim->last >= interval_s;

@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct source_def *src = sources[DS_TRACE];
     struct dataset_result *r = fz_result(DS_TRACE);
     static const struct config cfg0;
-    struct source_ctx ctx = {&cfg0, NULL, NULL};
+    struct source_ctx ctx = {&cfg0, NULL, NULL, NULL};
     void *parser = calloc(1, src->parser_size);
     if (!parser)
         abort();

@@ -60,7 +60,7 @@ static struct scanned scan(const char *root)
     struct config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.cgroup_root = root;
-    struct source_ctx ctx = {&cfg, NULL, NULL};
+    struct source_ctx ctx = {&cfg, NULL, NULL, NULL};
     sources[DS_CGROUP]->init(&p, s.r, &ctx, 0);
     char err[256] = "";
     s.rc = sources[DS_CGROUP]->read(&p, &ctx, err, sizeof(err));

@@ -2,7 +2,7 @@
 /* Content negotiation: when a scrape gets OpenMetrics, when it gets gzip. */
 #include "testutil.h"
 
-#include "http.h"
+#include "http_routes.h"
 
 static void om(const char *accept, int want)
 {

@@ -8,6 +8,7 @@
 #include "tls.h"
 #include "util/yaml.h"
 #include "webconfig.h"
+#include "webconfig_live.h"
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>

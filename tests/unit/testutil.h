@@ -147,7 +147,7 @@ static inline struct dataset_result *tu_result_run(enum dataset_id id, const cha
     struct dataset_result *r = tu_result_new(id);
     static const struct config cfg0;
     void *state = src->state_new ? src->state_new(&cfg0, NULL) : NULL;
-    struct source_ctx ctx = {&cfg0, NULL, state};
+    struct source_ctx ctx = {&cfg0, NULL, state, NULL};
     struct source_run run;
     struct parse_stats pst;
     char why[640];

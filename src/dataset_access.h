@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Read access to the current datasets, as a table of functions: what the
+ * exposition builder and the trace source need from the poller without
+ * depending on it. The poller provides one (poller_access()); main.c hands it
+ * to the exposition, and the poller puts it into each source's context. */
+#ifndef SE_DATASET_ACCESS_H
+#define SE_DATASET_ACCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "collectors/collector.h"
+
+/* One dataset's refresh status (for the exporter's own metrics). */
+struct dataset_state {
+    bool enabled;
+    double interval;
+    struct dataset_result *current; /* last good result, guarded by the poller lock */
+    /* status, guarded by the poller lock */
+    bool attempted, last_ok;
+    double last_success; /* wall clock of the last good fetch, 0 = never */
+    double last_duration;
+    uint64_t fetch_ok, fetch_err, parse_errors, cmd_errors;
+    double cmd_duration;
+    const char *command; /* "squeue", "scontrol" */
+};
+
+struct dataset_access {
+    /* Clusters polled (1 without --slurm.clusters), and the name of cluster
+     * k as given to -M (NULL for the local cluster). */
+    int (*clusters)(void);
+    const char *(*cluster_name)(int k);
+    /* Fills v with referenced results of cluster k's datasets that have
+     * usable data (fresh enough at now); release them with release_view. */
+    void (*view_cluster)(struct view *v, int k, double now);
+    void (*release_view)(struct view *v);
+    /* Copies the status of every dataset of cluster k. */
+    void (*status_cluster)(int k, struct dataset_state out[DS_COUNT]);
+};
+
+#endif

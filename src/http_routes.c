@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What each path answers: the telemetry path (the current exposition, content
+ * negotiation and gzip), the landing page, /-/healthy, /-/ready, and the trace
+ * path's posts (checks, body, store); the per-path request counters. The
+ * transport (http.c) decides whether a request gets this far. */
+#include "http_routes.h"
+#include "trace.h"
+#include "util/buf.h"
+#include "util/clock.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const path_names[P_COUNT] = {
+    "(telemetry path)", "/", "/-/healthy", "/-/ready", "(trace path)", "other"};
+static const int codes[] = {200, 400, 401, 403, 404, 405, 406, 413, 415, 429, 431, 500, 503};
+#define NCODES (sizeof(codes) / sizeof(codes[0]))
+
+static struct {
+    const struct config *cfg;
+    struct http_hooks hooks;
+    uint64_t requests[P_COUNT][NCODES];
+} R;
+
+void http_routes_init(const struct config *cfg, const struct http_hooks *hooks)
+{
+    R.cfg = cfg;
+    R.hooks = *hooks;
+}
+
+static void count(enum http_path p, int code)
+{
+    for (size_t i = 0; i < NCODES; i++)
+        if (codes[i] == code)
+            __atomic_add_fetch(&R.requests[p][i], 1, __ATOMIC_RELAXED);
+}
+
+void http_routes_render_metrics(struct render *r)
+{
+    render_family(r, "slurm_exporter_http_requests", M_COUNTER,
+                  "HTTP requests served, by path (metrics = the telemetry path) and status code.");
+    for (int p = 0; p < P_COUNT; p++) {
+        for (size_t i = 0; i < NCODES; i++) {
+            uint64_t v = __atomic_load_n(&R.requests[p][i], __ATOMIC_RELAXED);
+            if (!v && codes[i] != 200)
+                continue;
+            char code[8];
+            snprintf(code, sizeof(code), "%d", codes[i]);
+            if (p == P_TRACE && !R.cfg->trace_enabled)
+                continue;
+            const char *path = p == P_METRICS ? R.cfg->telemetry_path
+                               : p == P_TRACE ? R.cfg->trace_path
+                                              : path_names[p];
+            struct label l[2] = {{"path", path}, {"code", code}};
+            render_sample(r, l, 2, (double)v);
+        }
+    }
+}
+
+/* q-value of the media range matching type in an Accept header; -1 if none. */
+static double accept_q(const char *h, const char *type)
+{
+    double best = -1;
+    const char *p = h;
+    size_t tl = strlen(type);
+    while (p && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *semi = memchr(p, ';', len);
+        size_t ml = semi ? (size_t)(semi - p) : len;
+        while (ml && p[ml - 1] == ' ')
+            ml--;
+        if (ml == tl && strncasecmp(p, type, tl) == 0) {
+            double q = 1;
+            const char *qp = semi;
+            while (qp && qp < p + len) {
+                while (*qp == ';' || *qp == ' ')
+                    qp++;
+                if (strncmp(qp, "q=", 2) == 0)
+                    q = strtod(qp + 2, NULL);
+                qp = memchr(qp, ';', (size_t)(p + len - qp));
+            }
+            if (q > best)
+                best = q;
+        }
+        p = end;
+    }
+    return best;
+}
+
+int http_wants_openmetrics(const char *accept)
+{
+    if (!accept)
+        return 0;
+    double om = accept_q(accept, "application/openmetrics-text");
+    if (om <= 0)
+        return 0;
+    double txt = accept_q(accept, "text/plain");
+    return om >= txt;
+}
+
+int http_wants_gzip(const char *ae)
+{
+    return ae && accept_q(ae, "gzip") > 0;
+}
+
+/* ---- responses -------------------------------------------------------------------- */
+
+static const struct webconfig_header *cfg_header(const struct webconfig *wc, const char *name)
+{
+    if (!wc)
+        return NULL;
+    for (size_t i = 0; i < wc->nheaders; i++)
+        if (strcasecmp(wc->headers[i].name, name) == 0)
+            return &wc->headers[i];
+    return NULL;
+}
+
+/* Our defaults, then the configured headers (which replace a default of the
+ * same name). */
+static void security_headers(struct MHD_Response *resp, const struct webconfig *wc)
+{
+    static const char *const defaults[][2] = {
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Content-Security-Policy", "default-src 'none'"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Cache-Control", "no-store"},
+    };
+    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+        if (!cfg_header(wc, defaults[i][0]))
+            MHD_add_response_header(resp, defaults[i][0], defaults[i][1]);
+    if (wc)
+        for (size_t i = 0; i < wc->nheaders; i++)
+            MHD_add_response_header(resp, wc->headers[i].name, wc->headers[i].value);
+}
+
+enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
+                           int code, const char *text)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+    security_headers(resp, wc);
+    if (code == 405)
+        MHD_add_response_header(resp, "Allow", p == P_TRACE ? "POST" : "GET, HEAD");
+    if (code == 401)
+        MHD_add_response_header(resp, "WWW-Authenticate",
+                                "Basic realm=\"slurm_exporter\", charset=\"UTF-8\"");
+    if (code == 429 || code == 503)
+        MHD_add_response_header(resp, "Retry-After", "1");
+    if (code == 413 || code == 431)
+        MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result r = MHD_queue_response(c, (unsigned)code, resp);
+    MHD_destroy_response(resp);
+    count(p, code);
+    return r;
+}
+
+const char *http_status_text(int code)
+{
+    switch (code) {
+    case 401:
+        return "unauthorized\n";
+    case 404:
+        return "not found\n";
+    case 405:
+        return "method not allowed\n";
+    case 413:
+        return "request body not allowed\n";
+    case 429:
+        return "too many requests\n";
+    case 431:
+        return "request header fields too large\n";
+    default:
+        return "service unavailable\n";
+    }
+}
+
+static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct response_body *b = cls;
+    if (pos >= b->total)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return (ssize_t)response_body_read(b, (size_t)pos, buf, max);
+}
+
+static void body_free(void *cls)
+{
+    struct response_body *b = cls;
+    response_body_free(b);
+    free(b);
+}
+
+static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webconfig *wc)
+{
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+    bool om = http_wants_openmetrics(accept);
+    bool gz = http_wants_gzip(ae);
+    struct response_body *b = xcalloc(1, sizeof(*b));
+    if (R.hooks.response(om, gz, b) < 0) {
+        free(b);
+        return http_reply(c, wc, P_METRICS, 503,
+                          "not ready: the first Slurm refresh has not finished\n");
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(b->total, (size_t)64 * 1024, body_reader, b, body_free);
+    if (!resp) {
+        body_free(b);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type",
+                            om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                               : "text/plain; version=0.0.4; charset=utf-8");
+    if (gz)
+        MHD_add_response_header(resp, "Content-Encoding", "gzip");
+    MHD_add_response_header(resp, "Vary", "Accept, Accept-Encoding");
+    security_headers(resp, wc);
+    enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    count(P_METRICS, 200);
+    return r;
+}
+
+static const char landing[] =
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Slurm Exporter</title></head>\n"
+    "<body><h1>Slurm Exporter</h1>\n<p>Prometheus exporter for the Slurm workload manager.</p>\n"
+    "<ul><li><a href=\"%s\">Metrics</a></li><li><a href=\"/-/healthy\">Health</a></li>"
+    "<li><a href=\"/-/ready\">Readiness</a></li></ul>\n<p>Version %s</p></body></html>\n";
+
+static enum MHD_Result serve_root(struct MHD_Connection *c, const struct webconfig *wc)
+{
+    static char page[1024];
+    static int made;
+    if (!__atomic_load_n(&made, __ATOMIC_ACQUIRE)) {
+        snprintf(page, sizeof(page), landing, R.cfg->telemetry_path, SE_VERSION);
+        __atomic_store_n(&made, 1, __ATOMIC_RELEASE);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+    security_headers(resp, wc);
+    enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    count(P_ROOT, 200);
+    return r;
+}
+
+enum http_path http_route(const char *url)
+{
+    if (strcmp(url, R.cfg->telemetry_path) == 0)
+        return P_METRICS;
+    if (strcmp(url, "/") == 0)
+        return P_ROOT;
+    if (strcmp(url, "/-/healthy") == 0)
+        return P_HEALTHY;
+    if (strcmp(url, "/-/ready") == 0)
+        return P_READY;
+    if (R.cfg->trace_enabled && strcmp(url, R.cfg->trace_path) == 0)
+        return P_TRACE;
+    return P_OTHER;
+}
+
+/* ---- trace posts ------------------------------------------------------------------ */
+
+static enum trace_reason trace_reason_of_status(int code)
+{
+    switch (code) {
+    case 401:
+        return TR_UNAUTHORIZED;
+    case 403:
+        return TR_FORBIDDEN;
+    case 405:
+        return TR_METHOD;
+    case 413:
+        return TR_TOO_LARGE;
+    case 415:
+        return TR_CONTENT_TYPE;
+    case 429:
+        return TR_BUSY;
+    default:
+        return TR_OTHER;
+    }
+}
+
+/* From the head of a trace post: 0, 413 (declared body over the limit) or
+ * 415 (not JSON). Browsers cannot send application/json across sites without
+ * a preflight we never answer, so requiring it keeps web pages from posting. */
+static int trace_head_check(struct MHD_Connection *c)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || *end || n > R.cfg->trace_max_body)
+            return 413;
+    }
+    static const char json[] = "application/json";
+    size_t jl = sizeof(json) - 1;
+    if (!ct || strncasecmp(ct, json, jl) != 0 || (ct[jl] && ct[jl] != ';' && ct[jl] != ' '))
+        return 415;
+    return 0;
+}
+
+/* A piece of a trace post's body: kept up to --trace.max-body; past it the
+ * post is refused at once (413) and the rest is not stored. */
+static enum MHD_Result trace_body(struct MHD_Connection *c, const struct webconfig *wc,
+                                  struct route_req *rq, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (n > R.cfg->trace_max_body - rq->body_len) {
+        rq->early = 413;
+        free(rq->body);
+        rq->body = NULL;
+        return http_reply(c, wc, rq->p, 413, "request body too large (--trace.max-body)\n");
+    }
+    if (!rq->body)
+        rq->body = xmalloc(R.cfg->trace_max_body);
+    memcpy(rq->body + rq->body_len, data, n);
+    rq->body_len += n;
+    return MHD_YES;
+}
+
+/* The whole body is in and the client authenticated: parse and store. */
+static enum MHD_Result trace_post(struct MHD_Connection *c, const struct webconfig *wc,
+                                  struct route_req *rq)
+{
+    struct trace_store *st = trace_global();
+    struct trace_post p;
+    char why[192];
+    int rc = st ? trace_json_parse(rq->body ? rq->body : "", rq->body_len, &p, why, sizeof(why))
+                : -ENODEV;
+    enum trace_reason r = rc == -EINVAL   ? TR_MALFORMED
+                          : rc == -ERANGE ? TR_INVALID
+                          : rc < 0        ? TR_OTHER
+                                          : trace_store_put(st, &p, wall_now());
+    trace_count(r);
+    rq->counted = true;
+    if (r == TR_ACCEPTED)
+        return http_reply(c, wc, rq->p, 200, "ok\n");
+    rq->early = r == TR_MALFORMED || r == TR_INVALID ? 400 : r == TR_OTHER ? 503 : 429;
+    char msg[256];
+    if (rq->early == 400)
+        snprintf(msg, sizeof(msg), "%s\n", why);
+    else if (rq->early == 503)
+        snprintf(msg, sizeof(msg), "tracing is not available\n");
+    else
+        snprintf(msg, sizeof(msg), "trace store full (%s); the post was not stored\n",
+                 r == TR_MAX_JOBS    ? "--trace.max-jobs"
+                 : r == TR_MAX_HOSTS ? "--trace.max-hosts-per-job"
+                                     : "--trace.max-entries");
+    return http_reply(c, wc, rq->p, rq->early, msg);
+}
+
+/* ---- the request's life ---------------------------------------------------------- */
+
+enum MHD_Result http_route_head(struct MHD_Connection *c, const struct webconfig *wc,
+                                struct route_req *rq, const char *method)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    rq->post = rq->p == P_TRACE && strcmp(method, "POST") == 0;
+    if (rq->p == P_TRACE && !rq->post) {
+        rq->early = 405; /* the trace path takes posts only */
+        return http_reply(c, wc, rq->p, 405, http_status_text(405));
+    }
+    if (rq->post) {
+        int code = trace_head_check(c);
+        if (code) {
+            rq->early = code;
+            return http_reply(c, wc, rq->p, code,
+                              code == 413 ? "request body too large (--trace.max-body)\n"
+                                          : "Content-Type must be application/json\n");
+        }
+    } else if (!get) {
+        /* Only GET and HEAD anywhere; answered before any body is read. */
+        rq->early = rq->p == P_OTHER ? 404 : 405;
+        return http_reply(c, wc, rq->p, rq->early, http_status_text(rq->early));
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+    if (!rq->post && ((cl && strcmp(cl, "0") != 0) || te)) {
+        /* Nothing else takes a body: refuse before reading it. */
+        rq->early = 413;
+        return http_reply(c, wc, rq->p, 413, http_status_text(413));
+    }
+    return MHD_YES;
+}
+
+enum MHD_Result http_route_body(struct MHD_Connection *c, const struct webconfig *wc,
+                                struct route_req *rq, const char *data, size_t *size)
+{
+    return trace_body(c, wc, rq, data, size);
+}
+
+enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconfig *wc,
+                                  struct route_req *rq)
+{
+    rq->early = 200;
+    switch (rq->p) {
+    case P_METRICS:
+        return serve_metrics(c, wc);
+    case P_ROOT:
+        return serve_root(c, wc);
+    case P_HEALTHY:
+        return http_reply(c, wc, rq->p, 200, "OK\n");
+    case P_TRACE:
+        return trace_post(c, wc, rq);
+    case P_READY:
+        if (R.hooks.ready())
+            return http_reply(c, wc, rq->p, 200, "OK\n");
+        return http_reply(c, wc, rq->p, 503,
+                          "not ready: the first Slurm refresh has not finished\n");
+    default:
+        rq->early = 404;
+        return http_reply(c, wc, rq->p, 404, http_status_text(404));
+    }
+}
+
+void http_route_done(struct route_req *rq)
+{
+    /* A trace post refused before its body was looked at (auth, limits):
+     * counted here by its status. */
+    if (rq->p == P_TRACE && rq->early >= 400 && !rq->counted)
+        trace_count(trace_reason_of_status(rq->early));
+    free(rq->body);
+    rq->body = NULL;
+}

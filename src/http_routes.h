@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP routes: what each path answers (the telemetry path, /, /-/healthy,
+ * /-/ready, the trace path) and the per-path request counters. The transport
+ * (http.h: daemons, connection limits, TLS, authentication) calls these once
+ * a request may be answered; the exposition and the readiness come in as
+ * hooks (main.c passes exposition_response and its readiness check). */
+#ifndef SE_HTTP_ROUTES_H
+#define SE_HTTP_ROUTES_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "exposition.h"
+#include "render.h"
+#include "webconfig_types.h"
+
+enum http_path { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_TRACE, P_OTHER, P_COUNT };
+
+/* What the routes serve from. */
+struct http_hooks {
+    /* The body of one scrape (exposition_response); -1 when nothing was
+     * rendered yet (503). */
+    int (*response)(bool openmetrics, bool gzip, struct response_body *out);
+    /* True when /-/ready answers 200. */
+    bool (*ready)(void);
+};
+
+/* The routing part of one request (the transport's request embeds it). */
+struct route_req {
+    enum http_path p;
+    int early;    /* a status decided already (by the transport or the head), or 0 */
+    bool post;    /* a trace post */
+    bool counted; /* its outcome is counted in the trace counters */
+    char *body;   /* a trace post's body so far (at most --trace.max-body bytes) */
+    size_t body_len;
+};
+
+/* Copies *hooks; both must be set. */
+void http_routes_init(const struct config *cfg, const struct http_hooks *hooks);
+/* The path a URL names. */
+enum http_path http_route(const char *url);
+/* First call for a request (its head is complete): the methods and bodies the
+ * path takes. Sets rq->early and queues the reply when refused. */
+enum MHD_Result http_route_head(struct MHD_Connection *c, const struct webconfig *wc,
+                                struct route_req *rq, const char *method);
+/* A piece of a trace post's body (the client is authenticated). */
+enum MHD_Result http_route_body(struct MHD_Connection *c, const struct webconfig *wc,
+                                struct route_req *rq, const char *data, size_t *size);
+/* Answers an admitted request. */
+enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconfig *wc,
+                                  struct route_req *rq);
+/* The request is complete: counts a refused trace post, frees the body. */
+void http_route_done(struct route_req *rq);
+
+/* A text reply with the security headers (and the configured ones, wc may
+ * be NULL), counted by path and code. */
+enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
+                           int code, const char *text);
+/* The body text of an error status. */
+const char *http_status_text(int code);
+
+/* Writes slurm_exporter_http_requests_total. */
+void http_routes_render_metrics(struct render *r);
+
+/* Content negotiation, exposed for tests: returns 1 when the Accept header
+ * prefers OpenMetrics, 0 for text 0.0.4. */
+int http_wants_openmetrics(const char *accept);
+/* Returns 1 when Accept-Encoding allows gzip (q > 0). */
+int http_wants_gzip(const char *accept_encoding);
+
+#endif

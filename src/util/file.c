@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Whole-file reads for configuration files and the files they name. */
+#include "util/file.h"
+#include "util/buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void file_one_line(char *s)
+{
+    for (unsigned char *c = (unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
+int file_slurp(const char *path, size_t cap, char **out, size_t *len)
+{
+    int rc = 0;
+    struct buf b = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = -EISDIR;
+        goto out;
+    }
+    for (;;) {
+        buf_reserve(&b, 4096);
+        ssize_t n = read(fd, b.p + b.len, b.cap - b.len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        b.len += (size_t)n;
+        if (b.len > cap) {
+            rc = -EFBIG;
+            goto out;
+        }
+    }
+    buf_cstr(&b);
+out:
+    close(fd);
+    if (rc) {
+        buf_free(&b);
+        return rc;
+    }
+    *out = b.p ? b.p : xstrdup("");
+    *len = b.len;
+    return 0;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Whole-file reads for configuration files and the files they name, and the
+ * one-line form of messages that echo their text. */
+#ifndef SE_FILE_H
+#define SE_FILE_H
+
+#include <stddef.h>
+
+/* Reads a whole file of at most cap bytes into a NUL-terminated malloc'ed
+ * buffer. Returns 0, -EFBIG when larger, or -errno. */
+int file_slurp(const char *path, size_t cap, char **out, size_t *len);
+
+/* Replaces control characters in an error message by '?', so that text
+ * echoed from a file (a quoted key may hold a newline) keeps it one line. */
+void file_one_line(char *s);
+
+#endif
