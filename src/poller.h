@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "collectors/collector.h"
 #include "config.h"
+#include "model/dataset.h"
 
 struct dataset_state {
     bool enabled;

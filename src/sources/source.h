@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "collectors/collector.h"
 #include "config.h"
+#include "model/dataset.h"
 #include "sources/cli.h"
 
 #define SOURCE_MAX_ARGS 24
@@ -36,8 +36,6 @@ struct source_def {
     void (*finish)(void *parser); /* optional: after the last line */
     /* optional: records in a result, for the next refresh's hint */
     size_t (*count)(const struct dataset_result *r);
-    /* optional: frees what the result holds outside its arena */
-    void (*release)(struct dataset_result *r);
     /* optional: process-lifetime state (e.g. what has been counted already) */
     void *(*state_new)(const struct config *cfg, const char *cluster);
     void (*state_free)(void *state);
