@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The typed model every source fills and every collector reads. Sources know
  * Slurm's formats; collectors know Prometheus; this file is what they share.
- * Units are base units: bytes, seconds. */
+ * Units are base units: bytes, seconds. Here: jobs, nodes, partitions and the
+ * helpers every model uses; the other datasets' models are in src/model/,
+ * the result and view types in model/dataset.h. */
 #ifndef SE_MODEL_H
 #define SE_MODEL_H
 
