@@ -32,7 +32,7 @@ CFLAGS += $(BASE_CFLAGS) $(OPT)
 LDFLAGS += $(LDOPT)
 
 # Everything but main.c goes into a static library that tests link against.
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/util/*.c src/sources/*.c src/collectors/*.c))
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/model/*.c src/util/*.c src/sources/*.c src/collectors/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

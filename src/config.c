@@ -2,6 +2,7 @@
 /* Flag table, parser and --help, in the node_exporter style:
  * --flag=value or --flag value, --collector.X / --no-collector.X. */
 #include "config.h"
+#include "collectors/collector.h"
 
 #include <errno.h>
 #include <math.h>

@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "collectors/collector.h"
+#include "collectors/ids.h"
+#include "model/ids.h"
 #include "util/log.h"
 
 #define MAX_LISTEN 8
@@ -35,7 +36,7 @@ struct config {
     double max_age;
     size_t max_output;
     size_t series_limit;
-    unsigned compat;                 /* COMPAT_* bits (collector.h) */
+    unsigned compat;                 /* COMPAT_* bits (model/dataset.h) */
     char clusters[MAX_CLUSTERS][64]; /* --slurm.clusters; none: the local cluster */
     size_t nclusters;
     const char *cgroup_root; /* --cgroup.root, read by the cgroup collector */

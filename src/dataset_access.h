@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "collectors/collector.h"
+#include "model/dataset.h"
 
 /* One dataset's refresh status (for the exporter's own metrics). */
 struct dataset_state {

@@ -2,6 +2,7 @@
 /* Exposition building, publication and per-scrape assembly (with a gzip
  * member made of the pre-compressed body and a freshly compressed tail). */
 #include "exposition.h"
+#include "collectors/collector.h"
 #include "render.h"
 #include "util/clock.h"
 #include "util/log.h"

@@ -3,6 +3,7 @@
  * the web configuration exit 2 with one line naming the flag or file and line;
  * nothing after start-up calls exit(). Talks to systemd (readiness, reload,
  * stop, watchdog) through $NOTIFY_SOCKET when it is set. */
+#include "collectors/collector.h"
 #include "config.h"
 #include "exposition.h"
 #include "http.h"

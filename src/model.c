@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Model constants and the small unit parsers every source shares. */
 #include "model.h"
+#include "model/ids.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,6 +28,18 @@ const char *const node_state_names[NODE_STATE_COUNT] = {
 
 const double wait_bucket_bounds[WAIT_BUCKETS] = {10,   30,    60,    300,   600,    1800,   3600,
                                                  7200, 14400, 28800, 86400, 172800, 345600, 604800};
+
+const char *const dataset_names[DS_COUNT] = {
+#define X(e, label, iv, src) label,
+#include "datasets.def"
+#undef X
+};
+
+const int dataset_default_interval[DS_COUNT] = {
+#define X(e, label, iv, src) iv,
+#include "datasets.def"
+#undef X
+};
 
 int job_state_parse(const char *s, size_t n)
 {

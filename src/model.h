@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The typed model every source fills and every collector reads. Sources know
  * Slurm's formats; collectors know Prometheus; this file is what they share.
- * Units are base units: bytes, seconds. */
+ * Units are base units: bytes, seconds. Here: jobs, nodes, partitions and the
+ * helpers every model uses; the other datasets' models are in src/model/,
+ * the result and view types in model/dataset.h. */
 #ifndef SE_MODEL_H
 #define SE_MODEL_H
 
@@ -209,7 +211,7 @@ struct wait_hist {
 
 struct jobs_model {
     struct strtab strs;
-    struct job *jobs; /* malloc'ed (not in the arena): sized from the last refresh */
+    struct job *jobs; /* malloc'ed, owned by the arena (arena_own): sized from the last refresh */
     size_t n, cap;
     /* Partition lists: multi-partition strings split once. Indexed by the
      * strtab id of the job's partition string. */

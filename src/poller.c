@@ -75,8 +75,6 @@ struct dataset_result *dataset_result_new(enum dataset_id id)
 
 static void result_free(struct dataset_result *r)
 {
-    if (sources[r->id]->release)
-        sources[r->id]->release(r);
     arena_free(&r->arena);
     free(r);
 }
@@ -343,10 +341,7 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
     P.inflight = 0;
     P.dirty = false;
     P.ready = false;
-    uint32_t needed = 0;
-    for (int c = 0; c < COLLECTOR_COUNT; c++)
-        if (cfg->collector_on[c])
-            needed |= collectors[c].datasets;
+    uint32_t needed = collectors_datasets(cfg->collector_on);
     const char *path_env = getenv("PATH");
     P.nclusters = cfg->nclusters ? (int)cfg->nclusters : 1;
     for (int k = 0; k < MAX_CLUSTERS; k++)

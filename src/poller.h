@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "collectors/collector.h"
 #include "config.h"
 #include "dataset_access.h"
 

@@ -4,7 +4,6 @@
  * are cumulative: the source's state keeps them and each refresh's model
  * carries a copy, already sorted. */
 #include "collectors/collector.h"
-#include "sources/sacct.h"
 
 #include <stdio.h>
 
@@ -23,10 +22,9 @@ static void hist_family(struct render *r, const struct acct_model *m, int kind, 
 void collect_accounting(const struct view *v, struct render *r, struct collect_out *o)
 {
     (void)o;
-    const struct dataset_result *ds = v->ds[DS_ACCOUNTING];
-    if (!ds || !ds->model)
+    const struct acct_model *m = view_accounting(v);
+    if (!m)
         return;
-    const struct acct_model *m = ds->model;
     if (!m->committed)
         return;
     const struct strtab *t = &m->strs;

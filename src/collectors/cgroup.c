@@ -5,7 +5,6 @@
  * value whose file is absent (controller not enabled, older kernel) has no
  * series. */
 #include "collectors/collector.h"
-#include "sources/cgroup.h"
 
 #include <stdio.h>
 
@@ -67,10 +66,9 @@ static void family(struct render *r, const struct cgroup_model *m, const char *n
 
 void collect_cgroup(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct dataset_result *ds = v->ds[DS_CGROUP];
-    if (!ds || !ds->model)
+    const struct cgroup_model *m = view_cgroup(v);
+    if (!m)
         return;
-    const struct cgroup_model *m = ds->model;
     render_family(r, "slurm_cgroup_hierarchies", M_GAUGE,
                   "Slurm cgroup hierarchies found under --cgroup.root by cgroup version "
                   "(v2: slurmstepd scopes; v1: slurm directories of the memory or cpuacct "

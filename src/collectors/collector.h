@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The collector contract: a collector is a pure function of the current
- * datasets (the view) that writes metric families. No I/O, no globals. */
+ * datasets (the view, model/dataset.h) that writes metric families. No I/O,
+ * no globals. Collectors include the model and the renderer only, never a
+ * source. */
 #ifndef SE_COLLECTOR_H
 #define SE_COLLECTOR_H
 
@@ -8,61 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "collectors/ids.h"
+#include "model/dataset.h"
 #include "render.h"
-
-enum dataset_id {
-#define X(e, label, iv, src) DS_##e,
-#include "datasets.def"
-#undef X
-    DS_COUNT
-};
-#define DSB(e) (1u << DS_##e)
-
-/* One fetched dataset: everything lives in its arena. Reference counted:
- * the poller holds one reference to the current result, each render another. */
-struct dataset_result {
-    int refs; /* atomic */
-    enum dataset_id id;
-    struct arena arena;
-    union {
-        struct jobs_model jobs;
-        struct nodes_model nodes;
-        struct partitions_model parts;
-    } u;
-    /* Datasets added later keep their model here (allocated in the arena by
-     * their source); their collector knows the type. */
-    void *model;
-    double fetched_at;     /* wall clock, seconds since the epoch */
-    double fetch_duration; /* seconds, command and parse */
-};
-
-/* --compat: other exporters' metric names served beside ours. */
-#define COMPAT_VPENSO 1u
-#define COMPAT_RIVOSINC 2u
-
-struct view {
-    /* NULL when the dataset has no usable data (never fetched, failed and
-     * older than the max age, or not polled). */
-    const struct dataset_result *ds[DS_COUNT];
-    double now;                      /* wall clock of the render */
-    size_t series_limit;             /* per aggregation table */
-    unsigned compat;                 /* COMPAT_* bits: also write those exporters' names */
-    uint64_t fetch_errors[DS_COUNT]; /* failed refreshes of each dataset so far */
-};
 
 struct collect_out {
     uint64_t series_dropped; /* label sets refused by the series limit */
 };
 
 typedef void (*collector_fn)(const struct view *v, struct render *r, struct collect_out *o);
-
-enum collector_id {
-#define X(name, on, prim, ds, help) COLLECTOR_##name,
-#include "collectors.def"
-#undef X
-    COLLECTOR_COUNT
-};
 
 struct collector_def {
     const char *name;
@@ -73,8 +29,6 @@ struct collector_def {
     collector_fn fn;
 };
 extern const struct collector_def collectors[COLLECTOR_COUNT];
-extern const char *const dataset_names[DS_COUNT];
-extern const int dataset_default_interval[DS_COUNT];
 
 #define X(name, on, prim, ds, help)                                                                \
     void collect_##name(const struct view *v, struct render *r, struct collect_out *o);

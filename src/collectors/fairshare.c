@@ -4,7 +4,6 @@
  * account tree as an info series. A value sshare leaves empty (or prints as
  * nan) has no series; sshare's "inf" is +Inf. */
 #include "collectors/collector.h"
-#include "sources/sshare.h"
 #include "util/agg.h"
 
 #include <math.h>
@@ -95,10 +94,9 @@ static void write_values(struct render *r, const struct fairshare_model *m, cons
 
 void collect_fairshare(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct dataset_result *ds = v->ds[DS_FAIRSHARE];
-    if (!ds || !ds->model)
+    const struct fairshare_model *m = view_fairshare(v);
+    if (!m)
         return;
-    const struct fairshare_model *m = ds->model;
     struct agg acc, usr;
     agg_init(&acc, v->series_limit);
     agg_init(&usr, v->series_limit);

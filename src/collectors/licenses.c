@@ -3,7 +3,6 @@
  * (local and remote), and for remote licenses what the license server last
  * reported consumed. With --compat=rivosinc also rivosinc's slurm_lic_*. */
 #include "collectors/collector.h"
-#include "sources/licenses.h"
 #include "util/buf.h"
 
 #include <stddef.h>
@@ -42,10 +41,9 @@ static bool any_known(const struct licenses_model *m, size_t off)
 void collect_licenses(const struct view *v, struct render *r, struct collect_out *o)
 {
     (void)o;
-    const struct dataset_result *ds = v->ds[DS_LICENSES];
-    if (!ds || !ds->model)
+    const struct licenses_model *m = view_licenses(v);
+    if (!m)
         return;
-    const struct licenses_model *m = ds->model;
     size_t *order = xmalloc((m->n + 1) * sizeof(size_t));
     for (size_t i = 0; i < m->n; i++)
         order[i] = i;

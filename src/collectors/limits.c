@@ -5,7 +5,6 @@
  * that is not set has no series (never a made-up number). Under
  * --compat=rivosinc it also writes that exporter's account limit names. */
 #include "collectors/collector.h"
-#include "sources/assoc_mgr.h"
 #include "util/buf.h"
 
 #include <math.h>
@@ -139,10 +138,9 @@ static void compat_rivosinc(const struct limits_model *m, const uint32_t *idx, s
 
 void collect_limits(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct dataset_result *ds = v->ds[DS_LIMITS];
-    if (!ds || !ds->model)
+    const struct limits_model *m = view_limits(v);
+    if (!m)
         return;
-    const struct limits_model *m = ds->model;
     uint32_t *idx = xmalloc((m->n + 1) * sizeof(uint32_t));
     for (size_t i = 0; i < m->n; i++)
         idx[i] = (uint32_t)i;

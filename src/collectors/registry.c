@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The collector and dataset tables, built from the X-macro lists. */
+/* The collector table, built from the X-macro list. */
 #include "collectors/collector.h"
 #include "util/agg.h"
 
@@ -11,17 +11,14 @@ const struct collector_def collectors[COLLECTOR_COUNT] = {
 #undef X
 };
 
-const char *const dataset_names[DS_COUNT] = {
-#define X(e, label, iv, src) label,
-#include "datasets.def"
-#undef X
-};
-
-const int dataset_default_interval[DS_COUNT] = {
-#define X(e, label, iv, src) iv,
-#include "datasets.def"
-#undef X
-};
+uint32_t collectors_datasets(const bool on[COLLECTOR_COUNT])
+{
+    uint32_t ds = 0;
+    for (int c = 0; c < COLLECTOR_COUNT; c++)
+        if (on[c])
+            ds |= collectors[c].datasets;
+    return ds;
+}
 
 void namemap_init(struct namemap *nm)
 {

@@ -3,7 +3,6 @@
  * cores and CPUs, and (with the nodes dataset) how many of its nodes are in
  * each derived node state. */
 #include "collectors/collector.h"
-#include "sources/reservations.h"
 #include "util/buf.h"
 #include "util/hostlist.h"
 
@@ -123,10 +122,9 @@ static void node_states(struct render *r, const struct reservations_model *m, co
 void collect_reservations(const struct view *v, struct render *r, struct collect_out *o)
 {
     (void)o;
-    const struct dataset_result *ds = v->ds[DS_RESERVATIONS];
-    if (!ds || !ds->model)
+    const struct reservations_model *m = view_reservations(v);
+    if (!m)
         return;
-    const struct reservations_model *m = ds->model;
     size_t *order = xmalloc((m->n + 1) * sizeof(size_t));
     for (size_t i = 0; i < m->n; i++)
         order[i] = i;

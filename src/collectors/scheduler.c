@@ -6,7 +6,6 @@
  * Slurm's midnight reset. A value sdiag did not print gives no series. With
  * --compat the names of two other exporters are written too. */
 #include "collectors/collector.h"
-#include "sources/sdiag.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -295,10 +294,9 @@ static void compat_rivosinc(struct render *r, const struct sdiag_model *m, size_
 
 void collect_scheduler(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct dataset_result *ds = v->ds[DS_SCHEDULER];
-    if (!ds || !ds->model)
+    const struct sdiag_model *m = view_scheduler(v);
+    if (!m)
         return;
-    const struct sdiag_model *m = ds->model;
 
     /* ---- slurmctld ---- */
     EMIT(ctld_fams);

@@ -15,7 +15,6 @@
  *    rivosinc's wrapper counts only the live ones, so they may fall when a
  *    process ends: gauges, not counters. */
 #include "collectors/collector.h"
-#include "trace.h"
 #include "util/agg.h"
 #include "util/buf.h"
 
@@ -124,7 +123,7 @@ static void compat_rivosinc(const struct trace_model *m, const struct trace_row 
 
 void collect_trace(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct trace_model *m = v->ds[DS_TRACE]->model;
+    const struct trace_model *m = view_trace(v);
     if (!m)
         return;
     const struct dataset_result *jr = v->ds[DS_JOBS];

@@ -26,12 +26,6 @@
 #define MAX_ROWS (1u << 22) /* bound on kept limits (output is bounded too) */
 #define MAX_UIDS (1u << 20)
 
-const struct limit_kind_def limit_kinds[LIMIT_KIND_COUNT] = {
-#define X(e, key, label, unit) {key, label, unit},
-    LIMIT_KINDS(X)
-#undef X
-};
-
 int limit_kind_find(const char *key, size_t n)
 {
     for (int k = 0; k < LIMIT_KIND_COUNT; k++)
@@ -434,6 +428,7 @@ void assoc_mgr_init(struct assoc_mgr_parser *p, struct limits_model *m, struct a
     p->m = m;
     p->a = a;
     strtab_init(&m->strs, a);
+    arena_own(a, &m->rows);
 }
 
 static bool starts(const char *line, size_t len, const char *s)
@@ -476,9 +471,7 @@ static void limits_init(void *pv, struct dataset_result *r, const struct source_
 {
     (void)ctx;
     (void)hint;
-    struct limits_model *m = arena_alloc(&r->arena, sizeof(*m));
-    r->model = m;
-    assoc_mgr_init(pv, m, &r->arena);
+    assoc_mgr_init(pv, &r->u.limits, &r->arena);
 }
 
 static void limits_finish(void *pv)
@@ -488,18 +481,7 @@ static void limits_finish(void *pv)
 
 static size_t limits_count(const struct dataset_result *r)
 {
-    const struct limits_model *m = r->model;
-    return m ? m->n : 0;
-}
-
-static void limits_release(struct dataset_result *r)
-{
-    struct limits_model *m = r->model;
-    if (!m)
-        return;
-    strtab_free(&m->strs);
-    free(m->rows);
-    m->rows = NULL;
+    return r->u.limits.n;
 }
 
 const struct source_def source_limits = {
@@ -511,6 +493,5 @@ const struct source_def source_limits = {
     .line = assoc_mgr_line,
     .finish = limits_finish,
     .count = limits_count,
-    .release = limits_release,
     .clusters = true,
 };

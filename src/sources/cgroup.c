@@ -490,9 +490,8 @@ static void cg_init(void *pp, struct dataset_result *r, const struct source_ctx 
     (void)hint;
     struct cgroup_parser *p = pp;
     p->a = &r->arena;
-    p->m = arena_alloc(&r->arena, sizeof(struct cgroup_model));
+    p->m = &r->u.cgroup;
     memset(p->m, 0, sizeof(*p->m));
-    r->model = p->m;
 }
 
 static int cg_read(void *pp, const struct source_ctx *ctx, char *err, size_t errlen)
@@ -516,8 +515,7 @@ static void cg_line(void *pp, const char *line, size_t len)
 
 static size_t cg_count(const struct dataset_result *r)
 {
-    const struct cgroup_model *m = r->model;
-    return m ? m->n : 0;
+    return r->u.cgroup.n;
 }
 
 const struct source_def source_cgroup = {

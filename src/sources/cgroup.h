@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/cgroup.h"
 #include "sources/cli.h"
 #include "util/arena.h"
 
@@ -28,33 +29,6 @@
 #define CGROUP_MAX_SCOPES 64         /* stepd scopes / v1 slurm dirs per read */
 #define CGROUP_MAX_FILE 65536        /* bytes read from one cgroup file */
 #define CGROUP_MAX_DIR_ENTRIES 65536 /* entries looked at in one directory */
-
-/* Which fields of a cgroup_job are known (file present and readable). */
-enum {
-    CGJ_CPU = 1u << 0,
-    CGJ_MEM = 1u << 1,
-    CGJ_PEAK = 1u << 2,
-    CGJ_LIMIT = 1u << 3,
-    CGJ_IO = 1u << 4,
-    CGJ_TASKS = 1u << 5,
-};
-
-struct cgroup_job {
-    uint32_t job_id;
-    uint8_t version; /* 1 or 2 */
-    uint32_t known;  /* CGJ_* bits */
-    double cpu_seconds;
-    uint64_t mem_bytes, mem_peak, mem_limit;
-    uint64_t io_read, io_write;
-    uint64_t tasks;
-};
-
-struct cgroup_model {
-    struct cgroup_job *jobs; /* sorted by job id, at most CGROUP_MAX_JOBS */
-    size_t n;
-    uint32_t scopes_v1, scopes_v2; /* Slurm hierarchies found */
-    uint64_t dropped;              /* jobs over CGROUP_MAX_JOBS */
-};
 
 struct cgroup_parser {
     struct cgroup_model *m;

@@ -31,8 +31,8 @@ struct jobs_parser {
     struct parse_stats st;
 };
 void cli_jobs_init(struct jobs_parser *p, struct jobs_model *m, struct arena *a);
-/* Pre-sizes the job array (the array is malloc'ed and owned by the model;
- * dataset_result_release frees it). */
+/* Pre-sizes the job array (malloc'ed and owned by the arena: arena_free
+ * frees it). */
 void cli_jobs_reserve(struct jobs_parser *p, size_t n);
 void cli_jobs_line(void *p, const char *line, size_t len);
 /* Called after the last line: splits multi-partition strings. */

@@ -15,6 +15,9 @@ void cli_jobs_init(struct jobs_parser *p, struct jobs_model *m, struct arena *a)
     p->m = m;
     p->a = a;
     strtab_init(&m->strs, a);
+    /* The job array is malloc'ed (sized from the last refresh, grown with
+     * realloc) and owned by the arena. */
+    arena_own(a, &m->jobs);
 }
 
 void cli_jobs_reserve(struct jobs_parser *p, size_t n)

@@ -10,12 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-const char *const acct_state_names[ACCT_STATE_COUNT] = {
-#define X(e, s) s,
-    ACCT_STATES(X)
-#undef X
-};
-
 void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a)
 {
     memset(p, 0, sizeof(*p));
@@ -23,6 +17,7 @@ void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *
     p->m = m;
     p->a = a;
     strtab_init(&m->strs, a);
+    arena_own(a, &m->jobs);
 }
 
 static int64_t parse_time(const char *s, size_t n)

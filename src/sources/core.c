@@ -157,12 +157,6 @@ static size_t jobs_count(const struct dataset_result *r)
     return r->u.jobs.n;
 }
 
-static void jobs_release(struct dataset_result *r)
-{
-    strtab_free(&r->u.jobs.strs);
-    free(r->u.jobs.jobs);
-}
-
 static const char squeue_format[] = "--Format=" CLI_SQUEUE_FORMAT;
 
 const struct source_def source_jobs = {
@@ -174,7 +168,6 @@ const struct source_def source_jobs = {
     .line = cli_jobs_line,
     .finish = jobs_finish,
     .count = jobs_count,
-    .release = jobs_release,
     .state_new = wait_new,
     .state_free = wait_free,
     .commit = wait_track,
@@ -195,11 +188,6 @@ static void nodes_finish(void *p)
     cli_nodes_finish(p);
 }
 
-static void nodes_release(struct dataset_result *r)
-{
-    strtab_free(&r->u.nodes.strs);
-}
-
 const struct source_def source_nodes = {
     .command = "scontrol",
     .args = {"--oneliner", "--details", "--all", "show", "nodes"},
@@ -208,7 +196,6 @@ const struct source_def source_nodes = {
     .init = nodes_init,
     .line = cli_nodes_line,
     .finish = nodes_finish,
-    .release = nodes_release,
     .clusters = true,
 };
 
@@ -221,11 +208,6 @@ static void parts_init(void *p, struct dataset_result *r, const struct source_ct
     cli_partitions_init(p, &r->u.parts, &r->arena);
 }
 
-static void parts_release(struct dataset_result *r)
-{
-    strtab_free(&r->u.parts.strs);
-}
-
 const struct source_def source_partitions = {
     .command = "scontrol",
     .args = {"--oneliner", "--all", "show", "partitions"},
@@ -233,7 +215,6 @@ const struct source_def source_partitions = {
     .stats_offset = offsetof(struct partitions_parser, st),
     .init = parts_init,
     .line = cli_partitions_line,
-    .release = parts_release,
     .clusters = true,
 };
 

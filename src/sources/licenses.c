@@ -106,16 +106,7 @@ static void lic_init(void *p, struct dataset_result *r, const struct source_ctx 
 {
     (void)ctx;
     (void)hint;
-    struct licenses_model *m = arena_alloc(&r->arena, sizeof(*m));
-    r->model = m;
-    licenses_parser_init(p, m, &r->arena);
-}
-
-static void lic_release(struct dataset_result *r)
-{
-    struct licenses_model *m = r->model;
-    if (m)
-        strtab_free(&m->strs);
+    licenses_parser_init(p, &r->u.licenses, &r->arena);
 }
 
 const struct source_def source_licenses = {
@@ -125,6 +116,5 @@ const struct source_def source_licenses = {
     .stats_offset = offsetof(struct licenses_parser, st),
     .init = lic_init,
     .line = licenses_line,
-    .release = lic_release,
     .clusters = true,
 };

@@ -159,16 +159,7 @@ static void resv_init(void *p, struct dataset_result *r, const struct source_ctx
 {
     (void)ctx;
     (void)hint;
-    struct reservations_model *m = arena_alloc(&r->arena, sizeof(*m));
-    r->model = m;
-    reservations_parser_init(p, m, &r->arena);
-}
-
-static void resv_release(struct dataset_result *r)
-{
-    struct reservations_model *m = r->model;
-    if (m)
-        strtab_free(&m->strs);
+    reservations_parser_init(p, &r->u.reservations, &r->arena);
 }
 
 const struct source_def source_reservations = {
@@ -178,6 +169,5 @@ const struct source_def source_reservations = {
     .stats_offset = offsetof(struct reservations_parser, st),
     .init = resv_init,
     .line = reservations_line,
-    .release = resv_release,
     .clusters = true,
 };

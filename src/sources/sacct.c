@@ -28,15 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const double run_bounds[] = {10,    60,    300,   600,   1800,   3600,   7200,
-                                    14400, 28800, 43200, 86400, 172800, 345600, 604800};
-static const double eff_bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.5};
-const double *const acct_bounds[ACCT_HISTS] = {wait_bucket_bounds, run_bounds, eff_bounds,
-                                               eff_bounds};
-const size_t acct_nbounds[ACCT_HISTS] = {WAIT_BUCKETS, sizeof(run_bounds) / sizeof(double),
-                                         sizeof(eff_bounds) / sizeof(double),
-                                         sizeof(eff_bounds) / sizeof(double)};
-
 #define STATE_FILE_MAX (64u << 20)
 #define STATE_MAGIC "slurm_exporter-accounting-state 1"
 
@@ -222,10 +213,7 @@ struct acct_state *acct_state_new(const struct config *cfg)
     struct acct_state *S = xmalloc(sizeof(*S));
     state_init(S, cfg);
     /* The state file is read only when the dataset is polled. */
-    bool polled = false;
-    for (int c = 0; c < COLLECTOR_COUNT; c++)
-        if (cfg->collector_on[c] && (collectors[c].datasets & DSB(ACCOUNTING)))
-            polled = true;
+    bool polled = collectors_datasets(cfg->collector_on) & DSB(ACCOUNTING);
     if (S->path && polled) {
         char err[256];
         int rc = acct_state_load(S, S->path, err, sizeof(err));
@@ -771,9 +759,8 @@ int acct_state_load(struct acct_state *S, const char *path, char *err, size_t er
 static void acct_init(void *p, struct dataset_result *r, const struct source_ctx *ctx, size_t hint)
 {
     (void)ctx;
-    struct acct_model *m = arena_alloc(&r->arena, sizeof(*m));
+    struct acct_model *m = &r->u.acct;
     cli_sacct_init(p, m, &r->arena);
-    r->model = m;
     if (hint) {
         m->jobs = xmalloc((hint + hint / 16) * sizeof(*m->jobs));
         m->cap = hint + hint / 16;
@@ -782,18 +769,7 @@ static void acct_init(void *p, struct dataset_result *r, const struct source_ctx
 
 static size_t acct_count(const struct dataset_result *r)
 {
-    const struct acct_model *m = r->model;
-    return m ? m->n : 0;
-}
-
-static void acct_release(struct dataset_result *r)
-{
-    struct acct_model *m = r->model;
-    if (!m)
-        return;
-    free(m->jobs);
-    m->jobs = NULL;
-    strtab_free(&m->strs);
+    return r->u.acct.n;
 }
 
 /* With several clusters (--slurm.clusters=a,b) each cluster keeps its own
@@ -837,8 +813,8 @@ static int acct_dyn_args(const struct source_ctx *ctx, char buf[][256], int max)
 
 static void acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r)
 {
-    if (ctx->state && r->model)
-        acct_commit(ctx->state, r->model, &r->arena);
+    if (ctx->state)
+        acct_commit(ctx->state, &r->u.acct, &r->arena);
 }
 
 const struct source_def source_accounting = {
@@ -850,7 +826,6 @@ const struct source_def source_accounting = {
     .init = acct_init,
     .line = cli_sacct_line,
     .count = acct_count,
-    .release = acct_release,
     .state_new = acct_state_new_v,
     .state_free = acct_state_free_v,
     .dyn_args = acct_dyn_args,

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "model.h"
+#include "model/accounting.h"
 #include "sources/cli.h"
 #include "util/log.h"
 
@@ -30,89 +30,6 @@
 /* The final states: with --state and a window, slurmdbd selects the jobs
  * that ENDED in the window in one of these states (start and end included). */
 #define CLI_SACCT_STATES "CA,CD,DL,F,NF,OOM,PR,TO,BF"
-
-/* Final job states, in the order of exposition. */
-#define ACCT_STATES(X)                                                                             \
-    X(COMPLETED, "completed")                                                                      \
-    X(FAILED, "failed")                                                                            \
-    X(TIMEOUT, "timeout")                                                                          \
-    X(CANCELLED, "cancelled")                                                                      \
-    X(OUT_OF_MEMORY, "out_of_memory")                                                              \
-    X(NODE_FAIL, "node_fail")                                                                      \
-    X(PREEMPTED, "preempted")                                                                      \
-    X(BOOT_FAIL, "boot_fail")                                                                      \
-    X(DEADLINE, "deadline")
-
-enum acct_state_id {
-#define X(e, s) ACCT_##e,
-    ACCT_STATES(X)
-#undef X
-        ACCT_STATE_COUNT
-};
-extern const char *const acct_state_names[ACCT_STATE_COUNT];
-
-/* One finished allocation of the window. */
-struct acct_job {
-    uint32_t job_id;             /* JobIDRaw: array tasks and het components have their own */
-    uint8_t state;               /* enum acct_state_id */
-    bool ran;                    /* it had an allocation (AllocTRES cpu=) and a start time */
-    uint32_t partition, account; /* strtab ids */
-    int64_t submit, eligible, start, end;
-    int64_t elapsed;    /* ElapsedRaw: end - start - suspended */
-    uint32_t cpus;      /* AllocTRES cpu= */
-    uint64_t mem_alloc; /* AllocTRES mem= in bytes, 0 = unknown */
-    double cpu_used;    /* TotalCPU (sum over the steps), seconds */
-    double mem_used;    /* max over steps of MaxRSS x NTasks, bytes; -1 = unknown */
-};
-
-/* Histograms: queue wait, run time, CPU efficiency, memory efficiency. */
-enum { ACCT_H_WAIT, ACCT_H_RUN, ACCT_H_CPU_EFF, ACCT_H_MEM_EFF, ACCT_HISTS };
-#define ACCT_MAX_BUCKETS 16
-extern const double *const acct_bounds[ACCT_HISTS];
-extern const size_t acct_nbounds[ACCT_HISTS];
-struct acct_hist {
-    uint64_t counts[ACCT_MAX_BUCKETS + 1]; /* non-cumulative; [nbounds] = +Inf */
-    uint64_t count;
-    double sum;
-};
-
-struct acct_group { /* per partition and account */
-    uint32_t partition, account;
-    uint64_t jobs[ACCT_STATE_COUNT];
-    double cpu_used, cpu_alloc; /* CPU-seconds */
-};
-struct acct_part {
-    uint32_t partition;
-    struct acct_hist h[ACCT_HISTS];
-};
-
-struct acct_totals {
-    uint64_t counted;    /* finished jobs counted */
-    uint64_t duplicates; /* records read again in an overlapping window, not counted again */
-    uint64_t late;       /* counted jobs that ended before the previous window's end */
-    uint64_t dropped;    /* finished jobs not counted: series limit */
-};
-
-struct acct_model {
-    struct strtab strs;
-    /* this refresh's records (malloc'ed; freed with the result) */
-    struct acct_job *jobs;
-    size_t n, cap;
-    /* records left for a later window: no Partition yet (slurmdbd created the
-     * record from the completion message before the job's start message) */
-    size_t incomplete;
-    /* cumulative, copied from the state by the commit (in the arena) */
-    bool committed;
-    struct acct_group *groups; /* by partition, then account name */
-    size_t ngroups;
-    struct acct_part *parts; /* by partition name */
-    size_t nparts;
-    struct acct_totals tot;
-    int64_t floor;        /* jobs ending before this are not counted */
-    int64_t window_start; /* the window just read */
-    int64_t window_end;
-    size_t seen; /* jobs remembered for the next overlapping window */
-};
 
 struct sacct_parser {
     struct acct_model *m;

@@ -24,21 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const enum sdiag_field sdiag_counter_field[SDC_COUNT] = {
-#define X(e) SD_##e,
-    SDIAG_COUNTERS(X)
-#undef X
-};
-const char *const sdiag_main_exit_labels[SDX_MAIN_COUNT] = {
-#define X(e, s, l) l,
-    SDIAG_MAIN_EXITS(X)
-#undef X
-};
-const char *const sdiag_bf_exit_labels[SDX_BF_COUNT] = {
-#define X(e, s, l) l,
-    SDIAG_BF_EXITS(X)
-#undef X
-};
 static const char *const main_exit_text[SDX_MAIN_COUNT] = {
 #define X(e, s, l) s,
     SDIAG_MAIN_EXITS(X)
@@ -244,12 +229,6 @@ void sdiag_init(struct sdiag_parser *p, struct sdiag_model *m, struct arena *a)
     p->a = a;
     p->section = SEC_HEAD;
     strtab_init(&m->strs, a);
-}
-
-void sdiag_model_release(struct sdiag_model *m)
-{
-    if (m)
-        strtab_free(&m->strs);
 }
 
 /* "NAME (ID) count:N ave_time:N total_time:N [queued:N cycle_last:N
@@ -751,19 +730,12 @@ static void src_init(void *p, struct dataset_result *r, const struct source_ctx 
 {
     (void)ctx;
     (void)hint;
-    struct sdiag_model *m = arena_alloc(&r->arena, sizeof(*m));
-    sdiag_init(p, m, &r->arena);
-    r->model = m;
+    sdiag_init(p, &r->u.sched, &r->arena);
 }
 
 static void src_finish(void *p)
 {
     sdiag_finish(p);
-}
-
-static void src_release(struct dataset_result *r)
-{
-    sdiag_model_release(r->model);
 }
 
 static void *src_state_new(const struct config *cfg, const char *cluster)
@@ -780,8 +752,8 @@ static void src_state_free(void *s)
 
 static void src_commit(const struct source_ctx *ctx, struct dataset_result *r)
 {
-    if (ctx->state && r->model)
-        sdiag_commit(ctx->state, r->model, &r->arena);
+    if (ctx->state)
+        sdiag_commit(ctx->state, &r->u.sched, &r->arena);
 }
 
 const struct source_def source_scheduler = {
@@ -791,7 +763,6 @@ const struct source_def source_scheduler = {
     .init = src_init,
     .line = sdiag_line,
     .finish = src_finish,
-    .release = src_release,
     .state_new = src_state_new,
     .state_free = src_state_free,
     .commit = src_commit,

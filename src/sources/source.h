@@ -10,7 +10,6 @@
 
 #include <stddef.h>
 
-#include "collectors/collector.h"
 #include "config.h"
 #include "dataset_access.h"
 #include "sources/cli.h"
@@ -43,8 +42,6 @@ struct source_def {
     void (*finish)(void *parser); /* optional: after the last line */
     /* optional: records in a result, for the next refresh's hint */
     size_t (*count)(const struct dataset_result *r);
-    /* optional: frees what the result holds outside its arena */
-    void (*release)(struct dataset_result *r);
     /* optional: process-lifetime state (e.g. what has been counted already) */
     void *(*state_new)(const struct config *cfg, const char *cluster);
     void (*state_free)(void *state);

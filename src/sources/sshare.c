@@ -33,14 +33,7 @@ void sshare_init(struct sshare_parser *p, struct fairshare_model *m, struct aren
     p->users = users;
     m->users = users;
     strtab_init(&m->strs, a);
-}
-
-void sshare_model_free(struct fairshare_model *m)
-{
-    strtab_free(&m->strs);
-    free(m->rows);
-    m->rows = NULL;
-    m->n = m->cap = 0;
+    arena_own(a, &m->rows);
 }
 
 int sshare_number(const char *s, size_t n, double *out)
@@ -180,22 +173,13 @@ void sshare_line(void *pv, const char *line, size_t len)
 static void fs_init(void *pv, struct dataset_result *r, const struct source_ctx *ctx, size_t hint)
 {
     (void)hint;
-    struct fairshare_model *m = arena_alloc(&r->arena, sizeof(*m));
-    r->model = m;
     bool users = ctx && ctx->cfg && ctx->cfg->fairshare_users;
-    sshare_init(pv, m, &r->arena, users);
+    sshare_init(pv, &r->u.fairshare, &r->arena, users);
 }
 
 static size_t fs_count(const struct dataset_result *r)
 {
-    const struct fairshare_model *m = r->model;
-    return m ? m->n : 0;
-}
-
-static void fs_release(struct dataset_result *r)
-{
-    if (r->model)
-        sshare_model_free(r->model);
+    return r->u.fairshare.n;
 }
 
 /* Without --all sshare asks slurmctld for the accounts and the exporter's
@@ -217,7 +201,6 @@ const struct source_def source_sshare = {
     .init = fs_init,
     .line = sshare_line,
     .count = fs_count,
-    .release = fs_release,
     .dyn_args = fs_dyn_args,
     .clusters = true,
 };

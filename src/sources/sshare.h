@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/fairshare.h"
 #include "sources/cli.h"
 #include "util/arena.h"
-#include "util/strtab.h"
 
 /* sshare fields, in order. Account first (its leading spaces are the depth),
  * Cluster last. */
@@ -26,38 +26,6 @@
 #define SSHARE_MAX_DEPTH 64
 /* Most associations kept from one output; the rest are counted as bad lines. */
 #define SSHARE_MAX_ROWS 2000000u
-
-/* The values of one association, in column order; NaN: not printed. */
-enum share_val {
-    SV_SHARES_RAW,
-    SV_SHARES_NORM,
-    SV_USAGE_RAW,
-    SV_USAGE_NORM,
-    SV_USAGE_EFF,
-    SV_FS_FACTOR,
-    SV_LEVEL_FS,
-    SV_COUNT
-};
-
-struct share_row {
-    uint32_t account;   /* the account (a user row: the user's account) */
-    uint32_t user;      /* 0 for an account row */
-    uint32_t parent;    /* account rows: the parent account; 0 at the top */
-    uint32_t partition; /* user rows of partition associations; else 0 */
-    uint32_t cluster;   /* the Cluster column (or the last "CLUSTER: x" line) */
-    uint16_t depth;     /* leading spaces of the Account column */
-    bool is_user;
-    bool is_root;       /* the root association (depth 0, no RawShares) */
-    bool shares_parent; /* RawShares "parent": Fairshare=parent */
-    double v[SV_COUNT];
-};
-
-struct fairshare_model {
-    struct strtab strs;
-    struct share_row *rows; /* malloc'ed; freed by the source's release */
-    size_t n, cap;
-    bool users; /* user rows were asked for (and kept) */
-};
 
 struct sshare_parser {
     struct fairshare_model *m;
@@ -71,8 +39,6 @@ struct sshare_parser {
 
 void sshare_init(struct sshare_parser *p, struct fairshare_model *m, struct arena *a, bool users);
 void sshare_line(void *p, const char *line, size_t len);
-/* Frees what the model holds outside its arena. */
-void sshare_model_free(struct fairshare_model *m);
 /* One sshare number: "" and "nan" -> NaN (not printed / undefined), "inf",
  * "-inf", decimals. Returns -1 on anything else. */
 int sshare_number(const char *s, size_t n, double *out);

@@ -29,14 +29,13 @@ static void trace_init(void *pv, struct dataset_result *r, const struct source_c
     struct trace_parser *p = pv;
     memset(p, 0, sizeof(*p));
     p->a = &r->arena;
-    p->m = arena_alloc(&r->arena, sizeof(*p->m));
+    p->m = &r->u.trace;
     memset(p->m, 0, sizeof(*p->m));
     strtab_init(&p->m->strs, &r->arena);
     if (hint) {
         p->m->cap = hint + hint / 16;
         p->m->rows = arena_alloc(p->a, p->m->cap * sizeof(struct trace_row));
     }
-    r->model = p->m;
 }
 
 static void add_row(struct trace_parser *p, const struct trace_entry *e)
@@ -140,15 +139,7 @@ static void trace_finish(void *pv)
 
 static size_t trace_count_rows(const struct dataset_result *r)
 {
-    const struct trace_model *m = r->model;
-    return m ? m->n : 0;
-}
-
-static void trace_release(struct dataset_result *r)
-{
-    struct trace_model *m = r->model;
-    if (m)
-        strtab_free(&m->strs);
+    return r->u.trace.n;
 }
 
 /* With several clusters (--slurm.clusters) there is one trace dataset per
@@ -293,7 +284,6 @@ const struct source_def source_trace = {
     .line = trace_line,
     .finish = trace_finish,
     .count = trace_count_rows,
-    .release = trace_release,
     .read = trace_read,
     .clusters = true, /* one dataset per cluster; no command, so no -M */
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define ARENA_BLOCK 65536
+#define ARENA_BIG (ARENA_BLOCK / 4) /* larger requests get their own block */
 
 struct arena_block {
     struct arena_block *next;
@@ -15,24 +16,63 @@ struct arena_block {
     _Alignas(16) unsigned char data[];
 };
 
+/* A large block: doubly linked so arena_realloc and arena_release can
+ * unlink or move it. */
+struct arena_big {
+    struct arena_big *next, *prev;
+    _Alignas(16) unsigned char data[];
+};
+
+struct arena_owned {
+    struct arena_owned *next;
+    void *slot; /* address of a pointer field */
+};
+
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+static struct arena_big *big_of(void *p)
+{
+    return (struct arena_big *)((unsigned char *)p - offsetof(struct arena_big, data));
+}
+
+static void big_link(struct arena *a, struct arena_big *b)
+{
+    b->prev = NULL;
+    b->next = a->big;
+    if (a->big)
+        a->big->prev = b;
+    a->big = b;
+}
+
+static void big_unlink(struct arena *a, struct arena_big *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        a->big = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
+    n = round16(n);
+    if (n > ARENA_BIG) {
+        struct arena_big *nb = xmalloc(sizeof(*nb) + n);
+        big_link(a, nb);
+        a->used += n;
+        return nb->data;
+    }
     struct arena_block *b = a->head;
     if (!b || b->cap - b->off < n) {
-        size_t cap = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
-        struct arena_block *nb = xmalloc(sizeof(*nb) + cap);
-        nb->cap = cap;
-        nb->off = 0;
-        if (b && cap != ARENA_BLOCK) {
-            /* Keep the current partly used block at the head. */
-            nb->next = b->next;
-            b->next = nb;
-        } else {
-            nb->next = b;
-            a->head = nb;
-        }
-        b = nb;
+        b = xmalloc(sizeof(*b) + ARENA_BLOCK);
+        b->cap = ARENA_BLOCK;
+        b->off = 0;
+        b->next = a->head;
+        a->head = b;
     }
     void *p = b->data + b->off;
     b->off += n;
@@ -48,8 +88,60 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
     return p;
 }
 
+void *arena_realloc(struct arena *a, void *p, size_t old, size_t n)
+{
+    if (p && n <= old)
+        return p;
+    if (p && round16(old) > ARENA_BIG) {
+        struct arena_big *b = big_of(p);
+        big_unlink(a, b);
+        b = xrealloc(b, sizeof(*b) + round16(n));
+        big_link(a, b);
+        a->used += round16(n) - round16(old);
+        return b->data;
+    }
+    void *q = arena_alloc(a, n);
+    if (p && old)
+        memcpy(q, p, old);
+    return q;
+}
+
+void arena_release(struct arena *a, void *p, size_t size)
+{
+    if (!p || round16(size) <= ARENA_BIG)
+        return;
+    struct arena_big *b = big_of(p);
+    big_unlink(a, b);
+    a->used -= round16(size);
+    free(b);
+}
+
+void arena_own(struct arena *a, void *slot)
+{
+    struct arena_owned *o = arena_alloc(a, sizeof(*o));
+    o->slot = slot;
+    o->next = a->owned;
+    a->owned = o;
+}
+
 void arena_free(struct arena *a)
 {
+    /* Owned vectors first: their records and fields may be in the blocks. */
+    for (struct arena_owned *o = a->owned; o; o = o->next) {
+        void *p;
+        memcpy(&p, o->slot, sizeof(p));
+        free(p);
+        p = NULL;
+        memcpy(o->slot, &p, sizeof(p));
+    }
+    a->owned = NULL;
+    struct arena_big *g = a->big;
+    while (g) {
+        struct arena_big *next = g->next;
+        free(g);
+        g = next;
+    }
+    a->big = NULL;
     struct arena_block *b = a->head;
     while (b) {
         struct arena_block *next = b->next;

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* String interning with an open-addressing table (FNV-1a, linear probing). */
+/* String interning with an open-addressing table (FNV-1a, linear probing);
+ * the table and the strings live in the arena. */
 #include "util/strtab.h"
-#include "util/buf.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 uint64_t hash_bytes(const void *p, size_t n)
@@ -20,7 +19,8 @@ uint64_t hash_bytes(const void *p, size_t n)
 static void grow(struct strtab *t)
 {
     uint32_t ns = t->nslots ? t->nslots * 2 : 64;
-    uint32_t *slots = xcalloc(ns, sizeof(*slots));
+    uint32_t *slots = arena_alloc(t->arena, ns * sizeof(*slots));
+    memset(slots, 0, ns * sizeof(*slots));
     for (uint32_t id = 0; id < t->count; id++) {
         uint64_t h = hash_bytes(t->strs[id], t->lens[id]);
         uint32_t i = (uint32_t)h & (ns - 1);
@@ -28,7 +28,7 @@ static void grow(struct strtab *t)
             i = (i + 1) & (ns - 1);
         slots[i] = id + 1;
     }
-    free(t->slots);
+    arena_release(t->arena, t->slots, t->nslots * sizeof(*t->slots));
     t->slots = slots;
     t->nslots = ns;
 }
@@ -63,9 +63,12 @@ uint32_t strtab_intern(struct strtab *t, const char *s, size_t n)
     if ((t->count + 1) * 2 > t->nslots)
         grow(t);
     if (t->count == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->strs = xrealloc(t->strs, t->cap * sizeof(*t->strs));
-        t->lens = xrealloc(t->lens, t->cap * sizeof(*t->lens));
+        uint32_t nc = t->cap ? t->cap * 2 : 64;
+        t->strs =
+            arena_realloc(t->arena, t->strs, t->cap * sizeof(*t->strs), nc * sizeof(*t->strs));
+        t->lens =
+            arena_realloc(t->arena, t->lens, t->cap * sizeof(*t->lens), nc * sizeof(*t->lens));
+        t->cap = nc;
     }
     id = t->count++;
     t->strs[id] = arena_strndup(t->arena, s, n);
@@ -80,8 +83,10 @@ uint32_t strtab_intern(struct strtab *t, const char *s, size_t n)
 
 void strtab_free(struct strtab *t)
 {
-    free(t->strs);
-    free(t->lens);
-    free(t->slots);
+    if (t->arena) {
+        arena_release(t->arena, t->strs, t->cap * sizeof(*t->strs));
+        arena_release(t->arena, t->lens, t->cap * sizeof(*t->lens));
+        arena_release(t->arena, t->slots, t->nslots * sizeof(*t->slots));
+    }
     memset(t, 0, sizeof(*t));
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* String interning: each distinct string gets a small integer id, so models
- * store ids and collectors aggregate on integers. Strings live in the arena
- * the table was created with. */
+ * store ids and collectors aggregate on integers. The strings and the table
+ * live in the arena the table was created with: arena_free frees them. */
 #ifndef SE_STRTAB_H
 #define SE_STRTAB_H
 
@@ -28,6 +28,8 @@ static inline const char *strtab_get(const struct strtab *t, uint32_t id)
 {
     return t->strs[id];
 }
+/* Optional, before the arena is freed: gives the table's large arrays back
+ * at once (a scratch table) and empties t. */
 void strtab_free(struct strtab *t);
 
 uint64_t hash_bytes(const void *p, size_t n);

@@ -10,10 +10,9 @@
 static struct dataset_result *fz_sdiag(struct sdiag_state *s, const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_result(DS_SCHEDULER);
-    struct sdiag_model *m = arena_alloc(&r->arena, sizeof(*m));
+    struct sdiag_model *m = &r->u.sched;
     struct sdiag_parser p;
     sdiag_init(&p, m, &r->arena);
-    r->model = m;
     cli_feed(sdiag_line, &p, (const char *)data, size);
     sdiag_finish(&p);
     if (p.st.errors > p.st.lines + 1)

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The model layer's top: one refresh of a dataset (struct dataset_result,
+ * typed by dataset), and the view the collectors read. Sources fill a
+ * result's model; collectors read it through the view_* accessors. Nothing
+ * here knows a source, a collector or the poller. */
+#ifndef SE_MODEL_DATASET_H
+#define SE_MODEL_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "model/accounting.h"
+#include "model/cgroup.h"
+#include "model/fairshare.h"
+#include "model/ids.h"
+#include "model/licenses.h"
+#include "model/limits.h"
+#include "model/reservations.h"
+#include "model/scheduler.h"
+#include "model/trace.h"
+#include "util/arena.h"
+
+/* One fetched dataset: everything lives in its arena (vectors and string
+ * tables included), so releasing it is one arena_free. Reference counted:
+ * the poller holds one reference to the current result, each render
+ * another. The model is the union member of the result's id. */
+struct dataset_result {
+    int refs; /* atomic */
+    enum dataset_id id;
+    struct arena arena;
+    union {
+        struct jobs_model jobs;                 /* DS_JOBS */
+        struct nodes_model nodes;               /* DS_NODES */
+        struct partitions_model parts;          /* DS_PARTITIONS */
+        struct cgroup_model cgroup;             /* DS_CGROUP */
+        struct limits_model limits;             /* DS_LIMITS */
+        struct sdiag_model sched;               /* DS_SCHEDULER */
+        struct fairshare_model fairshare;       /* DS_FAIRSHARE */
+        struct licenses_model licenses;         /* DS_LICENSES */
+        struct reservations_model reservations; /* DS_RESERVATIONS */
+        struct acct_model acct;                 /* DS_ACCOUNTING */
+        struct trace_model trace;               /* DS_TRACE */
+    } u;
+    double fetched_at;     /* wall clock, seconds since the epoch */
+    double fetch_duration; /* seconds, command and parse */
+};
+
+/* --compat: other exporters' metric names served beside ours. */
+#define COMPAT_VPENSO 1u
+#define COMPAT_RIVOSINC 2u
+
+struct view {
+    /* NULL when the dataset has no usable data (never fetched, failed and
+     * older than the max age, or not polled). */
+    const struct dataset_result *ds[DS_COUNT];
+    double now;                      /* wall clock of the render */
+    size_t series_limit;             /* per aggregation table */
+    unsigned compat;                 /* COMPAT_* bits: also write those exporters' names */
+    uint64_t fetch_errors[DS_COUNT]; /* failed refreshes of each dataset so far */
+};
+
+/* Typed access to a view's models: NULL when the dataset has no usable data. */
+#define VIEW_MODEL(fn, type, e, member)                                                            \
+    static inline const struct type *fn(const struct view *v)                                      \
+    {                                                                                              \
+        const struct dataset_result *d = v->ds[DS_##e];                                            \
+        return d ? &d->u.member : NULL;                                                            \
+    }
+VIEW_MODEL(view_jobs, jobs_model, JOBS, jobs)
+VIEW_MODEL(view_nodes, nodes_model, NODES, nodes)
+VIEW_MODEL(view_partitions, partitions_model, PARTITIONS, parts)
+VIEW_MODEL(view_cgroup, cgroup_model, CGROUP, cgroup)
+VIEW_MODEL(view_limits, limits_model, LIMITS, limits)
+VIEW_MODEL(view_scheduler, sdiag_model, SCHEDULER, sched)
+VIEW_MODEL(view_fairshare, fairshare_model, FAIRSHARE, fairshare)
+VIEW_MODEL(view_licenses, licenses_model, LICENSES, licenses)
+VIEW_MODEL(view_reservations, reservations_model, RESERVATIONS, reservations)
+VIEW_MODEL(view_accounting, acct_model, ACCOUNTING, acct)
+VIEW_MODEL(view_trace, trace_model, TRACE, trace)
+#undef VIEW_MODEL
+
+#endif
