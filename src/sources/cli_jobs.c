@@ -143,10 +143,10 @@ void cli_jobs_line(void *pv, const char *line, size_t len)
         len--;
     if (len == 0)
         return;
-    const char *f[CLI_SQUEUE_FIELDS];
-    size_t fl[CLI_SQUEUE_FIELDS];
+    const char *f[SQ_FIELD_COUNT];
+    size_t fl[SQ_FIELD_COUNT];
     const char *s = line, *end = line + len;
-    for (int i = 0; i < CLI_SQUEUE_FIELDS - 1; i++) {
+    for (int i = 0; i < SQ_FIELD_COUNT - 1; i++) {
         const char *bar = memchr(s, '|', (size_t)(end - s));
         if (!bar) {
             parse_error(&p->st, "squeue: too few fields", line, len);
@@ -156,8 +156,8 @@ void cli_jobs_line(void *pv, const char *line, size_t len)
         fl[i] = (size_t)(bar - s);
         s = bar + 1;
     }
-    f[CLI_SQUEUE_FIELDS - 1] = s;
-    fl[CLI_SQUEUE_FIELDS - 1] = (size_t)(end - s);
+    f[SQ_FIELD_COUNT - 1] = s;
+    fl[SQ_FIELD_COUNT - 1] = (size_t)(end - s);
 
     struct job j;
     memset(&j, 0, sizeof(j));

@@ -140,14 +140,14 @@ void cli_sacct_line(void *pv, const char *line, size_t len)
         len--;
     if (len == 0)
         return;
-    const char *f[CLI_SACCT_FIELDS];
-    size_t fl[CLI_SACCT_FIELDS];
-    size_t nf = split_fields(line, len, '|', f, fl, CLI_SACCT_FIELDS);
-    if (nf > CLI_SACCT_FIELDS) {
+    const char *f[SA_FIELD_COUNT];
+    size_t fl[SA_FIELD_COUNT];
+    size_t nf = split_fields(line, len, '|', f, fl, SA_FIELD_COUNT);
+    if (nf > SA_FIELD_COUNT) {
         parse_error(&p->st, "too many fields", line, len);
         return;
     }
-    if (nf != CLI_SACCT_FIELDS) {
+    if (nf != SA_FIELD_COUNT) {
         parse_error(&p->st, "wrong number of fields", line, len);
         return;
     }

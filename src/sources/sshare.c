@@ -105,10 +105,10 @@ void sshare_line(void *pv, const char *line, size_t len)
     if (len >= 8 && memcmp(line, "Account|", 8) == 0)
         return; /* a header, should --noheader ever be lost */
 
-    const char *f[SSHARE_FIELDS];
-    size_t fl[SSHARE_FIELDS];
-    size_t nf = split_fields(line, len, '|', f, fl, SSHARE_FIELDS);
-    if (nf != SSHARE_FIELDS) {
+    const char *f[SS_FIELD_COUNT];
+    size_t fl[SS_FIELD_COUNT];
+    size_t nf = split_fields(line, len, '|', f, fl, SS_FIELD_COUNT);
+    if (nf != SS_FIELD_COUNT) {
         parse_error(&p->st, "sshare: wrong number of fields", line, len);
         return;
     }
