@@ -632,20 +632,23 @@ JOB_NAMES = ["run.sh", "job.slurm", "train", "train_llm_70b", "vasp_relax", "gro
 
 
 def squeue_format(src_root=None):
-    """The -O list the exporter uses, from src/sources/cli.h when it is
-    there (so the benchmark follows the exporter), else the built-in one."""
+    """The -O list the exporter uses, made as the exporter makes it from the
+    SQUEUE_FIELDS list in src/sources/squeue_fields.h when that is there (so
+    the benchmark follows the exporter), else the built-in one."""
     root = src_root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    path = os.path.join(root, "src", "sources", "cli.h")
+    path = os.path.join(root, "src", "sources", "squeue_fields.h")
     try:
         with open(path) as fh:
             text = fh.read()
     except OSError:
         return SQUEUE_FORMAT_BUILTIN
     import re
-    m = re.search(r"#define\s+CLI_SQUEUE_FORMAT\s+((?:\\\s*\n\s*)?(?:\"[^\"]*\"\s*(?:\\\s*\n\s*)?)+)", text)
-    if not m:
+    m = re.search(r"#define\s+SQUEUE_FIELDS\(X, LAST\)((?:.*\\\n)*.*)", text)
+    names = re.findall(r"\b(?:X|LAST)\(\s*\w+\s*,\s*\"([^\"]*)\"\s*\)", m.group(1)) if m else []
+    if not names:
         return SQUEUE_FORMAT_BUILTIN
-    return "".join(re.findall(r"\"([^\"]*)\"", m.group(1)))
+    # width 0, '|' after every field but the last (Reason)
+    return ",".join([n + ":0|" for n in names[:-1]] + [names[-1] + ":0"])
 
 
 def parse_format(fmt):
@@ -881,7 +884,7 @@ def main():
     ap.add_argument("--users", type=int, default=0, help="default: jobs/50, 5..20000")
     ap.add_argument("--accounts", type=int, default=0, help="default: jobs/500, 3..2000")
     ap.add_argument("--squeue-format", default=None,
-                    help="squeue -O list to produce (default: CLI_SQUEUE_FORMAT from src/sources/cli.h, "
+                    help="squeue -O list to produce (default: SQUEUE_FIELDS from src/sources/squeue_fields.h, "
                     "else the built-in 22.05 list)")
     ap.add_argument("--no-gpu-tres", action="store_true",
                     help="site without gres/gpu in AccountingStorageTRES: no gres/gpu in any TRES string "

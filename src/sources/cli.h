@@ -10,13 +10,7 @@
 #include <stdint.h>
 
 #include "model.h"
-
-/* squeue -O fields, in order; Reason is last because it is free text. */
-#define CLI_SQUEUE_FORMAT                                                                          \
-    "JobID:0|,JobArrayID:0|,State:0|,Partition:0|,UserName:0|,Account:0|,QOS:0|,NumCPUs:0|,"       \
-    "NumNodes:0|,tres-alloc:0|,SubmitTime:0|,StartTime:0|,EligibleTime:0|,tres-per-node:0|,"       \
-    "tres-per-job:0|,tres-per-task:0|,NumTasks:0|,Reason:0"
-#define CLI_SQUEUE_FIELDS 18
+#include "sources/squeue_fields.h" /* CLI_SQUEUE_FORMAT, SQ_* field indices */
 
 struct parse_stats {
     uint64_t lines;

@@ -146,10 +146,10 @@ void cli_jobs_line(void *pv, const char *line, size_t len)
         len--;
     if (len == 0)
         return;
-    const char *f[CLI_SQUEUE_FIELDS];
-    size_t fl[CLI_SQUEUE_FIELDS];
+    const char *f[SQ_FIELD_COUNT];
+    size_t fl[SQ_FIELD_COUNT];
     const char *s = line, *end = line + len;
-    for (int i = 0; i < CLI_SQUEUE_FIELDS - 1; i++) {
+    for (int i = 0; i < SQ_FIELD_COUNT - 1; i++) {
         const char *bar = memchr(s, '|', (size_t)(end - s));
         if (!bar) {
             parse_error(&p->st, "squeue: too few fields", line, len);
@@ -159,24 +159,25 @@ void cli_jobs_line(void *pv, const char *line, size_t len)
         fl[i] = (size_t)(bar - s);
         s = bar + 1;
     }
-    f[CLI_SQUEUE_FIELDS - 1] = s;
-    fl[CLI_SQUEUE_FIELDS - 1] = (size_t)(end - s);
+    f[SQ_FIELD_COUNT - 1] = s;
+    fl[SQ_FIELD_COUNT - 1] = (size_t)(end - s);
 
     struct job j;
     memset(&j, 0, sizeof(j));
     uint64_t u;
-    if (parse_u64(f[0], fl[0], &u) < 0 || u > UINT32_MAX) {
+    if (parse_u64(f[SQ_JOB_ID], fl[SQ_JOB_ID], &u) < 0 || u > UINT32_MAX) {
         parse_error(&p->st, "squeue: bad JobID", line, len);
         return;
     }
     j.job_id = (uint32_t)u;
     j.key = u;
-    const char *us = memchr(f[1], '_', fl[1]);
+    const char *us = memchr(f[SQ_JOB_ARRAY_ID], '_', fl[SQ_JOB_ARRAY_ID]);
     if (us) {
         uint64_t aj, task;
-        size_t al = (size_t)(us - f[1]);
-        if (parse_u64(f[1], al, &aj) == 0 && parse_u64(us + 1, fl[1] - al - 1, &task) == 0 &&
-            task < (1u << 24) && aj <= UINT32_MAX) {
+        size_t al = (size_t)(us - f[SQ_JOB_ARRAY_ID]);
+        if (parse_u64(f[SQ_JOB_ARRAY_ID], al, &aj) == 0 &&
+            parse_u64(us + 1, fl[SQ_JOB_ARRAY_ID] - al - 1, &task) == 0 && task < (1u << 24) &&
+            aj <= UINT32_MAX) {
             j.key = (1ULL << 63) | (aj << 24) | task;
             j.is_array_task = 1;
         } else {
@@ -185,49 +186,52 @@ void cli_jobs_line(void *pv, const char *line, size_t len)
             return;
         }
     }
-    size_t sl = fl[2];
-    const char *sp = memchr(f[2], ' ', sl); /* "CANCELLED by 0" on some versions */
+    size_t sl = fl[SQ_STATE];
+    const char *sp = memchr(f[SQ_STATE], ' ', sl); /* "CANCELLED by 0" on some versions */
     if (sp)
-        sl = (size_t)(sp - f[2]);
-    int st = job_state_parse(f[2], sl);
+        sl = (size_t)(sp - f[SQ_STATE]);
+    int st = job_state_parse(f[SQ_STATE], sl);
     if (st < 0) {
         parse_error(&p->st, "squeue: unknown job state", line, len);
         st = JOB_UNKNOWN;
     }
     j.state = (uint8_t)st;
-    j.partition = intern(m, f[3], fl[3]);
-    j.user = intern(m, f[4], fl[4]);
-    j.account = intern(m, f[5], fl[5]);
-    j.qos = intern(m, f[6], fl[6]);
-    if (parse_u64(f[7], fl[7], &u) < 0 || u > UINT32_MAX) {
+    j.partition = intern(m, f[SQ_PARTITION], fl[SQ_PARTITION]);
+    j.user = intern(m, f[SQ_USER_NAME], fl[SQ_USER_NAME]);
+    j.account = intern(m, f[SQ_ACCOUNT], fl[SQ_ACCOUNT]);
+    j.qos = intern(m, f[SQ_QOS], fl[SQ_QOS]);
+    if (parse_u64(f[SQ_NUM_CPUS], fl[SQ_NUM_CPUS], &u) < 0 || u > UINT32_MAX) {
         parse_error(&p->st, "squeue: bad NumCPUs", line, len);
         return;
     }
     j.cpus = (uint32_t)u;
-    if (parse_u64(f[8], fl[8], &u) == 0 && u <= UINT32_MAX)
+    if (parse_u64(f[SQ_NUM_NODES], fl[SQ_NUM_NODES], &u) == 0 && u <= UINT32_MAX)
         j.nodes = (uint32_t)u;
     uint32_t tres_cpus = 0;
-    if (fl[9] && !(fl[9] == 3 && memcmp(f[9], "N/A", 3) == 0) &&
-        cli_parse_tres(f[9], fl[9], &tres_cpus, &j.mem_bytes, &j.gpus) < 0) {
+    if (fl[SQ_TRES_ALLOC] && !(fl[SQ_TRES_ALLOC] == 3 && memcmp(f[SQ_TRES_ALLOC], "N/A", 3) == 0) &&
+        cli_parse_tres(f[SQ_TRES_ALLOC], fl[SQ_TRES_ALLOC], &tres_cpus, &j.mem_bytes, &j.gpus) <
+            0) {
         parse_error(&p->st, "squeue: bad tres-alloc", line, len);
         return;
     }
     if (tres_cpus && (j.state != JOB_PENDING))
         j.cpus = tres_cpus; /* allocated CPUs win over the request once known */
-    j.submit = parse_time(f[10], fl[10]);
-    j.start = parse_time(f[11], fl[11]);
-    j.eligible = parse_time(f[12], fl[12]);
+    j.submit = parse_time(f[SQ_SUBMIT_TIME], fl[SQ_SUBMIT_TIME]);
+    j.start = parse_time(f[SQ_START_TIME], fl[SQ_START_TIME]);
+    j.eligible = parse_time(f[SQ_ELIGIBLE_TIME], fl[SQ_ELIGIBLE_TIME]);
     if (j.gpus == 0) {
         /* No gres/gpu in the TRES (accounting does not track GPUs): use the
          * request, per node x nodes + per job + per task x tasks. */
         uint64_t tasks = 0;
-        parse_u64(f[16], fl[16], &tasks);
-        uint64_t g = cli_request_gpus(f[13], fl[13]) * (j.nodes ? j.nodes : 1) +
-                     cli_request_gpus(f[14], fl[14]) + cli_request_gpus(f[15], fl[15]) * tasks;
+        parse_u64(f[SQ_NUM_TASKS], fl[SQ_NUM_TASKS], &tasks);
+        uint64_t g =
+            cli_request_gpus(f[SQ_TRES_PER_NODE], fl[SQ_TRES_PER_NODE]) * (j.nodes ? j.nodes : 1) +
+            cli_request_gpus(f[SQ_TRES_PER_JOB], fl[SQ_TRES_PER_JOB]) +
+            cli_request_gpus(f[SQ_TRES_PER_TASK], fl[SQ_TRES_PER_TASK]) * tasks;
         j.gpus = g > UINT32_MAX ? UINT32_MAX : (uint32_t)g;
     }
     const char *r;
-    size_t rl = cli_fold_reason(f[17], fl[17], &r);
+    size_t rl = cli_fold_reason(f[SQ_REASON], fl[SQ_REASON], &r);
     j.reason = intern(m, r, rl);
 
     if (m->n == m->cap) {

@@ -108,16 +108,17 @@ static int step_line(struct sacct_parser *p, const char *f[], const size_t fl[],
 {
     struct acct_model *m = p->m;
     uint64_t id;
-    if (parse_u64(f[0], idlen, &id) < 0 || id > UINT32_MAX)
+    if (parse_u64(f[SA_JOB_ID_RAW], idlen, &id) < 0 || id > UINT32_MAX)
         return -1;
     if (!p->in_job || m->jobs[m->n - 1].job_id != id)
         return 0; /* a step of a job not listed: nothing to add it to */
-    if (fl[11] == 0)
+    if (fl[SA_MAX_RSS] == 0)
         return 0; /* no memory sample */
     uint64_t rss, tasks = 1;
-    if (parse_rss(f[11], fl[11], &rss) < 0)
+    if (parse_rss(f[SA_MAX_RSS], fl[SA_MAX_RSS], &rss) < 0)
         return -1;
-    if (fl[12] && (parse_u64(f[12], fl[12], &tasks) < 0 || tasks == 0 || tasks > 10000000))
+    if (fl[SA_NTASKS] &&
+        (parse_u64(f[SA_NTASKS], fl[SA_NTASKS], &tasks) < 0 || tasks == 0 || tasks > 10000000))
         return -1;
     double used = (double)rss * (double)tasks;
     struct acct_job *j = &m->jobs[m->n - 1];
@@ -135,20 +136,20 @@ void cli_sacct_line(void *pv, const char *line, size_t len)
         len--;
     if (len == 0)
         return;
-    const char *f[CLI_SACCT_FIELDS];
-    size_t fl[CLI_SACCT_FIELDS];
-    size_t nf = split_fields(line, len, '|', f, fl, CLI_SACCT_FIELDS);
-    if (nf > CLI_SACCT_FIELDS) {
+    const char *f[SA_FIELD_COUNT];
+    size_t fl[SA_FIELD_COUNT];
+    size_t nf = split_fields(line, len, '|', f, fl, SA_FIELD_COUNT);
+    if (nf > SA_FIELD_COUNT) {
         parse_error(&p->st, "too many fields", line, len);
         return;
     }
-    if (nf != CLI_SACCT_FIELDS) {
+    if (nf != SA_FIELD_COUNT) {
         parse_error(&p->st, "wrong number of fields", line, len);
         return;
     }
-    const char *dot = memchr(f[0], '.', fl[0]);
+    const char *dot = memchr(f[SA_JOB_ID_RAW], '.', fl[SA_JOB_ID_RAW]);
     if (dot) {
-        if (step_line(p, f, fl, (size_t)(dot - f[0])) < 0) {
+        if (step_line(p, f, fl, (size_t)(dot - f[SA_JOB_ID_RAW])) < 0) {
             parse_error(&p->st, "bad step line", line, len);
             return;
         }
@@ -158,47 +159,48 @@ void cli_sacct_line(void *pv, const char *line, size_t len)
     struct acct_job j;
     memset(&j, 0, sizeof(j));
     uint64_t id;
-    if (parse_u64(f[0], fl[0], &id) < 0 || id == 0 || id > UINT32_MAX) {
+    if (parse_u64(f[SA_JOB_ID_RAW], fl[SA_JOB_ID_RAW], &id) < 0 || id == 0 || id > UINT32_MAX) {
         parse_error(&p->st, "bad JobIDRaw", line, len);
         return;
     }
     j.job_id = (uint32_t)id;
-    int st = parse_state(f[1], fl[1]);
+    int st = parse_state(f[SA_STATE], fl[SA_STATE]);
     if (st < 0) {
         /* sacct selected it by a final state; a record in another known
          * state (RUNNING, REQUEUED, ...) is not counted. */
-        const char *sp = memchr(f[1], ' ', fl[1]);
-        if (job_state_parse(f[1], sp ? (size_t)(sp - f[1]) : fl[1]) < 0) {
+        const char *sp = memchr(f[SA_STATE], ' ', fl[SA_STATE]);
+        if (job_state_parse(f[SA_STATE], sp ? (size_t)(sp - f[SA_STATE]) : fl[SA_STATE]) < 0) {
             parse_error(&p->st, "unknown job state", line, len);
             return;
         }
         return;
     }
     j.state = (uint8_t)st;
-    j.end = parse_time(f[7], fl[7]);
+    j.end = parse_time(f[SA_END], fl[SA_END]);
     if (j.end <= 0) {
         parse_error(&p->st, "finished job without an end time", line, len);
         return;
     }
-    j.submit = parse_time(f[4], fl[4]);
-    j.eligible = parse_time(f[5], fl[5]);
-    j.start = parse_time(f[6], fl[6]);
+    j.submit = parse_time(f[SA_SUBMIT], fl[SA_SUBMIT]);
+    j.eligible = parse_time(f[SA_ELIGIBLE], fl[SA_ELIGIBLE]);
+    j.start = parse_time(f[SA_START], fl[SA_START]);
     uint64_t el = 0;
-    if (fl[8] && (parse_u64(f[8], fl[8], &el) < 0 || el > (uint64_t)INT32_MAX * 16)) {
+    if (fl[SA_ELAPSED_RAW] && (parse_u64(f[SA_ELAPSED_RAW], fl[SA_ELAPSED_RAW], &el) < 0 ||
+                               el > (uint64_t)INT32_MAX * 16)) {
         parse_error(&p->st, "bad ElapsedRaw", line, len);
         return;
     }
     j.elapsed = (int64_t)el;
     uint32_t gpus;
-    if (cli_parse_tres(f[9], fl[9], &j.cpus, &j.mem_alloc, &gpus) < 0) {
+    if (cli_parse_tres(f[SA_ALLOC_TRES], fl[SA_ALLOC_TRES], &j.cpus, &j.mem_alloc, &gpus) < 0) {
         parse_error(&p->st, "bad AllocTRES", line, len);
         return;
     }
-    if (fl[10] && cli_sacct_cputime(f[10], fl[10], &j.cpu_used) < 0) {
+    if (fl[SA_TOTAL_CPU] && cli_sacct_cputime(f[SA_TOTAL_CPU], fl[SA_TOTAL_CPU], &j.cpu_used) < 0) {
         parse_error(&p->st, "bad TotalCPU", line, len);
         return;
     }
-    if (fl[2] == 0) {
+    if (fl[SA_PARTITION] == 0) {
         /* slurmdbd made this record from the completion message alone; the
          * start message completes it soon after. A later (overlapping)
          * window reads it again. */
@@ -207,8 +209,8 @@ void cli_sacct_line(void *pv, const char *line, size_t len)
     }
     j.mem_used = -1;
     j.ran = j.cpus > 0 && j.start > 0 && j.start <= j.end;
-    j.partition = intern(m, f[2], fl[2]);
-    j.account = intern(m, f[3], fl[3]);
+    j.partition = intern(m, f[SA_PARTITION], fl[SA_PARTITION]);
+    j.account = intern(m, f[SA_ACCOUNT], fl[SA_ACCOUNT]);
     if (m->n == m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 64;
         m->jobs = xrealloc(m->jobs, nc * sizeof(*m->jobs));

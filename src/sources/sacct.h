@@ -20,13 +20,9 @@
 #include "config.h"
 #include "model/accounting.h"
 #include "sources/cli.h"
+#include "sources/sacct_fields.h" /* CLI_SACCT_FORMAT, SA_* field indices */
 #include "util/log.h"
 
-/* sacct fields, in order. Steps follow their allocation's line. */
-#define CLI_SACCT_FORMAT                                                                           \
-    "JobIDRaw,State,Partition,Account,Submit,Eligible,Start,End,ElapsedRaw,AllocTRES,TotalCPU,"    \
-    "MaxRSS,NTasks"
-#define CLI_SACCT_FIELDS 13
 /* The final states: with --state and a window, slurmdbd selects the jobs
  * that ENDED in the window in one of these states (start and end included). */
 #define CLI_SACCT_STATES "CA,CD,DL,F,NF,OOM,PR,TO,BF"

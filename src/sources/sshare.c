@@ -98,23 +98,23 @@ void sshare_line(void *pv, const char *line, size_t len)
     if (len >= 8 && memcmp(line, "Account|", 8) == 0)
         return; /* a header, should --noheader ever be lost */
 
-    const char *f[SSHARE_FIELDS];
-    size_t fl[SSHARE_FIELDS];
-    size_t nf = split_fields(line, len, '|', f, fl, SSHARE_FIELDS);
-    if (nf != SSHARE_FIELDS) {
+    const char *f[SS_FIELD_COUNT];
+    size_t fl[SS_FIELD_COUNT];
+    size_t nf = split_fields(line, len, '|', f, fl, SS_FIELD_COUNT);
+    if (nf != SS_FIELD_COUNT) {
         parse_error(&p->st, "sshare: wrong number of fields", line, len);
         return;
     }
     size_t depth = 0;
-    while (depth < fl[0] && f[0][depth] == ' ')
+    while (depth < fl[SS_ACCOUNT] && f[SS_ACCOUNT][depth] == ' ')
         depth++;
-    const char *acct = f[0] + depth;
-    size_t acct_n = fl[0] - depth;
+    const char *acct = f[SS_ACCOUNT] + depth;
+    size_t acct_n = fl[SS_ACCOUNT] - depth;
     if (acct_n == 0) {
         parse_error(&p->st, "sshare: no account", line, len);
         return;
     }
-    bool is_user = fl[1] > 0;
+    bool is_user = fl[SS_USER] > 0;
     if (depth >= SSHARE_MAX_DEPTH) {
         parse_error(&p->st, "sshare: account tree too deep", line, len);
         return;
@@ -127,9 +127,16 @@ void sshare_line(void *pv, const char *line, size_t len)
     }
     struct share_row row;
     memset(&row, 0, sizeof(row));
+    /* the field each value is read from */
+    static const uint8_t col[SV_COUNT] = {
+        [SV_SHARES_RAW] = SS_RAW_SHARES,   [SV_SHARES_NORM] = SS_NORM_SHARES,
+        [SV_USAGE_RAW] = SS_RAW_USAGE,     [SV_USAGE_NORM] = SS_NORM_USAGE,
+        [SV_USAGE_EFF] = SS_EFFECTV_USAGE, [SV_FS_FACTOR] = SS_FAIR_SHARE,
+        [SV_LEVEL_FS] = SS_LEVEL_FS,
+    };
     for (int k = 0; k < SV_COUNT; k++) {
-        const char *vs = f[2 + k];
-        size_t vn = fl[2 + k];
+        const char *vs = f[col[k]];
+        size_t vn = fl[col[k]];
         if (k == SV_SHARES_RAW && vn == 6 && memcmp(vs, "parent", 6) == 0) {
             row.shares_parent = true;
             row.v[k] = NAN;
@@ -146,7 +153,7 @@ void sshare_line(void *pv, const char *line, size_t len)
         row.parent = depth > 0 ? p->stack[depth - 1] : 0;
         p->stack[depth] = row.account;
         p->depth_n = (uint32_t)depth + 1;
-        row.is_root = depth == 0 && fl[2] == 0;
+        row.is_root = depth == 0 && fl[SS_RAW_SHARES] == 0;
     } else if (!p->users) {
         return;
     }
@@ -157,10 +164,11 @@ void sshare_line(void *pv, const char *line, size_t len)
     row.is_user = is_user;
     row.depth = (uint16_t)depth;
     if (is_user) {
-        row.user = intern_cut(&m->strs, f[1], fl[1]);
-        row.partition = fl[9] ? intern_cut(&m->strs, f[9], fl[9]) : 0;
+        row.user = intern_cut(&m->strs, f[SS_USER], fl[SS_USER]);
+        row.partition =
+            fl[SS_PARTITION] ? intern_cut(&m->strs, f[SS_PARTITION], fl[SS_PARTITION]) : 0;
     }
-    row.cluster = fl[10] ? intern_cut(&m->strs, f[10], fl[10]) : p->cluster;
+    row.cluster = fl[SS_CLUSTER] ? intern_cut(&m->strs, f[SS_CLUSTER], fl[SS_CLUSTER]) : p->cluster;
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 64;
         m->rows = xrealloc(m->rows, m->cap * sizeof(*m->rows));

@@ -14,14 +14,9 @@
 
 #include "model/fairshare.h"
 #include "sources/cli.h"
+#include "sources/sshare_fields.h" /* SSHARE_FORMAT, SS_* field indices */
 #include "util/arena.h"
 
-/* sshare fields, in order. Account first (its leading spaces are the depth),
- * Cluster last. */
-#define SSHARE_FORMAT                                                                              \
-    "Account,User,RawShares,NormShares,RawUsage,NormUsage,EffectvUsage,FairShare,LevelFS,"         \
-    "Partition,Cluster"
-#define SSHARE_FIELDS 11
 /* Deepest account tree kept; deeper rows are counted as bad lines. */
 #define SSHARE_MAX_DEPTH 64
 /* Most associations kept from one output; the rest are counted as bad lines. */

@@ -86,6 +86,28 @@ static void job_line(struct buf *b, unsigned id, const char *state, long long en
 
 /* ---- parser ---------------------------------------------------------------- */
 
+/* The --format value made from SACCT_FIELDS is today's, byte for byte
+ * (sacct's arguments and the recorded fixtures depend on it), and sacct is
+ * run with it. Changing the fields changes these literals too. */
+#define SACCT_FORMAT_LITERAL                                                                       \
+    "JobIDRaw,State,Partition,Account,Submit,Eligible,Start,End,ElapsedRaw,AllocTRES,TotalCPU,"    \
+    "MaxRSS,NTasks"
+
+static void test_format(void **state)
+{
+    (void)state;
+    assert_string_equal(CLI_SACCT_FORMAT, SACCT_FORMAT_LITERAL);
+    assert_int_equal(SA_FIELD_COUNT, 13);
+    assert_int_equal(SA_STATE, 1);
+    assert_int_equal(SA_NTASKS, SA_FIELD_COUNT - 1);
+    const char *arg = NULL;
+    for (size_t i = 0; i < SOURCE_MAX_ARGS && source_accounting.args[i]; i++)
+        if (strncmp(source_accounting.args[i], "--format=", 9) == 0)
+            arg = source_accounting.args[i];
+    assert_non_null(arg);
+    assert_string_equal(arg, "--format=" SACCT_FORMAT_LITERAL);
+}
+
 static void test_fixture_22_05(void **state)
 {
     (void)state;
@@ -534,6 +556,7 @@ static void test_state_file_per_cluster(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format),
         cmocka_unit_test(test_fixture_22_05),
         cmocka_unit_test(test_edge_lines),
         cmocka_unit_test(test_cputime),

@@ -71,6 +71,28 @@ static char *render_fs(const struct dataset_result *r, unsigned compat, size_t l
     return t;
 }
 
+/* The --format value made from SSHARE_FIELDS is today's, byte for byte
+ * (sshare's arguments and the recorded fixtures depend on it), and sshare is
+ * run with it. Changing the fields changes these literals too. */
+#define SSHARE_FORMAT_LITERAL                                                                      \
+    "Account,User,RawShares,NormShares,RawUsage,NormUsage,EffectvUsage,FairShare,LevelFS,"         \
+    "Partition,Cluster"
+
+static void test_format(void **state)
+{
+    (void)state;
+    assert_string_equal(SSHARE_FORMAT, SSHARE_FORMAT_LITERAL);
+    assert_int_equal(SS_FIELD_COUNT, 11);
+    assert_int_equal(SS_USER, 1);
+    assert_int_equal(SS_CLUSTER, SS_FIELD_COUNT - 1);
+    const char *arg = NULL;
+    for (size_t i = 0; i < SOURCE_MAX_ARGS && source_sshare.args[i]; i++)
+        if (strncmp(source_sshare.args[i], "--format=", 9) == 0)
+            arg = source_sshare.args[i];
+    assert_non_null(arg);
+    assert_string_equal(arg, "--format=" SSHARE_FORMAT_LITERAL);
+}
+
 static void test_number(void **state)
 {
     (void)state;
@@ -565,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_deep_tree),     cmocka_unit_test(test_user_rows),
         cmocka_unit_test(test_garbage),       cmocka_unit_test(test_clusters_dupes_limit),
         cmocka_unit_test(test_compat_vpenso), cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
