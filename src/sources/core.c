@@ -3,6 +3,7 @@
  * scontrol show partitions) and the jobs dataset's queue-wait tracker. */
 #include "sources/source.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static bool set_has(const uint64_t *set, size_t cap, uint64_t key)
 {
     if (!cap)
         return false;
-    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+    size_t i = hash_slot(key, cap);
     while (set[i]) {
         if (set[i] == key)
             return true;
@@ -42,7 +43,7 @@ static bool set_has(const uint64_t *set, size_t cap, uint64_t key)
 
 static void set_add(uint64_t *set, size_t cap, uint64_t key)
 {
-    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+    size_t i = hash_slot(key, cap);
     while (set[i] && set[i] != key)
         i = (i + 1) & (cap - 1);
     set[i] = key;
