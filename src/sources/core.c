@@ -86,10 +86,17 @@ static void wait_track(const struct source_ctx *ctx, struct dataset_result *r)
 {
     struct wait_state *W = ctx->state;
     struct jobs_model *m = &r->u.jobs;
+    /* Sized for the started jobs only; written before it is read (malloc
+     * and memset, not calloc): a fresh zero page read first and then
+     * written faults twice, the second time with a TLB shootdown. */
+    size_t started = 0;
+    for (size_t i = 0; i < m->n; i++)
+        started += m->jobs[i].state != JOB_PENDING && m->jobs[i].start > 0;
     size_t cap = 64;
-    while (cap < m->n * 2 + 2)
+    while (cap < started * 2 + 2)
         cap *= 2;
-    uint64_t *set = xcalloc(cap, sizeof(uint64_t));
+    uint64_t *set = xmalloc(cap * sizeof(uint64_t));
+    memset(set, 0, cap * sizeof(uint64_t));
     for (size_t i = 0; i < m->n; i++) {
         const struct job *j = &m->jobs[i];
         if (j->state == JOB_PENDING || j->start <= 0)
