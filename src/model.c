@@ -73,6 +73,33 @@ int parse_u64(const char *s, size_t n, uint64_t *out)
 
 int parse_double(const char *s, size_t n, double *out)
 {
+    /* Fast path, the same value strtod gives: [-]digits[.digits] with at
+     * most 15 digits is m / 10^k with m < 2^53 and 10^k exact, and one
+     * IEEE division is correctly rounded. */
+    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    size_t i = n && s[0] == '-';
+    uint64_t mant = 0;
+    int digits = 0, frac = -1;
+    for (; i < n && digits <= 15; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            mant = mant * 10 + (uint64_t)(s[i] - '0');
+            digits++;
+            if (frac >= 0)
+                frac++;
+        } else if (s[i] == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            break;
+        }
+    }
+    if (i == n && digits > 0 && digits <= 15) {
+        double v = (double)mant;
+        if (frac > 0)
+            v /= p10[frac];
+        *out = s[0] == '-' ? -v : v;
+        return 0;
+    }
     char tmp[64];
     if (n == 0 || n >= sizeof(tmp))
         return -1;

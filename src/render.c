@@ -15,9 +15,24 @@ size_t render_number(char *out, size_t cap, double v)
         n = snprintf(out, cap, "NaN");
     else if (isinf(v))
         n = snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
-    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
-        n = snprintf(out, cap, "%lld", (long long)v);
-    else {
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        /* what "%lld" prints, without the printf machinery */
+        char d[24];
+        long long x = (long long)v;
+        unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+        size_t k = 0;
+        do
+            d[k++] = (char)('0' + u % 10);
+        while (u /= 10);
+        if (x < 0)
+            d[k++] = '-';
+        if (k >= cap)
+            return (size_t)snprintf(out, cap, "%lld", x);
+        for (size_t i = 0; i < k; i++)
+            out[i] = d[k - 1 - i];
+        out[k] = '\0';
+        return k;
+    } else {
         n = 0;
         for (int prec = 15; prec <= 17; prec++) {
             n = snprintf(out, cap, "%.*g", prec, v);

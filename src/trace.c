@@ -3,6 +3,7 @@
  * counters of posts. See trace.h. */
 #include "trace.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 #include <errno.h>
 #include <math.h>
@@ -566,12 +567,12 @@ void trace_store_free(struct trace_store *s)
 static size_t ehash(const struct trace_store *s, uint32_t job, const char *host)
 {
     uint64_t h = hash_bytes(host, strlen(host)) ^ ((uint64_t)job * 0x9E3779B97F4A7C15ULL);
-    return (size_t)(h ^ (h >> 29)) & (s->neb - 1);
+    return hash_slot(h, s->neb);
 }
 
 static size_t jhash(const struct trace_store *s, uint32_t job)
 {
-    return (size_t)(((uint64_t)job * 0x9E3779B97F4A7C15ULL) >> 32) & (s->njb - 1);
+    return hash_slot(job, s->njb);
 }
 
 static struct jslot *job_find(struct trace_store *s, uint32_t job)
@@ -742,7 +743,7 @@ void trace_store_stats(struct trace_store *s, struct trace_store_stats *out)
 
 static size_t idx_hash(uint32_t job, size_t n)
 {
-    return (size_t)(((uint64_t)job * 0x9E3779B97F4A7C15ULL) >> 32) & (n - 1);
+    return hash_slot(job, n);
 }
 
 void trace_jobidx_build(struct trace_jobidx *x, const struct jobs_model *m)

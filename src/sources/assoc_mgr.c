@@ -15,6 +15,7 @@
 #include "sources/assoc_mgr.h"
 #include "sources/source.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -133,7 +134,7 @@ static uint32_t intern(struct limits_model *m, const char *s, size_t n)
 
 static struct uid_slot *uid_slot(struct uid_slot *t, size_t cap, uint32_t uid)
 {
-    size_t i = (size_t)((uid + 1u) * 2654435761u) & (cap - 1);
+    size_t i = hash_slot(uid, cap);
     while (t[i].uid1 && t[i].uid1 != uid + 1u)
         i = (i + 1) & (cap - 1);
     return &t[i];

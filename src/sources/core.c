@@ -3,6 +3,7 @@
  * scontrol show partitions) and the jobs dataset's queue-wait tracker. */
 #include "sources/source.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static bool set_has(const uint64_t *set, size_t cap, uint64_t key)
 {
     if (!cap)
         return false;
-    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+    size_t i = hash_slot(key, cap);
     while (set[i]) {
         if (set[i] == key)
             return true;
@@ -42,7 +43,7 @@ static bool set_has(const uint64_t *set, size_t cap, uint64_t key)
 
 static void set_add(uint64_t *set, size_t cap, uint64_t key)
 {
-    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+    size_t i = hash_slot(key, cap);
     while (set[i] && set[i] != key)
         i = (i + 1) & (cap - 1);
     set[i] = key;
@@ -85,10 +86,17 @@ static void wait_track(const struct source_ctx *ctx, struct dataset_result *r)
 {
     struct wait_state *W = ctx->state;
     struct jobs_model *m = &r->u.jobs;
+    /* Sized for the started jobs only; written before it is read (malloc
+     * and memset, not calloc): a fresh zero page read first and then
+     * written faults twice, the second time with a TLB shootdown. */
+    size_t started = 0;
+    for (size_t i = 0; i < m->n; i++)
+        started += m->jobs[i].state != JOB_PENDING && m->jobs[i].start > 0;
     size_t cap = 64;
-    while (cap < m->n * 2 + 2)
+    while (cap < started * 2 + 2)
         cap *= 2;
-    uint64_t *set = xcalloc(cap, sizeof(uint64_t));
+    uint64_t *set = xmalloc(cap * sizeof(uint64_t));
+    memset(set, 0, cap * sizeof(uint64_t));
     for (size_t i = 0; i < m->n; i++) {
         const struct job *j = &m->jobs[i];
         if (j->state == JOB_PENDING || j->start <= 0)

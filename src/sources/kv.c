@@ -43,11 +43,12 @@ static const char *reason_end(const char *p, const char *end)
 size_t kv_split(const char *line, size_t len, struct kv *out, size_t max)
 {
     const char *p = line, *end = line + len;
-    size_t n = 0;
+    size_t n = 0, next_kl = 0; /* key length at p when the value scan found it */
     while (p < end && *p == ' ')
         p++;
     while (p < end && n < max) {
-        size_t kl = key_at(p, end);
+        size_t kl = next_kl ? next_kl : key_at(p, end);
+        next_kl = 0;
         if (!kl) { /* stray token before any key: skip it */
             while (p < end && *p != ' ')
                 p++;
@@ -70,7 +71,7 @@ size_t kv_split(const char *line, size_t len, struct kv *out, size_t max)
                 const char *nx = vend;
                 while (nx < end && *nx == ' ')
                     nx++;
-                if (nx >= end || key_at(nx, end))
+                if (nx >= end || (next_kl = key_at(nx, end)) != 0)
                     break;
                 vend = nx; /* a continuation word of this value */
             }

@@ -15,6 +15,7 @@
 #include "sources/sacct.h"
 #include "sources/source.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 #include <ctype.h>
@@ -36,7 +37,7 @@
 static size_t seen_slot(const struct acct_seen *set, size_t cap, uint32_t id, int64_t end)
 {
     uint64_t h = ((uint64_t)id * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)end * 0xC2B2AE3D27D4EB4FULL);
-    size_t i = (size_t)(h ^ (h >> 31)) & (cap - 1);
+    size_t i = hash_slot(h, cap);
     while (set[i].end && !(set[i].job_id == id && set[i].end == end))
         i = (i + 1) & (cap - 1);
     return i;
@@ -98,8 +99,7 @@ static void seen_prune(struct acct_state *S, int64_t keep_from)
 
 static size_t group_slot(const struct acct_state *S, uint32_t p, uint32_t a)
 {
-    uint64_t h = ((uint64_t)p << 32 | a) * 0x9E3779B97F4A7C15ULL;
-    size_t i = (size_t)(h >> 17) & (S->gslots_n - 1);
+    size_t i = hash_slot((uint64_t)p << 32 | a, S->gslots_n);
     while (S->gslots[i]) {
         const struct acct_sgroup *g = &S->groups[S->gslots[i] - 1];
         if (g->partition == p && g->account == a)

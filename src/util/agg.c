@@ -2,6 +2,7 @@
 /* Open-addressing aggregation table keyed by id tuples. */
 #include "util/agg.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static void rehash(struct agg *a)
     size_t ns = a->nslots ? a->nslots * 2 : 64;
     uint32_t *slots = xcalloc(ns, sizeof(*slots));
     for (size_t r = 0; r < a->n; r++) {
-        size_t i = key_hash(a->rows[r].key) & (ns - 1);
+        size_t i = hash_slot(key_hash(a->rows[r].key), ns);
         while (slots[i])
             i = (i + 1) & (ns - 1);
         slots[i] = (uint32_t)r + 1;
@@ -38,7 +39,7 @@ static void rehash(struct agg *a)
 struct agg_row *agg_get(struct agg *a, const uint32_t key[AGG_MAX_KEYS])
 {
     if (a->nslots) {
-        size_t i = key_hash(key) & (a->nslots - 1);
+        size_t i = hash_slot(key_hash(key), a->nslots);
         while (a->slots[i]) {
             struct agg_row *r = &a->rows[a->slots[i] - 1];
             if (memcmp(r->key, key, sizeof(r->key)) == 0)
@@ -59,7 +60,7 @@ struct agg_row *agg_get(struct agg *a, const uint32_t key[AGG_MAX_KEYS])
     struct agg_row *r = &a->rows[a->n];
     memset(r, 0, sizeof(*r));
     memcpy(r->key, key, sizeof(r->key));
-    size_t i = key_hash(key) & (a->nslots - 1);
+    size_t i = hash_slot(key_hash(key), a->nslots);
     while (a->slots[i])
         i = (i + 1) & (a->nslots - 1);
     a->slots[i] = (uint32_t)a->n + 1;

@@ -2,6 +2,7 @@
 /* String interning with an open-addressing table (FNV-1a, linear probing);
  * the table and the strings live in the arena. */
 #include "util/strtab.h"
+#include "util/hash.h"
 
 #include <string.h>
 
@@ -23,7 +24,7 @@ static void grow(struct strtab *t)
     memset(slots, 0, ns * sizeof(*slots));
     for (uint32_t id = 0; id < t->count; id++) {
         uint64_t h = hash_bytes(t->strs[id], t->lens[id]);
-        uint32_t i = (uint32_t)h & (ns - 1);
+        uint32_t i = (uint32_t)hash_slot(h, ns);
         while (slots[i])
             i = (i + 1) & (ns - 1);
         slots[i] = id + 1;
@@ -45,7 +46,7 @@ uint32_t strtab_find(const struct strtab *t, const char *s, size_t n)
     if (!t->nslots)
         return UINT32_MAX;
     uint64_t h = hash_bytes(s, n);
-    uint32_t i = (uint32_t)h & (t->nslots - 1);
+    uint32_t i = (uint32_t)hash_slot(h, t->nslots);
     while (t->slots[i]) {
         uint32_t id = t->slots[i] - 1;
         if (t->lens[id] == n && memcmp(t->strs[id], s, n) == 0)
@@ -74,7 +75,7 @@ uint32_t strtab_intern(struct strtab *t, const char *s, size_t n)
     t->strs[id] = arena_strndup(t->arena, s, n);
     t->lens[id] = (uint32_t)n;
     uint64_t h = hash_bytes(s, n);
-    uint32_t i = (uint32_t)h & (t->nslots - 1);
+    uint32_t i = (uint32_t)hash_slot(h, t->nslots);
     while (t->slots[i])
         i = (i + 1) & (t->nslots - 1);
     t->slots[i] = id + 1;
