@@ -77,7 +77,7 @@ static const struct flag flags[] = {
      "Kill a Slurm command (its whole process group) after this long.", -1},
     {"slurm.poll-interval", K_INTERVAL, 0, "",
      "Refresh every dataset this often (default: per dataset, below).", -1},
-#define X(e, label, iv, src)                                                                       \
+#define X(e, label, iv, src, type, member)                                                         \
     {"slurm.poll-interval." label,                                                                 \
      K_INTERVAL,                                                                                   \
      0,                                                                                            \

@@ -211,7 +211,7 @@ struct wait_hist {
 
 struct jobs_model {
     struct strtab strs;
-    struct job *jobs; /* malloc'ed, owned by the arena (arena_own): sized from the last refresh */
+    struct job *jobs; /* arena_realloc'ed: sized from the last refresh */
     size_t n, cap;
     /* Partition lists: multi-partition strings split once. Indexed by the
      * strtab id of the job's partition string. */

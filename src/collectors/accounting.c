@@ -22,7 +22,7 @@ static void hist_family(struct render *r, const struct acct_model *m, int kind, 
 void collect_accounting(const struct view *v, struct render *r, struct collect_out *o)
 {
     (void)o;
-    const struct acct_model *m = view_accounting(v);
+    const struct acct_model *m = view_acct(v);
     if (!m)
         return;
     if (!m->committed)

@@ -294,7 +294,7 @@ static void compat_rivosinc(struct render *r, const struct sdiag_model *m, size_
 
 void collect_scheduler(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct sdiag_model *m = view_scheduler(v);
+    const struct sdiag_model *m = view_sched(v);
     if (!m)
         return;
 

@@ -30,17 +30,9 @@ struct dataset_result {
     enum dataset_id id;
     struct arena arena;
     union {
-        struct jobs_model jobs;                 /* DS_JOBS */
-        struct nodes_model nodes;               /* DS_NODES */
-        struct partitions_model parts;          /* DS_PARTITIONS */
-        struct cgroup_model cgroup;             /* DS_CGROUP */
-        struct limits_model limits;             /* DS_LIMITS */
-        struct sdiag_model sched;               /* DS_SCHEDULER */
-        struct fairshare_model fairshare;       /* DS_FAIRSHARE */
-        struct licenses_model licenses;         /* DS_LICENSES */
-        struct reservations_model reservations; /* DS_RESERVATIONS */
-        struct acct_model acct;                 /* DS_ACCOUNTING */
-        struct trace_model trace;               /* DS_TRACE */
+#define X(e, label, iv, src, type, member) struct type member;
+#include "datasets.def"
+#undef X
     } u;
     double fetched_at;     /* wall clock, seconds since the epoch */
     double fetch_duration; /* seconds, command and parse */
@@ -67,17 +59,9 @@ struct view {
         const struct dataset_result *d = v->ds[DS_##e];                                            \
         return d ? &d->u.member : NULL;                                                            \
     }
-VIEW_MODEL(view_jobs, jobs_model, JOBS, jobs)
-VIEW_MODEL(view_nodes, nodes_model, NODES, nodes)
-VIEW_MODEL(view_partitions, partitions_model, PARTITIONS, parts)
-VIEW_MODEL(view_cgroup, cgroup_model, CGROUP, cgroup)
-VIEW_MODEL(view_limits, limits_model, LIMITS, limits)
-VIEW_MODEL(view_scheduler, sdiag_model, SCHEDULER, sched)
-VIEW_MODEL(view_fairshare, fairshare_model, FAIRSHARE, fairshare)
-VIEW_MODEL(view_licenses, licenses_model, LICENSES, licenses)
-VIEW_MODEL(view_reservations, reservations_model, RESERVATIONS, reservations)
-VIEW_MODEL(view_accounting, acct_model, ACCOUNTING, acct)
-VIEW_MODEL(view_trace, trace_model, TRACE, trace)
+#define X(e, label, iv, src, type, member) VIEW_MODEL(view_##member, type, e, member)
+#include "datasets.def"
+#undef X
 #undef VIEW_MODEL
 
 #endif

@@ -4,7 +4,7 @@
 #define SE_MODEL_IDS_H
 
 enum dataset_id {
-#define X(e, label, iv, src) DS_##e,
+#define X(e, label, iv, src, type, member) DS_##e,
 #include "datasets.def"
 #undef X
     DS_COUNT

@@ -213,8 +213,9 @@ static void push(struct assoc_mgr_parser *p, const struct who *w, int kind, uint
     if (m->n >= MAX_ROWS)
         return;
     if (m->n == m->cap) {
-        m->cap = m->cap ? m->cap * 2 : 64;
-        m->rows = xrealloc(m->rows, m->cap * sizeof(*m->rows));
+        size_t nc = m->cap ? m->cap * 2 : 64;
+        m->rows = arena_realloc(p->a, m->rows, m->cap * sizeof(*m->rows), nc * sizeof(*m->rows));
+        m->cap = nc;
     }
     double mult = 1;
     switch (limit_kinds[kind].unit) {
@@ -429,7 +430,6 @@ void assoc_mgr_init(struct assoc_mgr_parser *p, struct limits_model *m, struct a
     p->m = m;
     p->a = a;
     strtab_init(&m->strs, a);
-    arena_own(a, &m->rows);
 }
 
 static bool starts(const char *line, size_t len, const char *s)

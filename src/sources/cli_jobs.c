@@ -15,16 +15,13 @@ void cli_jobs_init(struct jobs_parser *p, struct jobs_model *m, struct arena *a)
     p->m = m;
     p->a = a;
     strtab_init(&m->strs, a);
-    /* The job array is malloc'ed (sized from the last refresh, grown with
-     * realloc) and owned by the arena. */
-    arena_own(a, &m->jobs);
 }
 
 void cli_jobs_reserve(struct jobs_parser *p, size_t n)
 {
     struct jobs_model *m = p->m;
     if (n > m->cap) {
-        m->jobs = xrealloc(m->jobs, n * sizeof(*m->jobs));
+        m->jobs = arena_realloc(p->a, m->jobs, m->cap * sizeof(*m->jobs), n * sizeof(*m->jobs));
         m->cap = n;
     }
 }
@@ -235,8 +232,9 @@ void cli_jobs_line(void *pv, const char *line, size_t len)
     j.reason = intern(m, r, rl);
 
     if (m->n == m->cap) {
-        m->cap = m->cap ? m->cap + m->cap / 2 : 1024;
-        m->jobs = xrealloc(m->jobs, m->cap * sizeof(*m->jobs));
+        size_t nc = m->cap ? m->cap + m->cap / 2 : 1024;
+        m->jobs = arena_realloc(p->a, m->jobs, m->cap * sizeof(*m->jobs), nc * sizeof(*m->jobs));
+        m->cap = nc;
     }
     m->jobs[m->n++] = j;
 }

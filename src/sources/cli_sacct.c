@@ -17,7 +17,6 @@ void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *
     p->m = m;
     p->a = a;
     strtab_init(&m->strs, a);
-    arena_own(a, &m->jobs);
 }
 
 static int64_t parse_time(const char *s, size_t n)
@@ -213,7 +212,7 @@ void cli_sacct_line(void *pv, const char *line, size_t len)
     j.account = intern(m, f[SA_ACCOUNT], fl[SA_ACCOUNT]);
     if (m->n == m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 64;
-        m->jobs = xrealloc(m->jobs, nc * sizeof(*m->jobs));
+        m->jobs = arena_realloc(p->a, m->jobs, m->cap * sizeof(*m->jobs), nc * sizeof(*m->jobs));
         m->cap = nc;
     }
     m->jobs[m->n++] = j;

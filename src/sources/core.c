@@ -227,7 +227,7 @@ const struct source_def source_partitions = {
 };
 
 const struct source_def *const sources[DS_COUNT] = {
-#define X(e, label, iv, src) &(src),
+#define X(e, label, iv, src, type, member) &(src),
 #include "datasets.def"
 #undef X
 };

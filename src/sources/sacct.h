@@ -100,6 +100,13 @@ void acct_window(struct acct_state *S, int64_t now, double mono_now, int64_t *st
 /* Folds a parsed window into the state (each job once) and copies the
  * totals into the model. */
 void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a);
+/* Shared by the state (acct_state.c) and its file (acct_statefile.c). */
+void acct_state_init(struct acct_state *S, const struct config *cfg);
+void acct_state_clear(struct acct_state *S);
+int acct_seen_add(struct acct_state *S, uint32_t id, int64_t end);
+struct acct_sgroup *acct_group_find(const struct acct_state *S, uint32_t p, uint32_t a);
+struct acct_sgroup *acct_group_get(struct acct_state *S, const char *pn, const char *an);
+struct acct_spart *acct_part_get(struct acct_state *S, uint32_t p);
 /* State file: text, versioned, written atomically (temporary file and
  * rename). Loading a bad file fails with a reason and leaves S as it was. */
 int acct_state_save(const struct acct_state *S, const char *path, char *err, size_t errlen);

@@ -96,7 +96,7 @@ int source_judge(const struct parse_stats *st, char *why, size_t whylen);
 int source_run_end(struct source_run *run, int rc, char *why, size_t whylen,
                    struct parse_stats *st);
 
-#define X(e, label, iv, src) extern const struct source_def src;
+#define X(e, label, iv, src, type, member) extern const struct source_def src;
 #include "datasets.def"
 #undef X
 

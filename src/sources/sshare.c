@@ -33,7 +33,6 @@ void sshare_init(struct sshare_parser *p, struct fairshare_model *m, struct aren
     p->users = users;
     m->users = users;
     strtab_init(&m->strs, a);
-    arena_own(a, &m->rows);
 }
 
 int sshare_number(const char *s, size_t n, double *out)
@@ -170,8 +169,9 @@ void sshare_line(void *pv, const char *line, size_t len)
     }
     row.cluster = fl[SS_CLUSTER] ? intern_cut(&m->strs, f[SS_CLUSTER], fl[SS_CLUSTER]) : p->cluster;
     if (m->n == m->cap) {
-        m->cap = m->cap ? m->cap * 2 : 64;
-        m->rows = xrealloc(m->rows, m->cap * sizeof(*m->rows));
+        size_t nc = m->cap ? m->cap * 2 : 64;
+        m->rows = arena_realloc(p->a, m->rows, m->cap * sizeof(*m->rows), nc * sizeof(*m->rows));
+        m->cap = nc;
     }
     m->rows[m->n++] = row;
 }

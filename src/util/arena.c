@@ -23,11 +23,6 @@ struct arena_big {
     _Alignas(16) unsigned char data[];
 };
 
-struct arena_owned {
-    struct arena_owned *next;
-    void *slot; /* address of a pointer field */
-};
-
 static size_t round16(size_t n)
 {
     return (n + 15) & ~(size_t)15;
@@ -116,25 +111,8 @@ void arena_release(struct arena *a, void *p, size_t size)
     free(b);
 }
 
-void arena_own(struct arena *a, void *slot)
-{
-    struct arena_owned *o = arena_alloc(a, sizeof(*o));
-    o->slot = slot;
-    o->next = a->owned;
-    a->owned = o;
-}
-
 void arena_free(struct arena *a)
 {
-    /* Owned vectors first: their records and fields may be in the blocks. */
-    for (struct arena_owned *o = a->owned; o; o = o->next) {
-        void *p;
-        memcpy(&p, o->slot, sizeof(p));
-        free(p);
-        p = NULL;
-        memcpy(o->slot, &p, sizeof(p));
-    }
-    a->owned = NULL;
     struct arena_big *g = a->big;
     while (g) {
         struct arena_big *next = g->next;

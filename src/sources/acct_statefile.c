@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The accounting state file (--accounting.state-file): the state's text
+ * form, written atomically, read back with every line checked; a bad file
+ * fails with its line and reason and leaves the state as it was. */
+#include "sources/sacct.h"
+#include "util/buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_FILE_MAX (64u << 20)
+#define STATE_MAGIC "slurm_exporter-accounting-state 1"
+
+/* ---- state file ---------------------------------------------------------- */
+
+static void put_name(struct buf *b, const char *s)
+{
+    buf_putc(b, '=');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p <= 0x20 || *p == 0x7f || *p == '%')
+            buf_printf(b, "%%%02X", *p);
+        else
+            buf_putc(b, (char)*p);
+    }
+}
+
+static void put_double(struct buf *b, double v)
+{
+    buf_printf(b, " %.17g", v);
+}
+
+static int cmp_seen(const void *a, const void *b)
+{
+    const struct acct_seen *x = a, *y = b;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return (x->job_id > y->job_id) - (x->job_id < y->job_id);
+}
+
+char *acct_state_dump(const struct acct_state *S, size_t *len)
+{
+    struct buf b = {0};
+    size_t lines = 0;
+    buf_printf(&b, "%s\n", STATE_MAGIC);
+    buf_printf(&b, "floor %lld\nwatermark %lld\nno_overlap %d\n", (long long)S->floor,
+               (long long)S->watermark, S->no_overlap ? 1 : 0);
+    buf_printf(&b, "totals %llu %llu %llu %llu\n", (unsigned long long)S->tot.counted,
+               (unsigned long long)S->tot.duplicates, (unsigned long long)S->tot.late,
+               (unsigned long long)S->tot.dropped);
+    lines += 4; /* the records after the first line, before "end" */
+    /* in (end, id) order: the same state always writes the same file */
+    struct acct_seen *seen = xmalloc((S->seen_n + 1) * sizeof(*seen));
+    size_t ns = 0;
+    for (size_t i = 0; i < S->seen_cap && ns < S->seen_n; i++)
+        if (S->seen[i].end)
+            seen[ns++] = S->seen[i];
+    qsort(seen, ns, sizeof(*seen), cmp_seen);
+    for (size_t i = 0; i < ns; i++)
+        buf_printf(&b, "seen %u %lld\n", seen[i].job_id, (long long)seen[i].end);
+    lines += ns;
+    free(seen);
+    for (size_t i = 0; i < S->ngroups; i++) {
+        const struct acct_sgroup *g = &S->groups[i];
+        buf_puts(&b, "group ");
+        put_name(&b, strtab_get(&S->names, g->partition));
+        buf_putc(&b, ' ');
+        put_name(&b, strtab_get(&S->names, g->account));
+        for (int k = 0; k < ACCT_STATE_COUNT; k++)
+            buf_printf(&b, " %llu", (unsigned long long)g->jobs[k]);
+        put_double(&b, g->cpu_used);
+        put_double(&b, g->cpu_alloc);
+        buf_putc(&b, '\n');
+        lines++;
+    }
+    for (size_t i = 0; i < S->nparts; i++) {
+        for (int k = 0; k < ACCT_HISTS; k++) {
+            const struct acct_hist *h = &S->parts[i].h[k];
+            buf_puts(&b, "hist ");
+            put_name(&b, strtab_get(&S->names, S->parts[i].partition));
+            buf_printf(&b, " %d %llu", k, (unsigned long long)h->count);
+            put_double(&b, h->sum);
+            for (size_t n = 0; n <= acct_nbounds[k]; n++)
+                buf_printf(&b, " %llu", (unsigned long long)h->counts[n]);
+            buf_putc(&b, '\n');
+            lines++;
+        }
+    }
+    buf_printf(&b, "end %zu\n", lines);
+    if (len)
+        *len = b.len;
+    buf_cstr(&b);
+    return b.p;
+}
+
+int acct_state_save(const struct acct_state *S, const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    char *data = acct_state_dump(S, &len);
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+        free(data);
+        snprintf(err, errlen, "path too long");
+        return -ENAMETOOLONG;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        free(data);
+        snprintf(err, errlen, "%s: %s", tmp, strerror(e));
+        return -e;
+    }
+    size_t off = 0;
+    int rc = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = w < 0 ? -errno : -EIO;
+            break;
+        }
+        off += (size_t)w;
+    }
+    free(data);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
+        unlink(tmp);
+    }
+    return rc;
+}
+
+/* Next space-separated token of [*p, end). */
+static bool token(const char **p, const char *end, const char **t, size_t *n)
+{
+    const char *s = *p;
+    while (s < end && *s == ' ')
+        s++;
+    const char *e = s;
+    while (e < end && *e != ' ')
+        e++;
+    *t = s;
+    *n = (size_t)(e - s);
+    *p = e;
+    return *n > 0;
+}
+
+static bool tok_u64(const char **p, const char *end, uint64_t *v)
+{
+    const char *t;
+    size_t n;
+    return token(p, end, &t, &n) && parse_u64(t, n, v) == 0;
+}
+
+static bool tok_i64(const char **p, const char *end, int64_t *v)
+{
+    uint64_t u;
+    if (!tok_u64(p, end, &u) || u > (uint64_t)INT64_MAX)
+        return false;
+    *v = (int64_t)u;
+    return true;
+}
+
+static bool tok_double(const char **p, const char *end, double *v)
+{
+    const char *t;
+    size_t n;
+    return token(p, end, &t, &n) && parse_double(t, n, v) == 0 && isfinite(*v) && *v >= 0;
+}
+
+/* A name: '=' then the bytes, %XX for the escaped ones. */
+static bool tok_name(const char **p, const char *end, char *out, size_t cap)
+{
+    const char *t;
+    size_t n, o = 0;
+    if (!token(p, end, &t, &n) || t[0] != '=')
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        unsigned c = (unsigned char)t[i];
+        if (c == '%') {
+            if (i + 2 >= n || !isxdigit((unsigned char)t[i + 1]) ||
+                !isxdigit((unsigned char)t[i + 2]))
+                return false;
+            char hex[3] = {t[i + 1], t[i + 2], 0};
+            c = (unsigned)strtoul(hex, NULL, 16);
+            if (c == 0)
+                return false;
+            i += 2;
+        }
+        if (o + 1 >= cap)
+            return false;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+static int bad_line(char *err, size_t errlen, size_t line, const char *what)
+{
+    snprintf(err, errlen, "line %zu: %s", line, what);
+    return -EINVAL;
+}
+
+int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *err, size_t errlen)
+{
+    struct acct_state T;
+    struct config cfg0;
+    memset(&cfg0, 0, sizeof(cfg0));
+    acct_state_init(&T, &cfg0);
+    T.since = S->since;
+    T.overlap = S->overlap;
+    T.limit = S->limit;
+    T.path = S->path;
+    T.path_owned = S->path_owned;
+    const char *p = buf, *end = buf + len;
+    size_t line = 0, records = 0;
+    bool ended = false, have_floor = false, have_wm = false;
+    int rc = 0;
+    char pn[MAX_LABEL_LEN * 3 + 8], an[MAX_LABEL_LEN * 3 + 8];
+    while (p < end && rc == 0) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) {
+            rc = bad_line(err, errlen, line + 1, "truncated (no newline)");
+            break;
+        }
+        const char *s = p, *e = nl;
+        p = nl + 1;
+        line++;
+        if (ended) {
+            rc = bad_line(err, errlen, line, "data after the end line");
+            break;
+        }
+        if (line == 1) {
+            if ((size_t)(e - s) != strlen(STATE_MAGIC) ||
+                memcmp(s, STATE_MAGIC, (size_t)(e - s)) != 0)
+                rc = bad_line(err, errlen, line, "not an accounting state file (version 1)");
+            continue;
+        }
+        const char *kw;
+        size_t kn;
+        if (!token(&s, e, &kw, &kn)) {
+            rc = bad_line(err, errlen, line, "empty line");
+            break;
+        }
+#define KW(w) (kn == sizeof(w) - 1 && memcmp(kw, w, kn) == 0)
+        bool ok = true;
+        if (KW("floor")) {
+            ok = tok_i64(&s, e, &T.floor);
+            have_floor = true;
+        } else if (KW("watermark")) {
+            ok = tok_i64(&s, e, &T.watermark);
+            have_wm = true;
+        } else if (KW("no_overlap")) {
+            uint64_t v;
+            ok = tok_u64(&s, e, &v) && v <= 1;
+            T.no_overlap = ok && v == 1;
+        } else if (KW("totals")) {
+            ok = tok_u64(&s, e, &T.tot.counted) && tok_u64(&s, e, &T.tot.duplicates) &&
+                 tok_u64(&s, e, &T.tot.late) && tok_u64(&s, e, &T.tot.dropped);
+        } else if (KW("seen")) {
+            uint64_t id;
+            int64_t en;
+            ok = tok_u64(&s, e, &id) && id > 0 && id <= UINT32_MAX && tok_i64(&s, e, &en) && en > 0;
+            if (ok && acct_seen_add(&T, (uint32_t)id, en) < 0)
+                ok = false;
+        } else if (KW("group")) {
+            ok = tok_name(&s, e, pn, sizeof(pn)) && tok_name(&s, e, an, sizeof(an)) &&
+                 strlen(pn) <= MAX_LABEL_LEN && strlen(an) <= MAX_LABEL_LEN;
+            struct acct_sgroup g;
+            memset(&g, 0, sizeof(g));
+            for (int k = 0; ok && k < ACCT_STATE_COUNT; k++)
+                ok = tok_u64(&s, e, &g.jobs[k]);
+            ok = ok && tok_double(&s, e, &g.cpu_used) && tok_double(&s, e, &g.cpu_alloc);
+            if (ok) {
+                uint32_t pi = strtab_find(&T.names, pn, strlen(pn));
+                uint32_t ai = strtab_find(&T.names, an, strlen(an));
+                if (pi != UINT32_MAX && ai != UINT32_MAX && acct_group_find(&T, pi, ai))
+                    ok = false; /* twice */
+            }
+            struct acct_sgroup *ng = ok ? acct_group_get(&T, pn, an) : NULL;
+            if (!ng)
+                ok = false;
+            else {
+                memcpy(ng->jobs, g.jobs, sizeof(g.jobs));
+                ng->cpu_used = g.cpu_used;
+                ng->cpu_alloc = g.cpu_alloc;
+            }
+        } else if (KW("hist")) {
+            uint64_t kind, count;
+            double sum;
+            ok = tok_name(&s, e, pn, sizeof(pn)) && strlen(pn) <= MAX_LABEL_LEN &&
+                 tok_u64(&s, e, &kind) && kind < ACCT_HISTS && tok_u64(&s, e, &count) &&
+                 tok_double(&s, e, &sum);
+            uint32_t pi = ok ? strtab_find(&T.names, pn, strlen(pn)) : UINT32_MAX;
+            struct acct_spart *sp = pi != UINT32_MAX ? acct_part_get(&T, pi) : NULL;
+            if (!sp)
+                ok = false; /* a histogram of a partition without a group */
+            uint64_t total = 0;
+            for (size_t n = 0; ok && n <= acct_nbounds[kind]; n++) {
+                ok = tok_u64(&s, e, &sp->h[kind].counts[n]);
+                total += sp->h[kind].counts[n];
+            }
+            if (ok && (total != count || sp->h[kind].count))
+                ok = false; /* the buckets do not add up, or the histogram twice */
+            if (ok) {
+                sp->h[kind].count = count;
+                sp->h[kind].sum = sum;
+            }
+        } else if (KW("end")) {
+            uint64_t n;
+            ok = tok_u64(&s, e, &n) && n == records;
+            ended = true;
+        } else {
+            ok = false;
+        }
+#undef KW
+        const char *extra;
+        size_t xn;
+        if (ok && token(&s, e, &extra, &xn))
+            ok = false;
+        if (!ok)
+            rc = bad_line(err, errlen, line, "unreadable record");
+        if (!ended)
+            records++;
+    }
+    if (rc == 0 && line == 0)
+        rc = bad_line(err, errlen, 1, "empty file");
+    if (rc == 0 && (!ended || !have_floor || !have_wm))
+        rc = bad_line(err, errlen, line, "incomplete (no end line, floor or watermark)");
+    if (rc == 0 && T.watermark && T.watermark < T.floor)
+        rc = bad_line(err, errlen, line, "watermark before floor");
+    if (rc < 0) {
+        acct_state_clear(&T);
+        return rc;
+    }
+    /* the records were good: they replace S's figures */
+    acct_state_clear(S);
+    struct log_limit lim = S->lim;
+    *S = T;
+    S->names.arena = &S->arena;
+    S->lim = lim;
+    S->restored = true;
+    return 0;
+}
+
+int acct_state_load(struct acct_state *S, const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s", strerror(e));
+        return -e;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)STATE_FILE_MAX) {
+        close(fd);
+        snprintf(err, errlen, "not a regular file of at most %u bytes", STATE_FILE_MAX);
+        return -EINVAL;
+    }
+    size_t len = (size_t)sb.st_size, off = 0;
+    char *data = xmalloc(len + 1);
+    while (off < len) {
+        ssize_t r = read(fd, data + off, len - off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        off += (size_t)r;
+    }
+    close(fd);
+    int rc = acct_state_parse(S, data, off, err, errlen);
+    free(data);
+    return rc;
+}
