@@ -220,6 +220,25 @@ int poller_fetch_once(int id)
     return fetch_rt(&P.ds[0][id]);
 }
 
+/* Gives freed heap pages back to the system. Under AddressSanitizer the
+ * heap is the sanitizer's: glibc's arenas are never set up, and concurrent
+ * first calls of malloc_trim from several threads race on setting them up
+ * (seen as a crash inside malloc_trim), so it is skipped there. */
+static void heap_trim(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    return;
+#else
+    malloc_trim(0);
+#endif
+#else
+    malloc_trim(0);
+#endif
+}
+
 static void *dataset_thread(void *arg)
 {
     struct dataset_rt *d = arg;
@@ -240,7 +259,7 @@ static void *dataset_thread(void *arg)
         pthread_mutex_unlock(&P.mu);
         if (!stopping) {
             fetch_rt(d);
-            malloc_trim(0); /* give the parse peak back to the system */
+            heap_trim(); /* give the parse peak back to the system */
         }
         if (locked)
             pthread_mutex_unlock(&P.fetch_mu[d->cluster]);
@@ -311,7 +330,7 @@ static void *builder_thread(void *arg)
         pthread_mutex_unlock(&P.mu);
         if (P.on_refresh)
             P.on_refresh();
-        malloc_trim(0);
+        heap_trim();
         pthread_mutex_lock(&P.mu);
         if (complete)
             P.ready = true;
