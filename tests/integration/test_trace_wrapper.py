@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,19 +24,15 @@ import tempfile
 import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import sexp  # noqa: E402
+
+REPO = sexp.ROOT
 WRAPPER = os.environ.get("TRACE_WRAPPER", os.path.join(REPO, "build-san", "slurm_exporter_trace"))
 MiB = 1024 * 1024
-FAILED = []
-
-
-def check(name, cond, detail=""):
-    if cond:
-        print(f"ok - {name}", flush=True)
-    else:
-        FAILED.append(name)
-        print(f"not ok - {name}: {detail}", flush=True)
-    return cond
+R = sexp.Report(limit=None)
+FAILED = R.failed
+check = R.check
 
 
 class Recorder(http.server.ThreadingHTTPServer):
@@ -266,19 +261,11 @@ def main():
     return 1 if FAILED else 0
 
 
-def free_closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_closed_port = sexp.free_port
 
 
 def port_free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
+    return sexp.port_free(port, "127.0.0.1")
 
 
 def pick_port_base():
