@@ -82,7 +82,9 @@ def trace_second_cluster(ctx, exp):
         R.ok(f"twoclusters: the itest2 job's trace is served under cluster itest2 beside its {cpus} "
              "allocated CPUs (squeue -M itest2)")
         R.check("twoclusters: and not under itest",
-                m.value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest") is None, "")
+                m.value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest") is None,
+                f"job {jid} on {host}: trace {[l for l, _ in m.get('slurm_job_trace_cpu_usage')]}; itest's job "
+                f"{jid}: {ctx.run(['squeue', '-M', 'itest', '-h', '-j', jid, '-o', '%u %T %N'], check=False).stdout!r}")
         # several refreshes of both clusters' queues (and so of the trace store)
         def fetches(m):
             return [m.value("slurm_exporter_dataset_fetches_total", dataset="jobs", result="success", cluster=c) or 0
