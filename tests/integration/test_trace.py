@@ -68,15 +68,19 @@ def rejected(m, reason):
 
 
 def test_posts():
-    # the TTL is long enough that nothing expires while a slow machine floods the store
-    e = Exporter(["--trace.enabled", "--trace.max-jobs=40", "--trace.ttl=30s", "--compat=rivosinc"])
+    # the TTL is long enough that nothing expires while a slow machine floods the store; the
+    # jobs (the allocations of the fixture's squeue) are read once, so the flood's job ids, which
+    # no queue has, go by TTL and not as job_ended
+    e = Exporter(["--trace.enabled", "--trace.max-jobs=40", "--trace.ttl=30s", "--compat=rivosinc",
+                  "--slurm.poll-interval.jobs=10m"])
     try:
         st, _, body = e.post(BODY)
         report("rivosinc wrapper body -> 200", st == 200, (st, body))
         st, _, _ = e.post(dict(BODY, hostname="otherhost", cpus=50, job_id="2"))
         report("second host of the job, job_id as a string -> 200", st == 200, st)
         key = 'slurm_job_trace_cpu_usage{job_id="2",host="%s",user="abdh"}'
-        m = wait_for(lambda: (lambda m: m if key % "otherhost" in m else None)(e.metrics()))
+        m = wait_for(lambda: (lambda m: m if key % "otherhost" in m and
+                              'slurm_job_allocated_cpus{job_id="2"}' in m else None)(e.metrics()), 60)
         report("both hosts of the job are served (cpu percent / 100)",
                m.get(key % "somehost") == 1.5 and m.get(key % "otherhost") == 0.5, {k: v for k, v in m.items() if "trace_cpu" in k})
         report("allocated CPUs and memory from squeue beside the trace",
