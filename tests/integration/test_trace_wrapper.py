@@ -116,10 +116,11 @@ open(sys.argv[1] + ".ready", "w").write("1")
 time.sleep(30)
 """
 ORPHAN_CHILD = """
-import time
+import sys, time
 b = bytearray(150 * 1024 * 1024)
 for i in range(0, len(b), 4096):
     b[i] = 1
+open(sys.argv[1], "w").close()
 time.sleep(4)
 """
 
@@ -171,7 +172,11 @@ def main():
     check("4 threads + main shows threads >= 5", th >= 5, f"threads={th}")
 
     # 4. the whole tree, orphans included: a shell whose background child outlives it
-    sh = f"({sys.executable} -c '{ORPHAN_CHILD}' &) ; sleep 3"
+    # the shell ends 1.5 s (three samples) after the child has touched its memory, however long
+    # that takes on a loaded machine (at most 60 s); the child outlives it
+    mark = os.path.join(tempfile.mkdtemp(prefix="trace-orphan-"), "touched")
+    sh = (f"({sys.executable} -c '{ORPHAN_CHILD}' {mark} &) ; i=0; "
+          f"while [ ! -e {mark} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; sleep 1.5")
     p, docs = run(srv, ["sh", "-c", sh])
     mem = max((x["mem"] for x in docs), default=0)
     check("orphaned grandchild (150 MiB) stays in the sampled tree", mem >= 150 * MiB,
