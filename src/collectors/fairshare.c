@@ -52,10 +52,8 @@ static void gather(const struct fairshare_model *m, bool users, struct agg *ag)
         if (a && ag->n > before)
             a->v[0] = (double)i; /* the first row of a label set wins */
     }
-    if (ag->n > 1) {
-        const struct strtab *t[AGG_MAX_KEYS] = {&m->strs, &m->strs, &m->strs};
-        agg_sort(ag, cmp_rows_by_names, (void *)t);
-    }
+    const struct strtab *t[AGG_MAX_KEYS] = {&m->strs, &m->strs, &m->strs};
+    agg_sort(ag, cmp_rows_by_names, (void *)t);
 }
 
 static bool shown(const struct share_row *s, int k)

@@ -23,18 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     config_parse_size(s, &sz);
 
     int64_t secs = 0;
-    if (parse_slurm_duration(s, size, &secs) == 0 && secs < -1) {
-        /* Known, reported: a field of 15+ digits overflows secs (minutes * 60
-         * wraps to a negative value). SE_KNOWN_BUGS=1 reports it too. */
-        size_t run = 0, longest = 0;
-        for (size_t i = 0; i < size; i++) {
-            run = s[i] >= '0' && s[i] <= '9' ? run + 1 : 0;
-            longest = run > longest ? run : longest;
-        }
-        const char *kb = getenv("SE_KNOWN_BUGS");
-        if (longest < 15 || (kb && strcmp(kb, "1") == 0))
-            fz_fail("Slurm duration below -1", s, 0);
-    }
+    if (parse_slurm_duration(s, size, &secs) == 0 && secs < -1)
+        fz_fail("Slurm duration below -1", s, 0);
     uint64_t bytes;
     parse_slurm_mem(s, size, &bytes);
     uint64_t u;

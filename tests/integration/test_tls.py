@@ -26,7 +26,6 @@ Prints "ok - NAME" / "not ok - NAME: DETAILS" per check; exits 1 if any failed.
 Only 127.0.0.1 is used; every process started is stopped; every wait is bounded.
 """
 import base64
-import ctypes
 import http.client
 import json
 import os
@@ -44,51 +43,25 @@ import time
 import urllib.parse
 import urllib.request
 
-ROOT = os.environ.get("SE_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-EXPORTER = os.environ.get("EXPORTER", os.path.join(ROOT, "build-san", "slurm_exporter"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import sexp  # noqa: E402
+
+ROOT = sexp.ROOT
+EXPORTER = sexp.EXPORTER
 PROMETHEUS = os.environ.get("PROMETHEUS", "/usr/bin/prometheus")
-FAKEBIN = os.path.join(ROOT, "tests", "cli", "fakebin")
-FIX = os.path.join(ROOT, "tests", "fixtures", "22.05")
+FAKEBIN = sexp.FAKEBIN
+FIX = sexp.FIX
 USER, PASSWORD = "prometheus", "s3cret-Pass"
-failures = 0
+R = sexp.Report(limit=1500)
+report = R.report
 procs = []
-
-
-def report(name, ok, why=""):
-    global failures
-    if ok:
-        print(f"ok - {name}", flush=True)
-    else:
-        failures += 1
-        why = " ".join(str(why).split("\n"))[:1500]
-        print(f"not ok - {name}: {why}", flush=True)
-
-
-def set_pdeathsig():
-    """Children die with this test (SIGKILL when the parent goes)."""
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+set_pdeathsig = sexp.set_pdeathsig
+free_port = sexp.free_port
 
 
 def wait_until(what, fn, limit):
-    end = time.time() + limit
-    last = None
-    while time.time() < end:
-        try:
-            v = fn()
-            if v:
-                return v
-        except Exception as ex:  # the thing waited for may not answer yet
-            last = ex
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not within {limit}s ({last!r})")
+    """Polls fn() every 0.1 s (any exception counts as "not yet"); TimeoutError after limit s."""
+    return sexp.wait_until(what, fn, limit, interval=0.1, error=TimeoutError, catch=(Exception,))
 
 
 # ----------------------------------------------------------------------------- PKI
@@ -143,56 +116,21 @@ class PKI:
 
 
 def bcrypt(password, cost):
-    lib = ctypes.CDLL("libcrypt.so.1")
-    lib.crypt_gensalt.restype = ctypes.c_char_p
-    lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
-    lib.crypt.restype = ctypes.c_char_p
-    lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-    return lib.crypt(password.encode(), lib.crypt_gensalt(b"$2y$", cost, None, 0)).decode()
+    return sexp.bcrypt(password, cost)
 
 
 # ----------------------------------------------------------------------------- the exporter
 
-class Exporter:
+class Exporter(sexp.Exporter):
+    """https on fake Slurm commands (a fresh copy of the fixtures in workdir), with web_yml;
+    waits until the port accepts connections."""
+
     def __init__(self, workdir, web_yml, extra=()):
-        self.port = free_port()
-        self.fake = tempfile.mkdtemp(prefix="fake-", dir=workdir)
-        for a, b in (("exporter_squeue.txt", "squeue.txt"), ("exporter_nodes.txt", "nodes.txt"),
-                     ("exporter_partitions.txt", "partitions.txt")):
-            shutil.copy(os.path.join(FIX, a), os.path.join(self.fake, b))
-        self.logpath = os.path.join(workdir, f"exporter-{self.port}.log")
-        self.log = open(self.logpath, "w+")
-        self.p = subprocess.Popen(
-            [EXPORTER, f"--web.listen-address=127.0.0.1:{self.port}", f"--slurm.bin-path={FAKEBIN}",
-             f"--web.config.file={web_yml}", "--slurm.poll-interval=1s", *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, FAKE_DIR=self.fake),
-            preexec_fn=set_pdeathsig)
-        procs.append(self.p)
+        super().__init__(args=[f"--web.config.file={web_yml}", "--slurm.poll-interval=1s", *extra],
+                         fake=sexp.fake_dir(parent=workdir, prefix="fake-"), scheme="https", log_dir=workdir)
+        self.logpath = self.log_path
+        procs.append(self.proc)
         wait_until("exporter listening", self.listening, 20)
-
-    def listening(self):
-        if self.p.poll() is not None:
-            raise RuntimeError(f"exporter exited {self.p.returncode}: {self.logtext()[-500:]}")
-        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-            return True
-
-    def logtext(self):
-        with open(self.logpath) as f:
-            return f.read()
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(15)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        return self.p.returncode, self.logtext()
-
-    @property
-    def url(self):
-        return f"https://127.0.0.1:{self.port}"
 
 
 def curl(pki, url, cert="client.pem", key="client.key", user=USER, password=PASSWORD, extra=()):
@@ -371,17 +309,24 @@ def check_access(pki, e):
            mg < mk / 2, (good, known))
 
     # client certificates, enforced in the handshake
-    for name, cert in (("missing", None), ("untrusted (other CA)", "client-untrusted.pem"),
-                       ("expired", "client-expired.pem"), ("without an allowed SAN", "client-other-san.pem")):
-        rc, code, out, _ = curl(pki, e.url + "/metrics", cert=cert)
-        time.sleep(1.1)  # refusals are logged at most once a second
+    reasons = ('reason="no client certificate"', "The certificate issuer is unknown",
+               "The certificate chain uses expired certificate",
+               "no SAN of the client certificate is in client_allowed_sans")
+    for (name, cert), reason in zip((("missing", None), ("untrusted (other CA)", "client-untrusted.pem"),
+                                     ("expired", "client-expired.pem"),
+                                     ("without an allowed SAN", "client-other-san.pem")), reasons):
+        # refusals are logged at most once a second, other refusals may take that slot: try again
+        # until this one's reason is logged (at most 30 s)
+        deadline = time.monotonic() + 30
+        while True:
+            rc, code, out, _ = curl(pki, e.url + "/metrics", cert=cert)
+            if sexp.wait_for(lambda: reason in e.logtext(), 1.5, 0.1) or time.monotonic() > deadline:
+                break
         report(f"client certificate {name}: handshake refused, no metrics", rc != 0 and code == 0 and
                "slurm_jobs" not in out, f"rc={rc} code={code} {out[-200:]}")
     log = e.logtext()
     report("refused client certificates are logged with the reason",
-           all(w in log for w in ('reason="no client certificate"', "The certificate issuer is unknown",
-                                  "The certificate chain uses expired certificate",
-                                  "no SAN of the client certificate is in client_allowed_sans")),
+           all(w in log for w in reasons),
            log[-1200:])
 
     # protocol versions: the client can speak 1.0/1.1 (positive control), the exporter refuses
@@ -558,6 +503,11 @@ def check_prometheus(prom):
     except Exception as ex:
         report("Prometheus scrapes the exporter", False, repr(ex))
         return False
+    try:  # a scrape that timed out on a loaded machine says so instead of 401: wait for the next
+        t = wait_until("the wrong-password target's 401", lambda: (lambda x: x if "401" in x["badpass"].get(
+            "lastError", "") else None)(prom.targets()), 60)
+    except TimeoutError:
+        t = prom.targets()
     report("Prometheus over https with client certificate and basic auth: up", t["good"]["health"] == "up",
            t["good"].get("lastError"))
     report("Prometheus file_sd target (cluster/role labels) over https: up",
@@ -750,8 +700,8 @@ def main():
             print(f"# kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(f"# {failures} failed")
-    return 1 if failures else 0
+    print(f"# {R.failures} failed")
+    return 1 if R.failed else 0
 
 
 if __name__ == "__main__":

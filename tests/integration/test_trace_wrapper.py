@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,19 +24,15 @@ import tempfile
 import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import sexp  # noqa: E402
+
+REPO = sexp.ROOT
 WRAPPER = os.environ.get("TRACE_WRAPPER", os.path.join(REPO, "build-san", "slurm_exporter_trace"))
 MiB = 1024 * 1024
-FAILED = []
-
-
-def check(name, cond, detail=""):
-    if cond:
-        print(f"ok - {name}", flush=True)
-    else:
-        FAILED.append(name)
-        print(f"not ok - {name}: {detail}", flush=True)
-    return cond
+R = sexp.Report(limit=None)
+FAILED = R.failed
+check = R.check
 
 
 class Recorder(http.server.ThreadingHTTPServer):
@@ -121,10 +116,11 @@ open(sys.argv[1] + ".ready", "w").write("1")
 time.sleep(30)
 """
 ORPHAN_CHILD = """
-import time
+import sys, time
 b = bytearray(150 * 1024 * 1024)
 for i in range(0, len(b), 4096):
     b[i] = 1
+open(sys.argv[1], "w").close()
 time.sleep(4)
 """
 
@@ -176,7 +172,11 @@ def main():
     check("4 threads + main shows threads >= 5", th >= 5, f"threads={th}")
 
     # 4. the whole tree, orphans included: a shell whose background child outlives it
-    sh = f"({sys.executable} -c '{ORPHAN_CHILD}' &) ; sleep 3"
+    # the shell ends 1.5 s (three samples) after the child has touched its memory, however long
+    # that takes on a loaded machine (at most 60 s); the child outlives it
+    mark = os.path.join(tempfile.mkdtemp(prefix="trace-orphan-"), "touched")
+    sh = (f"({sys.executable} -c '{ORPHAN_CHILD}' {mark} &) ; i=0; "
+          f"while [ ! -e {mark} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; sleep 1.5")
     p, docs = run(srv, ["sh", "-c", sh])
     mem = max((x["mem"] for x in docs), default=0)
     check("orphaned grandchild (150 MiB) stays in the sampled tree", mem >= 150 * MiB,
@@ -266,19 +266,11 @@ def main():
     return 1 if FAILED else 0
 
 
-def free_closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_closed_port = sexp.free_port
 
 
 def port_free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
+    return sexp.port_free(port, "127.0.0.1")
 
 
 def pick_port_base():

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the cmocka unit tests: the repository root (SE_ROOT),
  * whole-file reading and writing, exact double comparison, building parsed
- * dataset results from fixture text the way poller_fetch_once does, and a
- * switch for tests that document a known bug in src/. */
+ * dataset results from fixture text the way poller_fetch_once does. */
 #ifndef SE_TESTUTIL_H
 #define SE_TESTUTIL_H
 
@@ -109,23 +108,6 @@ static inline int tu_write_file(const char *path, const char *data, size_t len)
         if (tu_n_ != strlen(tu_w_) || memcmp(tu_s_, tu_w_, tu_n_) != 0)                            \
             fail_msg("got \"%.*s\" (%zu bytes), expected \"%s\"", (int)tu_n_, tu_s_, tu_n_,        \
                      tu_w_);                                                                       \
-    } while (0)
-
-/* Tests that document a bug reported against src/ skip themselves unless
- * SE_KNOWN_BUGS=1, so the suite stays green until the fix lands while the
- * reproducer stays one variable away. */
-static inline bool tu_known_bugs(void)
-{
-    const char *e = getenv("SE_KNOWN_BUGS");
-    return e && strcmp(e, "1") == 0;
-}
-#define KNOWN_BUG(what)                                                                            \
-    do {                                                                                           \
-        if (!tu_known_bugs()) {                                                                    \
-            print_message("[   INFO   ] known bug, skipped (SE_KNOWN_BUGS=1 runs it): %s\n",       \
-                          what);                                                                   \
-            skip();                                                                                \
-        }                                                                                          \
     } while (0)
 
 /* ---- parsed datasets, filled the way poller_fetch_once fills them ---------- */

@@ -8,7 +8,6 @@ stopping the second cluster's slurmctld fails that cluster only."""
 import json
 import os
 import subprocess
-import time
 
 NAME = "twoclusters"
 STATE = {}
@@ -83,8 +82,16 @@ def trace_second_cluster(ctx, exp):
         R.ok(f"twoclusters: the itest2 job's trace is served under cluster itest2 beside its {cpus} "
              "allocated CPUs (squeue -M itest2)")
         R.check("twoclusters: and not under itest",
-                m.value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest") is None, "")
-        time.sleep(4 * 1.0 + 1)  # several refreshes of both clusters' queues and of the trace store
+                m.value("slurm_job_trace_cpu_usage", job_id=jid, cluster="itest") is None,
+                f"job {jid} on {host}: trace {[l for l, _ in m.get('slurm_job_trace_cpu_usage')]}; itest's job "
+                f"{jid}: {ctx.run(['squeue', '-M', 'itest', '-h', '-j', jid, '-o', '%u %T %N'], check=False).stdout!r}")
+        # several refreshes of both clusters' queues (and so of the trace store)
+        def fetches(m):
+            return [m.value("slurm_exporter_dataset_fetches_total", dataset="jobs", result="success", cluster=c) or 0
+                    for c in ("itest", "itest2")]
+        start = fetches(exp.metrics())
+        ctx.wait_until("three more jobs refreshes of both clusters",
+                       lambda: all(b >= a + 3 for a, b in zip(start, fetches(exp.metrics()))), 60, 0.3)
         post()
         m = exp.metrics()
         R.check("twoclusters: the itest2 trace stays across refreshes (itest's queue does not drop it)",
@@ -106,20 +113,39 @@ def check(ctx):
         if not STATE.get("started"):
             return
         exp = ctx.start_exporter("exporter-twoclusters", ["--slurm.clusters=itest,itest2", "--trace.enabled"])
-        time.sleep(2.5)
-        m = exp.metrics()
+        sexp = ctx.base.sexp
+
+        def all_succeed(c):
+            return lambda m: all(m.value("slurm_exporter_collector_success", collector=k, cluster=c) == 1
+                                 for k in ("jobs", "nodes", "partitions"))
         for c in ("itest", "itest2"):
             want = len(sinfo_nodes(ctx, c))
+            try:
+                m = ctx.wait_until(f"{c}'s collectors to succeed", lambda: (lambda x: x if all_succeed(c)(x) else None)(
+                    exp.metrics()), 30)
+                R.ok(f"twoclusters: collectors succeed for {c}")
+            except ctx.base.Abort as e:
+                R.fail(f"twoclusters: collectors succeed for {c}", str(e))
+                m = exp.metrics()
             got = sum(v for l, v in m.get("slurm_nodes") if l.get("cluster") == c)
             R.check(f"twoclusters: slurm_nodes of {c} sum to sinfo -M {c}'s {want} nodes", got == want,
                     f"exporter {got}")
-            R.check(f"twoclusters: collectors succeed for {c}",
-                    all(m.value("slurm_exporter_collector_success", collector=k, cluster=c) == 1
-                        for k in ("jobs", "nodes", "partitions")), "")
-        out = ctx.run(["squeue", "-M", "itest", "-h", "-r", "-t", "R", "-o", "%i"]).stdout
-        running = len([x for x in out.split("\n") if x.strip() and not x.startswith("CLUSTER")])
-        got = sum(v for l, v in m.get("slurm_jobs") if l.get("cluster") == "itest" and l.get("state") == "running")
-        R.check("twoclusters: running jobs of itest equal squeue -M itest", got == running, f"{got} vs {running}")
+
+        # squeue and the exporter's view of itest's queue from the same moment: every job's state
+        # the same just before the exporter's jobs refresh started and after the scrape
+        def queue():
+            out = ctx.run(["squeue", "-M", "itest", "-h", "-r", "-t", "all", "-o", "%i %T"]).stdout
+            return sorted(tuple(x.split()) for x in out.splitlines() if x.strip() and not x.startswith("CLUSTER"))
+        try:
+            q, m = sexp.same_moment(queue, exp.metrics,
+                                    lambda x: sexp.refresh_started(x, "jobs", cluster="itest"),
+                                    timeout=120, error=ctx.base.Abort, what="itest's queue")
+            running = sum(1 for _, st in q if st == "RUNNING")
+            got = sum(v for l, v in m.get("slurm_jobs") if l.get("cluster") == "itest" and l.get("state") == "running")
+            R.check("twoclusters: running jobs of itest equal squeue -M itest (same refresh)", got == running,
+                    f"{got} vs {running}")
+        except ctx.base.Abort as e:
+            R.fail("twoclusters: running jobs of itest equal squeue -M itest (same refresh)", str(e))
         got2 = sum(v for l, v in m.get("slurm_jobs") if l.get("cluster") == "itest2")
         R.check("twoclusters: itest2 has no jobs (none were submitted there)", got2 == 0, got2)
         trace_second_cluster(ctx, exp)

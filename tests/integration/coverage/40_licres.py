@@ -203,7 +203,7 @@ def reservation_mismatches(ctx, expo):
     return bad, res
 
 
-def settle(ctx, fn, timeout=15, exporter=None, **kw):
+def settle(ctx, fn, timeout=60, exporter=None, **kw):
     """Compares until the exporter (1 s polls) and Slurm agree or the time is up."""
     deadline = time.monotonic() + timeout
     while True:

@@ -66,24 +66,42 @@ def check(ctx):
     dup = sorted({h for h in helps if helps.count(h) > 1})
     R.check("compat: each family written once with both compat modes on", not dup, dup)
 
-    # vpenso's figures against Slurm's own: sinfo %C is "allocated/idle/other/total" CPUs.
-    a, i, o, t = (float(x) for x in ctx.run(["sinfo", "-h", "-o", "%C"]).stdout.split()[0].split("/"))
+    # vpenso's figures against Slurm's own, both from the same moment (sexp.same_moment: sinfo
+    # before and after one nodes refresh of the exporter, equal): sinfo %C is
+    # "allocated/idle/other/total" CPUs.
+    sexp = ctx.base.sexp
+
+    def sinfo_view():
+        cpus = tuple(float(x) for x in ctx.run(["sinfo", "-h", "-o", "%C"]).stdout.split()[0].split("/"))
+        nstate = {}
+        for line in ctx.run(["sinfo", "-h", "-N", "-o", "%N %T"]).stdout.split("\n"):
+            if line.strip():
+                node, st = line.split()
+                nstate[node] = st
+        return cpus, nstate
+    try:
+        ((a, i, o, t), nstate), expo = sexp.same_moment(
+            sinfo_view, exp.metrics, lambda x: sexp.refresh_started(x, "nodes"), 120, ctx.base.Abort, "sinfo")
+    except ctx.base.Abort as e:
+        R.fail("compat: sinfo and the exporter from the same moment", str(e))
+        return
     got = tuple(expo.value(n) for n in ("slurm_cpus_alloc", "slurm_cpus_idle", "slurm_cpus_other",
                                         "slurm_cpus_total"))
     R.check("compat: slurm_cpus_{alloc,idle,other,total} equal sinfo %C", got == (a, i, o, t),
             f"exporter {got}, sinfo {(a, i, o, t)}")
-    states = ctx.run(["sinfo", "-h", "-N", "-o", "%N %T"]).stdout.split("\n")
-    nstate = {}
-    for line in states:
-        if line.strip():
-            node, st = line.split()
-            nstate[node] = st
     drain = sum(1 for s in nstate.values() if s.startswith("drain"))
     down = sum(1 for s in nstate.values() if s.startswith("down"))
     R.check("compat: slurm_nodes_drain and slurm_nodes_down equal sinfo's node states",
             (expo.value("slurm_nodes_drain"), expo.value("slurm_nodes_down")) == (drain, down),
             f"exporter {(expo.value('slurm_nodes_drain'), expo.value('slurm_nodes_down'))}, sinfo {(drain, down)}")
-    running = len([x for x in ctx.run(["squeue", "-h", "-r", "-t", "R", "-o", "%i"]).stdout.split() if x])
+    try:
+        ids, expo = sexp.same_moment(
+            lambda: sorted(x for x in ctx.run(["squeue", "-h", "-r", "-t", "R", "-o", "%i"]).stdout.split() if x),
+            exp.metrics, lambda x: sexp.refresh_started(x, "jobs"), 120, ctx.base.Abort, "squeue")
+    except ctx.base.Abort as e:
+        R.fail("compat: squeue and the exporter from the same moment", str(e))
+        return
+    running = len(ids)
     R.check("compat: slurm_queue_running equals squeue's running jobs",
             expo.value("slurm_queue_running") == running, f"{expo.value('slurm_queue_running')} vs {running}")
 
@@ -112,14 +130,26 @@ def check(ctx):
     exprs = []
     with open(os.path.join(FIX, "vpenso-4323.promql")) as f:
         exprs = [l.strip() for l in f if l.strip() and not l.startswith("#")]
-    empty, bad = [], []
-    for e in exprs:
-        st, _, body = ctx.base.http(run.prom_url + "/api/v1/query?query=" + urllib.parse.quote(e))
-        if st != 200:
-            bad.append((e, st))
-            continue
-        if not json.loads(body)["data"]["result"]:
-            empty.append(e)
+    last = {}
+
+    def answered():
+        # Prometheus answers from its last scrape; a scrape that timed out on a loaded machine
+        # leaves series out until the next one: ask again until every query has data (60 s)
+        empty, bad = [], []
+        for e in exprs:
+            st, _, body = ctx.base.http(run.prom_url + "/api/v1/query?query=" + urllib.parse.quote(e))
+            if st != 200:
+                bad.append((e, st))
+                continue
+            if not json.loads(body)["data"]["result"]:
+                empty.append(e)
+        last.update(empty=empty, bad=bad)
+        return not empty and not bad
+    try:
+        ctx.wait_until("every dashboard query answered", answered, 60, 1)
+    except ctx.base.Abort:
+        pass
+    empty, bad = last["empty"], last["bad"]
     R.check(f"compat: all {len(exprs)} queries of dashboard 4323 are valid PromQL", not bad, bad[:5])
     R.check(f"compat: all {len(exprs)} queries of dashboard 4323 have data", not empty, empty[:8])
     run.stop_prometheus()
