@@ -29,7 +29,7 @@ static void acct_init(void *p, struct dataset_result *r, const struct source_ctx
     struct acct_model *m = &r->u.acct;
     cli_sacct_init(p, m, &r->arena);
     if (hint) {
-        m->jobs = xmalloc((hint + hint / 16) * sizeof(*m->jobs));
+        m->jobs = arena_alloc(&r->arena, (hint + hint / 16) * sizeof(*m->jobs));
         m->cap = hint + hint / 16;
     }
 }
