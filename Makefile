@@ -63,12 +63,21 @@ $(BUILD)/slurm_exporter_trace: tools/trace/slurm_exporter_trace.c
 trace-wrapper: $(BUILD)/slurm_exporter_trace
 
 # Fuzz drivers (libFuzzer, clang): make fuzz; run with build-fuzz/fuzz_X -max_total_time=30
+# The library is compiled once (instrumented for coverage, not linked with the
+# fuzzer's main) into build-fuzz/libse.a; each driver is linked against it.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_LIB_SRC := $(LIB_SRC)
-fuzz:
-	@mkdir -p build-fuzz
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+build-fuzz/libse.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+fuzz: build-fuzz/libse.a
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f $(FUZZ_LIB_SRC) $(LIBS) || exit 1; done
+	  clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f build-fuzz/libse.a \
+	    $(LIBS) || exit 1; done
 
 test:
 	tests/run
@@ -135,4 +144,4 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all trace-wrapper unit fuzz test format format-check cppcheck tidy lint install uninstall deb clean
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/slurm_exporter_trace.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/slurm_exporter_trace.d $(FUZZ_OBJ:.o=.d)
