@@ -150,9 +150,10 @@ static size_t trace_count_rows(const struct dataset_result *r)
  * job's user is the posted user, then the first. Once every cluster's
  * snapshot is newer than the entry's first post, that choice is kept: the
  * entry then lives and dies with its job in that cluster and never moves to
- * another cluster running a job of the same id. An entry no snapshot can
- * judge yet (older than its first post, or missing) is shown under the first
- * such cluster; an unclaimed one that every snapshot shows gone is dropped. */
+ * another cluster running a job of the same id. Before that an entry is
+ * shown only under a cluster that matches it on all three (no later claim
+ * can differ); an unclaimed one that every snapshot shows gone is dropped.
+ * With one cluster, an entry its snapshot cannot judge yet is shown. */
 struct keep_ctx {
     int n, self; /* clusters; the one this read is for */
     int owner;   /* of the entry keep_live last accepted */
@@ -194,6 +195,10 @@ static bool judges(const struct keep_ctx *k, int q, const struct trace_entry *e)
     return k->v[q].ds[DS_JOBS] && k->jobs_at[q] > e->first_seen;
 }
 
+/* How well a cluster's running job matches an entry: it runs a job of the
+ * id, on a node named as the posting host, for the posted user. */
+enum { SCORE_RUNS = 1, SCORE_USER = 2, SCORE_NODE = 4, SCORE_MAX = 7 };
+
 static bool keep_live(struct trace_entry *e, void *ctx)
 {
     struct keep_ctx *k = ctx;
@@ -214,19 +219,31 @@ static bool keep_live(struct trace_entry *e, void *ctx)
         }
         if (!trace_job_live(&k->idx[q], k->jobs_at[q], e->p.job_id, e->first_seen, &j))
             continue;
-        int score = 1 + (has_node(k, q, e->p.hostname) ? 4 : 0) +
-                    (user_is(k->idx[q].m, j, e->p.username) ? 2 : 0);
+        int score = SCORE_RUNS + (has_node(k, q, e->p.hostname) ? SCORE_NODE : 0) +
+                    (user_is(k->idx[q].m, j, e->p.username) ? SCORE_USER : 0);
         if (score > best_score) {
             best = q;
             best_score = score;
         }
     }
+    bool keep = best >= 0 || unjudged >= 0;
+    if (k->n == 1) {
+        k->owner = best >= 0 ? best : unjudged;
+        return keep;
+    }
     /* claimed only once every cluster could judge: a queue not yet
      * refreshed since the first post may be the one running the job */
-    if (best >= 0 && unjudged < 0 && k->n > 1)
+    if (best >= 0 && unjudged < 0) {
         e->cluster = best;
-    k->owner = best >= 0 ? best : unjudged;
-    return k->owner >= 0;
+        k->owner = best;
+        return true;
+    }
+    /* Until then it is shown only where nothing can outbid the cluster
+     * (its node and its user): each cluster's trace snapshot is taken on its
+     * own, so a guess that the claim later overturns would show the entry
+     * under two clusters until the guessing one's next refresh. */
+    k->owner = best_score == SCORE_MAX ? best : -1;
+    return keep;
 }
 
 static void add_entry(const struct trace_entry *e, void *ctx)
