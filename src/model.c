@@ -58,12 +58,19 @@ int parse_u64(const char *s, size_t n, uint64_t *out)
 {
     if (n == 0 || n > 20)
         return -1;
+    /* 19 digits cannot overflow (10^19 - 1 < 2^64): only a 20th digit is
+     * checked. */
+    size_t fast = n < 20 ? n : 19;
     uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
+    for (size_t i = 0; i < fast; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
             return -1;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
+        v = v * 10 + d;
+    }
+    if (n == 20) {
+        unsigned d = (unsigned)(unsigned char)s[19] - '0';
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
             return -1;
         v = v * 10 + d;
     }

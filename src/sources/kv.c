@@ -5,20 +5,27 @@
 #include <stdbool.h>
 #include <string.h>
 
+/* Characters of a key: 1 letters (a key starts with one), 2 digits and
+ * _ / : . - (later in a key). One table look-up per character. */
+static const unsigned char key_char[256] = {
+    ['_'] = 2, ['/'] = 2, [':'] = 2, ['.'] = 2, ['-'] = 2, ['0'] = 2, ['1'] = 2, ['2'] = 2,
+    ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+#define L(c) [c] = 1, [c + 32] = 1
+    L('A'),    L('B'),    L('C'),    L('D'),    L('E'),    L('F'),    L('G'),    L('H'),
+    L('I'),    L('J'),    L('K'),    L('L'),    L('M'),    L('N'),    L('O'),    L('P'),
+    L('Q'),    L('R'),    L('S'),    L('T'),    L('U'),    L('V'),    L('W'),    L('X'),
+    L('Y'),    L('Z'),
+#undef L
+};
+
 /* Returns the length of "Key" when p starts a Key= token, else 0. */
 static size_t key_at(const char *p, const char *end)
 {
-    if (p >= end || !((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+    if (p >= end || key_char[(unsigned char)*p] != 1)
         return 0;
-    const char *q = p;
-    while (q < end && *q != '=' && *q != ' ') {
-        char c = *q;
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '/' || c == ':' || c == '.' || c == '-';
-        if (!ok)
-            return 0;
+    const char *q = p + 1;
+    while (q < end && key_char[(unsigned char)*q])
         q++;
-    }
     return (q < end && *q == '=') ? (size_t)(q - p) : 0;
 }
 

@@ -8,12 +8,21 @@
 
 uint64_t hash_bytes(const void *p, size_t n)
 {
+    /* Eight bytes at a time, each word mixed in by a multiply and a shift
+     * (the slot is then taken from the high bits: util/hash.h). */
     const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
     }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x94D049BB133111EBULL;
     return h ^ (h >> 29);
 }
 
@@ -41,11 +50,10 @@ void strtab_init(struct strtab *t, struct arena *a)
     strtab_intern(t, "", 0);
 }
 
-uint32_t strtab_find(const struct strtab *t, const char *s, size_t n)
+static uint32_t find_h(const struct strtab *t, const char *s, size_t n, uint64_t h)
 {
     if (!t->nslots)
         return UINT32_MAX;
-    uint64_t h = hash_bytes(s, n);
     uint32_t i = (uint32_t)hash_slot(h, t->nslots);
     while (t->slots[i]) {
         uint32_t id = t->slots[i] - 1;
@@ -56,9 +64,15 @@ uint32_t strtab_find(const struct strtab *t, const char *s, size_t n)
     return UINT32_MAX;
 }
 
+uint32_t strtab_find(const struct strtab *t, const char *s, size_t n)
+{
+    return find_h(t, s, n, hash_bytes(s, n));
+}
+
 uint32_t strtab_intern(struct strtab *t, const char *s, size_t n)
 {
-    uint32_t id = strtab_find(t, s, n);
+    uint64_t h = hash_bytes(s, n);
+    uint32_t id = find_h(t, s, n, h);
     if (id != UINT32_MAX)
         return id;
     if ((t->count + 1) * 2 > t->nslots)
@@ -74,7 +88,6 @@ uint32_t strtab_intern(struct strtab *t, const char *s, size_t n)
     id = t->count++;
     t->strs[id] = arena_strndup(t->arena, s, n);
     t->lens[id] = (uint32_t)n;
-    uint64_t h = hash_bytes(s, n);
     uint32_t i = (uint32_t)hash_slot(h, t->nslots);
     while (t->slots[i])
         i = (i + 1) & (t->nslots - 1);
