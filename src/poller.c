@@ -220,21 +220,36 @@ int poller_fetch_once(int id)
     return fetch_rt(&P.ds[0][id]);
 }
 
-/* Gives freed heap pages back to the system. Under AddressSanitizer the
- * heap is the sanitizer's: glibc's arenas are never set up, and concurrent
- * first calls of malloc_trim from several threads race on setting them up
- * (seen as a crash inside malloc_trim), so it is skipped there. */
-static void heap_trim(void)
-{
 #if defined(__SANITIZE_ADDRESS__)
-    return;
+#define SE_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-    return;
-#else
-    malloc_trim(0);
+#define SE_ASAN 1
 #endif
-#else
+#endif
+
+/* Gives freed heap pages back to the system, at most once per
+ * HEAP_TRIM_EVERY_S. Not after every refresh: the next refresh of the same
+ * size needs the same pages, and trimming them made every refresh fault them
+ * in again (about a fifth of the exporter's CPU at 100,000 jobs). A spike's
+ * memory still goes back within that time, and blocks above the mmap
+ * threshold (job vectors, rendered text) go back as soon as they are freed.
+ * Under AddressSanitizer the heap is the sanitizer's: glibc's arenas are
+ * never set up, and concurrent first calls of malloc_trim from several
+ * threads race on setting them up (seen as a crash inside malloc_trim), so
+ * it is skipped there. */
+#define HEAP_TRIM_EVERY_S 300
+static void heap_trim(void)
+{
+#ifndef SE_ASAN
+    static long long last_ms; /* monotonic, 0 before the first trim */
+    long long now = (long long)(mono_now_s() * 1000.0);
+    long long prev = __atomic_load_n(&last_ms, __ATOMIC_RELAXED);
+    if (prev && now - prev < HEAP_TRIM_EVERY_S * 1000LL)
+        return;
+    if (!__atomic_compare_exchange_n(&last_ms, &prev, now, false, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED))
+        return; /* another thread trims now */
     malloc_trim(0);
 #endif
 }
@@ -259,7 +274,7 @@ static void *dataset_thread(void *arg)
         pthread_mutex_unlock(&P.mu);
         if (!stopping) {
             fetch_rt(d);
-            heap_trim(); /* give the parse peak back to the system */
+            heap_trim(); /* now and then: give a parse peak back to the system */
         }
         if (locked)
             pthread_mutex_unlock(&P.fetch_mu[d->cluster]);
