@@ -183,8 +183,7 @@ void exposition_rebuild(void)
     /* The collectors write gauges and histograms only, whose lines are the
      * same in both formats: keep one copy (half the memory of a big
      * exposition) unless something differs. */
-    if (r.om.len == r.text.len && (r.om.len == 0 || memcmp(r.om.p, r.text.p, r.om.len) == 0)) {
-        buf_free(&r.om);
+    if (!r.om_split) {
         e->om_shared = true;
     } else {
         /* gzip it now and keep only that: about a tenth of the size */
@@ -497,7 +496,7 @@ int exposition_response(bool openmetrics, bool gzip, struct response_body *out)
     memset(&r, 0, sizeof(r));
     self_metrics(&r, e);
     render_eof(&r);
-    struct buf *tail = openmetrics ? &r.om : &r.text;
+    struct buf *tail = openmetrics ? render_om(&r) : &r.text;
     if (!gzip) {
         if (fmt == 1)
             ensure_om_plain(e);

@@ -121,11 +121,38 @@ static const char *type_name(enum mtype t)
     return t == M_COUNTER ? "counter" : t == M_HISTOGRAM ? "histogram" : "gauge";
 }
 
+/* From here on the OpenMetrics output differs from the text output: give it
+ * its own copy of what has been written so far. */
+static void split_om(struct render *r)
+{
+    if (r->om_split)
+        return;
+    r->om_split = true;
+    buf_append(&r->om, r->text.p ? r->text.p : "", r->text.len);
+}
+
+struct buf *render_om(struct render *r)
+{
+    split_om(r);
+    return &r->om;
+}
+
+/* The length of the OpenMetrics output, and its bytes, split or not. */
+static size_t om_len(const struct render *r)
+{
+    return r->om_split ? r->om.len : r->text.len;
+}
+
+static const char *om_bytes(const struct render *r)
+{
+    return r->om_split ? r->om.p : r->text.p;
+}
+
 static void close_family(struct render *r)
 {
     if (r->track && r->nfams) {
         r->fams[r->nfams - 1].t_end = r->text.len;
-        r->fams[r->nfams - 1].o_end = r->om.len;
+        r->fams[r->nfams - 1].o_end = om_len(r);
     }
 }
 
@@ -142,21 +169,27 @@ void render_family(struct render *r, const char *name, enum mtype type, const ch
         memset(f, 0, sizeof(*f));
         snprintf(f->name, sizeof(f->name), "%s", name);
         f->t_head = r->text.len;
-        f->o_head = r->om.len;
+        f->o_head = om_len(r);
     }
     snprintf(r->family, sizeof(r->family), "%s", name);
     r->type = type;
     r->samples = 0;
+    /* the two outputs' metadata differ for a counter, and where OpenMetrics
+     * escapes a double quote */
+    if (type == M_COUNTER || strchr(help, '"'))
+        split_om(r);
     const char *sfx = type == M_COUNTER ? "_total" : "";
     buf_printf(&r->text, "# HELP %s%s ", name, sfx);
     escape_help(&r->text, help, 0);
     buf_printf(&r->text, "\n# TYPE %s%s %s\n", name, sfx, type_name(type));
-    buf_printf(&r->om, "# HELP %s ", name);
-    escape_help(&r->om, help, 1);
-    buf_printf(&r->om, "\n# TYPE %s %s\n", name, type_name(type));
+    if (r->om_split) {
+        buf_printf(&r->om, "# HELP %s ", name);
+        escape_help(&r->om, help, 1);
+        buf_printf(&r->om, "\n# TYPE %s %s\n", name, type_name(type));
+    }
     if (f) {
         f->t_body = r->text.len;
-        f->o_body = r->om.len;
+        f->o_body = om_len(r);
     }
 }
 
@@ -198,7 +231,8 @@ static void line(struct render *r, const char *suffix, const struct label *l, si
     buf_putc(t, ' ');
     buf_append(t, num, render_number(num, sizeof(num), v));
     buf_putc(t, '\n');
-    buf_append(&r->om, t->p + start, t->len - start);
+    if (r->om_split)
+        buf_append(&r->om, t->p + start, t->len - start);
     r->samples++;
     r->series++;
 }
@@ -227,6 +261,7 @@ void render_histogram(struct render *r, const struct label *l, size_t nl, const 
 
 void render_eof(struct render *r)
 {
+    split_om(r);
     buf_puts(&r->om, "# EOF\n");
 }
 
@@ -234,6 +269,7 @@ void render_free(struct render *r)
 {
     buf_free(&r->text);
     buf_free(&r->om);
+    r->om_split = false;
     free(r->fams);
     r->fams = NULL;
     r->nfams = r->fams_cap = 0;
@@ -241,8 +277,11 @@ void render_free(struct render *r)
 
 void render_merge(struct render *out, struct render *parts, size_t n)
 {
-    for (size_t p = 0; p < n; p++)
+    for (size_t p = 0; p < n; p++) {
         close_family(&parts[p]);
+        if (parts[p].om_split)
+            split_om(out);
+    }
     for (size_t p = 0; p < n; p++) {
         for (size_t i = 0; i < parts[p].nfams; i++) {
             const struct render_fam *f = &parts[p].fams[i];
@@ -253,14 +292,16 @@ void render_merge(struct render *out, struct render *parts, size_t n)
             if (seen)
                 continue; /* written with its first occurrence */
             buf_append(&out->text, parts[p].text.p + f->t_head, f->t_body - f->t_head);
-            buf_append(&out->om, parts[p].om.p + f->o_head, f->o_body - f->o_head);
+            if (out->om_split)
+                buf_append(&out->om, om_bytes(&parts[p]) + f->o_head, f->o_body - f->o_head);
             for (size_t q = p; q < n; q++) {
                 for (size_t k = q == p ? i : 0; k < parts[q].nfams; k++) {
                     const struct render_fam *g = &parts[q].fams[k];
                     if (strcmp(g->name, f->name) != 0)
                         continue;
                     buf_append(&out->text, parts[q].text.p + g->t_body, g->t_end - g->t_body);
-                    buf_append(&out->om, parts[q].om.p + g->o_body, g->o_end - g->o_body);
+                    if (out->om_split)
+                        buf_append(&out->om, om_bytes(&parts[q]) + g->o_body, g->o_end - g->o_body);
                 }
             }
         }

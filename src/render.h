@@ -28,7 +28,12 @@ struct render_fam {
 
 struct render {
     struct buf text;
+    /* The OpenMetrics output, kept apart only from the first place where it
+     * differs from the text output (a counter's metadata, a quote in a
+     * help text, "# EOF"): until then om_split is false, om is empty and
+     * the OpenMetrics output is the text output. Read it with render_om. */
     struct buf om;
+    bool om_split;
     /* Labels written first on every sample (the cluster label), or none. */
     const struct label *base;
     size_t nbase;
@@ -56,6 +61,9 @@ void render_eof(struct render *r);
  * in order (several clusters rendered one by one become one exposition). */
 void render_merge(struct render *out, struct render *parts, size_t n);
 void render_free(struct render *r);
+/* The OpenMetrics output, copied out of the text output first when the two
+ * have not differed so far. */
+struct buf *render_om(struct render *r);
 
 /* Number formatting: integers below 2^53 exactly, other values in the
  * shortest form that reads back the same, NaN, +Inf, -Inf. */

@@ -112,7 +112,7 @@ static void render_inputs(const struct inputs *in, struct rendered *out)
     out->dropped = tu_collect_all(&v, &r);
     out->series = r.series;
     out->text = r.text;
-    out->om = r.om;
+    out->om = *render_om(&r);
     for (int d = 0; d < DS_COUNT; d++)
         tu_result_free(res[d]);
 }

@@ -137,7 +137,7 @@ static void test_labels_in_samples(void **state)
     assert_string_equal(buf_cstr(&r.text), "# HELP m h\n# TYPE m gauge\n"
                                            "m{a=\"x\\\"y\",b=\"\",c=\"back\\\\slash\\nnl\"} 2.5\n"
                                            "m -1\n");
-    assert_non_null(strstr(buf_cstr(&r.om), want_body));
+    assert_non_null(strstr(buf_cstr(render_om(&r)), want_body));
     assert_int_equal(r.samples, 2);
     assert_int_equal(r.series, 2);
     render_free(&r);
@@ -152,7 +152,7 @@ static void test_help_escaping(void **state)
     /* text 0.0.4: only backslash and newline are escaped in HELP */
     assert_string_equal(buf_cstr(&r.text), "# HELP m a \\\\ b \" c\\nd\n# TYPE m gauge\n");
     /* OpenMetrics: the double quote too */
-    assert_string_equal(buf_cstr(&r.om), "# HELP m a \\\\ b \\\" c\\nd\n# TYPE m gauge\n");
+    assert_string_equal(buf_cstr(render_om(&r)), "# HELP m a \\\\ b \\\" c\\nd\n# TYPE m gauge\n");
     render_free(&r);
 }
 
@@ -172,12 +172,12 @@ static void test_counter_naming(void **state)
                                            "# HELP g G.\n"
                                            "# TYPE g gauge\n"
                                            "g 1\n");
-    assert_string_equal(buf_cstr(&r.om), "# HELP x Things.\n"
-                                         "# TYPE x counter\n"
-                                         "x_total{k=\"v\"} 3\n"
-                                         "# HELP g G.\n"
-                                         "# TYPE g gauge\n"
-                                         "g 1\n");
+    assert_string_equal(buf_cstr(render_om(&r)), "# HELP x Things.\n"
+                                                 "# TYPE x counter\n"
+                                                 "x_total{k=\"v\"} 3\n"
+                                                 "# HELP g G.\n"
+                                                 "# TYPE g gauge\n"
+                                                 "g 1\n");
     render_eof(&r);
     /* # EOF only in OpenMetrics */
     size_t ol = r.om.len;
@@ -213,7 +213,7 @@ static void test_histogram(void **state)
     char want[2048];
     snprintf(want, sizeof(want), "# HELP h_seconds Waits.\n# TYPE h_seconds histogram\n%s", body);
     assert_string_equal(buf_cstr(&r.text), want);
-    assert_string_equal(buf_cstr(&r.om), want);
+    assert_string_equal(buf_cstr(render_om(&r)), want);
     assert_int_equal(r.series, 12);
     assert_int_equal(r.samples, 12);
     render_free(&r);
@@ -252,6 +252,65 @@ static void test_histogram_wait_bounds(void **state)
     render_free(&r);
 }
 
+/* The OpenMetrics output is kept apart only once it differs from the text
+ * output; until then it is the text output, and merging renders of both
+ * kinds gives each format what writing both in full would have. */
+static void render_two(struct render *r, bool counter, const char *v)
+{
+    memset(r, 0, sizeof(*r));
+    r->track = true;
+    render_family(r, "g", M_GAUGE, "G.");
+    struct label l[1] = {{"c", v}};
+    render_sample(r, l, 1, 1);
+    if (counter) {
+        render_family(r, "x", M_COUNTER, "X.");
+        render_sample(r, l, 1, 2);
+    }
+}
+
+static void test_om_split(void **state)
+{
+    (void)state;
+    struct render a, b, out;
+    render_two(&a, false, "a");
+    assert_false(a.om_split);
+    assert_int_equal(a.om.len, 0);
+    assert_string_equal(buf_cstr(render_om(&a)), buf_cstr(&a.text));
+    assert_true(a.om_split);
+    render_free(&a);
+
+    /* gauges only on both sides: the merge stays one output */
+    render_two(&a, false, "a");
+    render_two(&b, false, "b");
+    memset(&out, 0, sizeof(out));
+    render_merge(&out, (struct render[]){a, b}, 2);
+    assert_false(out.om_split);
+    assert_string_equal(buf_cstr(&out.text), "# HELP g G.\n# TYPE g gauge\ng{c=\"a\"} 1\n"
+                                             "g{c=\"b\"} 1\n");
+    render_free(&out);
+    render_free(&a);
+    render_free(&b);
+
+    /* one side with a counter: the merged OpenMetrics output takes the other
+     * side's bytes from its text output */
+    render_two(&a, false, "a");
+    render_two(&b, true, "b");
+    assert_true(b.om_split);
+    memset(&out, 0, sizeof(out));
+    struct render parts[2] = {a, b};
+    render_merge(&out, parts, 2);
+    assert_true(out.om_split);
+    assert_string_equal(buf_cstr(&out.text), "# HELP g G.\n# TYPE g gauge\ng{c=\"a\"} 1\n"
+                                             "g{c=\"b\"} 1\n# HELP x_total X.\n"
+                                             "# TYPE x_total counter\nx_total{c=\"b\"} 2\n");
+    assert_string_equal(buf_cstr(&out.om), "# HELP g G.\n# TYPE g gauge\ng{c=\"a\"} 1\n"
+                                           "g{c=\"b\"} 1\n# HELP x X.\n"
+                                           "# TYPE x counter\nx_total{c=\"b\"} 2\n");
+    render_free(&out);
+    render_free(&parts[0]);
+    render_free(&parts[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_escape_label_utf8), cmocka_unit_test(test_labels_in_samples),
         cmocka_unit_test(test_help_escaping),     cmocka_unit_test(test_counter_naming),
         cmocka_unit_test(test_histogram),         cmocka_unit_test(test_histogram_wait_bounds),
+        cmocka_unit_test(test_om_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
