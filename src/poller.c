@@ -67,9 +67,10 @@ static struct {
 
 struct dataset_result *dataset_result_new(enum dataset_id id)
 {
-    struct dataset_result *r = xcalloc(1, sizeof(*r));
+    struct dataset_result *r = xcalloc(1, sizeof(*r) + sources[id]->model_size);
     r->refs = 1;
     r->id = id;
+    r->u.any = r->mem;
     return r;
 }
 

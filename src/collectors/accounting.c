@@ -4,6 +4,7 @@
  * are cumulative: the source's state keeps them and each refresh's model
  * carries a copy, already sorted. */
 #include "collectors/collector.h"
+#include "model/accounting.h"
 
 #include <stdio.h>
 

@@ -5,6 +5,7 @@
  * value whose file is absent (controller not enabled, older kernel) has no
  * series. */
 #include "collectors/collector.h"
+#include "model/cgroup.h"
 
 #include <stdio.h>
 

@@ -125,7 +125,7 @@ static void vpenso_jobs(const struct view *v, struct render *r, struct collect_o
     const struct dataset_result *jds = v->ds[DS_JOBS];
     if (!jds)
         return;
-    const struct jobs_model *m = &jds->u.jobs;
+    const struct jobs_model *m = jds->u.jobs;
     enum { PEND, RUN, CPUS_RUN, SUSP };
     struct agg acc, usr;
     agg_init(&acc, v->series_limit);
@@ -197,7 +197,7 @@ static void vpenso_nodes(const struct view *v, struct render *r)
     const struct dataset_result *nds = v->ds[DS_NODES];
     if (!nds)
         return;
-    const struct nodes_model *m = &nds->u.nodes;
+    const struct nodes_model *m = nds->u.nodes;
     double cpu_alloc = 0, cpu_idle = 0, cpu_other = 0, cpu_total = 0;
     double gpu_alloc = 0, gpu_other = 0, gpu_total = 0;
     static const char *const buckets[] = {"alloc", "comp", "down",  "drain", "err",
@@ -249,7 +249,7 @@ static void vpenso_partitions(const struct view *v, struct render *r, struct col
     const struct dataset_result *nds = v->ds[DS_NODES];
     if (!nds)
         return;
-    const struct nodes_model *m = &nds->u.nodes;
+    const struct nodes_model *m = nds->u.nodes;
     enum { ALLOC, IDLE, OTHER, TOTAL };
     struct agg pa;
     agg_init(&pa, v->series_limit);
@@ -300,7 +300,7 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
     const struct dataset_result *nds = v->ds[DS_NODES];
     if (!nds)
         return;
-    const struct nodes_model *m = &nds->u.nodes;
+    const struct nodes_model *m = nds->u.nodes;
     enum { P_CPUS, P_REAL, P_FREE, P_IDLE, P_LOAD, P_WEIGHT };
     enum { S_MEM, S_CPUS, S_NODES };
     struct agg part, pstate, cstate;
@@ -424,7 +424,7 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
     const struct dataset_result *jds = v->ds[DS_JOBS];
     if (!jds)
         return;
-    const struct jobs_model *m = &jds->u.jobs;
+    const struct jobs_model *m = jds->u.jobs;
     enum { N, CPUS, MEM };
     struct agg usr, acc, part, acc1, reason;
     agg_init(&usr, v->series_limit);

@@ -4,6 +4,7 @@
  * account tree as an info series. A value sshare leaves empty (or prints as
  * nan) has no series; sshare's "inf" is +Inf. */
 #include "collectors/collector.h"
+#include "model/fairshare.h"
 #include "util/agg.h"
 
 #include <math.h>

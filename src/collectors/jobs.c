@@ -58,7 +58,7 @@ static void add4(struct agg *a, uint32_t k0, uint32_t k1, const struct job *j)
 
 void collect_jobs(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct jobs_model *m = &v->ds[DS_JOBS]->u.jobs;
+    const struct jobs_model *m = v->ds[DS_JOBS]->u.jobs;
     struct namemap nm;
     namemap_init(&nm);
     /* jobs-strtab id -> local partition id (UINT32_MAX = not mapped yet) */
@@ -76,7 +76,7 @@ void collect_jobs(const struct view *v, struct render *r, struct collect_out *o)
     /* Every partition the partitions dataset knows gets zero rows below. */
     const struct dataset_result *pds = v->ds[DS_PARTITIONS];
     if (pds) {
-        const struct partitions_model *pm = &pds->u.parts;
+        const struct partitions_model *pm = pds->u.parts;
         for (size_t i = 0; i < pm->n; i++)
             namemap_id(&nm, strtab_get(&pm->strs, pm->parts[i].name));
     }

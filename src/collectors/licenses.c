@@ -3,6 +3,7 @@
  * (local and remote), and for remote licenses what the license server last
  * reported consumed. With --compat=rivosinc also rivosinc's slurm_lic_*. */
 #include "collectors/collector.h"
+#include "model/licenses.h"
 #include "util/buf.h"
 
 #include <stddef.h>

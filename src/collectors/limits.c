@@ -5,6 +5,7 @@
  * that is not set has no series (never a made-up number). Under
  * --compat=rivosinc it also writes that exporter's account limit names. */
 #include "collectors/collector.h"
+#include "model/limits.h"
 #include "util/buf.h"
 
 #include <math.h>

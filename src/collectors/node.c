@@ -152,7 +152,7 @@ static void gres_family(const struct ctx *c, bool used)
 
 void collect_node(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct nodes_model *m = &v->ds[DS_NODES]->u.nodes;
+    const struct nodes_model *m = v->ds[DS_NODES]->u.nodes;
     size_t n;
     uint32_t *order = node_order(m, &n);
     const struct ctx c = {v, r, o, m, order, n};
@@ -420,7 +420,7 @@ void collect_node_compat_vpenso(const struct view *v, struct render *r, struct c
 {
     if (!v->ds[DS_NODES])
         return;
-    const struct nodes_model *m = &v->ds[DS_NODES]->u.nodes;
+    const struct nodes_model *m = v->ds[DS_NODES]->u.nodes;
     size_t n;
     uint32_t *order = node_order(m, &n);
     const struct ctx c = {v, r, o, m, order, n};

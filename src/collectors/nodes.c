@@ -59,7 +59,7 @@ static void gres_families(struct render *r, const struct agg *g, const struct st
 
 void collect_nodes(const struct view *v, struct render *r, struct collect_out *o)
 {
-    const struct nodes_model *m = &v->ds[DS_NODES]->u.nodes;
+    const struct nodes_model *m = v->ds[DS_NODES]->u.nodes;
     struct namemap nm;
     namemap_init(&nm);
     double states[NODE_STATE_COUNT] = {0}, flags[NODE_FLAG_COUNT] = {0};
@@ -77,7 +77,7 @@ void collect_nodes(const struct view *v, struct render *r, struct collect_out *o
         lmap[i] = UINT32_MAX;
     const struct dataset_result *pds = v->ds[DS_PARTITIONS];
     if (pds) {
-        const struct partitions_model *pm = &pds->u.parts;
+        const struct partitions_model *pm = pds->u.parts;
         for (size_t i = 0; i < pm->n; i++)
             namemap_id(&nm, strtab_get(&pm->strs, pm->parts[i].name));
     }

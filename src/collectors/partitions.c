@@ -54,7 +54,7 @@ void collect_partitions(const struct view *v, struct render *r, struct collect_o
     } while (0)
 
     if (pds) {
-        const struct partitions_model *pm = &pds->u.parts;
+        const struct partitions_model *pm = pds->u.parts;
         for (size_t i = 0; i < pm->n; i++) {
             uint32_t id = namemap_id(&nm, strtab_get(&pm->strs, pm->parts[i].name));
             ACC(id);
@@ -91,7 +91,7 @@ void collect_partitions(const struct view *v, struct render *r, struct collect_o
     }
 
     if (nds) {
-        const struct nodes_model *m = &nds->u.nodes;
+        const struct nodes_model *m = nds->u.nodes;
         for (size_t i = 0; i < m->n; i++) {
             const struct node *nd = &m->nodes[i];
             const struct id_list *pl = &m->part_lists[nd->partitions];
@@ -121,7 +121,7 @@ void collect_partitions(const struct view *v, struct render *r, struct collect_o
         }
     }
     if (jds) {
-        const struct jobs_model *m = &jds->u.jobs;
+        const struct jobs_model *m = jds->u.jobs;
         uint32_t *map = malloc((m->part_lists_n + 1) * sizeof(uint32_t));
         for (uint32_t i = 0; i < m->part_lists_n; i++)
             map[i] = UINT32_MAX;

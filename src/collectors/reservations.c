@@ -3,6 +3,7 @@
  * cores and CPUs, and (with the nodes dataset) how many of its nodes are in
  * each derived node state. */
 #include "collectors/collector.h"
+#include "model/reservations.h"
 #include "util/buf.h"
 #include "util/hostlist.h"
 
@@ -173,6 +174,6 @@ void collect_reservations(const struct view *v, struct render *r, struct collect
 
     const struct dataset_result *nds = v->ds[DS_NODES];
     if (nds)
-        node_states(r, m, order, &nds->u.nodes);
+        node_states(r, m, order, nds->u.nodes);
     free(order);
 }

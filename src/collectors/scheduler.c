@@ -6,6 +6,7 @@
  * Slurm's midnight reset. A value sdiag did not print gives no series. With
  * --compat the names of two other exporters are written too. */
 #include "collectors/collector.h"
+#include "model/scheduler.h"
 
 #include <stddef.h>
 #include <string.h>

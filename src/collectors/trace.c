@@ -15,6 +15,7 @@
  *    rivosinc's wrapper counts only the live ones, so they may fall when a
  *    process ends: gauges, not counters. */
 #include "collectors/collector.h"
+#include "model/trace.h"
 #include "util/agg.h"
 #include "util/buf.h"
 
@@ -128,7 +129,7 @@ void collect_trace(const struct view *v, struct render *r, struct collect_out *o
         return;
     const struct dataset_result *jr = v->ds[DS_JOBS];
     struct trace_jobidx idx;
-    trace_jobidx_build(&idx, jr ? &jr->u.jobs : NULL);
+    trace_jobidx_build(&idx, jr ? jr->u.jobs : NULL);
     double jobs_at = jr ? jr->fetched_at - jr->fetch_duration : 0;
     /* the rows shown, bounded by the series limit */
     const struct trace_row **rows = xmalloc((m->n + 1) * sizeof(const struct trace_row *));

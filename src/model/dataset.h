@@ -10,32 +10,34 @@
 #include <stdint.h>
 
 #include "model.h"
-#include "model/accounting.h"
-#include "model/cgroup.h"
-#include "model/fairshare.h"
 #include "model/ids.h"
-#include "model/licenses.h"
-#include "model/limits.h"
-#include "model/reservations.h"
-#include "model/scheduler.h"
-#include "model/trace.h"
 #include "util/arena.h"
+
+/* The datasets' model types, each in its own header in src/model/ (the
+ * core three in model.h): only the sources that fill one and the collectors
+ * that read one include it. */
+#define X(e, label, iv, src, type, member) struct type;
+#include "datasets.def"
+#undef X
 
 /* One fetched dataset: everything lives in its arena (vectors and string
  * tables included), so releasing it is one arena_free. Reference counted:
  * the poller holds one reference to the current result, each render
- * another. The model is the union member of the result's id. */
+ * another. The model is the union member of the result's id; it points to
+ * the zeroed bytes after the result (mem, sized by the source's model_size). */
 struct dataset_result {
     int refs; /* atomic */
     enum dataset_id id;
     struct arena arena;
     union {
-#define X(e, label, iv, src, type, member) struct type member;
+#define X(e, label, iv, src, type, member) struct type *member;
 #include "datasets.def"
 #undef X
+        void *any;
     } u;
     double fetched_at;     /* wall clock, seconds since the epoch */
     double fetch_duration; /* seconds, command and parse */
+    _Alignas(16) unsigned char mem[];
 };
 
 /* --compat: other exporters' metric names served beside ours. */
@@ -57,7 +59,7 @@ struct view {
     static inline const struct type *fn(const struct view *v)                                      \
     {                                                                                              \
         const struct dataset_result *d = v->ds[DS_##e];                                            \
-        return d ? &d->u.member : NULL;                                                            \
+        return d ? d->u.member : NULL;                                                             \
     }
 #define X(e, label, iv, src, type, member) VIEW_MODEL(view_##member, type, e, member)
 #include "datasets.def"

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The constant tables of the datasets' models in src/model/ (names,
  * labels, histogram bounds), which sources and collectors both read. */
+#include "model/accounting.h"
 #include "model/dataset.h"
+#include "model/limits.h"
+#include "model/scheduler.h"
 
 #include <stddef.h>
 

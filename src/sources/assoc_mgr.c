@@ -472,7 +472,7 @@ static void limits_init(void *pv, struct dataset_result *r, const struct source_
 {
     (void)ctx;
     (void)hint;
-    assoc_mgr_init(pv, &r->u.limits, &r->arena);
+    assoc_mgr_init(pv, r->u.limits, &r->arena);
 }
 
 static void limits_finish(void *pv)
@@ -482,10 +482,11 @@ static void limits_finish(void *pv)
 
 static size_t limits_count(const struct dataset_result *r)
 {
-    return r->u.limits.n;
+    return r->u.limits->n;
 }
 
 const struct source_def source_limits = {
+    .model_size = sizeof(struct limits_model),
     .command = "scontrol",
     .args = {"--oneliner", "show", "assoc_mgr", "flags=assoc,qos"},
     .parser_size = sizeof(struct assoc_mgr_parser),

@@ -490,7 +490,7 @@ static void cg_init(void *pp, struct dataset_result *r, const struct source_ctx 
     (void)hint;
     struct cgroup_parser *p = pp;
     p->a = &r->arena;
-    p->m = &r->u.cgroup;
+    p->m = r->u.cgroup;
     memset(p->m, 0, sizeof(*p->m));
 }
 
@@ -515,10 +515,11 @@ static void cg_line(void *pp, const char *line, size_t len)
 
 static size_t cg_count(const struct dataset_result *r)
 {
-    return r->u.cgroup.n;
+    return r->u.cgroup->n;
 }
 
 const struct source_def source_cgroup = {
+    .model_size = sizeof(struct cgroup_model),
     .command = NULL,
     .parser_size = sizeof(struct cgroup_parser),
     .stats_offset = offsetof(struct cgroup_parser, st),

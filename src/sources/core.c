@@ -85,7 +85,7 @@ static void wait_free(void *state)
 static void wait_track(const struct source_ctx *ctx, struct dataset_result *r)
 {
     struct wait_state *W = ctx->state;
-    struct jobs_model *m = &r->u.jobs;
+    struct jobs_model *m = r->u.jobs;
     /* Sized for the started jobs only; written before it is read (malloc
      * and memset, not calloc): a fresh zero page read first and then
      * written faults twice, the second time with a TLB shootdown. */
@@ -150,7 +150,7 @@ static void wait_track(const struct source_ctx *ctx, struct dataset_result *r)
 static void jobs_init(void *p, struct dataset_result *r, const struct source_ctx *ctx, size_t hint)
 {
     (void)ctx;
-    cli_jobs_init(p, &r->u.jobs, &r->arena);
+    cli_jobs_init(p, r->u.jobs, &r->arena);
     /* Reserve what the last refresh needed (+1/16): no regrowth copies. */
     cli_jobs_reserve(p, hint + hint / 16);
 }
@@ -162,12 +162,13 @@ static void jobs_finish(void *p)
 
 static size_t jobs_count(const struct dataset_result *r)
 {
-    return r->u.jobs.n;
+    return r->u.jobs->n;
 }
 
 static const char squeue_format[] = "--Format=" CLI_SQUEUE_FORMAT;
 
 const struct source_def source_jobs = {
+    .model_size = sizeof(struct jobs_model),
     .command = "squeue",
     .args = {"--noheader", "--all", "--array", "--states=all", squeue_format},
     .parser_size = sizeof(struct jobs_parser),
@@ -188,7 +189,7 @@ static void nodes_init(void *p, struct dataset_result *r, const struct source_ct
 {
     (void)ctx;
     (void)hint;
-    cli_nodes_init(p, &r->u.nodes, &r->arena);
+    cli_nodes_init(p, r->u.nodes, &r->arena);
 }
 
 static void nodes_finish(void *p)
@@ -197,6 +198,7 @@ static void nodes_finish(void *p)
 }
 
 const struct source_def source_nodes = {
+    .model_size = sizeof(struct nodes_model),
     .command = "scontrol",
     .args = {"--oneliner", "--details", "--all", "show", "nodes"},
     .parser_size = sizeof(struct nodes_parser),
@@ -213,10 +215,11 @@ static void parts_init(void *p, struct dataset_result *r, const struct source_ct
 {
     (void)ctx;
     (void)hint;
-    cli_partitions_init(p, &r->u.parts, &r->arena);
+    cli_partitions_init(p, r->u.parts, &r->arena);
 }
 
 const struct source_def source_partitions = {
+    .model_size = sizeof(struct partitions_model),
     .command = "scontrol",
     .args = {"--oneliner", "--all", "show", "partitions"},
     .parser_size = sizeof(struct partitions_parser),

@@ -106,10 +106,11 @@ static void lic_init(void *p, struct dataset_result *r, const struct source_ctx 
 {
     (void)ctx;
     (void)hint;
-    licenses_parser_init(p, &r->u.licenses, &r->arena);
+    licenses_parser_init(p, r->u.licenses, &r->arena);
 }
 
 const struct source_def source_licenses = {
+    .model_size = sizeof(struct licenses_model),
     .command = "scontrol",
     .args = {"--oneliner", "show", "licenses"},
     .parser_size = sizeof(struct licenses_parser),

@@ -159,10 +159,11 @@ static void resv_init(void *p, struct dataset_result *r, const struct source_ctx
 {
     (void)ctx;
     (void)hint;
-    reservations_parser_init(p, &r->u.reservations, &r->arena);
+    reservations_parser_init(p, r->u.reservations, &r->arena);
 }
 
 const struct source_def source_reservations = {
+    .model_size = sizeof(struct reservations_model),
     .command = "scontrol",
     .args = {"--oneliner", "show", "reservations"},
     .parser_size = sizeof(struct reservations_parser),

@@ -26,7 +26,7 @@
 static void acct_init(void *p, struct dataset_result *r, const struct source_ctx *ctx, size_t hint)
 {
     (void)ctx;
-    struct acct_model *m = &r->u.acct;
+    struct acct_model *m = r->u.acct;
     cli_sacct_init(p, m, &r->arena);
     if (hint) {
         m->jobs = arena_alloc(&r->arena, (hint + hint / 16) * sizeof(*m->jobs));
@@ -36,7 +36,7 @@ static void acct_init(void *p, struct dataset_result *r, const struct source_ctx
 
 static size_t acct_count(const struct dataset_result *r)
 {
-    return r->u.acct.n;
+    return r->u.acct->n;
 }
 
 /* With several clusters (--slurm.clusters=a,b) each cluster keeps its own
@@ -78,10 +78,11 @@ static int acct_dyn_args(const struct source_ctx *ctx, char buf[][256], int max)
 static void acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r)
 {
     if (ctx->state)
-        acct_commit(ctx->state, &r->u.acct, &r->arena);
+        acct_commit(ctx->state, r->u.acct, &r->arena);
 }
 
 const struct source_def source_accounting = {
+    .model_size = sizeof(struct acct_model),
     .command = "sacct",
     .args = {"--allusers", "--noheader", "--parsable2", "--noconvert", "--state=" CLI_SACCT_STATES,
              "--format=" CLI_SACCT_FORMAT},

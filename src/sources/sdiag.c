@@ -730,7 +730,7 @@ static void src_init(void *p, struct dataset_result *r, const struct source_ctx 
 {
     (void)ctx;
     (void)hint;
-    sdiag_init(p, &r->u.sched, &r->arena);
+    sdiag_init(p, r->u.sched, &r->arena);
 }
 
 static void src_finish(void *p)
@@ -753,10 +753,11 @@ static void src_state_free(void *s)
 static void src_commit(const struct source_ctx *ctx, struct dataset_result *r)
 {
     if (ctx->state)
-        sdiag_commit(ctx->state, &r->u.sched, &r->arena);
+        sdiag_commit(ctx->state, r->u.sched, &r->arena);
 }
 
 const struct source_def source_scheduler = {
+    .model_size = sizeof(struct sdiag_model),
     .command = "sdiag",
     .parser_size = sizeof(struct sdiag_parser),
     .stats_offset = offsetof(struct sdiag_parser, st),

@@ -35,6 +35,8 @@ struct source_def {
      * at stats_offset. init gets the result to fill and a size hint (the
      * record count of the last refresh). */
     size_t parser_size, stats_offset;
+    /* sizeof the model this source fills (the result's u.MEMBER) */
+    size_t model_size;
     void (*init)(void *parser, struct dataset_result *r, const struct source_ctx *ctx, size_t hint);
     /* One line of output. It cannot fail the fetch: a line it cannot read
      * is counted in its parse_stats (parse_error) and skipped. */

@@ -182,12 +182,12 @@ static void fs_init(void *pv, struct dataset_result *r, const struct source_ctx 
 {
     (void)hint;
     bool users = ctx && ctx->cfg && ctx->cfg->fairshare_users;
-    sshare_init(pv, &r->u.fairshare, &r->arena, users);
+    sshare_init(pv, r->u.fairshare, &r->arena, users);
 }
 
 static size_t fs_count(const struct dataset_result *r)
 {
-    return r->u.fairshare.n;
+    return r->u.fairshare->n;
 }
 
 /* Without --all sshare asks slurmctld for the accounts and the exporter's
@@ -202,6 +202,7 @@ static int fs_dyn_args(const struct source_ctx *ctx, char buf[][256], int max)
 }
 
 const struct source_def source_sshare = {
+    .model_size = sizeof(struct fairshare_model),
     .command = "sshare",
     .args = {"--noheader", "--parsable2", "--format=" SSHARE_FORMAT},
     .parser_size = sizeof(struct sshare_parser),

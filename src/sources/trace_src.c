@@ -29,7 +29,7 @@ static void trace_init(void *pv, struct dataset_result *r, const struct source_c
     struct trace_parser *p = pv;
     memset(p, 0, sizeof(*p));
     p->a = &r->arena;
-    p->m = &r->u.trace;
+    p->m = r->u.trace;
     memset(p->m, 0, sizeof(*p->m));
     strtab_init(&p->m->strs, &r->arena);
     if (hint) {
@@ -139,7 +139,7 @@ static void trace_finish(void *pv)
 
 static size_t trace_count_rows(const struct dataset_result *r)
 {
-    return r->u.trace.n;
+    return r->u.trace->n;
 }
 
 /* With several clusters (--slurm.clusters) there is one trace dataset per
@@ -174,7 +174,7 @@ static bool has_node(const struct keep_ctx *k, int q, const char *host)
 {
     if (!k->is_node[q] || !host[0])
         return false;
-    uint32_t id = strtab_find(&k->v[q].ds[DS_NODES]->u.nodes.strs, host, strlen(host));
+    uint32_t id = strtab_find(&k->v[q].ds[DS_NODES]->u.nodes->strs, host, strlen(host));
     return id != UINT32_MAX && (k->is_node[q][id / 64] >> (id % 64) & 1);
 }
 
@@ -183,7 +183,7 @@ static void index_nodes(struct keep_ctx *k, int q)
     const struct dataset_result *nr = k->v[q].ds[DS_NODES];
     if (!nr)
         return;
-    const struct nodes_model *m = &nr->u.nodes;
+    const struct nodes_model *m = nr->u.nodes;
     k->is_node[q] = xcalloc(m->strs.count / 64 + 1, sizeof(uint64_t));
     for (size_t i = 0; i < m->n; i++)
         k->is_node[q][m->nodes[i].name / 64] |= 1ULL << (m->nodes[i].name % 64);
@@ -274,7 +274,7 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
         da->view_cluster(&k->v[q], q, now);
         const struct dataset_result *jr = k->v[q].ds[DS_JOBS];
         if (jr) {
-            trace_jobidx_build(&k->idx[q], &jr->u.jobs);
+            trace_jobidx_build(&k->idx[q], jr->u.jobs);
             k->jobs_at[q] = jr->fetched_at - jr->fetch_duration;
             any = true;
         }
@@ -294,6 +294,7 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
 }
 
 const struct source_def source_trace = {
+    .model_size = sizeof(struct trace_model),
     .command = NULL,
     .parser_size = sizeof(struct trace_parser),
     .stats_offset = offsetof(struct trace_parser, st),

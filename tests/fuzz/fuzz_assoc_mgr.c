@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_result(DS_LIMITS);
     struct assoc_mgr_parser p;
-    struct limits_model *m = &r->u.limits;
+    struct limits_model *m = r->u.limits;
     assoc_mgr_init(&p, m, &r->arena);
     cli_feed(assoc_mgr_line, &p, (const char *)data, size);
     assoc_mgr_finish(&p);

@@ -6,7 +6,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_jobs(data, size);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     for (size_t i = 0; i < m->n; i++) {
         const struct job *j = &m->jobs[i];
         if (j->state >= JOB_STATE_COUNT || j->partition >= m->part_lists_n ||

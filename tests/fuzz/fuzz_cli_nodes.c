@@ -7,7 +7,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_nodes(data, size);
-    const struct nodes_model *m = &r->u.nodes;
+    const struct nodes_model *m = r->u.nodes;
     for (size_t i = 0; i < m->n; i++)
         if (m->nodes[i].feature_list >= m->feat_lists_n)
             fz_fail("feature list out of range", NULL, i);
@@ -26,11 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the raw input as a GRES string and as a state string */
     struct dataset_result *g = fz_result(DS_NODES);
     struct nodes_parser p;
-    cli_nodes_init(&p, &g->u.nodes, &g->arena);
+    cli_nodes_init(&p, g->u.nodes, &g->arena);
     uint32_t count = 0;
-    cli_parse_gres(&g->u.nodes, (const char *)data, size, 0, 0, &count);
-    cli_parse_gres(&g->u.nodes, (const char *)data, size, 1, 0, &count);
-    if (count != g->u.nodes.gres_n)
+    cli_parse_gres(g->u.nodes, (const char *)data, size, 0, 0, &count);
+    cli_parse_gres(g->u.nodes, (const char *)data, size, 1, 0, &count);
+    if (count != g->u.nodes->gres_n)
         fz_fail("GRES count differs from entries", NULL, count);
     cli_nodes_finish(&p);
     fz_free(g);

@@ -35,7 +35,7 @@ static inline struct dataset_result *fz_jobs(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_result(DS_JOBS);
     struct jobs_parser p;
-    cli_jobs_init(&p, &r->u.jobs, &r->arena);
+    cli_jobs_init(&p, r->u.jobs, &r->arena);
     cli_feed(cli_jobs_line, &p, (const char *)data, size);
     cli_jobs_finish(&p);
     if (p.st.errors > p.st.lines)
@@ -47,10 +47,10 @@ static inline struct dataset_result *fz_nodes(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_result(DS_NODES);
     struct nodes_parser p;
-    cli_nodes_init(&p, &r->u.nodes, &r->arena);
+    cli_nodes_init(&p, r->u.nodes, &r->arena);
     cli_feed(cli_nodes_line, &p, (const char *)data, size);
     cli_nodes_finish(&p);
-    const struct nodes_model *m = &r->u.nodes;
+    const struct nodes_model *m = r->u.nodes;
     for (size_t i = 0; i < m->n; i++) {
         const struct node *nd = &m->nodes[i];
         if (nd->state >= NODE_STATE_COUNT || nd->cpus_alloc > nd->cpus_total ||
@@ -64,7 +64,7 @@ static inline struct dataset_result *fz_parts(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_result(DS_PARTITIONS);
     struct partitions_parser p;
-    cli_partitions_init(&p, &r->u.parts, &r->arena);
+    cli_partitions_init(&p, r->u.parts, &r->arena);
     cli_feed(cli_partitions_line, &p, (const char *)data, size);
     return r;
 }

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_result(DS_LICENSES);
     struct licenses_parser p;
-    struct licenses_model *m = &r->u.licenses;
+    struct licenses_model *m = r->u.licenses;
     licenses_parser_init(&p, m, &r->arena);
     cli_feed(licenses_line, &p, (const char *)data, size);
     if (p.st.errors > p.st.lines)

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t rlen = nul ? (size_t)(nul - data) : size;
     struct dataset_result *r = fz_result(DS_RESERVATIONS);
     struct reservations_parser p;
-    struct reservations_model *m = &r->u.reservations;
+    struct reservations_model *m = r->u.reservations;
     reservations_parser_init(&p, m, &r->arena);
     cli_feed(reservations_line, &p, (const char *)data, rlen);
     if (p.st.errors > p.st.lines)

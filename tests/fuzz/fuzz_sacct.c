@@ -10,7 +10,7 @@ static struct dataset_result *fz_sacct(const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_result(DS_ACCOUNTING);
     struct sacct_parser p;
-    struct acct_model *m = &r->u.acct;
+    struct acct_model *m = r->u.acct;
     cli_sacct_init(&p, m, &r->arena);
     cli_feed(cli_sacct_line, &p, (const char *)data, size);
     if (p.st.errors > p.st.lines)
@@ -34,9 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const collector_fn fns[] = {collect_accounting};
     for (int round = 0; round < 2; round++) {
         struct dataset_result *r = fz_sacct(data, size);
-        const struct acct_model *m = &r->u.acct;
+        const struct acct_model *m = r->u.acct;
         size_t n = m->n;
-        acct_commit(S, &r->u.acct, &r->arena);
+        acct_commit(S, r->u.acct, &r->arena);
         if (m->tot.counted + m->tot.dropped + m->tot.duplicates > (uint64_t)n * (round + 1))
             fz_fail("more outcomes than records", NULL, 0);
         struct view v;

@@ -10,7 +10,7 @@
 static struct dataset_result *fz_sdiag(struct sdiag_state *s, const uint8_t *data, size_t size)
 {
     struct dataset_result *r = fz_result(DS_SCHEDULER);
-    struct sdiag_model *m = &r->u.sched;
+    struct sdiag_model *m = r->u.sched;
     struct sdiag_parser p;
     sdiag_init(&p, m, &r->arena);
     cli_feed(sdiag_line, &p, (const char *)data, size);

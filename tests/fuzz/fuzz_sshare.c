@@ -9,7 +9,7 @@
 static struct dataset_result *fz_sshare(const uint8_t *data, size_t size, bool users)
 {
     struct dataset_result *r = fz_result(DS_FAIRSHARE);
-    struct fairshare_model *m = &r->u.fairshare;
+    struct fairshare_model *m = r->u.fairshare;
     struct sshare_parser p;
     sshare_init(&p, m, &r->arena, users);
     cli_feed(sshare_line, &p, (const char *)data, size);

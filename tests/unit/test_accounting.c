@@ -13,7 +13,7 @@ static struct dataset_result *parse_text(const char *text, size_t len, struct pa
 {
     struct dataset_result *r = tu_result_new(DS_ACCOUNTING);
     struct sacct_parser p;
-    struct acct_model *m = &r->u.acct;
+    struct acct_model *m = r->u.acct;
     cli_sacct_init(&p, m, &r->arena);
     cli_feed(cli_sacct_line, &p, text, len);
     if (st)
@@ -55,7 +55,7 @@ static struct dataset_result *refresh(struct acct_state *S, int64_t now, const c
     if (we)
         *we = e;
     struct dataset_result *r = parse_str(text);
-    acct_commit(S, &r->u.acct, &r->arena);
+    acct_commit(S, r->u.acct, &r->arena);
     return r;
 }
 
@@ -115,7 +115,7 @@ static void test_fixture_22_05(void **state)
     char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting.txt", &len);
     struct parse_stats st;
     struct dataset_result *r = parse_text(text, len, &st);
-    const struct acct_model *m = &r->u.acct;
+    const struct acct_model *m = r->u.acct;
     assert_int_equal(st.errors, 0);
     /* a multi-node job with a 2-task step: peak = MaxRSS x 2 */
     const struct acct_job *j = find_job(m, 24);
@@ -151,7 +151,7 @@ static void test_edge_lines(void **state)
     char *text = tu_read_rel("tests/fixtures/edge/accounting_odd/accounting.txt", &len);
     struct parse_stats st;
     struct dataset_result *r = parse_text(text, len, &st);
-    const struct acct_model *m = &r->u.acct;
+    const struct acct_model *m = r->u.acct;
     /* garbage, cpu=x, WEIRD, no end time, 1:2:3:4 */
     assert_int_equal(st.errors, 5);
     const struct acct_job *j = find_job(m, 101);
@@ -205,7 +205,7 @@ static void test_overlapping_windows_count_once(void **state)
     assert_int_equal(s, 1010); /* counting starts now */
     assert_int_equal(e, 1010);
     /* job 1 ended before the exporter started: not counted */
-    assert_int_equal(total_jobs(&r->u.acct), 1);
+    assert_int_equal(total_jobs(r->u.acct), 1);
     tu_result_free(r);
     /* the next window reaches back 60 s: job 2 is read again, not counted again */
     b.len = 0;
@@ -215,7 +215,7 @@ static void test_overlapping_windows_count_once(void **state)
     r = refresh(S, 1070, buf_cstr(&b), &s, &e);
     assert_int_equal(s, 1010); /* max(floor, 1010 + 1 - 60) */
     assert_int_equal(e, 1070);
-    const struct acct_model *m = &r->u.acct;
+    const struct acct_model *m = r->u.acct;
     assert_int_equal(total_jobs(m), 3);
     assert_int_equal(m->tot.duplicates, 1);
     assert_int_equal(group_jobs(m, "debug", "physics", ACCT_CANCELLED), 1);
@@ -228,13 +228,13 @@ static void test_overlapping_windows_count_once(void **state)
         job_line(&b, 4, "CANCELLED by 0", 1070);
         r = refresh(S, 1080 + k, buf_cstr(&b), &s, &e);
         assert_int_equal(s, starts[k]);
-        assert_int_equal(total_jobs(&r->u.acct), 3);
+        assert_int_equal(total_jobs(r->u.acct), 3);
         tu_result_free(r);
     }
     /* jobs older than the overlap are forgotten: the set stays small */
     b.len = 0;
     r = refresh(S, 5000, "", &s, &e);
-    assert_int_equal(r->u.acct.seen, 0);
+    assert_int_equal(r->u.acct->seen, 0);
     tu_result_free(r);
     buf_free(&b);
     acct_state_free(S);
@@ -258,7 +258,7 @@ static void test_late_record(void **state)
     int64_t s;
     r = refresh(S, 1260, buf_cstr(&b), &s, NULL);
     assert_int_equal(s, 1081);
-    const struct acct_model *m = &r->u.acct;
+    const struct acct_model *m = r->u.acct;
     assert_int_equal(total_jobs(m), 2);
     assert_int_equal(m->tot.late, 1);
     assert_int_equal(m->tot.duplicates, 1);
@@ -280,14 +280,14 @@ static void test_incomplete_record(void **state)
                 "9|COMPLETED||physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n"
                 "9.batch|COMPLETED||physics|1002|1002|1002|1005|3|cpu=1|00:00:00|1000|1\n",
                 NULL, NULL);
-    const struct acct_model *m = &r->u.acct;
+    const struct acct_model *m = r->u.acct;
     assert_int_equal(m->incomplete, 1);
     assert_int_equal(total_jobs(m), 0);
     tu_result_free(r);
     r = refresh(S, 1020,
                 "9|COMPLETED|debug|physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n",
                 NULL, NULL);
-    m = &r->u.acct;
+    m = r->u.acct;
     assert_int_equal(m->incomplete, 0);
     assert_int_equal(group_jobs(m, "debug", "physics", ACCT_COMPLETED), 1);
     assert_int_equal(m->tot.late, 1);
@@ -295,7 +295,7 @@ static void test_incomplete_record(void **state)
     r = refresh(S, 1030,
                 "9|COMPLETED|debug|physics|1001|1001|1002|1005|3|cpu=1,mem=1G,node=1|00:00:00||\n",
                 NULL, NULL);
-    assert_int_equal(total_jobs(&r->u.acct), 1);
+    assert_int_equal(total_jobs(r->u.acct), 1);
     tu_result_free(r);
     acct_state_free(S);
 }
@@ -318,7 +318,7 @@ static void test_since_and_window_cap(void **state)
     assert_int_equal(s, 1000);
     assert_int_equal(e, 1000 + 43200);
     struct dataset_result *r = parse_str("");
-    acct_commit(S, &r->u.acct, &r->arena);
+    acct_commit(S, r->u.acct, &r->arena);
     tu_result_free(r);
     acct_window(S, 1000 + 3 * 86400 + 120, 130.0, &s, &e);
     assert_int_equal(s, 1000 + 43200 + 1 - 60);
@@ -334,8 +334,8 @@ static void test_series_limit(void **state)
                        "2|COMPLETED|debug|chemistry|900|900|950|1000|50|cpu=1|00:01.000||\n"
                        "3|FAILED|debug|physics|900|900|950|1000|50|cpu=1|00:01.000||\n";
     struct dataset_result *r = parse_str(text);
-    acct_commit(S, &r->u.acct, &r->arena);
-    const struct acct_model *m = &r->u.acct;
+    acct_commit(S, r->u.acct, &r->arena);
+    const struct acct_model *m = r->u.acct;
     assert_int_equal(m->ngroups, 1);
     assert_int_equal(m->tot.counted, 2);
     assert_int_equal(m->tot.dropped, 1);
@@ -354,7 +354,7 @@ static struct acct_state *busy_state(void)
     acct_window(S, 1795436867, 1.0, &s, &e);
     acct_window(S, 1795440471, 1.5, &s, &e); /* same second: not a failure */
     struct dataset_result *r = parse_text(text, len, NULL);
-    acct_commit(S, &r->u.acct, &r->arena);
+    acct_commit(S, r->u.acct, &r->arena);
     tu_result_free(r);
     free(text);
     return S;
@@ -388,7 +388,7 @@ static void test_state_round_trip(void **state)
     acct_window(T, 1795440600, 100.0, &s, &e);
     assert_int_equal(s, 1795440471 + 1 - 120);
     struct dataset_result *r = parse_text(text, len, NULL);
-    acct_commit(T, &r->u.acct, &r->arena);
+    acct_commit(T, r->u.acct, &r->arena);
     assert_int_equal(T->tot.counted, S->tot.counted);
     assert_true(T->tot.duplicates > 0);
     tu_result_free(r);

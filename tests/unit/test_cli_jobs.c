@@ -144,7 +144,7 @@ static void test_fixture(void **state)
     char *buf = tu_read_rel("tests/fixtures/22.05/exporter_squeue.txt", &len);
     struct parse_stats st;
     struct dataset_result *r = tu_jobs_from(buf, len, &st);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     assert_int_equal(st.lines, 33);
     assert_int_equal(st.errors, 0);
     assert_string_equal(st.first_error, "");
@@ -255,7 +255,7 @@ static void test_array_tasks(void **state)
     ADD(&b, .id = "701", .arr = "7_16777216"); /* task id over 24 bits */
     struct parse_stats st;
     struct dataset_result *r = parse_buf(&b, &st);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     assert_int_equal(st.lines, 7);
     assert_int_equal(st.errors, 3);
     assert_non_null(strstr(st.first_error, "unexpanded array record"));
@@ -282,7 +282,7 @@ static void test_multi_partition(void **state)
     ADD(&b, .id = "102", .part = "batch");
     ADD(&b, .id = "103", .state = "PENDING", .part = "", .reason = "Priority");
     struct dataset_result *r = parse_buf(&b, NULL);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     assert_int_equal(m->n, 4);
     assert_string_equal(str(m, m->jobs[0].partition), "debug,batch");
     const struct id_list *pl = &m->part_lists[m->jobs[0].partition];
@@ -330,7 +330,7 @@ static void test_tres(void **state)
     ADD(&b, .id = "12", .tres = "cpu=99999999999");
     struct parse_stats st;
     struct dataset_result *r = parse_buf(&b, &st);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     assert_int_equal(st.errors, 4);
     assert_non_null(strstr(st.first_error, "bad tres-alloc"));
     assert_int_equal(m->n, 8);
@@ -376,7 +376,7 @@ static void test_gpus_from_request(void **state)
     ADD(&b, .id = "8", .tres = "cpu=1", .tpn = "gres:mps:100", .tpj = "license/x:1");
     struct parse_stats st;
     struct dataset_result *r = parse_buf(&b, &st);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     assert_int_equal(st.errors, 0);
     assert_int_equal(m->n, 8);
     assert_int_equal(find_job(m, 1)->gpus, 4);
@@ -432,7 +432,7 @@ static void test_pending_vs_running_cpus(void **state)
     ADD(&b, .id = "3", .state = "COMPLETING", .cpus = "8", .tres = "cpu=6,mem=1G");
     ADD(&b, .id = "4", .cpus = "8", .tres = "mem=1G");
     struct dataset_result *r = parse_buf(&b, NULL);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     assert_int_equal(m->n, 4);
     assert_int_equal(find_job(m, 1)->cpus, 8); /* requested while pending */
     assert_int_equal(find_job(m, 2)->cpus, 4); /* allocated once running */
@@ -457,7 +457,7 @@ static void test_bad_lines(void **state)
         .reason = "None \r"); /* bad numbers and times read as 0; blanks trimmed */
     struct parse_stats st;
     struct dataset_result *r = parse_buf(&b, &st);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     assert_int_equal(st.lines, 9);
     assert_int_equal(st.errors, 5);
     assert_non_null(strstr(st.first_error, "unknown job state"));
@@ -478,14 +478,14 @@ static void test_bad_lines(void **state)
     r = parse("123|123|RUNNING", &st);
     assert_int_equal(st.errors, 1);
     assert_non_null(strstr(st.first_error, "too few fields"));
-    assert_int_equal(r->u.jobs.n, 0);
+    assert_int_equal(r->u.jobs->n, 0);
     tu_result_free(r);
 
     /* nothing at all */
     r = parse("", &st);
     assert_int_equal(st.lines, 0);
-    assert_int_equal(r->u.jobs.n, 0);
-    assert_null(r->u.jobs.jobs);
+    assert_int_equal(r->u.jobs->n, 0);
+    assert_null(r->u.jobs->jobs);
     tu_result_free(r);
 }
 
@@ -500,7 +500,7 @@ static void test_bad_line_counted_once(void **state)
     struct parse_stats st;
     struct dataset_result *r = parse_buf(&b, &st);
     assert_int_equal(st.lines, 2);
-    assert_int_equal(r->u.jobs.n, 1);
+    assert_int_equal(r->u.jobs->n, 1);
     uint64_t errors = st.errors;
     tu_result_free(r);
     assert_int_equal(errors, 1);
@@ -515,8 +515,8 @@ static void test_reason_with_bar(void **state)
     struct parse_stats st;
     struct dataset_result *r = parse_buf(&b, &st);
     assert_int_equal(st.errors, 0);
-    assert_int_equal(r->u.jobs.n, 1);
-    assert_string_equal(str(&r->u.jobs, r->u.jobs.jobs[0].reason), "Other");
+    assert_int_equal(r->u.jobs->n, 1);
+    assert_string_equal(str(r->u.jobs, r->u.jobs->jobs[0].reason), "Other");
     tu_result_free(r);
 }
 
@@ -590,7 +590,7 @@ static void test_label_cap(void **state)
     struct buf b = {0};
     ADD(&b, .id = "1", .part = longname, .user = longname, .acct = longname, .qos = longname);
     struct dataset_result *r = parse_buf(&b, NULL);
-    const struct jobs_model *m = &r->u.jobs;
+    const struct jobs_model *m = r->u.jobs;
     assert_int_equal(m->n, 1);
     const struct job *j = &m->jobs[0];
     assert_int_equal(strlen(str(m, j->partition)), 128);

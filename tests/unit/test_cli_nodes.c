@@ -141,8 +141,8 @@ struct gres_fx {
 static void gres_setup(struct gres_fx *fx)
 {
     fx->r = tu_result_new(DS_NODES);
-    cli_nodes_init(&fx->p, &fx->r->u.nodes, &fx->r->arena);
-    fx->m = &fx->r->u.nodes;
+    cli_nodes_init(&fx->p, fx->r->u.nodes, &fx->r->arena);
+    fx->m = fx->r->u.nodes;
 }
 
 static void gres_teardown(struct gres_fx *fx)
@@ -271,7 +271,7 @@ static void test_fixture(void **state)
     char *buf = tu_read_rel("tests/fixtures/22.05/exporter_nodes.txt", &len);
     struct parse_stats st;
     struct dataset_result *r = tu_nodes_from(buf, len, &st);
-    const struct nodes_model *m = &r->u.nodes;
+    const struct nodes_model *m = r->u.nodes;
     assert_int_equal(st.lines, 6);
     assert_int_equal(st.errors, 0);
     assert_int_equal(m->n, 6);
@@ -355,7 +355,7 @@ static void test_memory_load_and_cpus(void **state)
         "NodeName=n3 State=IDLE CPUTot=4 Weight=x\n";
     struct parse_stats st;
     struct dataset_result *r = tu_nodes_from(text, strlen(text), &st);
-    const struct nodes_model *m = &r->u.nodes;
+    const struct nodes_model *m = r->u.nodes;
     assert_int_equal(st.errors, 0);
     assert_int_equal(m->n, 3);
     const struct node *n = find_node(m, "n1");
@@ -399,7 +399,7 @@ static void test_reasons(void **state)
         "NodeName=e State=IDLE CPUTot=1 Reason=(null)\n"
         "NodeName=f State=IDLE+DRAIN CPUTot=1 Reason=x [root@1795424146] Comment=hi\n";
     struct dataset_result *r = tu_nodes_from(text, strlen(text), NULL);
-    const struct nodes_model *m = &r->u.nodes;
+    const struct nodes_model *m = r->u.nodes;
     assert_int_equal(m->n, 6);
     const struct node *n = find_node(m, "a");
     assert_string_equal(nstr(m, n->reason), "Not responding");
@@ -440,7 +440,7 @@ static void test_bad_lines(void **state)
              longname);
     struct parse_stats st;
     struct dataset_result *r = tu_nodes_from(text, strlen(text), &st);
-    const struct nodes_model *m = &r->u.nodes;
+    const struct nodes_model *m = r->u.nodes;
     assert_int_equal(st.lines, 11);
     assert_int_equal(st.errors, 8);
     assert_non_null(strstr(st.first_error, "no NodeName/State"));

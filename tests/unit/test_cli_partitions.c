@@ -26,7 +26,7 @@ static void test_fixture(void **state)
     char *buf = tu_read_rel("tests/fixtures/22.05/exporter_partitions.txt", &len);
     struct parse_stats st;
     struct dataset_result *r = tu_parts_from(buf, len, &st);
-    const struct partitions_model *m = &r->u.parts;
+    const struct partitions_model *m = r->u.parts;
     assert_int_equal(st.lines, 4);
     assert_int_equal(st.errors, 0);
     assert_int_equal(m->n, 4);
@@ -92,7 +92,7 @@ static void test_limits_and_flags(void **state)
         "PartitionName=d State=up MaxTime=bogus\n";
     struct parse_stats st;
     struct dataset_result *r = tu_parts_from(text, strlen(text), &st);
-    const struct partitions_model *m = &r->u.parts;
+    const struct partitions_model *m = r->u.parts;
     assert_int_equal(st.errors, 0);
     assert_int_equal(m->n, 4);
     const struct partition *p = find_part(m, "a");
@@ -147,7 +147,7 @@ static void test_bad_lines(void **state)
              name);
     struct parse_stats st;
     struct dataset_result *r = tu_parts_from(text, strlen(text), &st);
-    const struct partitions_model *m = &r->u.parts;
+    const struct partitions_model *m = r->u.parts;
     assert_int_equal(st.lines, 7);
     assert_int_equal(st.errors, 3);
     assert_non_null(strstr(st.first_error, "no PartitionName/State"));
@@ -170,7 +170,7 @@ static void test_many(void **state)
         off += (size_t)snprintf(text + off, sizeof(text) - off,
                                 "PartitionName=p%02d State=UP TotalCPUs=%d\n", i, i + 1);
     struct dataset_result *r = tu_parts_from(text, off, NULL);
-    const struct partitions_model *m = &r->u.parts;
+    const struct partitions_model *m = r->u.parts;
     assert_int_equal(m->n, 40);
     for (int i = 0; i < 40; i++) {
         char want[16];
@@ -196,9 +196,9 @@ static void test_long_name_consistent(void **state)
     struct dataset_result *pr = tu_parts_from(text, strlen(text), NULL);
     snprintf(text, sizeof(text), "NodeName=n1 State=IDLE CPUTot=1 Partitions=%s\n", name);
     struct dataset_result *nr = tu_nodes_from(text, strlen(text), NULL);
-    size_t parts = pr->u.parts.n;
-    size_t part_len = parts ? strlen(pstr(&pr->u.parts, pr->u.parts.parts[0].name)) : 0;
-    const struct nodes_model *nm = &nr->u.nodes;
+    size_t parts = pr->u.parts->n;
+    size_t part_len = parts ? strlen(pstr(pr->u.parts, pr->u.parts->parts[0].name)) : 0;
+    const struct nodes_model *nm = nr->u.nodes;
     size_t node_len = strlen(strtab_get(&nm->strs, nm->part_lists[nm->nodes[0].partitions].ids[0]));
     tu_result_free(pr);
     tu_result_free(nr);

@@ -100,7 +100,7 @@ static void render_inputs(const struct inputs *in, struct rendered *out)
         res[d] = tu_served_from((enum dataset_id)d, in->buf[d], in->len[d]);
     }
     if (res[DS_NODES])
-        out->nodes = res[DS_NODES]->u.nodes.n;
+        out->nodes = res[DS_NODES]->u.nodes->n;
     struct view v;
     memset(&v, 0, sizeof(v));
     v.now = NOW;

@@ -48,7 +48,7 @@ static void test_licenses_2205(void **state)
     struct dataset_result *r = from(DS_LICENSES, buf, len, &st);
     free(buf);
     assert_int_equal(st.errors, 0);
-    const struct licenses_model *m = &r->u.licenses;
+    const struct licenses_model *m = r->u.licenses;
     assert_int_equal(m->n, 3);
     assert_string_equal(strtab_get(&m->strs, m->lic[1].name), "comsol@flex");
     assert_true(m->lic[1].remote);
@@ -86,7 +86,7 @@ static void test_licenses_remote_fields(void **state)
           "LicenseName=hres Total=8 Used=0 Free=8 Reserved=0 Remote=no Nodes=cn[1-4] Mode=1\n"),
         &st);
     assert_int_equal(st.errors, 0);
-    const struct licenses_model *m = &r->u.licenses;
+    const struct licenses_model *m = r->u.licenses;
     assert_int_equal(m->n, 4);
     assert_int_equal(m->skipped, 1);
     char *t = render(r, NULL, NULL, COMPAT_RIVOSINC);
@@ -120,7 +120,7 @@ static void test_licenses_bad_and_empty(void **state)
     struct parse_stats st;
     struct dataset_result *r = from(DS_LICENSES, S("No licenses configured in Slurm.\n\n"), &st);
     assert_int_equal(st.errors, 0);
-    assert_int_equal(r->u.licenses.n, 0);
+    assert_int_equal(r->u.licenses->n, 0);
     char *t = render(r, NULL, NULL, 0);
     assert_true(tu_has_line(t, "# TYPE slurm_license_configured gauge"));
     assert_false(tu_has_line(t, "slurm_license_configured{"));
@@ -136,7 +136,7 @@ static void test_licenses_bad_and_empty(void **state)
              &st);
     assert_int_equal(st.lines, 5);
     assert_int_equal(st.errors, 4); /* unreadable count, no name, no name, repeated */
-    const struct licenses_model *m = &r->u.licenses;
+    const struct licenses_model *m = r->u.licenses;
     assert_int_equal(m->n, 1);
     assert_int_equal(m->lic[0].total, 3);
     tu_result_free(r);
@@ -164,7 +164,7 @@ static void test_reservations_2205(void **state)
     free(buf);
     free(nbuf);
     assert_int_equal(st.errors, 0);
-    const struct reservations_model *m = &r->u.reservations;
+    const struct reservations_model *m = r->u.reservations;
     assert_int_equal(m->n, 4);
     char *t = render(NULL, r, n, 0);
     assert_double_exact(
@@ -299,7 +299,7 @@ static void test_reservations_long_names(void **state)
     struct dataset_result *r = from(DS_RESERVATIONS, in.p, in.len, &st);
     buf_free(&in);
     assert_int_equal(st.errors, 1);
-    const struct reservations_model *m = &r->u.reservations;
+    const struct reservations_model *m = r->u.reservations;
     assert_int_equal(m->n, 1);
     assert_int_equal(strlen(strtab_get(&m->strs, m->resv[0].name)), MAX_LABEL_LEN);
     assert_int_equal(strlen(strtab_get(&m->strs, m->resv[0].users)), MAX_LABEL_LEN);

@@ -15,7 +15,7 @@ static struct dataset_result *limits_from(const char *text, struct parse_stats *
 
 static const struct limits_model *model(const struct dataset_result *r)
 {
-    return &r->u.limits;
+    return r->u.limits;
 }
 
 /* The row of entity/kind/tres for the names given (NULL: ""). */

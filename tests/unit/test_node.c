@@ -67,7 +67,7 @@ static void test_fixture_fields(void **state)
     char *buf = tu_read_rel("tests/fixtures/22.05/exporter_nodes.txt", &len);
     struct parse_stats st;
     struct dataset_result *r = tu_nodes_from(buf, len, &st);
-    const struct nodes_model *m = &r->u.nodes;
+    const struct nodes_model *m = r->u.nodes;
     assert_int_equal(st.errors, 0);
     const struct node *n = find_node(m, "cn001");
     assert_string_equal(nstr(m, n->arch), "x86_64");
@@ -119,7 +119,7 @@ static void test_edge_fields(void **state)
         "NodeName=d State=DOWN CPUTot=1 Reason=gone [1234@1795424000]\n";
     struct parse_stats st;
     struct dataset_result *r = tu_nodes_from(text, strlen(text), &st);
-    const struct nodes_model *m = &r->u.nodes;
+    const struct nodes_model *m = r->u.nodes;
     assert_int_equal(st.errors, 0);
     const struct node *n = find_node(m, "a");
     assert_int_equal(n->arch, 0);

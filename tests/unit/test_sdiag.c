@@ -11,7 +11,7 @@
 static struct dataset_result *feed(struct sdiag_state *s, const char *text, struct parse_stats *st)
 {
     struct dataset_result *r = dataset_result_new(DS_SCHEDULER);
-    struct sdiag_model *m = &r->u.sched;
+    struct sdiag_model *m = r->u.sched;
     struct sdiag_parser p;
     sdiag_init(&p, m, &r->arena);
     cli_feed(sdiag_line, &p, text, strlen(text));
@@ -25,7 +25,7 @@ static struct dataset_result *feed(struct sdiag_state *s, const char *text, stru
 
 static const struct sdiag_model *M(const struct dataset_result *r)
 {
-    return &r->u.sched;
+    return r->u.sched;
 }
 
 static const struct sdiag_rpc *rpc(const struct sdiag_model *m, const struct sdiag_rpc *rows,

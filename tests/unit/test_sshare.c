@@ -12,7 +12,7 @@ static struct dataset_result *fs_from(const char *buf, size_t len, bool users,
                                       struct parse_stats *st)
 {
     struct dataset_result *r = tu_result_new(DS_FAIRSHARE);
-    struct fairshare_model *m = &r->u.fairshare;
+    struct fairshare_model *m = r->u.fairshare;
     struct sshare_parser p;
     sshare_init(&p, m, &r->arena, users);
     cli_feed(sshare_line, &p, buf, len);
@@ -28,7 +28,7 @@ static struct dataset_result *fs_str(const char *s, bool users, struct parse_sta
 
 static const struct fairshare_model *model(const struct dataset_result *r)
 {
-    return &r->u.fairshare;
+    return r->u.fairshare;
 }
 
 static const char *fstr(const struct fairshare_model *m, uint32_t id)

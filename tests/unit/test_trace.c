@@ -351,7 +351,7 @@ static void test_store_job_ended(void **state)
     (void)state;
     struct dataset_result *jr = tu_jobs_from(squeue_fix, strlen(squeue_fix), NULL);
     struct trace_jobidx idx;
-    trace_jobidx_build(&idx, &jr->u.jobs);
+    trace_jobidx_build(&idx, jr->u.jobs);
     const struct job *j;
     /* a snapshot older than the first post cannot judge */
     assert_true(trace_job_live(&idx, 100, 99, 200, &j));
