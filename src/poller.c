@@ -138,11 +138,12 @@ static int fetch_rt(struct dataset_rt *d)
     memset(&er, 0, sizeof(er));
     if (!src->command) {
         rc = src->read(run.parser, &ctx, er.err, sizeof(er.err));
-    } else if (!d->path) {
-        rc = -ENOENT;
+    } else if (!d->path && !(d->path = exec_resolve_env(d->argv[0], cfg->bin_path, P.env))) {
+        rc = -ENOENT; /* looked up again at every refresh: a late mount of Slurm's bin dir */
         snprintf(er.err, sizeof(er.err), "%s not found (PATH or --slurm.bin-path)", d->argv[0]);
     } else {
         set_argv(d);
+        o.path = d->path;
         rc = exec_run(&o, source_run_line, &run, &er);
     }
     char why[640];

@@ -4,6 +4,7 @@
 #include "sources/exec.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,6 +97,18 @@ char *exec_resolve(const char *name, const char *bin_path, const char *path_env)
         dirs = end + 1;
     }
     return NULL;
+}
+
+char *exec_resolve_env(const char *name, const char *bin_path, char *const *env)
+{
+    const char *path_env = NULL;
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], "PATH=", 5) == 0)
+            path_env = env[i] + 5;
+    char *path = exec_resolve(name, bin_path, path_env);
+    if (path)
+        log_msg(LOG_INFO, "command found", "command", name, "path", path);
+    return path;
 }
 
 static void fold_stderr(struct exec_result *res, const char *data, size_t n, size_t *used)

@@ -51,4 +51,10 @@ void exec_free_env(char **env);
  * malloc'ed absolute path or NULL. */
 char *exec_resolve(const char *name, const char *bin_path, const char *path_env);
 
+/* exec_resolve with PATH read from env (a child environment from
+ * exec_build_env: a dataset thread must not call getenv while the main thread
+ * may unset variables), for a command that was missing at start (a late mount
+ * of Slurm's bin directory); logs the find at info level. */
+char *exec_resolve_env(const char *name, const char *bin_path, char *const *env);
+
 #endif

@@ -485,6 +485,23 @@ static void test_resolve(void **state)
     assert_null(exec_resolve("/etc/passwd", NULL, "/bin")); /* not executable */
 }
 
+static void test_resolve_env(void **state)
+{
+    (void)state;
+    char *env[] = {(char *)"A=1", (char *)"PATH=/nonexistent-se:/bin", NULL};
+    char *p = exec_resolve_env("ls", NULL, env);
+    assert_non_null(p);
+    assert_string_equal(p, "/bin/ls");
+    free(p);
+    p = exec_resolve_env("ls", "/usr/bin", env);
+    assert_non_null(p);
+    assert_string_equal(p, "/usr/bin/ls");
+    free(p);
+    assert_null(exec_resolve_env("se-no-such-command", NULL, env));
+    char *no_path[] = {(char *)"A=1", NULL};
+    assert_null(exec_resolve_env("se-no-such-command", NULL, no_path));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_build_env),
         cmocka_unit_test(test_env_reaches_child),
         cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_resolve_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
