@@ -33,7 +33,7 @@ struct dataset_rt {
     void *state;     /* the source's process-lifetime state */
     int id, cluster; /* dataset, index into P.clusters */
     struct log_limit lim_fail, lim_parse;
-    uint64_t last_why; /* hash of the last failure text: a new kind of failure logs at once */
+    uint64_t last_why; /* the last failure's errno and exit code: a new kind logs at once */
     size_t last_count; /* records in the last refresh, to size the next one */
 };
 
@@ -139,11 +139,12 @@ static int fetch_rt(struct dataset_rt *d)
     memset(&er, 0, sizeof(er));
     if (!src->command) {
         rc = src->read(run.parser, &ctx, er.err, sizeof(er.err));
-    } else if (!d->path) {
-        rc = -ENOENT;
+    } else if (!d->path && !(d->path = exec_resolve_env(d->argv[0], cfg->bin_path, P.env))) {
+        rc = -ENOENT; /* looked up again at every refresh: a late mount of Slurm's bin dir */
         snprintf(er.err, sizeof(er.err), "%s not found (PATH or --slurm.bin-path)", d->argv[0]);
     } else {
         set_argv(d);
+        o.path = d->path;
         rc = exec_run(&o, source_run_line, &run, &er);
     }
     char why[640];
@@ -199,7 +200,8 @@ static int fetch_rt(struct dataset_rt *d)
     if (r)
         dataset_result_release(r);
     if (rc != 0) {
-        uint64_t h = hash_bytes(why, strlen(why) < 24 ? strlen(why) : 24);
+        /* the kind of failure, not its text (which may change every time) */
+        uint64_t h = (uint64_t)(uint32_t)-rc << 32 | (uint32_t)er.exit_code;
         if (h != d->last_why)
             memset(&d->lim_fail, 0, sizeof(d->lim_fail));
         d->last_why = h;

@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Command execution with posix_spawn (vfork-style, safe in a threaded
- * process), a pidfd to notice the exit, and poll() for a bounded run. */
+ * process), a pidfd to notice the exit, and poll() for a bounded run; the
+ * processes a command leaves behind are killed and reaped when it ends. */
 #include "sources/exec.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -98,6 +103,161 @@ char *exec_resolve(const char *name, const char *bin_path, const char *path_env)
     return NULL;
 }
 
+char *exec_resolve_env(const char *name, const char *bin_path, char *const *env)
+{
+    const char *path_env = NULL;
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], "PATH=", 5) == 0)
+            path_env = env[i] + 5;
+    char *path = exec_resolve(name, bin_path, path_env);
+    if (path)
+        log_msg(LOG_INFO, "command found", "command", name, "path", path);
+    return path;
+}
+
+/* ---- strays --------------------------------------------------------------
+ * A command's background children in its process group die with the group
+ * kill at its end. One that moved to a session or group of its own (setsid,
+ * a daemonizing helper) is out of that kill's reach, so the exporter is a
+ * child subreaper: such a process becomes the exporter's child when its
+ * parent ends, instead of init's. Every child of the exporter is then either
+ * a command some exec_run call is running (listed in g_running) or a stray,
+ * and after each command ends exec_run kills and reaps the strays (and,
+ * round by round, the children they leave in turn). A stray of another
+ * command still running is killed then too: its parent has already ended,
+ * and nothing a Slurm command starts is meant to outlive it. */
+
+struct running {
+    pid_t pid;
+    struct running *next;
+};
+
+static pthread_mutex_t g_run_mu = PTHREAD_MUTEX_INITIALIZER;   /* g_running, g_spawning */
+static pthread_mutex_t g_sweep_mu = PTHREAD_MUTEX_INITIALIZER; /* one sweep at a time */
+static struct running *g_running; /* commands spawned and not yet reaped */
+static int g_spawning;            /* posix_spawn calls whose pid is not listed yet */
+static pthread_once_t g_reaper_once = PTHREAD_ONCE_INIT;
+static struct log_limit g_stray_lim;
+
+#define STRAY_BATCH 256  /* strays handled per round */
+#define STRAY_ROUNDS 32  /* generations of a stray's descendants per sweep */
+#define STRAY_WAIT_S 0.5 /* for killed strays to die; the rest waits for the next sweep */
+
+static void become_subreaper(void)
+{
+    /* Without it (a kernel before 3.4) strays go to init, as they did before. */
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+static bool is_running_locked(pid_t pid)
+{
+    for (const struct running *r = g_running; r; r = r->next)
+        if (r->pid == pid)
+            return true;
+    return false;
+}
+
+/* The parent pid in /proc/PID/stat ("pid (comm) state ppid ..."; comm may
+ * hold spaces and parentheses, so the last ')' ends it), or -1. */
+static pid_t stat_ppid(const char *pid)
+{
+    char path[300], st[512];
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, st, sizeof(st) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    st[n] = '\0';
+    const char *e = strrchr(st, ')');
+    char state;
+    int ppid;
+    if (!e || sscanf(e + 1, " %c %d", &state, &ppid) != 2)
+        return -1;
+    return (pid_t)ppid;
+}
+
+/* Fills out with up to cap children of this process that no exec_run call
+ * is running, with g_run_mu held; returns how many. With no command running
+ * and no child at all (the usual case) it returns at once; otherwise it reads
+ * /proc/N/stat of every process (/proc/self/task/T/children is not built into
+ * every kernel). While a command is being spawned nothing is listed: its pid
+ * is not known yet, and the next sweep comes soon. */
+static size_t find_strays_locked(pid_t *out, size_t cap)
+{
+    if (g_spawning > 0)
+        return 0;
+    if (!g_running) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+            return 0;
+    }
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    pid_t self = getpid();
+    size_t n = 0;
+    const struct dirent *de;
+    while (n < cap && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        if (stat_ppid(de->d_name) != self)
+            continue;
+        pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
+        if (!is_running_locked(pid))
+            out[n++] = pid;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Kills the strays (each with its process group when it leads one: those
+ * are its own descendants) and reaps them, round after round as their
+ * children become ours, for at most STRAY_WAIT_S. Returns how many were
+ * reaped. A stray that will not die in time (stuck in the kernel) or cannot
+ * be killed (it gained privileges) is left to the next sweep. */
+static unsigned sweep_strays(void)
+{
+    pid_t strays[STRAY_BATCH];
+    unsigned reaped = 0;
+    double deadline = mono_now_s() + STRAY_WAIT_S;
+    pthread_mutex_lock(&g_sweep_mu);
+    for (int round = 0; round < STRAY_ROUNDS; round++) {
+        pthread_mutex_lock(&g_run_mu);
+        size_t n = find_strays_locked(strays, STRAY_BATCH);
+        pthread_mutex_unlock(&g_run_mu);
+        /* Unlisted children are ours alone to reap (one sweep at a time),
+         * so their pids cannot be reused before the waitpid below. */
+        size_t progress = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (getpgid(strays[i]) == strays[i])
+                kill(-strays[i], SIGKILL);
+            if (kill(strays[i], SIGKILL) == 0)
+                progress++;
+        }
+        bool pending = false;
+        for (size_t i = 0; i < n; i++) {
+            int st;
+            pid_t w = waitpid(strays[i], &st, WNOHANG);
+            if (w == strays[i])
+                reaped++;
+            else if (w == 0)
+                pending = true;
+        }
+        if (n == 0 || progress == 0 || mono_now_s() > deadline)
+            break;
+        if (pending) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    pthread_mutex_unlock(&g_sweep_mu);
+    return reaped;
+}
+
 static void fold_stderr(struct exec_result *res, const char *data, size_t n, size_t *used)
 {
     for (size_t i = 0; i < n && *used + 1 < sizeof(res->err); i++) {
@@ -124,6 +284,7 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
     pid_t pid = -1;
     struct buf line = {0};
     size_t err_used = 0;
+    struct running me = {-1, NULL};
 
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
         rc = -errno;
@@ -145,7 +306,19 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                       POSIX_SPAWN_SETSIGDEF);
+    pthread_once(&g_reaper_once, become_subreaper);
+    pthread_mutex_lock(&g_run_mu);
+    g_spawning++;
+    pthread_mutex_unlock(&g_run_mu);
     int se = posix_spawn(&pid, o->path, &fa, &at, o->argv, o->envp);
+    pthread_mutex_lock(&g_run_mu);
+    g_spawning--;
+    if (se == 0) {
+        me.pid = pid;
+        me.next = g_running;
+        g_running = &me;
+    }
+    pthread_mutex_unlock(&g_run_mu);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(out[1]);
@@ -290,6 +463,24 @@ int exec_run(const struct exec_opts *o, exec_line_fn fn, void *ctx, struct exec_
             ;
     }
     res->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    /* Reaped: only now may its pid leave the list (a sweep must never reap
+     * a command's own exit status). Then what it left in other sessions. */
+    pthread_mutex_lock(&g_run_mu);
+    for (struct running **r = &g_running; *r; r = &(*r)->next) {
+        if (*r == &me) {
+            *r = me.next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_run_mu);
+    res->strays = sweep_strays();
+    if (res->strays > 0) {
+        char count[16];
+        snprintf(count, sizeof(count), "%u", res->strays);
+        log_limited(&g_stray_lim, 300, LOG_WARN,
+                    "killed processes a command left running in sessions of their own", "command",
+                    o->argv[0], "count", count);
+    }
     if (rc == 0 && res->exit_code != 0)
         rc = -EIO;
 out:

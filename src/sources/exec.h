@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Run a Slurm command safely: argv only (never a shell), its own process
  * group killed whole on timeout, capped output streamed line by line to a
- * parser, stderr captured for the log, no descriptors leaked into the child. */
+ * parser, stderr captured for the log, no descriptors leaked into the child,
+ * and nothing it started left running or unreaped after it ends. */
 #ifndef SE_EXEC_H
 #define SE_EXEC_H
 
@@ -31,9 +32,15 @@ struct exec_result {
     char err[512];       /* first bytes of stderr, NUL-terminated, newlines folded */
     bool timed_out;
     bool too_big;
+    unsigned strays; /* processes left behind (in sessions of their own) killed and reaped
+                      * after the command ended: its own or another command's */
 };
 
-/* Runs the command, feeding stdout lines to fn. Returns 0 when the command
+/* Runs the command, feeding stdout lines to fn. The first call makes the
+ * process a child subreaper (PR_SET_CHILD_SUBREAPER): a process a command
+ * starts in a session or group of its own becomes ours when its parent ends,
+ * and is killed and reaped when the command ends (see res->strays). So the
+ * process must start children only through exec_run. Returns 0 when the command
  * exited 0; -ETIMEDOUT, -EFBIG (output cap),
  * -ECANCELED (cancel_fd turned readable),
  * -ENOENT/-EACCES (spawn failed) or -EIO (non-zero exit). */
@@ -50,5 +57,11 @@ void exec_free_env(char **env);
 /* Resolves a program name against bin_path (if set) or PATH. Returns a
  * malloc'ed absolute path or NULL. */
 char *exec_resolve(const char *name, const char *bin_path, const char *path_env);
+
+/* exec_resolve with PATH read from env (a child environment from
+ * exec_build_env: a dataset thread must not call getenv while the main thread
+ * may unset variables), for a command that was missing at start (a late mount
+ * of Slurm's bin directory); logs the find at info level. */
+char *exec_resolve_env(const char *name, const char *bin_path, char *const *env);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* exec_run with small real programs (argv only, absolute paths): line
  * splitting, exit codes, stderr, timeouts, output caps, spawn errors, every
- * line reaching the parser, and no leaked descriptors or zombies; the
- * child environment and program lookup. */
+ * line reaching the parser, and no leaked descriptors or zombies; processes
+ * a command leaves in sessions of their own killed and reaped; the child
+ * environment and program lookup. */
 #include "testutil.h"
 
 #include "sources/exec.h"
@@ -485,6 +486,116 @@ static void test_resolve(void **state)
     assert_null(exec_resolve("/etc/passwd", NULL, "/bin")); /* not executable */
 }
 
+/* Whether pid is gone: it was our child and has been reaped (or was never ours). */
+static bool gone(pid_t pid)
+{
+    return kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+/* A command that starts processes in sessions of their own (setsid: out of
+ * reach of the process-group kill) and waits until they run: they are killed
+ * and reaped when it ends, and so are the processes they started in turn. */
+static void test_strays_killed(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/se-exec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char script[1024];
+    /* $1: a file the stray writes its pid to once it runs in its new session;
+     * its own child moves to a third session and writes $1.2 */
+    snprintf(script, sizeof(script),
+             "setsid sh -c 'setsid sh -c \"echo \\$\\$ > \\$0.2; exec sleep 1000\" \"$0\" & "
+             "echo $$ > $0; exec sleep 1000' \"$1\" </dev/null >/dev/null 2>&1 &\n"
+             "i=0; while { [ ! -s $1 ] || [ ! -s $1.2 ]; } && [ $i -lt 1000 ]; do sleep 0.01; "
+             "i=$((i+1)); done\n"
+             "cat $1 $1.2\n");
+    char pidfile[64];
+    snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+    struct lines l = {0};
+    struct exec_result res;
+    int rc =
+        run("/bin/sh", ARGV("sh", "-c", script, "sh", pidfile), 20, 1 << 20, 1 << 16, &l, &res);
+    assert_int_equal(rc, 0);
+    assert_int_equal(l.n, 2);
+    pid_t stray = (pid_t)atoi(l.v[0]), grandchild = (pid_t)atoi(l.v[1]);
+    assert_true(stray > 1 && grandchild > 1);
+    if (!gone(stray) || !gone(grandchild))
+        fail_msg("left running: %d %s, %d %s", (int)stray, gone(stray) ? "gone" : "alive",
+                 (int)grandchild, gone(grandchild) ? "gone" : "alive");
+    assert_true(res.strays >= 1);
+    errno = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no zombie, no other child */
+    assert_int_equal(errno, ECHILD);
+    lines_free(&l);
+    char f[80];
+    snprintf(f, sizeof(f), "%s/pid.2", dir);
+    unlink(f);
+    unlink(pidfile);
+    rmdir(dir);
+}
+
+struct bg_run {
+    struct lines l;
+    struct exec_result res;
+    int rc;
+};
+
+static void *run_slow(void *arg)
+{
+    struct bg_run *b = arg;
+    b->rc = run("/bin/sh", ARGV("sh", "-c", "sleep 0.5; echo done"), 20, 1 << 20, 1 << 16, &b->l,
+                &b->res);
+    return NULL;
+}
+
+/* A sweep after one command never touches another command that is still
+ * running (it is our child too, but a listed one). */
+static void test_sweep_spares_running(void **state)
+{
+    (void)state;
+    struct bg_run b;
+    memset(&b, 0, sizeof(b));
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, run_slow, &b), 0);
+    struct lines l = {0};
+    struct exec_result res;
+    for (int i = 0; i < 5; i++) {
+        /* each leaves a process in a new session, swept when it ends */
+        int rc = run("/bin/sh", ARGV("sh", "-c", "setsid sleep 1000 </dev/null >/dev/null 2>&1 &"),
+                     20, 1 << 20, 1 << 16, &l, &res);
+        assert_int_equal(rc, 0);
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(b.rc, 0);
+    assert_int_equal(b.l.n, 1);
+    assert_string_equal(b.l.v[0], "done");
+    lines_free(&b.l);
+    lines_free(&l);
+    /* the last command's stray may have started after its sweep: one more
+     * command sweeps it */
+    assert_int_equal(run("/bin/true", ARGV("true"), 20, 1 << 20, 1 << 16, &l, &res), 0);
+    errno = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+static void test_resolve_env(void **state)
+{
+    (void)state;
+    char *env[] = {(char *)"A=1", (char *)"PATH=/nonexistent-se:/bin", NULL};
+    char *p = exec_resolve_env("ls", NULL, env);
+    assert_non_null(p);
+    assert_string_equal(p, "/bin/ls");
+    free(p);
+    p = exec_resolve_env("ls", "/usr/bin", env);
+    assert_non_null(p);
+    assert_string_equal(p, "/usr/bin/ls");
+    free(p);
+    assert_null(exec_resolve_env("se-no-such-command", NULL, env));
+    char *no_path[] = {(char *)"A=1", NULL};
+    assert_null(exec_resolve_env("se-no-such-command", NULL, no_path));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +612,9 @@ int main(void)
         cmocka_unit_test(test_build_env),
         cmocka_unit_test(test_env_reaches_child),
         cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_strays_killed),
+        cmocka_unit_test(test_sweep_spares_running),
+        cmocka_unit_test(test_resolve_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
