@@ -47,7 +47,9 @@ int source_judge(const struct parse_stats *st, char *why, size_t whylen)
 int source_run_end(struct source_run *run, int rc, char *why, size_t whylen, struct parse_stats *st)
 {
     const struct source_def *src = run->src;
-    if (src->finish)
+    /* A command that failed (not found, exit status, timeout) is reported
+     * as that; its parser is not asked to judge output it never got whole. */
+    if (src->finish && rc == 0)
         src->finish(run->parser);
     *st = *run->st;
     free(run->parser);
