@@ -6,8 +6,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <netdb.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 enum kind {
@@ -32,157 +35,197 @@ struct flag {
     const char *def;
     const char *help;
     int ds; /* for per-dataset intervals: dataset index, -1 = all */
+    /* durations (K_DURATION, K_INTERVAL): the longest value taken, in
+     * seconds; 0 = DURATION_MAX_S */
+    double max;
 };
+
+#define HOUR 3600.0
+#define DAY 86400.0
 
 #define OFF(f) offsetof(struct config, f)
 static const struct flag flags[] = {
     {"web.listen-address", K_LISTEN, OFF(listen), ":9341",
-     "Address to listen on for HTTP requests; repeat the flag for several.", -1},
+     "Address to listen on for HTTP requests: host:port, :port (every address) or [v6]:port, "
+     "the port from 1 to 65535, the host resolvable; repeat the flag for several.",
+     -1, 0},
     {"web.telemetry-path", K_STRING, OFF(telemetry_path), "/metrics",
-     "Path under which to expose metrics.", -1},
+     "Path under which to expose metrics: a clean absolute URL path (letters, digits and "
+     "-._~!$&'()*+,;=:@ between single slashes), not / and not under /-/.",
+     -1, 0},
     {"web.config.file", K_STRING, OFF(web_config_file), "",
      "Path to a web configuration file (exporter-toolkit format: TLS, client certificates, "
      "basic auth, headers); re-read when it or its files change and on SIGHUP.",
-     -1},
+     -1, 0},
     {"web.systemd-socket", K_BOOL, OFF(systemd_socket), "false",
      "Serve on the sockets systemd passes (socket activation) instead of "
      "--web.listen-address.",
-     -1},
+     -1, 0},
     {"web.max-requests", K_INT, OFF(max_requests), "40",
-     "Maximum number of concurrent HTTP connections; more are refused.", -1},
+     "Maximum number of concurrent HTTP connections; more are refused.", -1, 0},
     {"web.max-connections-per-ip", K_INT, OFF(max_per_ip), "10",
-     "Maximum number of concurrent HTTP connections from one client address.", -1},
+     "Maximum number of concurrent HTTP connections from one client address.", -1, 0},
     {"web.timeout", K_DURATION, OFF(web_timeout), "10s",
-     "Close an HTTP connection idle or slow for this long.", -1},
+     "Close an HTTP connection idle or slow for this long.", -1, HOUR},
     {"web.read-header-timeout", K_DURATION, OFF(read_header_timeout), "10s",
      "Close a connection whose TLS handshake and request headers take longer than this "
      "in all (a slow client cannot hold a connection).",
-     -1},
+     -1, HOUR},
     {"web.write-timeout", K_DURATION, OFF(write_timeout), "2m",
-     "Close a connection that has not taken its whole response this long after the request.", -1},
+     "Close a connection that has not taken its whole response this long after the request.", -1,
+     HOUR},
     {"web.max-header-bytes", K_SIZE, OFF(max_header_bytes), "8KiB",
-     "Largest request line plus headers accepted; larger requests get 431.", -1},
+     "Largest request line plus headers accepted; larger requests get 431.", -1, 0},
     {"collector.disable-defaults", K_BOOL, OFF(disable_defaults), "false",
-     "Turn off all collectors that are on by default; enable some with --collector.NAME.", -1},
-    {"log.level", K_LEVEL, OFF(log_level), "info", "Log level: debug, info, warn, error.", -1},
-    {"log.format", K_FORMAT, OFF(log_format), "logfmt", "Log format: logfmt or json.", -1},
+     "Turn off all collectors that are on by default; enable some with --collector.NAME.", -1, 0},
+    {"log.level", K_LEVEL, OFF(log_level), "info", "Log level: debug, info, warn, error.", -1, 0},
+    {"log.format", K_FORMAT, OFF(log_format), "logfmt", "Log format: logfmt or json.", -1, 0},
     {"slurm.bin-path", K_STRING, OFF(bin_path), "",
-     "Directory holding squeue and scontrol (default: search PATH).", -1},
+     "Directory holding squeue and scontrol (default: search PATH).", -1, 0},
     {"slurm.clusters", K_CLUSTERS, 0, "",
      "Watch these clusters of a multi-cluster or federated Slurm (comma-separated names; each "
      "command runs with -M NAME and every series gets a cluster label). Default: the local "
      "cluster, no cluster label.",
-     -1},
+     -1, 0},
     {"slurm.timeout", K_DURATION, OFF(slurm_timeout), "30s",
-     "Kill a Slurm command (its whole process group) after this long.", -1},
+     "Kill a Slurm command (its whole process group) after this long.", -1, HOUR},
     {"slurm.poll-interval", K_INTERVAL, 0, "",
-     "Refresh every dataset this often (default: per dataset, below).", -1},
+     "Refresh every dataset this often (default: per dataset, below).", -1, DAY},
 #define X(e, label, iv, src, type, member)                                                         \
     {"slurm.poll-interval." label,                                                                 \
      K_INTERVAL,                                                                                   \
      0,                                                                                            \
      #iv "s",                                                                                      \
      "Refresh the " label " dataset this often.",                                                  \
-     DS_##e},
+     DS_##e,                                                                                       \
+     DAY},
 #include "datasets.def"
 #undef X
     {"slurm.max-age", K_DURATION, OFF(max_age), "2m",
      "Withdraw a dataset's series when its last good data is older than this (its "
      "collector's success is 0 from the first failure).",
-     -1},
+     -1, 7 * DAY},
     {"slurm.max-output", K_SIZE, OFF(max_output), "256MiB",
-     "Kill a Slurm command whose output exceeds this many bytes.", -1},
+     "Kill a Slurm command whose output exceeds this many bytes.", -1, 0},
     {"compat", K_COMPAT, OFF(compat), "",
      "Also serve another exporter's metric names, so its dashboards keep working: a "
      "comma-separated list of vpenso (vpenso/prometheus-slurm-exporter 0.20, dashboard 4323) "
      "and rivosinc (rivosinc/prometheus-slurm-exporter 1.x, dashboard 19835), or none.",
-     -1},
+     -1, 0},
     {"collector.series-limit", K_INT, OFF(series_limit), "100000",
      "Maximum label sets per aggregation; the rest is counted in "
      "slurm_exporter_series_dropped.",
-     -1},
+     -1, 0},
     {"cgroup.root", K_STRING, OFF(cgroup_root), "/sys/fs/cgroup",
      "Where the cgroup file system is mounted; the cgroup collector reads Slurm's job cgroups "
      "under it (v2: <slice>/slurmstepd.scope/job_<id>, v1: <controller>/slurm/uid_<uid>/job_<id>).",
-     -1},
+     -1, 0},
     {"collector.fairshare.users", K_BOOL, OFF(fairshare_users), "false",
      "Also export fairshare per user association (sshare --all: one row per user and "
      "account).",
-     -1},
+     -1, 0},
     {"accounting.since", K_SINCE, OFF(accounting_since), "",
      "Accounting collector: also count the jobs that finished since this time when the exporter "
-     "starts: a duration before now (24h, 7d) or an RFC 3339 time (2024-05-01T00:00:00Z). "
+     "starts: a duration before now (24h, 7d) or an RFC 3339 time (2024-05-01T00:00:00Z), at "
+     "most 31d before now. "
      "Ignored when --accounting.state-file restores a saved position. Without it, counting "
      "starts when the exporter starts.",
-     -1},
+     -1, 0},
     {"accounting.overlap", K_DURATION, OFF(accounting_overlap), "2m",
      "Accounting collector: each sacct window reaches back this far before the end of the last "
      "one, so jobs slurmdbd records late are still counted (once).",
-     -1},
+     -1, DAY},
     {"accounting.state-file", K_STRING, OFF(accounting_state_file), "",
      "Accounting collector: save the window position and the cumulative counters to this file "
      "after each refresh and restore them at start, so counters continue across restarts "
      "(PATH.CLUSTER for each of several --slurm.clusters).",
-     -1},
+     -1, 0},
     {"trace.enabled", K_BOOL, OFF(trace_enabled), "false",
      "Accept job trace posts (the JSON body of rivosinc's proctrac.py) on --trace.path and "
      "serve them as slurm_job_trace_* metrics (turns on the trace collector).",
-     -1},
-    {"trace.path", K_STRING, OFF(trace_path), "/trace", "Path that takes job trace posts.", -1},
+     -1, 0},
+    {"trace.path", K_STRING, OFF(trace_path), "/trace",
+     "Path that takes job trace posts: a clean absolute URL path, as "
+     "--web.telemetry-path and other than it.",
+     -1, 0},
     {"trace.ttl", K_DURATION, OFF(trace_ttl), "2m",
-     "Forget a job's trace from a host this long after its last post.", -1},
+     "Forget a job's trace from a host this long after its last post.", -1, DAY},
     {"trace.max-body", K_SIZE, OFF(trace_max_body), "4KiB",
-     "Largest trace post body accepted (at most 1MiB); larger posts get 413.", -1},
+     "Largest trace post body accepted (at most 1MiB); larger posts get 413.", -1, 0},
     {"trace.max-jobs", K_INT, OFF(trace_max_jobs), "10000",
-     "Most jobs traced at once; posts for more get 429 and are counted.", -1},
+     "Most jobs traced at once; posts for more get 429 and are counted.", -1, 0},
     {"trace.max-hosts-per-job", K_INT, OFF(trace_max_hosts), "1024",
-     "Most hosts traced for one job; posts for more get 429 and are counted.", -1},
+     "Most hosts traced for one job; posts for more get 429 and are counted.", -1, 0},
     {"trace.max-entries", K_INT, OFF(trace_max_entries), "100000",
      "Most (job, host) pairs traced at once, all jobs together; posts for more get 429 and are "
      "counted.",
-     -1},
+     -1, 0},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
+/* The duration grammar: "0", or one or more NUMBER UNIT terms with the
+ * units in decreasing order, each at most once ("1h30m", "1.5s", "250ms").
+ * NUMBER is decimal digits with an optional fraction; there is no sign, no
+ * exponent, no hex and no whitespace. The value is counted in whole
+ * milliseconds: a term finer than that ("0.0005s") is refused, not rounded.
+ * Values over DURATION_MAX_MS are refused here; each flag has its own,
+ * smaller bound (struct flag .max). */
+#define DURATION_MAX_MS (366ull * 86400 * 1000)
+
 int config_parse_duration(const char *s, double *out)
 {
+    static const struct {
+        const char *name;
+        uint64_t ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000}};
+    /* rank of each unit above in decreasing size: d h m s ms */
+    static const int rank[] = {0, 1, 4, 2, 3};
     if (!s || !*s)
         return -1;
-    double total = 0;
-    const char *p = s;
-    bool any = false;
-    while (*p) {
-        char *end;
-        errno = 0;
-        double v = strtod(p, &end);
-        if (end == p || errno || v < 0 || !isfinite(v))
-            return -1;
-        p = end;
-        double mult;
-        if (strncmp(p, "ms", 2) == 0) {
-            mult = 0.001;
-            p += 2;
-        } else if (*p == 's') {
-            mult = 1;
-            p++;
-        } else if (*p == 'm') {
-            mult = 60;
-            p++;
-        } else if (*p == 'h') {
-            mult = 3600;
-            p++;
-        } else if (*p == 'd') {
-            mult = 86400;
-            p++;
-        } else if (*p == '\0' && !any) {
-            mult = 1;
-        } else {
-            return -1;
-        }
-        total += v * mult;
-        any = true;
+    if (strcmp(s, "0") == 0) {
+        *out = 0;
+        return 0;
     }
-    *out = total;
+    uint64_t total = 0;
+    int last_rank = -1;
+    const char *p = s;
+    while (*p) {
+        uint64_t whole = 0, frac = 0, scale = 1;
+        int digits = 0;
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (++digits > 12) /* far beyond DURATION_MAX_MS in any unit */
+                return -1;
+            whole = whole * 10 + (uint64_t)(*p - '0');
+        }
+        if (*p == '.') {
+            p++;
+            if (*p < '0' || *p > '9')
+                return -1;
+            for (; *p >= '0' && *p <= '9'; p++) {
+                if (scale >= 1000000000) /* more than 9 fraction digits */
+                    return -1;
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                scale *= 10;
+            }
+        }
+        int u = -1;
+        for (int i = 0; i < (int)(sizeof(units) / sizeof(units[0])) && u < 0; i++)
+            if (strncmp(p, units[i].name, strlen(units[i].name)) == 0)
+                u = i;
+        if (u < 0 || rank[u] <= last_rank)
+            return -1; /* no unit, an unknown one, or out of order */
+        last_rank = rank[u];
+        p += strlen(units[u].name);
+        uint64_t m = units[u].ms;
+        if (whole > DURATION_MAX_MS / m || (frac * m) % scale != 0)
+            return -1; /* too long, or finer than a millisecond */
+        total += whole * m + frac * m / scale;
+        if (total > DURATION_MAX_MS)
+            return -1;
+    }
+    *out = (double)total / 1000.0;
     return 0;
 }
 
@@ -281,6 +324,153 @@ static int bad(FILE *err, const char *flag, const char *why, const char *val)
     return 2;
 }
 
+/* Writes seconds the way a flag takes them: "100ms", "90s", "1h", "7d". */
+static void fmt_duration(char *out, size_t n, double secs)
+{
+    if (secs >= DAY && fmod(secs, DAY) == 0)
+        snprintf(out, n, "%gd", secs / DAY);
+    else if (secs >= HOUR && fmod(secs, HOUR) == 0)
+        snprintf(out, n, "%gh", secs / HOUR);
+    else if (secs >= 60 && fmod(secs, 60) == 0)
+        snprintf(out, n, "%gm", secs / 60);
+    else if (secs >= 1)
+        snprintf(out, n, "%gs", secs);
+    else
+        snprintf(out, n, "%gms", secs * 1000);
+}
+
+/* The smallest and largest value a duration flag takes. */
+static double duration_min(const struct flag *f)
+{
+    return f->kind == K_INTERVAL ? 0.1 : 0.001;
+}
+
+static double duration_max(const struct flag *f)
+{
+    return f->max > 0 ? f->max : (double)DURATION_MAX_MS / 1000;
+}
+
+/* Parses the value of a duration flag into *d, or writes the one line that
+ * names the flag and what it takes and returns 2. */
+static int parse_duration_flag(const struct flag *f, const char *val, double *d, FILE *err)
+{
+    char lo[32], hi[32], why[256];
+    fmt_duration(lo, sizeof(lo), duration_min(f));
+    fmt_duration(hi, sizeof(hi), duration_max(f));
+    if (config_parse_duration(val, d) < 0) {
+        snprintf(why, sizeof(why),
+                 "expected a duration like 30s, 1m30s or 500ms (digits, an optional fraction "
+                 "and a unit: ms, s, m, h, d), from %s to %s",
+                 lo, hi);
+        return bad(err, f->name, why, val);
+    }
+    if (*d < duration_min(f) || *d > duration_max(f)) {
+        snprintf(why, sizeof(why), "must be from %s to %s", lo, hi);
+        return bad(err, f->name, why, val);
+    }
+    return 0;
+}
+
+/* A clean absolute URL path: "/" and segments of RFC 3986 path characters
+ * (letters, digits, -._~!$&'()*+,;=:@), no empty, "." or ".." segment, no
+ * trailing "/", no percent escape, query or fragment, at most 256 bytes. */
+static bool clean_url_path(const char *p)
+{
+    size_t n = strlen(p);
+    if (n < 2 || n > 256 || p[0] != '/' || p[n - 1] == '/')
+        return false;
+    for (const char *seg = p + 1; seg <= p + n;) {
+        size_t l = strcspn(seg, "/");
+        if (l == 0 || (l == 1 && seg[0] == '.') || (l == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        for (size_t i = 0; i < l; i++) {
+            unsigned char c = (unsigned char)seg[i];
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      (c && strchr("-._~!$&'()*+,;=:@", c));
+            if (!ok)
+                return false;
+        }
+        seg += l + 1;
+    }
+    return true;
+}
+
+/* Letters, digits, '.', '-' and '_': what a host name or address is made of. */
+static bool host_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
+}
+
+/* Checks the syntax of a listen address: "host:port", ":port" or
+ * "[v6]:port", the port a decimal number from 1 to 65535. The host is
+ * resolved later (config_resolve_listen). Returns NULL or what is wrong. */
+static const char *listen_syntax(const char *val)
+{
+    const char *colon = strrchr(val, ':');
+    if (!colon)
+        return "address needs a port (host:port, :port, [::1]:port)";
+    const char *port = colon + 1;
+    size_t pl = strlen(port);
+    if (pl == 0)
+        return "empty port (host:port, :port, [::1]:port)";
+    if (pl > 5 || strspn(port, "0123456789") != pl)
+        return "the port must be a number from 1 to 65535";
+    long v = strtol(port, NULL, 10);
+    if (v < 1 || v > 65535)
+        return "the port must be a number from 1 to 65535";
+    size_t hl = (size_t)(colon - val);
+    if (hl >= 256)
+        return "host name too long";
+    if (hl && val[0] == '[') {
+        if (hl < 3 || val[hl - 1] != ']')
+            return "an IPv6 address goes in brackets: [::1]:port";
+        for (size_t i = 1; i + 1 < hl; i++) /* hex digits, ':', '.', a %zone */
+            if (!host_char(val[i]) && val[i] != ':' && val[i] != '%')
+                return "bad IPv6 address";
+        return NULL;
+    }
+    for (size_t i = 0; i < hl; i++) {
+        if (val[i] == ':' || val[i] == '[' || val[i] == ']')
+            return "an IPv6 address goes in brackets: [::1]:port";
+        if (!host_char(val[i]))
+            return "the host must be a name, an IPv4 address or a bracketed IPv6 address";
+    }
+    return NULL;
+}
+
+int config_resolve_listen(const struct config *cfg, FILE *err)
+{
+    if (cfg->systemd_socket)
+        return 0;
+    for (size_t i = 0; i < cfg->nlisten; i++) {
+        const char *a = cfg->listen[i], *colon = strrchr(a, ':');
+        size_t hl = colon ? (size_t)(colon - a) : 0;
+        if (hl == 0)
+            continue; /* ":port": every address */
+        char host[256];
+        const char *h = a;
+        if (a[0] == '[') {
+            h++;
+            hl -= 2;
+        }
+        memcpy(host, h, hl);
+        host[hl] = '\0';
+        struct addrinfo hints, *ai = NULL;
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+        int rc = getaddrinfo(host, colon + 1, &hints, &ai);
+        if (rc != 0) {
+            char why[320];
+            snprintf(why, sizeof(why), "cannot resolve \"%s\": %s", host, gai_strerror(rc));
+            return bad(err, "web.listen-address", why, NULL);
+        }
+        freeaddrinfo(ai);
+    }
+    return 0;
+}
+
 static int set_flag(struct config *cfg, const struct flag *f, const char *val, FILE *err,
                     bool from_default)
 {
@@ -292,8 +482,9 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
     case K_LISTEN:
         if (!*val)
             return bad(err, f->name, "empty address", NULL);
-        if (!strrchr(val, ':'))
-            return bad(err, f->name, "address needs a port (host:port, :port, [::1]:port)", val);
+        const char *why = listen_syntax(val);
+        if (why)
+            return bad(err, f->name, why, val);
         if (from_default) {
             cfg->listen[0] = val;
             cfg->nlisten = 1;
@@ -317,8 +508,8 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
     }
     case K_DURATION: {
         double d;
-        if (config_parse_duration(val, &d) < 0 || d <= 0)
-            return bad(err, f->name, "expected a duration like 30s, 2m, 500ms", val);
+        if (parse_duration_flag(f, val, &d, err))
+            return 2;
         /* cppcheck-suppress invalidPointerCast */
         *(double *)(base + f->off) = d;
         return 0;
@@ -327,8 +518,8 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
         if (from_default && !*val)
             return 0;
         double d;
-        if (config_parse_duration(val, &d) < 0 || d < 0.1)
-            return bad(err, f->name, "expected a duration of at least 100ms, like 30s", val);
+        if (parse_duration_flag(f, val, &d, err))
+            return 2;
         for (int i = 0; i < DS_COUNT; i++)
             if (f->ds < 0 || f->ds == i)
                 cfg->poll_interval[i] = d;
@@ -395,11 +586,11 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
     case K_SINCE: {
         if (from_default && !*val)
             return 0;
-        double t;
-        if (config_parse_since(val, (double)time(NULL), &t) < 0)
+        double t, now = (double)time(NULL);
+        if (config_parse_since(val, now, &t) < 0 || t < now - CONFIG_SINCE_MAX_S)
             return bad(err, f->name,
                        "expected a duration like 24h or a past RFC 3339 time like "
-                       "2024-05-01T00:00:00Z",
+                       "2024-05-01T00:00:00Z, at most 31d before now",
                        val);
         /* cppcheck-suppress invalidPointerCast */
         *(double *)(base + f->off) = t;
@@ -422,6 +613,8 @@ void config_usage(FILE *out)
     fprintf(out, "usage: slurm_exporter [flags]\n\n"
                  "Prometheus exporter for the Slurm workload manager. A background poller runs\n"
                  "the Slurm commands on fixed intervals; scrapes never reach slurmctld.\n\n"
+                 "Durations are digits with an optional fraction and a unit (ms, s, m, h, d),\n"
+                 "several largest first (1m30s), to the millisecond: 30s, 1.5m, 250ms.\n\n"
                  "Flags:\n"
                  "  -h, --help                     Show this help and exit.\n"
                  "      --version                  Show the version and exit.\n");
@@ -430,6 +623,12 @@ void config_usage(FILE *out)
         char left[64];
         snprintf(left, sizeof(left), "--%s%s", f->name, f->kind == K_BOOL ? "" : "=VALUE");
         fprintf(out, "      %-31s %s", left, f->help);
+        if (f->kind == K_DURATION || f->kind == K_INTERVAL) {
+            char lo[32], hi[32];
+            fmt_duration(lo, sizeof(lo), duration_min(f));
+            fmt_duration(hi, sizeof(hi), duration_max(f));
+            fprintf(out, " (%s to %s)", lo, hi);
+        }
         if (f->def[0] && f->kind != K_BOOL)
             fprintf(out, " (default: %s)", f->def);
         fprintf(out, "\n");
@@ -527,8 +726,8 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         }
         if (f->kind == K_INTERVAL) {
             double d;
-            if (config_parse_duration(val, &d) < 0 || d < 0.1)
-                return bad(err, f->name, "expected a duration of at least 100ms, like 30s", val);
+            if (parse_duration_flag(f, val, &d, err))
+                return 2;
             if (f->ds < 0)
                 global_iv = d;
             else
@@ -553,9 +752,11 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         cfg->collector_on[COLLECTOR_compat_vpenso] = true;
     if (cfg->compat & COMPAT_RIVOSINC)
         cfg->collector_on[COLLECTOR_compat_rivosinc] = true;
-    if (cfg->telemetry_path[0] != '/' || strcmp(cfg->telemetry_path, "/") == 0 ||
-        strncmp(cfg->telemetry_path, "/-/", 3) == 0)
-        return bad(err, "web.telemetry-path", "must start with / and not clash with / or /-/",
+    if (!clean_url_path(cfg->telemetry_path) || strncmp(cfg->telemetry_path, "/-/", 3) == 0)
+        return bad(err, "web.telemetry-path",
+                   "must be a clean absolute URL path like /metrics (segments of letters, digits "
+                   "and -._~!$&'()*+,;=:@ between single slashes: no space, %, ?, #, empty, . or "
+                   ".. segment or trailing slash), and not / or under /-/",
                    cfg->telemetry_path);
     if (cfg->max_requests > 10000)
         return bad(err, "web.max-requests", "at most 10000", NULL);
@@ -567,11 +768,11 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         return bad(err, "web.systemd-socket", "cannot be combined with --web.listen-address", NULL);
     if (cfg->trace_enabled && coll_set[COLLECTOR_trace] != 0)
         cfg->collector_on[COLLECTOR_trace] = true;
-    if (cfg->trace_path[0] != '/' || strcmp(cfg->trace_path, "/") == 0 ||
-        strncmp(cfg->trace_path, "/-/", 3) == 0 ||
+    if (!clean_url_path(cfg->trace_path) || strncmp(cfg->trace_path, "/-/", 3) == 0 ||
         strcmp(cfg->trace_path, cfg->telemetry_path) == 0)
         return bad(err, "trace.path",
-                   "must start with / and not clash with /, /-/ or the telemetry path",
+                   "must be a clean absolute URL path like /trace (as --web.telemetry-path), "
+                   "not under /-/ and not the telemetry path",
                    cfg->trace_path);
     if (cfg->trace_max_body < 64 || cfg->trace_max_body > (size_t)1024 * 1024)
         return bad(err, "trace.max-body", "must be from 64B to 1MiB", NULL);

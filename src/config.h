@@ -57,11 +57,21 @@ struct config {
 /* Parses argv into cfg. Returns 0 to run, 1 when --help/--version was
  * printed (exit 0), or 2 after printing one line naming the bad flag. */
 int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
+/* Resolves the host of each --web.listen-address (the syntax was checked by
+ * config_parse; nothing to do with --web.systemd-socket). Returns 0, or 2
+ * after printing one line naming the flag and the host. */
+int config_resolve_listen(const struct config *cfg, FILE *err);
 void config_usage(FILE *out);
-/* Parses "30s", "1m30s", "250ms", "2h", "45" (seconds). -1 on garbage. */
+/* Parses "30s", "1m30s", "250ms", "1.5h", "2d", or "0": digits, an optional
+ * fraction and a unit (ms, s, m, h, d), several terms largest unit first,
+ * whole milliseconds, at most 366d. No sign, exponent, hex or bare number
+ * but "0". -1 on anything else. */
 int config_parse_duration(const char *s, double *out);
 /* Parses "256MiB", "1GiB", "4096" (bytes), also KB/MB/GB (powers of 1000). */
 int config_parse_size(const char *s, size_t *out);
+/* --accounting.since reaches back at most this far (31 days: the catch-up
+ * reads one day per refresh). */
+#define CONFIG_SINCE_MAX_S (31 * 86400.0)
 /* Parses --accounting.since: a duration before now ("24h", "7d") or an RFC
  * 3339 time ("2024-05-01T00:00:00Z", "...+02:00", "2024-05-01" = UTC
  * midnight) into epoch seconds. -1 on garbage or a time after now. */

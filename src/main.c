@@ -98,7 +98,7 @@ int main(int argc, char **argv)
     int rc = config_parse(&cfg, argc, argv, stdout, stderr);
     if (rc == 1)
         return 0;
-    if (rc)
+    if (rc || config_resolve_listen(&cfg, stderr))
         return 2;
     log_setup(cfg.log_level, cfg.log_format);
     sd_setup();

@@ -17,8 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size] = '\0';
 
     double d = -7;
-    if (config_parse_duration(s, &d) == 0 && (!(d >= 0) || !isfinite(d)))
-        fz_fail("duration negative or not finite", s, 0);
+    if (config_parse_duration(s, &d) == 0) {
+        if (!(d >= 0) || !isfinite(d) || d > 366 * 86400.0)
+            fz_fail("duration negative, not finite or over 366d", s, 0);
+        /* the grammar: digits, '.', and the unit letters; whole milliseconds */
+        if (strspn(s, "0123456789.dhms") != strlen(s))
+            fz_fail("duration accepted outside its grammar", s, 0);
+        double ms = d * 1000;
+        if (fabs(ms - nearbyint(ms)) > 1e-6 * (ms > 1 ? ms : 1))
+            fz_fail("duration not a whole number of milliseconds", s, 0);
+    }
     size_t sz = 0;
     config_parse_size(s, &sz);
 

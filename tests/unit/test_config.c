@@ -154,6 +154,44 @@ static void test_bad_flags(void **state)
     bad("web.telemetry-path", ARGS("--web.telemetry-path=/-/ready"));
     bad("web.listen-address", ARGS("--web.listen-address=localhost"));
     bad("web.listen-address", ARGS("--web.listen-address="));
+    bad("web.listen-address", ARGS("--web.listen-address=127.0.0.1:99999"));
+    bad("web.listen-address", ARGS("--web.listen-address=127.0.0.1:65536"));
+    bad("web.listen-address", ARGS("--web.listen-address=127.0.0.1:0"));
+    bad("web.listen-address", ARGS("--web.listen-address=127.0.0.1:"));
+    bad("web.listen-address", ARGS("--web.listen-address=:+80"));
+    bad("web.listen-address", ARGS("--web.listen-address=:0x50"));
+    bad("web.listen-address", ARGS("--web.listen-address=::1:80"));
+    bad("web.listen-address", ARGS("--web.listen-address=[::1:80"));
+    bad("web.listen-address", ARGS("--web.listen-address=a b:80"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/met rics"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/a//b"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/metrics/"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/a/../b"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/./a"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/a?x=1"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/a#x"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/a%20b"));
+    bad("web.telemetry-path", ARGS("--web.telemetry-path=/a\tb"));
+    bad("trace.path", ARGS("--trace.path=/tr ace"));
+    bad("trace.path", ARGS("--trace.path=/trace/"));
+    bad("slurm.poll-interval.jobs", ARGS("--slurm.poll-interval.jobs=1e20"));
+    bad("slurm.poll-interval.jobs", ARGS("--slurm.poll-interval.jobs=25h"));
+    bad("slurm.poll-interval", ARGS("--slurm.poll-interval=2d"));
+    bad("slurm.timeout", ARGS("--slurm.timeout=2h"));
+    bad("slurm.timeout", ARGS("--slurm.timeout=0x10"));
+    bad("slurm.timeout", ARGS("--slurm.timeout=1.5"));
+    bad("slurm.timeout", ARGS("--slurm.timeout=1e-9s"));
+    bad("slurm.timeout", ARGS("--slurm.timeout=0"));
+    bad("slurm.max-age", ARGS("--slurm.max-age=8d"));
+    bad("web.timeout", ARGS("--web.timeout=61m"));
+    bad("web.write-timeout", ARGS("--web.write-timeout=1e23"));
+    bad("web.read-header-timeout", ARGS("--web.read-header-timeout=2h"));
+    bad("accounting.overlap", ARGS("--accounting.overlap=25h"));
+    bad("trace.ttl", ARGS("--trace.ttl=2d"));
+    bad("accounting.since", ARGS("--accounting.since=1e9"));
+    bad("accounting.since", ARGS("--accounting.since=1000000000s"));
+    bad("accounting.since", ARGS("--accounting.since=32d"));
+    bad("accounting.since", ARGS("--accounting.since=1995-01-01T00:00:00Z"));
     bad("web.max-requests", ARGS("--web.max-requests=0"));
     bad("web.max-requests", ARGS("--web.max-requests=12x"));
     bad("web.max-requests", ARGS("--web.max-requests=20000"));
@@ -169,6 +207,27 @@ static void test_bad_flags(void **state)
     bad("-x", ARGS("-x"));
     /* the first bad flag stops parsing; good ones before it do not matter */
     bad("--nope", ARGS("--web.timeout=5s", "--nope", "--also-bad"));
+}
+
+/* The largest value of each bounded flag is taken; paths and addresses at
+ * the edge of what is allowed are too. */
+static void test_bounds(void **state)
+{
+    (void)state;
+    struct config cfg;
+    ok(&cfg, ARGS("--slurm.poll-interval.jobs=24h", "--slurm.poll-interval.nodes=100ms",
+                  "--slurm.timeout=1h", "--slurm.max-age=7d", "--web.timeout=1h",
+                  "--accounting.overlap=1d", "--trace.ttl=1d", "--accounting.since=31d"));
+    assert_double_exact(cfg.poll_interval[DS_JOBS], 86400);
+    assert_double_exact(cfg.poll_interval[DS_NODES], 0.1);
+    assert_double_exact(cfg.slurm_timeout, 3600);
+    assert_double_exact(cfg.max_age, 7 * 86400);
+    ok(&cfg, ARGS("--web.telemetry-path=/v1/metrics_x-y.z~", "--trace.path=/api/trace:post@1",
+                  "--web.listen-address=127.0.0.1:65535", "--web.listen-address=[::1]:1",
+                  "--web.listen-address=localhost:9341"));
+    assert_string_equal(cfg.telemetry_path, "/v1/metrics_x-y.z~");
+    assert_int_equal(cfg.nlisten, 3);
+    assert_int_equal(config_resolve_listen(&cfg, stderr), 0);
 }
 
 static void test_interval_precedence(void **state)
@@ -262,7 +321,12 @@ static void test_duration(void **state)
     assert_double_exact(dur("1m30s"), 90);
     assert_double_exact(dur("250ms"), 0.25);
     assert_double_exact(dur("2h"), 7200);
-    assert_double_exact(dur("45"), 45);
+    assert_double_exact(dur("0"), 0); /* the one bare number */
+    assert_double_exact(dur("1.5m"), 90);
+    assert_double_exact(dur("0.001s"), 0.001);
+    assert_double_exact(dur("1.2500s"), 1.25);
+    assert_double_exact(dur("1d2h3m4s5ms"), 93784.005);
+    assert_double_exact(dur("366d"), 366 * 86400.0);
     assert_double_exact(dur("30s"), 30);
     assert_double_exact(dur("1d"), 86400);
     assert_double_exact(dur("1.5s"), 1.5);
@@ -278,6 +342,30 @@ static void test_duration(void **state)
     dur_bad("inf");
     dur_bad("nan");
     dur_bad("5min");
+    /* no bare numbers, exponents, hex, signs or spaces; units largest first, once each;
+     * nothing finer than a millisecond; nothing over 366 days */
+    dur_bad("45");
+    dur_bad("1.5");
+    dur_bad("00");
+    dur_bad("0x10");
+    dur_bad("0x10s");
+    dur_bad("1e23");
+    dur_bad("1e3s");
+    dur_bad("1e-9s");
+    dur_bad("+5s");
+    dur_bad(" 5s");
+    dur_bad("5s ");
+    dur_bad("1.s");
+    dur_bad(".5s");
+    dur_bad("1s1s");
+    dur_bad("1s1m");
+    dur_bad("5ms1s");
+    dur_bad("0.0001s");
+    dur_bad("0.5ms");
+    dur_bad("1.0000000001s");
+    dur_bad("367d");
+    dur_bad("999999999999h");
+    dur_bad("9999999999999s");
     assert_int_equal(config_parse_duration(NULL, &(double){0}), -1);
 }
 
@@ -317,10 +405,15 @@ static void test_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_good_flags),
-        cmocka_unit_test(test_bad_flags),  cmocka_unit_test(test_interval_precedence),
-        cmocka_unit_test(test_collectors), cmocka_unit_test(test_listen_addresses),
-        cmocka_unit_test(test_duration),   cmocka_unit_test(test_size),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_good_flags),
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_interval_precedence),
+        cmocka_unit_test(test_collectors),
+        cmocka_unit_test(test_listen_addresses),
+        cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
