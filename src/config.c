@@ -103,7 +103,9 @@ static const struct flag flags[] = {
 #undef X
     {"slurm.max-age", K_DURATION, OFF(max_age), "2m",
      "Withdraw a dataset's series when its last good data is older than this (its "
-     "collector's success is 0 from the first failure).",
+     "collector's success is 0 from the first failure). A dataset refreshed too seldom for it "
+     "gets its interval plus the shorter of its interval and --slurm.timeout plus 2s (logged "
+     "at start-up).",
      -1, 7 * DAY},
     {"slurm.max-output", K_SIZE, OFF(max_output), "256MiB",
      "Kill a Slurm command whose output exceeds this many bytes.", -1, 0},

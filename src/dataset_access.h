@@ -19,6 +19,10 @@ struct dataset_state {
     /* status, guarded by the poller lock */
     bool attempted, last_ok;
     double last_success; /* wall clock of the last good fetch, 0 = never */
+    double success_mono; /* the same on the monotonic clock (staleness) */
+    /* Age (seconds) after which the last good data is withdrawn:
+     * --slurm.max-age, raised for a dataset refreshed too seldom for it. */
+    double max_age;
     double last_duration;
     uint64_t fetch_ok, fetch_err, parse_errors, cmd_errors;
     double cmd_duration;

@@ -36,6 +36,10 @@ struct exposition {
     bool enabled[COLLECTOR_COUNT];
     int nclusters;
     bool success[MAX_CLUSTERS][COLLECTOR_COUNT];
+    /* monotonic time after which the collector's data is stale: its success
+     * is judged again at each scrape, so it drops to 0 on time even before
+     * the rebuild that withdraws the series is published */
+    double fresh_until[MAX_CLUSTERS][COLLECTOR_COUNT];
     double duration[MAX_CLUSTERS][COLLECTOR_COUNT];
     uint64_t dropped[MAX_CLUSTERS][COLLECTOR_COUNT];
     size_t series;
@@ -170,6 +174,7 @@ void exposition_rebuild(void)
             e->duration[k][c] = mono_now_s() - c0;
             e->dropped[k][c] = o.series_dropped;
             e->success[k][c] = st[p].last_ok;
+            e->fresh_until[k][c] = st[p].success_mono + st[p].max_age;
         }
         da->release_view(&v);
     }
@@ -267,6 +272,7 @@ enum ds_field {
     DF_LAST_SUCCESS,
     DF_FETCH_DURATION,
     DF_INTERVAL,
+    DF_MAX_AGE,
     DF_FETCHES,
     DF_PARSE_ERRORS,
     DF_CMD_DURATION,
@@ -296,6 +302,9 @@ static void dataset_samples(struct render *r, enum ds_field f, const struct data
     case DF_INTERVAL:
         render_sample(r, l, 1, s->interval);
         break;
+    case DF_MAX_AGE:
+        render_sample(r, l, 1, s->max_age);
+        break;
     case DF_FETCHES:
         l[1] = (struct label){"result", "success"};
         render_sample(r, l, 2, (double)s->fetch_ok);
@@ -320,7 +329,7 @@ static void dataset_samples(struct render *r, enum ds_field f, const struct data
 
 static void self_metrics(struct render *r, const struct exposition *e)
 {
-    double now = wall_now();
+    double now = wall_now(), mono = mono_now_s();
     const struct dataset_access *da = E.hooks.data;
     struct dataset_state st[DS_COUNT];
     da->status_cluster(0, st);
@@ -336,7 +345,7 @@ static void self_metrics(struct render *r, const struct exposition *e)
     } cfam[3] = {
         {"slurm_exporter_collector_success",
          "1 when the collector's dataset was refreshed successfully at the last try and its data "
-         "is fresh, else 0."},
+         "is not older than slurm_exporter_dataset_max_age_seconds, else 0."},
         {"slurm_exporter_collector_duration_seconds",
          "Seconds the collector took in the last exposition build."},
         {"slurm_exporter_series_dropped",
@@ -352,7 +361,8 @@ static void self_metrics(struct render *r, const struct exposition *e)
             for (int c = 0; c < COLLECTOR_COUNT; c++) {
                 if (!e->enabled[c])
                     continue;
-                double v = k == 0   ? (e->success[q][c] ? 1 : 0)
+                bool ok = e->success[q][c] && mono <= e->fresh_until[q][c];
+                double v = k == 0   ? (ok ? 1 : 0)
                            : k == 1 ? e->duration[q][c]
                                     : (double)e->dropped[q][c];
                 struct label l[1] = {{"collector", collectors[c].name}};
@@ -379,6 +389,9 @@ static void self_metrics(struct render *r, const struct exposition *e)
          "Seconds the dataset's last refresh took, command and parsing."},
         {"slurm_exporter_dataset_interval_seconds", M_GAUGE, DF_INTERVAL,
          "Configured refresh interval of the dataset."},
+        {"slurm_exporter_dataset_max_age_seconds", M_GAUGE, DF_MAX_AGE,
+         "Age at which the dataset's last good data is withdrawn: --slurm.max-age, or more "
+         "for a dataset refreshed too seldom for it."},
         {"slurm_exporter_dataset_fetches", M_COUNTER, DF_FETCHES,
          "Dataset refreshes by result (success or error)."},
         {"slurm_exporter_parse_errors", M_COUNTER, DF_PARSE_ERRORS,

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,9 @@ static struct {
     int inflight; /* fetches running now */
     bool dirty;   /* a fetch finished since the last build */
     bool ready;   /* a build has run after every dataset's first attempt */
+    /* when the last build took its views: data that went stale before
+     * then is not in it; data going stale after needs another build */
+    double view_mono;
     pthread_t builder;
     bool builder_started;
     void (*on_refresh)(void); /* run by the builder */
@@ -187,6 +191,7 @@ static int fetch_rt(struct dataset_rt *d)
         d->st.last_ok = true;
         d->st.fetch_ok++;
         d->st.last_success = r->fetched_at;
+        d->st.success_mono = mono_now_s();
         old = d->st.current;
         d->st.current = r;
         r = NULL;
@@ -316,35 +321,75 @@ static bool all_attempted_locked(void)
     return true;
 }
 
+/* The monotonic time at which the next dataset's data goes stale that the
+ * last build still served (it expires at success_mono + max_age, and was in
+ * that build when this is not before view_mono); INFINITY for none. */
+static double next_expiry_locked(void)
+{
+    double next = INFINITY;
+    for (int k = 0; k < P.nclusters; k++)
+        for (int i = 0; i < DS_COUNT; i++) {
+            const struct dataset_state *st = &P.ds[k][i].st;
+            if (!st->current)
+                continue;
+            double exp = st->success_mono + st->max_age;
+            if (exp >= P.view_mono && exp < next)
+                next = exp;
+        }
+    return next;
+}
+
+/* A CLOCK_MONOTONIC deadline `when` (seconds) as a timespec. */
+static struct timespec mono_timespec(double when)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)when;
+    ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    } else if (ts.tv_nsec < 0) {
+        ts.tv_nsec = 0;
+    }
+    return ts;
+}
+
 /* The builder: one on_refresh call (an exposition build) per burst of refreshes. Datasets with
  * the same interval finish within moments of each other; building once
  * after the last of them (while none is in flight, or after at most a
  * quarter second of waiting) instead of once per dataset saves two thirds of the
- * rendering work. */
+ * rendering work. It also builds when data it served goes stale, at that
+ * moment, whether or not a fetch is in flight: a hanging command must not
+ * keep old data on show until its timeout. */
 static void *builder_thread(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&P.mu);
     for (;;) {
-        while (!P.stop && !P.dirty)
-            pthread_cond_wait(&P.build_cv, &P.mu);
+        bool expired = false;
+        while (!P.stop && !P.dirty && !expired) {
+            double exp = next_expiry_locked();
+            if (isinf(exp)) {
+                pthread_cond_wait(&P.build_cv, &P.mu);
+            } else if (mono_now_s() > exp) {
+                expired = true;
+            } else {
+                struct timespec ts = mono_timespec(exp + 0.001);
+                pthread_cond_timedwait(&P.build_cv, &P.mu, &ts);
+            }
+        }
         if (P.stop)
             break;
         double deadline = mono_now_s() + 0.25;
-        while (!P.stop && P.inflight > 0 && mono_now_s() < deadline) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += 20 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+        while (P.dirty && !P.stop && P.inflight > 0 && mono_now_s() < deadline) {
+            struct timespec ts = mono_timespec(mono_now_s() + 0.02);
             pthread_cond_timedwait(&P.build_cv, &P.mu, &ts);
         }
         if (P.stop)
             break;
         P.dirty = false;
         bool complete = all_attempted_locked();
+        P.view_mono = mono_now_s();
         pthread_mutex_unlock(&P.mu);
         if (P.on_refresh)
             P.on_refresh();
@@ -355,6 +400,21 @@ static void *builder_thread(void *arg)
     }
     pthread_mutex_unlock(&P.mu);
     return NULL;
+}
+
+/* How old a dataset's last good data may get before it is withdrawn:
+ * --slurm.max-age, unless the dataset is refreshed too seldom for that. Its
+ * next refresh starts at most one interval after the last one ended, may
+ * wait FETCH_QUEUE_WAIT_S for another command of its cluster and then runs
+ * for a while; that while is counted as the interval or --slurm.timeout,
+ * whichever is shorter (a command that takes longer than its interval
+ * keeps the dataset busy without pause). */
+static double dataset_max_age(const struct config *cfg, int id)
+{
+    double iv = cfg->poll_interval[id];
+    double run = iv < cfg->slurm_timeout ? iv : cfg->slurm_timeout;
+    double need = iv + run + FETCH_QUEUE_WAIT_S;
+    return need > cfg->max_age ? need : cfg->max_age;
 }
 
 int poller_init(const struct config *cfg, void (*on_refresh)(void))
@@ -378,6 +438,7 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
     P.inflight = 0;
     P.dirty = false;
     P.ready = false;
+    P.view_mono = 0;
     uint32_t needed = collectors_datasets(cfg->collector_on);
     const char *path_env = getenv("PATH");
     P.nclusters = cfg->nclusters ? (int)cfg->nclusters : 1;
@@ -398,6 +459,16 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
              * cluster. */
             d->st.enabled = ((needed >> i) & 1) && (k == 0 || sources[i]->clusters);
             d->st.interval = cfg->poll_interval[i];
+            d->st.max_age = dataset_max_age(cfg, i);
+            if (d->st.enabled && k == 0 && d->st.max_age > cfg->max_age) {
+                char age[32], iv[32];
+                snprintf(age, sizeof(age), "%gs", d->st.max_age);
+                snprintf(iv, sizeof(iv), "%gs", d->st.interval);
+                log_msg(LOG_INFO,
+                        "dataset refreshed too seldom for --slurm.max-age; its data is "
+                        "withdrawn later",
+                        "dataset", dataset_names[i], "interval", iv, "max_age", age);
+            }
             if (sources[i]->state_new)
                 d->state = sources[i]->state_new(cfg, P.names[k]);
             set_argv(d);
@@ -511,11 +582,13 @@ void poller_view_cluster(struct view *v, int k, double now)
     v->now = now;
     v->series_limit = P.cfg->series_limit;
     v->compat = P.cfg->compat;
+    double mono = mono_now_s();
     pthread_mutex_lock(&P.mu);
     for (int i = 0; i < DS_COUNT; i++) {
         v->fetch_errors[i] = P.ds[k][i].st.fetch_err;
-        struct dataset_result *r = P.ds[k][i].st.current;
-        if (!r || now - r->fetched_at > P.cfg->max_age)
+        const struct dataset_state *st = &P.ds[k][i].st;
+        struct dataset_result *r = st->current;
+        if (!r || mono - st->success_mono > st->max_age)
             continue;
         __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
         v->ds[i] = r;
