@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ static struct {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     size_t len;
     double watchdog_s; /* ping interval; 0 = no watchdog */
-    double last_ping;
+    double next_ping;  /* monotonic deadline of the next watchdog ping */
 } sd;
 
 /* Takes $NOTIFY_SOCKET and the watchdog settings out of the environment
@@ -90,6 +91,89 @@ static void reload(void)
         log_msg(LOG_INFO, "SIGHUP: no web configuration to reload");
     sd_notify_msg(rc < 0 ? "READY=1\nSTATUS=reload failed; serving the previous web configuration"
                          : "READY=1\nSTATUS=serving");
+}
+
+/* Seconds between two reloads on SIGHUP: more signals in between are
+ * coalesced into one reload at the end of the gap, so a storm of SIGHUPs
+ * costs at most one reload a second and the last signal is always
+ * followed by a reload that started after it. */
+#define RELOAD_GAP_S 1.0
+
+/* The work done about once a second: files the web configuration names may
+ * have been replaced, connections may be past their deadline, the systemd
+ * watchdog may be due a ping. */
+static void periodic(void)
+{
+    webconfig_live_reload(false, false);
+    http_reap();
+    double now = mono_now_s();
+    /* due on the same grid as the ticks (a millisecond early counts): a
+     * ping is never put off to the tick after */
+    if (sd.watchdog_s > 0 && now >= sd.next_ping - 0.001) {
+        sd_notify_msg("WATCHDOG=1");
+        sd.next_ping += sd.watchdog_s;
+        if (sd.next_ping <= now)
+            sd.next_ping = now + sd.watchdog_s;
+    }
+}
+
+static struct timespec seconds_timespec(double s)
+{
+    if (s < 0)
+        s = 0;
+    struct timespec ts = {(time_t)s, 0};
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec > 999999999L)
+        ts.tv_nsec = 999999999L;
+    return ts;
+}
+
+/* Takes the signals in `set` until SIGTERM or SIGINT, which it returns.
+ * The periodic work runs on its own deadline whatever the signal rate (a
+ * signal arriving does not push it back); SIGHUPs are coalesced (see
+ * RELOAD_GAP_S), and a stop request is looked for after each SIGHUP, since
+ * Linux hands out the lower-numbered SIGHUP first while both are pending. */
+static int main_loop(const sigset_t *set)
+{
+    double tick = 1;
+    if (sd.watchdog_s > 0 && sd.watchdog_s < 1)
+        tick = sd.watchdog_s;
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGINT);
+    double next_tick = mono_now_s() + tick;
+    sd.next_ping = next_tick - tick + sd.watchdog_s;
+    double last_reload = -RELOAD_GAP_S;
+    bool reload_pending = false;
+    for (;;) {
+        double now = mono_now_s();
+        if (now >= next_tick) {
+            periodic();
+            now = mono_now_s();
+            next_tick += tick;
+            if (next_tick <= now) /* fell behind: no burst to catch up */
+                next_tick = now + tick;
+        }
+        if (reload_pending && now - last_reload >= RELOAD_GAP_S) {
+            reload_pending = false;
+            last_reload = now;
+            reload();
+            continue;
+        }
+        double wake = next_tick;
+        if (reload_pending && last_reload + RELOAD_GAP_S < wake)
+            wake = last_reload + RELOAD_GAP_S;
+        struct timespec to = seconds_timespec(wake - now);
+        int sig = sigtimedwait(set, NULL, &to);
+        if (sig == SIGHUP) {
+            reload_pending = true;
+            struct timespec zero = {0, 0};
+            sig = sigtimedwait(&stop_set, NULL, &zero);
+        }
+        if (sig == SIGTERM || sig == SIGINT)
+            return sig;
+    }
 }
 
 int main(int argc, char **argv)
@@ -169,31 +253,8 @@ int main(int argc, char **argv)
         return 1;
     }
     sd_notify_msg("READY=1\nSTATUS=serving");
-    sd.last_ping = mono_now_s();
-    const char *stop_sig = "TERM";
-    for (;;) {
-        /* Wake every second: files the web configuration names may have been
-         * replaced, connections may be past their deadline. */
-        struct timespec tick = {1, 0};
-        if (sd.watchdog_s > 0 && sd.watchdog_s < 1)
-            tick = (struct timespec){0, (long)(sd.watchdog_s * 1e9)};
-        int sig = sigtimedwait(&set, NULL, &tick);
-        if (sig < 0) {
-            webconfig_live_reload(false, false);
-            http_reap();
-            if (sd.watchdog_s > 0 && mono_now_s() - sd.last_ping >= sd.watchdog_s) {
-                sd_notify_msg("WATCHDOG=1");
-                sd.last_ping = mono_now_s();
-            }
-            continue;
-        }
-        if (sig == SIGHUP) {
-            reload();
-            continue;
-        }
-        stop_sig = sig == SIGTERM ? "TERM" : "INT";
-        break;
-    }
+    int sig = main_loop(&set);
+    const char *stop_sig = sig == SIGINT ? "INT" : "TERM";
     log_msg(LOG_INFO, "shutting down", "signal", stop_sig);
     sd_notify_msg("STOPPING=1");
     http_stop();
