@@ -48,6 +48,9 @@ enum auth_state { AS_NONE, AS_PENDING, AS_OK, AS_FAIL, AS_BUSY, AS_DOWN };
 struct req {
     struct route_req r; /* path, early status, trace body */
     int auth;           /* enum auth_state, atomic */
+    /* Suspended in the first call: libmicrohttpd repeats the first call
+     * (no body yet) once the connection is resumed. */
+    bool resumed;
     struct MHD_Connection *c;
     struct auth_job job;
 };
@@ -330,6 +333,7 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
             j->arg = rq;
             rq->c = c;
             __atomic_store_n(&rq->auth, AS_PENDING, __ATOMIC_RELEASE);
+            rq->resumed = true;
             /* Suspend before the job is visible to the worker, so its
              * resume can never come first. */
             MHD_suspend_connection(c);
@@ -376,7 +380,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (rq->r.early)
         return MHD_YES;
-    switch (__atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE)) {
+    int as = __atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE);
+    if (rq->resumed && (as == AS_OK || as == AS_NONE)) {
+        /* The first call again, after the bcrypt check: a post's body has
+         * not been read yet, so only a later call may answer it. */
+        rq->resumed = false;
+        if (rq->r.post)
+            return MHD_YES;
+    }
+    switch (as) {
     case AS_PENDING:
         return MHD_YES;
     case AS_FAIL:

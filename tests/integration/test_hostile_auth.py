@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Hostile clients against authentication, with fake Slurm commands (tests/cli/fakebin) on
+127.0.0.1 only:
+
+  - the first trace post of credentials that are not cached yet is stored (it used to be
+    answered "400 empty body" after the bcrypt check).
+
+Every check counts events (statuses, counters); nothing asserts how long anything took, and
+every wait has a deadline. Attackers use other loopback source addresses (127.0.0.2-9).
+Prints "ok - NAME" / "not ok - NAME: DETAILS" per check; exits 1 if any failed.
+Environment: EXPORTER (default build-san/slurm_exporter)."""
+import base64
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import sexp  # noqa: E402
+
+R = sexp.Report(limit=1500)
+report = R.report
+JSON = {"Content-Type": "application/json"}
+# job 2 runs in the fixture's squeue output
+BODY = {"pid": 35642, "cpus": 150.0, "threads": 3, "mem": 1032192, "read_bytes": 20, "write_bytes": 10,
+        "username": "root", "hostname": "cn01", "job_id": 2}
+
+
+def basic(user, password):
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+class Exporter(sexp.Exporter):
+    """The exporter on a fresh copy of the fixtures (removed by stop()); waits until /-/healthy
+    answers 200 or 401 (without credentials, so nothing is cached)."""
+
+    def __init__(self, extra=()):
+        super().__init__(args=list(extra), fake=sexp.fake_dir(prefix="se-hostile-"), remove_fake=True,
+                         pdeathsig=True)
+        if not self.wait_ready(60, path="/-/healthy", codes=(200, 401)):
+            raise RuntimeError(f"exporter not up: {self.tail()}")
+
+    def post(self, obj, headers=None, source=None):
+        body = obj if isinstance(obj, (bytes, str)) else json.dumps(obj)
+        return request(self.port, "POST", "/trace", body=body, headers=dict(JSON, **(headers or {})),
+                       source=source)
+
+    def flat(self, headers=None):
+        st, _, data = self.req("GET", "/metrics", headers=headers, timeout=30)
+        return sexp.parse_flat(data.decode()) if st == 200 else {}
+
+
+def request(port, method, path, body=None, headers=None, source=None, timeout=30):
+    """One request on a new connection, from `source` (a loopback address) when given;
+    returns the status, or the name of the exception that ended it."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                   source_address=(source, 0) if source else None)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        r.read()
+        return r.status
+    except (OSError, http.client.HTTPException) as e:
+        return type(e).__name__
+    finally:
+        c.close()
+
+
+class Flood:
+    """Threads that repeat a request until stopped (or `limit` requests each), counting the
+    answers by status. fn(thread index, request number) returns the status."""
+
+    def __init__(self, threads, fn, limit=5000):
+        self.counts = {}
+        self.n = 0
+        self.mu = threading.Lock()
+        self.cv = threading.Condition(self.mu)
+        self.stop_ev = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(i, fn, limit), daemon=True)
+                        for i in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def _run(self, i, fn, limit):
+        for k in range(limit):
+            if self.stop_ev.is_set():
+                return
+            st = fn(i, k)
+            with self.cv:
+                self.counts[st] = self.counts.get(st, 0) + 1
+                self.n += 1
+                self.cv.notify_all()
+
+    def wait(self, cond, timeout=60):
+        """Waits until cond(counts, n) holds (at most `timeout` s); returns whether it did."""
+        with self.cv:
+            return self.cv.wait_for(lambda: cond(self.counts, self.n), timeout)
+
+    def wait_more(self, k, timeout=60):
+        with self.cv:
+            start = self.n
+        return self.wait(lambda c, n: n >= start + k, timeout)
+
+    def stop(self):
+        self.stop_ev.set()
+        for t in self.threads:
+            t.join(60)
+        return dict(self.counts)
+
+
+def auth_counts(m):
+    return {k: v for k, v in m.items() if k.startswith("slurm_exporter_http_auth_total")}
+
+
+def auth_count(m, result):
+    return m.get(f'slurm_exporter_http_auth_total{{result="{result}"}}', 0)
+
+
+def stopped_clean(e, what):
+    rc, out = e.stop()
+    report(f"{what}: exporter stops cleanly (no sanitizer report)", rc == 0 and "Sanitizer" not in out,
+           out[-1500:])
+
+
+# ----------------------------------------------------------------------------- defect: first post dropped
+
+def test_first_post_uncached(d):
+    web = os.path.join(d, "web-post.yml")
+    users = {"wrapper": "pw1", "curl": "pw2", "scraper": "pw3"}
+    sexp.write_file(web, "basic_auth_users:\n" + "".join(f"  {u}: {sexp.bcrypt(p, 4)}\n" for u, p in users.items()))
+    e = Exporter(["--trace.enabled", f"--web.config.file={web}"])
+    try:
+        st = e.post(BODY, headers=basic("wrapper", "pw1"))
+        report("trace post, credentials not cached yet (bcrypt on the worker) -> 200", st == 200, st)
+        st = e.post(dict(BODY, hostname="cn02"), headers=basic("wrapper", "pw1"))
+        report("trace post, the same credentials cached -> 200", st == 200, st)
+        st = e.post(dict(BODY, hostname="cn03"), headers=basic("wrapper", "wrong"))
+        report("trace post, wrong password -> 401", st == 401, st)
+        # curl sends "Expect: 100-continue" for a body over 1 KiB: the body comes after the check
+        body = json.dumps(dict(BODY, hostname="cn04", pad="x" * 2000))
+        r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "30",
+                            "-u", "curl:pw2", "-H", "Content-Type: application/json", "--data-binary", body,
+                            f"http://127.0.0.1:{e.port}/trace"], capture_output=True, text=True, timeout=60)
+        report("curl trace post (Expect: 100-continue), credentials not cached yet -> 200",
+               r.stdout == "200", (r.returncode, r.stdout, r.stderr[-200:]))
+        m = e.flat(basic("scraper", "pw3"))
+        rej = {k: v for k, v in m.items() if k.startswith("slurm_exporter_trace_posts")}
+        report("three posts stored, none counted as malformed",
+               m.get("slurm_exporter_trace_posts_total") == 3 and
+               m.get('slurm_exporter_trace_posts_rejected_total{reason="malformed"}') == 0 and
+               m.get('slurm_exporter_trace_posts_rejected_total{reason="unauthorized"}') == 1, rej)
+    finally:
+        stopped_clean(e, "first posts")
+
+
+if __name__ == "__main__":
+    work = tempfile.mkdtemp(prefix="se-hostile-auth-")
+    tests = [test_first_post_uncached]
+    only = sys.argv[1:]
+    try:
+        for t in tests:
+            if only and t.__name__ not in only:
+                continue
+            try:
+                t(work)
+            except Exception as ex:  # a broken test is one failure, the others still run
+                report(f"{t.__name__} raised", False, repr(ex))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if R.failed else 0)
