@@ -248,7 +248,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- responses -------------------------------------------------------------------- */
 
 /* rate_limit from the web configuration: a token bucket shared by all
- * connections; reset when the configuration changes. */
+ * connections, charged only for requests that passed authentication (or all
+ * when no users are configured); reset when the configuration changes. */
 static bool rate_allow(const struct web_state *ws)
 {
     if (!ws->cfg || ws->cfg->rate_interval <= 0)
@@ -308,12 +309,6 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
             log_msg(LOG_ERROR, "request without the required client certificate refused");
             return http_reply(c, wc, rq->r.p, 403, "client certificate required\n");
         }
-    }
-    /* rate_limit paces scrapes; trace posts are bounded by the connection
-     * limits and the store's caps, and must not use up the scrapers' budget. */
-    if (!rq->r.post && !rate_allow(ws)) {
-        rq->r.early = 429;
-        return http_reply(c, wc, rq->r.p, 429, http_status_text(429));
     }
     if (!ws->auth) {
         rq->auth = AS_NONE;
@@ -402,6 +397,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return http_reply(c, wc, rq->r.p, 503, "shutting down\n");
     default:
         break;
+    }
+    /* rate_limit paces scrapes, charged only once the client has
+     * authenticated: refused requests cannot spend the budget of those who
+     * may scrape. Trace posts are bounded by the connection limits and the
+     * store's caps, and must not use up the scrapers' budget either. */
+    if (!rq->r.post && !rate_allow(k->ws)) {
+        rq->r.early = 429;
+        return http_reply(c, wc, rq->r.p, 429, http_status_text(429));
     }
     return http_route_answer(c, wc, &rq->r);
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Hostile clients against authentication, with fake Slurm commands (tests/cli/fakebin) on
-127.0.0.1 only:
+"""Hostile clients against authentication and the rate limit, with fake Slurm commands
+(tests/cli/fakebin) on 127.0.0.1 only:
 
   - the first trace post of credentials that are not cached yet is stored (it used to be
-    answered "400 empty body" after the bcrypt check).
+    answered "400 empty body" after the bcrypt check);
+  - unauthenticated requests do not spend the rate_limit budget of authenticated clients.
 
 Every check counts events (statuses, counters); nothing asserts how long anything took, and
 every wait has a deadline. Attackers use other loopback source addresses (127.0.0.2-9).
@@ -158,9 +159,38 @@ def test_first_post_uncached(d):
         stopped_clean(e, "first posts")
 
 
+# ----------------------------------------------------------------------------- defect: rate limit
+
+def test_rate_limit_unauthenticated(d):
+    web = os.path.join(d, "web-rate.yml")
+    sexp.write_file(web, f"basic_auth_users:\n  prom: {sexp.bcrypt('pw', 4)}\n"
+                         "rate_limit:\n  interval: 200ms\n  burst: 10\n")
+    e = Exporter([f"--web.config.file={web}"])
+    flood = None
+    try:
+        flood = Flood(4, lambda i, k: request(e.port, "GET", "/metrics"), limit=5000)
+        started = flood.wait(lambda c, n: n >= 60, 60)
+        report("unauthenticated flood of /metrics under way", started, flood.counts)
+        codes = {}
+        for _ in range(6):
+            flood.wait_more(15)
+            st = request(e.port, "GET", "/metrics", headers=basic("prom", "pw"))
+            codes[st] = codes.get(st, 0) + 1
+        counts = flood.stop()
+        flood = None
+        report(f"authenticated scrapes during the flood: {codes.get(200, 0)} of 6 -> 200 (the burst is 10)",
+               codes.get(200, 0) == 6, codes)
+        report("the unauthenticated requests got 401, never 429 (they spend no budget)",
+               set(counts) == {401}, counts)
+    finally:
+        if flood:
+            flood.stop()
+        stopped_clean(e, "rate limit")
+
+
 if __name__ == "__main__":
     work = tempfile.mkdtemp(prefix="se-hostile-auth-")
-    tests = [test_first_post_uncached]
+    tests = [test_first_post_uncached, test_rate_limit_unauthenticated]
     only = sys.argv[1:]
     try:
         for t in tests:
