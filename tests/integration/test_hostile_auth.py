@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Hostile clients against authentication and the rate limit, with fake Slurm commands
-(tests/cli/fakebin) on 127.0.0.1 only:
+"""Hostile clients against authentication, the rate limit and web configuration reloads, with
+fake Slurm commands (tests/cli/fakebin) on 127.0.0.1 only:
 
   - the first trace post of credentials that are not cached yet is stored (it used to be
     answered "400 empty body" after the bcrypt check);
-  - unauthenticated requests do not spend the rate_limit budget of authenticated clients.
+  - unauthenticated requests do not spend the rate_limit budget of authenticated clients;
+  - a web configuration emptied or truncated while it is rewritten in place does not turn
+    basic auth off: the previous configuration stays, the refusal is logged and counted.
 
 Every check counts events (statuses, counters); nothing asserts how long anything took, and
 every wait has a deadline. Attackers use other loopback source addresses (127.0.0.2-9).
@@ -188,9 +190,58 @@ def test_rate_limit_unauthenticated(d):
         stopped_clean(e, "rate limit")
 
 
+# ----------------------------------------------------------------------------- defect: truncated web config
+
+def reloads(e):
+    m = e.flat(basic("prom", "pw"))
+    return (m.get('slurm_exporter_web_config_reloads_total{result="success"}', 0),
+            m.get('slurm_exporter_web_config_reloads_total{result="failure"}', 0),
+            m.get("slurm_exporter_web_config_last_reload_successful"))
+
+
+def wait_reload(e, before, timeout=30):
+    """Waits until the exporter has tried another load (success or failure); the counters."""
+    return sexp.wait_for(lambda: (lambda r: r if r[0] + r[1] > before[0] + before[1] else None)(reloads(e)),
+                         timeout, 0.1) or reloads(e)
+
+
+def test_truncated_web_config(d):
+    web = os.path.join(d, "web-reload.yml")
+    full = f"http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n" \
+           f"basic_auth_users:\n  prom: {sexp.bcrypt('pw', 4)}\n"
+    sexp.write_file(web, full)
+    e = Exporter([f"--web.config.file={web}"])
+    try:
+        report("start: /metrics without credentials -> 401", e.get("/metrics")[0] == 401, "")
+        variants = [("emptied (0 bytes)", ""),
+                    ("blank and comments only", "# being rewritten\n\n"),
+                    ("cut after basic_auth_users:", full.split("basic_auth_users:")[0] + "basic_auth_users:\n"),
+                    ("cut before basic_auth_users", full.split("basic_auth_users:")[0])]
+        for name, text in variants:
+            before = reloads(e)
+            with open(web, "w") as f:  # in place, as a non-atomic rewrite leaves it for a moment
+                f.write(text)
+            after = wait_reload(e, before)
+            st = e.get("/metrics")[0]
+            report(f"web config {name}: refused, still 401 without credentials",
+                   after[1] == before[1] + 1 and after[2] == 0 and st == 401, (before, after, st))
+            before = reloads(e)
+            with open(web, "w") as f:
+                f.write(full)
+            after = wait_reload(e, before)
+            report(f"web config {name}, then complete again: reloaded",
+                   after[0] == before[0] + 1 and after[2] == 1 and e.get("/metrics")[0] == 401, (before, after))
+        log = e.logtext()
+        report("the refusals are logged with the reason",
+               log.count("web configuration not reloaded") >= 4 and "empty" in log and
+               "basic auth cannot be turned off while running" in log, log[-1500:])
+    finally:
+        stopped_clean(e, "truncated web config")
+
+
 if __name__ == "__main__":
     work = tempfile.mkdtemp(prefix="se-hostile-auth-")
-    tests = [test_first_post_uncached, test_rate_limit_unauthenticated]
+    tests = [test_first_post_uncached, test_rate_limit_unauthenticated, test_truncated_web_config]
     only = sys.argv[1:]
     try:
         for t in tests:
