@@ -88,6 +88,7 @@ void http_render_metrics(struct render *r)
     }
     if (!H.cfg->web_config_file || !H.cfg->web_config_file[0])
         return;
+    auth_render_metrics(r);
     struct webconfig_live_stats st;
     webconfig_live_stats(&st);
     render_family(r, "slurm_exporter_web_config_reloads", M_COUNTER,
@@ -274,12 +275,13 @@ static bool rate_allow(const struct web_state *ws)
     return ok;
 }
 
-/* The worker finished a bcrypt check: record it and let libmicrohttpd call
- * the handler again for this connection. */
+/* The worker finished a bcrypt check (or the job gave its place in the queue
+ * to another client's): record it and let libmicrohttpd call the handler
+ * again for this connection. */
 static void auth_done(struct auth_job *job)
 {
     struct req *rq = job->arg;
-    int st = job->ok ? AS_OK : (job->cancelled ? AS_DOWN : AS_FAIL);
+    int st = job->ok ? AS_OK : job->cancelled ? AS_DOWN : job->busy ? AS_BUSY : AS_FAIL;
     __atomic_store_n(&rq->auth, st, __ATOMIC_RELEASE);
     MHD_resume_connection(rq->c);
 }
@@ -315,15 +317,18 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
     } else {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
         struct auth_job *j = &rq->job;
-        if (auth_parse_basic(h, j->user, sizeof(j->user), j->pass, sizeof(j->pass)) < 0) {
+        enum auth_quick q = auth_quick_check(ws->auth, h, j);
+        if (q == AUTH_REJECT) {
             rq->r.early = 401;
             return http_reply(c, wc, rq->r.p, 401, http_status_text(401));
         }
-        if (auth_check_cached(ws->auth, j->user, j->pass)) {
-            explicit_bzero(j->pass, sizeof(j->pass));
+        if (q == AUTH_ACCEPT) {
             rq->auth = AS_OK;
         } else {
-            j->a = ws->auth;
+            /* bcrypt waits in the queue of the client's address */
+            const union MHD_ConnectionInfo *ai =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            auth_job_source(j, ai ? ai->client_addr : NULL);
             j->done = auth_done;
             j->arg = rq;
             rq->c = c;

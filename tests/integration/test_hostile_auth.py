@@ -5,6 +5,9 @@ fake Slurm commands (tests/cli/fakebin) on 127.0.0.1 only:
 
   - the first trace post of credentials that are not cached yet is stored (it used to be
     answered "400 empty body" after the bcrypt check);
+  - a flood of wrong passwords from other addresses neither refuses good credentials that are
+    not cached nor makes them wait behind it (counted by status and by
+    slurm_exporter_http_auth_total);
   - unauthenticated requests do not spend the rate_limit budget of authenticated clients;
   - a web configuration emptied or truncated while it is rewritten in place does not turn
     basic auth off: the previous configuration stays, the refusal is logged and counted.
@@ -161,6 +164,56 @@ def test_first_post_uncached(d):
         stopped_clean(e, "first posts")
 
 
+# ----------------------------------------------------------------------------- defect: bad-password flood
+
+ATTACK_SOURCES = [f"127.0.0.{i}" for i in range(2, 10)]  # 8 addresses x 10 connections each
+
+
+def test_bad_password_flood(d):
+    web = os.path.join(d, "web-flood.yml")
+    good = {f"good{i}": f"pw-{i}" for i in range(12)}
+    users = dict(good, prom="right-password", scraper="pw")
+    sexp.write_file(web, "basic_auth_users:\n" + "".join(f"  {u}: {sexp.bcrypt(p, 8)}\n" for u, p in users.items()))
+    # room for every attacker connection: --web.max-connections-per-ip stays at its default (10)
+    e = Exporter([f"--web.config.file={web}", "--web.max-requests=200"])
+    flood = None
+    try:
+        def attack(i, k):
+            # a new wrong password every time: nothing an attacker sends is ever the same
+            return request(e.port, "GET", "/-/healthy", headers=basic("prom", f"guess-{i}-{k}"),
+                           source=ATTACK_SOURCES[i % len(ATTACK_SOURCES)])
+        flood = Flood(10 * len(ATTACK_SOURCES), attack, limit=3000)
+        busy = flood.wait(lambda c, n: c.get(429, 0) >= 1 and n >= 200, 120)
+        report("the flood of wrong passwords fills the exporter's checks (attackers see 429)", busy, flood.counts)
+        codes = {}
+        for i, (u, p) in enumerate(good.items()):
+            st = request(e.port, "GET", "/metrics", headers=basic(u, p), timeout=60)
+            codes[st] = codes.get(st, 0) + 1
+            flood.wait_more(20)
+        report(f"during the flood, good credentials never seen before are accepted: {codes.get(200, 0)} of "
+               f"{len(good)} scrapes 200", codes.get(200, 0) == len(good), codes)
+        m = e.flat(basic("scraper", "pw"))
+        counts = flood.stop()
+        flood = None
+        # (resets: a client address over --web.max-connections-per-ip is refused at accept)
+        report("no attacker request got 200", 200 not in counts and counts.get(401, 0) >= 1, counts)
+        report("authentication outcomes counted: ok (good), bad (flood), refused (429s)",
+               auth_count(m, "ok") >= len(good) and auth_count(m, "bad") >= 1 and
+               auth_count(m, "refused") >= 1, auth_counts(m))
+        # the same wrong password again is refused without bcrypt, and counted so
+        before = e.flat(basic("scraper", "pw"))
+        sts = [request(e.port, "GET", "/-/healthy", headers=basic("prom", "the-same-guess")) for _ in range(3)]
+        after = e.flat(basic("scraper", "pw"))
+        report("a wrong password repeated: 401 each time, bcrypt once (bad +1, bad_cached +2)",
+               sts == [401] * 3 and auth_count(after, "bad") - auth_count(before, "bad") == 1 and
+               auth_count(after, "bad_cached") - auth_count(before, "bad_cached") == 2,
+               (sts, auth_counts(before), auth_counts(after)))
+    finally:
+        if flood:
+            flood.stop()
+        stopped_clean(e, "bad-password flood")
+
+
 # ----------------------------------------------------------------------------- defect: rate limit
 
 def test_rate_limit_unauthenticated(d):
@@ -241,7 +294,8 @@ def test_truncated_web_config(d):
 
 if __name__ == "__main__":
     work = tempfile.mkdtemp(prefix="se-hostile-auth-")
-    tests = [test_first_post_uncached, test_rate_limit_unauthenticated, test_truncated_web_config]
+    tests = [test_first_post_uncached, test_bad_password_flood, test_rate_limit_unauthenticated,
+             test_truncated_web_config]
     only = sys.argv[1:]
     try:
         for t in tests:
