@@ -501,20 +501,30 @@ int trace_json_parse(const char *body, size_t len, struct trace_post *out, char 
 
 /* ---- the store ------------------------------------------------------------ */
 
-/* Indexes are slot + 1; 0 ends a chain. */
+/* One (job, host) pair, 88 bytes: the numbers of its last post and its
+ * times; the host and user names in one allocation of their exact size
+ * ("host\0user\0"). Slots sit in blocks of ES_BLOCK that are allocated as
+ * the store grows and never move. Indexes are slot + 1; 0 ends a chain. */
 struct eslot {
-    struct trace_entry e;
-    uint32_t next;
+    uint32_t job_id; /* 0: a free slot */
+    uint32_t next;   /* the hash chain, or the free list */
+    int32_t cluster;
+    double pid, cpus, threads, mem, read_bytes, write_bytes;
+    double first_seen, updated;
+    char *names;
 };
 struct jslot {
     uint32_t job_id, hosts, next;
 };
 
+#define ES_BLOCK 1024
+
 struct trace_store {
     pthread_mutex_t mu;
     struct trace_limits lim;
-    struct eslot *es;
-    size_t es_used, es_cap; /* slots handed out (incl. free ones), allocated */
+    struct eslot **blocks; /* max_entries / ES_BLOCK (rounded up) pointers */
+    size_t nblocks;        /* allocated */
+    size_t es_used;        /* slots handed out, free ones included */
     uint32_t es_free;
     uint32_t *eb;
     size_t neb;
@@ -524,6 +534,7 @@ struct trace_store {
     uint32_t *jb;
     size_t njb;
     size_t entries, jobs;
+    size_t bytes; /* heap held, as requested from malloc */
     uint64_t expired_ttl, expired_job;
     double last_sweep;
 };
@@ -536,19 +547,27 @@ static size_t pow2_at_least(size_t n, size_t max)
     return b;
 }
 
+static struct eslot *eslot_at(const struct trace_store *s, uint32_t i)
+{
+    return &s->blocks[(i - 1) / ES_BLOCK][(i - 1) % ES_BLOCK];
+}
+
 struct trace_store *trace_store_new(const struct trace_limits *lim)
 {
     struct trace_store *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->mu, NULL);
     s->lim = *lim;
-    if (s->lim.max_entries > UINT32_MAX - 1)
-        s->lim.max_entries = UINT32_MAX - 1;
+    if (s->lim.max_entries > UINT32_MAX - ES_BLOCK)
+        s->lim.max_entries = UINT32_MAX - ES_BLOCK;
     if (s->lim.max_jobs > UINT32_MAX - 1)
         s->lim.max_jobs = UINT32_MAX - 1;
+    size_t nb = s->lim.max_entries / ES_BLOCK + 1;
+    s->blocks = xcalloc(nb, sizeof(*s->blocks));
     s->neb = pow2_at_least(s->lim.max_entries, (size_t)1 << 20);
     s->eb = xcalloc(s->neb, sizeof(uint32_t));
     s->njb = pow2_at_least(s->lim.max_jobs, (size_t)1 << 18);
     s->jb = xcalloc(s->njb, sizeof(uint32_t));
+    s->bytes = sizeof(*s) + nb * sizeof(*s->blocks) + (s->neb + s->njb) * sizeof(uint32_t);
     return s;
 }
 
@@ -556,12 +575,42 @@ void trace_store_free(struct trace_store *s)
 {
     if (!s)
         return;
-    free(s->es);
+    for (size_t b = 0; b < s->nblocks; b++) {
+        for (size_t k = 0; k < ES_BLOCK; k++)
+            free(s->blocks[b][k].names);
+        free(s->blocks[b]);
+    }
+    free(s->blocks);
     free(s->eb);
     free(s->js);
     free(s->jb);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+/* "host\0user\0" in an allocation of its size, counted in s->bytes. */
+static char *names_new(struct trace_store *s, const char *host, const char *user)
+{
+    size_t hl = strlen(host), ul = strlen(user);
+    char *n = xmalloc(hl + ul + 2);
+    memcpy(n, host, hl + 1);
+    memcpy(n + hl + 1, user, ul + 1);
+    s->bytes += hl + ul + 2;
+    return n;
+}
+
+static void names_free(struct trace_store *s, char *n)
+{
+    if (!n)
+        return;
+    size_t hl = strlen(n);
+    s->bytes -= hl + strlen(n + hl + 1) + 2;
+    free(n);
+}
+
+static const char *user_of(const char *names)
+{
+    return names + strlen(names) + 1;
 }
 
 static size_t ehash(const struct trace_store *s, uint32_t job, const char *host)
@@ -590,8 +639,10 @@ static struct jslot *job_add(struct trace_store *s, uint32_t job)
         s->js_free = s->js[i - 1].next;
     } else {
         if (s->js_used == s->js_cap) {
-            s->js_cap = s->js_cap ? s->js_cap * 2 : 64;
-            s->js = xrealloc(s->js, s->js_cap * sizeof(*s->js));
+            size_t cap = s->js_cap ? s->js_cap * 2 : 64;
+            s->js = xrealloc(s->js, cap * sizeof(*s->js));
+            s->bytes += (cap - s->js_cap) * sizeof(*s->js);
+            s->js_cap = cap;
         }
         i = (uint32_t)++s->js_used;
     }
@@ -627,47 +678,113 @@ static void job_drop_host(struct trace_store *s, uint32_t job)
 static void entry_remove(struct trace_store *s, uint32_t *link)
 {
     uint32_t i = *link;
-    struct eslot *e = &s->es[i - 1];
+    struct eslot *e = eslot_at(s, i);
     *link = e->next;
-    job_drop_host(s, e->e.p.job_id);
+    job_drop_host(s, e->job_id);
+    names_free(s, e->names);
+    e->names = NULL;
+    e->job_id = 0;
     e->next = s->es_free;
     s->es_free = i;
     s->entries--;
+}
+
+/* Copies a name of the store (at most MAX_LABEL_LEN bytes, as the parser
+ * takes them) into a label-sized buffer. */
+static void name_copy(char *dst, const char *src)
+{
+    size_t n = strnlen(src, MAX_LABEL_LEN);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The entry as callers see it (struct trace_entry), from its slot. */
+static void entry_view(const struct eslot *e, struct trace_entry *out)
+{
+    out->p.job_id = e->job_id;
+    out->p.pid = e->pid;
+    out->p.cpus = e->cpus;
+    out->p.threads = e->threads;
+    out->p.mem = e->mem;
+    out->p.read_bytes = e->read_bytes;
+    out->p.write_bytes = e->write_bytes;
+    name_copy(out->p.hostname, e->names);
+    name_copy(out->p.username, user_of(e->names));
+    out->first_seen = e->first_seen;
+    out->updated = e->updated;
+    out->cluster = e->cluster;
 }
 
 /* Walks every entry, dropping expired ones and those keep refuses. */
 static size_t sweep(struct trace_store *s, double now, trace_keep_fn keep, void *kctx,
                     void (*fn)(const struct trace_entry *e, void *ctx), void *ctx)
 {
+    struct trace_entry view;
     for (size_t b = 0; b < s->neb; b++) {
         uint32_t *link = &s->eb[b];
         while (*link) {
-            struct eslot *e = &s->es[*link - 1];
-            if (now - e->e.updated > s->lim.ttl) {
+            struct eslot *e = eslot_at(s, *link);
+            if (now - e->updated > s->lim.ttl) {
                 entry_remove(s, link);
                 s->expired_ttl++;
-            } else if (keep && !keep(&e->e, kctx)) {
+                continue;
+            }
+            if (keep || fn)
+                entry_view(e, &view);
+            if (keep && !keep(&view, kctx)) {
                 entry_remove(s, link);
                 s->expired_job++;
-            } else {
-                if (fn)
-                    fn(&e->e, ctx);
-                link = &e->next;
+                continue;
             }
+            e->cluster = view.cluster; /* the only field keep may change */
+            if (fn)
+                fn(&view, ctx);
+            link = &e->next;
         }
     }
     s->last_sweep = now;
     return s->entries;
 }
 
+static void entry_set(struct eslot *e, const struct trace_post *p, double now)
+{
+    e->pid = p->pid;
+    e->cpus = p->cpus;
+    e->threads = p->threads;
+    e->mem = p->mem;
+    e->read_bytes = p->read_bytes;
+    e->write_bytes = p->write_bytes;
+    e->updated = now;
+}
+
+/* A free slot (a new block when none is left); 0 when max_entries are used. */
+static uint32_t eslot_take(struct trace_store *s)
+{
+    uint32_t i = s->es_free;
+    if (i) {
+        s->es_free = eslot_at(s, i)->next;
+        return i;
+    }
+    if (s->es_used >= s->lim.max_entries)
+        return 0;
+    if (s->es_used == s->nblocks * ES_BLOCK) {
+        s->blocks[s->nblocks++] = xcalloc(ES_BLOCK, sizeof(struct eslot));
+        s->bytes += ES_BLOCK * sizeof(struct eslot);
+    }
+    return (uint32_t)++s->es_used;
+}
+
 static enum trace_reason put_locked(struct trace_store *s, const struct trace_post *p, double now)
 {
     size_t b = ehash(s, p->job_id, p->hostname);
-    for (uint32_t i = s->eb[b]; i; i = s->es[i - 1].next) {
-        struct trace_entry *e = &s->es[i - 1].e;
-        if (e->p.job_id == p->job_id && strcmp(e->p.hostname, p->hostname) == 0) {
-            e->p = *p;
-            e->updated = now;
+    for (uint32_t i = s->eb[b]; i; i = eslot_at(s, i)->next) {
+        struct eslot *e = eslot_at(s, i);
+        if (e->job_id == p->job_id && strcmp(e->names, p->hostname) == 0) {
+            entry_set(e, p, now);
+            if (strcmp(user_of(e->names), p->username) != 0) {
+                names_free(s, e->names);
+                e->names = names_new(s, p->hostname, p->username);
+            }
             return TR_ACCEPTED;
         }
     }
@@ -678,27 +795,18 @@ static enum trace_reason put_locked(struct trace_store *s, const struct trace_po
         return TR_MAX_HOSTS;
     if (s->entries >= s->lim.max_entries)
         return TR_MAX_ENTRIES;
+    uint32_t i = eslot_take(s);
+    if (!i)
+        return TR_MAX_ENTRIES;
     if (!j)
         j = job_add(s, p->job_id);
     j->hosts++;
-    uint32_t i = s->es_free;
-    if (i) {
-        s->es_free = s->es[i - 1].next;
-    } else {
-        if (s->es_used == s->es_cap) {
-            size_t cap = s->es_cap ? s->es_cap * 2 : 64;
-            if (cap > s->lim.max_entries)
-                cap = s->lim.max_entries;
-            s->es = xrealloc(s->es, cap * sizeof(*s->es));
-            s->es_cap = cap;
-        }
-        i = (uint32_t)++s->es_used;
-    }
-    struct eslot *e = &s->es[i - 1];
-    e->e.p = *p;
-    e->e.first_seen = now;
-    e->e.updated = now;
-    e->e.cluster = -1;
+    struct eslot *e = eslot_at(s, i);
+    e->job_id = p->job_id;
+    entry_set(e, p, now);
+    e->first_seen = now;
+    e->cluster = -1;
+    e->names = names_new(s, p->hostname, p->username);
     e->next = s->eb[b];
     s->eb[b] = i;
     s->entries++;
@@ -734,6 +842,7 @@ void trace_store_stats(struct trace_store *s, struct trace_store_stats *out)
     pthread_mutex_lock(&s->mu);
     out->entries = s->entries;
     out->jobs = s->jobs;
+    out->bytes = s->bytes;
     out->expired_ttl = s->expired_ttl;
     out->expired_job = s->expired_job;
     pthread_mutex_unlock(&s->mu);
@@ -871,6 +980,10 @@ void trace_render_metrics(struct render *r)
     render_sample(r, NULL, 0, (double)st.entries);
     render_family(r, "slurm_exporter_trace_jobs", M_GAUGE, "Jobs in the trace store.");
     render_sample(r, NULL, 0, (double)st.jobs);
+    render_family(r, "slurm_exporter_trace_store_bytes", M_GAUGE,
+                  "Heap the trace store holds, in bytes as requested from malloc (its per-block "
+                  "overhead not included).");
+    render_sample(r, NULL, 0, (double)st.bytes);
     render_family(r, "slurm_exporter_trace_expired", M_COUNTER,
                   "(job, host) pairs dropped from the trace store: ttl (no post for --trace.ttl) "
                   "or job_ended (the job left the queue or stopped running).");

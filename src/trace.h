@@ -112,6 +112,7 @@ size_t trace_store_snapshot(struct trace_store *s, double now, trace_keep_fn kee
 
 struct trace_store_stats {
     size_t entries, jobs;
+    size_t bytes;                      /* heap held, as requested from malloc */
     uint64_t expired_ttl, expired_job; /* entries dropped, since start */
 };
 void trace_store_stats(struct trace_store *s, struct trace_store_stats *out);

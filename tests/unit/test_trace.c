@@ -481,6 +481,83 @@ static void test_collector(void **state)
     free(t);
 }
 
+/* ---- memory per entry ----------------------------------------------------------- */
+
+/* Bytes of heap in use, from the allocator: in a sanitized build ASan's count
+ * of the bytes the program asked for; otherwise glibc's, which also counts
+ * malloc's own per-block overhead and rounding. */
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void);
+static size_t heap_in_use(void)
+{
+    return __sanitizer_get_current_allocated_bytes();
+}
+#define HEAP_HOW "ASan allocator, bytes requested"
+#else
+#include <malloc.h>
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
+#define HEAP_HOW "glibc mallinfo2, uordblks + hblkhd"
+#endif
+
+/* Fills a store of the default limits (10000 jobs, 100000 entries) up to n
+ * entries, 10 hosts per job, host and user names of the given lengths, and
+ * returns the heap it holds divided by n (store creation included). Checks
+ * the store's own count (slurm_exporter_trace_store_bytes) against the
+ * allocator's: equal under ASan (both count bytes requested), at most the
+ * allocator's figure under glibc. */
+static double bytes_per_entry(size_t n, size_t host_len, size_t user_len)
+{
+    struct trace_limits lim = {10000, 1024, 100000, 3600};
+    size_t before = heap_in_use();
+    struct trace_store *s = trace_store_new(&lim);
+    for (size_t i = 0; i < n; i++) {
+        struct trace_post p = post((uint32_t)(i / 10 + 1), "", 1);
+        /* node names as a cluster has them: cn00017 ...; users user042 ... */
+        snprintf(p.hostname, sizeof(p.hostname), "cn%0*zu", (int)(host_len - 2), i % 5000);
+        snprintf(p.username, sizeof(p.username), "user%0*zu", (int)(user_len - 4), i / 10 % 700);
+        if (trace_store_put(s, &p, 1000) != TR_ACCEPTED)
+            fail_msg("entry %zu refused", i);
+    }
+    size_t after = heap_in_use();
+    struct trace_store_stats st;
+    trace_store_stats(s, &st);
+    trace_store_free(s);
+    assert_int_equal(st.entries, n);
+#if defined(__SANITIZE_ADDRESS__)
+    assert_int_equal(st.bytes, after - before);
+#else
+    assert_true(st.bytes <= after - before);
+#endif
+    return (double)(after - before) / (double)n;
+}
+
+/* What an entry costs, measured from the allocator (not computed from struct
+ * sizes): docs/tracing.md quotes these figures and this test keeps them true. */
+static void test_store_bytes_per_entry(void **state)
+{
+    (void)state;
+    double full = bytes_per_entry(100000, 7, 7);
+    double part = bytes_per_entry(40000, 7, 7);
+    double longest = bytes_per_entry(100000, MAX_LABEL_LEN, MAX_LABEL_LEN);
+    printf("trace store (%s): %.0f bytes per entry full, %.0f at 40%% full, %.0f full with "
+           "%d-byte host and user names\n",
+           HEAP_HOW, full, part, longest, MAX_LABEL_LEN);
+    /* the figures docs/tracing.md gives: 128, 138, 368 with glibc (release
+     * build); 112, 122, 354 bytes requested under ASan */
+#if defined(__SANITIZE_ADDRESS__)
+    const double want[3] = {114, 124, 356};
+#else
+    const double want[3] = {130, 140, 370};
+#endif
+    if (full > want[0] || part > want[1] || longest > want[2])
+        fail_msg("an entry costs more than docs/tracing.md says: %.0f, %.0f, %.0f", full, part,
+                 longest);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_store_job_ended),
         cmocka_unit_test(test_store_cluster_claim),
         cmocka_unit_test(test_collector),
+        cmocka_unit_test(test_store_bytes_per_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
