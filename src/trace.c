@@ -515,6 +515,7 @@ struct eslot {
 };
 struct jslot {
     uint32_t job_id, hosts, next;
+    bool unqueued; /* the queue does not show it running */
 };
 
 #define ES_BLOCK 1024
@@ -534,6 +535,10 @@ struct trace_store {
     uint32_t *jb;
     size_t njb;
     size_t entries, jobs;
+    size_t entries_u, jobs_u; /* of jobs marked unqueued */
+    size_t share_entries, share_jobs;
+    uint32_t *queued; /* sorted ids of the running jobs; NULL until told */
+    size_t nqueued;
     size_t bytes; /* heap held, as requested from malloc */
     uint64_t expired_ttl, expired_job;
     double last_sweep;
@@ -557,11 +562,13 @@ struct trace_store *trace_store_new(const struct trace_limits *lim)
     struct trace_store *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->mu, NULL);
     s->lim = *lim;
-    if (s->lim.max_entries > UINT32_MAX - ES_BLOCK)
-        s->lim.max_entries = UINT32_MAX - ES_BLOCK;
+    if (s->lim.max_entries > UINT32_MAX / 2)
+        s->lim.max_entries = UINT32_MAX / 2;
     if (s->lim.max_jobs > UINT32_MAX - 1)
         s->lim.max_jobs = UINT32_MAX - 1;
-    size_t nb = s->lim.max_entries / ES_BLOCK + 1;
+    s->share_jobs = s->lim.max_jobs / 4 ? s->lim.max_jobs / 4 : 1;
+    s->share_entries = s->lim.max_entries / 4 ? s->lim.max_entries / 4 : 1;
+    size_t nb = (s->lim.max_entries + s->share_entries) / ES_BLOCK + 1;
     s->blocks = xcalloc(nb, sizeof(*s->blocks));
     s->neb = pow2_at_least(s->lim.max_entries, (size_t)1 << 20);
     s->eb = xcalloc(s->neb, sizeof(uint32_t));
@@ -581,6 +588,7 @@ void trace_store_free(struct trace_store *s)
         free(s->blocks[b]);
     }
     free(s->blocks);
+    free(s->queued);
     free(s->eb);
     free(s->js);
     free(s->jb);
@@ -632,7 +640,27 @@ static struct jslot *job_find(struct trace_store *s, uint32_t job)
     return NULL;
 }
 
-static struct jslot *job_add(struct trace_store *s, uint32_t job)
+static bool queued_has(const struct trace_store *s, uint32_t job)
+{
+    size_t lo = 0, hi = s->nqueued;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->queued[mid] < job)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->nqueued && s->queued[lo] == job;
+}
+
+/* Whether a job counts against the share of jobs the queue does not show
+ * running: never before the store was told the queue. */
+static bool job_unqueued(const struct trace_store *s, uint32_t job)
+{
+    return s->queued && !queued_has(s, job);
+}
+
+static struct jslot *job_add(struct trace_store *s, uint32_t job, bool unqueued)
 {
     uint32_t i = s->js_free;
     if (i) {
@@ -650,9 +678,11 @@ static struct jslot *job_add(struct trace_store *s, uint32_t job)
     size_t b = jhash(s, job);
     j->job_id = job;
     j->hosts = 0;
+    j->unqueued = unqueued;
     j->next = s->jb[b];
     s->jb[b] = i;
     s->jobs++;
+    s->jobs_u += unqueued;
     return j;
 }
 
@@ -664,11 +694,13 @@ static void job_drop_host(struct trace_store *s, uint32_t job)
         struct jslot *j = &s->js[i - 1];
         if (j->job_id != job)
             continue;
+        s->entries_u -= j->unqueued;
         if (--j->hosts == 0) {
             *link = j->next;
             j->next = s->js_free;
             s->js_free = i;
             s->jobs--;
+            s->jobs_u -= j->unqueued;
         }
         return;
     }
@@ -765,7 +797,7 @@ static uint32_t eslot_take(struct trace_store *s)
         s->es_free = eslot_at(s, i)->next;
         return i;
     }
-    if (s->es_used >= s->lim.max_entries)
+    if (s->es_used >= s->lim.max_entries + s->share_entries)
         return 0;
     if (s->es_used == s->nblocks * ES_BLOCK) {
         s->blocks[s->nblocks++] = xcalloc(ES_BLOCK, sizeof(struct eslot));
@@ -788,19 +820,24 @@ static enum trace_reason put_locked(struct trace_store *s, const struct trace_po
             return TR_ACCEPTED;
         }
     }
+    /* Jobs the queue shows running have the limits; the others (not
+     * started as far as the last queue knows, ended, made up) a share of
+     * their own, so they can never take a running job's room. */
     struct jslot *j = job_find(s, p->job_id);
-    if (!j && s->jobs >= s->lim.max_jobs)
-        return TR_MAX_JOBS;
+    bool unq = j ? j->unqueued : job_unqueued(s, p->job_id);
+    if (!j && (unq ? s->jobs_u >= s->share_jobs : s->jobs - s->jobs_u >= s->lim.max_jobs))
+        return unq ? TR_UNQUEUED : TR_MAX_JOBS;
     if (j && j->hosts >= s->lim.max_hosts_per_job)
         return TR_MAX_HOSTS;
-    if (s->entries >= s->lim.max_entries)
-        return TR_MAX_ENTRIES;
+    if (unq ? s->entries_u >= s->share_entries : s->entries - s->entries_u >= s->lim.max_entries)
+        return unq ? TR_UNQUEUED : TR_MAX_ENTRIES;
     uint32_t i = eslot_take(s);
     if (!i)
-        return TR_MAX_ENTRIES;
+        return unq ? TR_UNQUEUED : TR_MAX_ENTRIES;
     if (!j)
-        j = job_add(s, p->job_id);
+        j = job_add(s, p->job_id, unq);
     j->hosts++;
+    s->entries_u += unq;
     struct eslot *e = eslot_at(s, i);
     e->job_id = p->job_id;
     entry_set(e, p, now);
@@ -828,6 +865,43 @@ enum trace_reason trace_store_put(struct trace_store *s, const struct trace_post
     return r;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+void trace_store_set_queued(struct trace_store *s, const uint32_t *ids, size_t n)
+{
+    uint32_t *q = xmalloc((n ? n : 1) * sizeof(*q));
+    if (n)
+        memcpy(q, ids, n * sizeof(*q));
+    qsort(q, n, sizeof(*q), cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || q[i] != q[k - 1])
+            q[k++] = q[i];
+    q = xrealloc(q, (k ? k : 1) * sizeof(*q));
+    pthread_mutex_lock(&s->mu);
+    if (s->queued)
+        s->bytes -= (s->nqueued ? s->nqueued : 1) * sizeof(*q);
+    free(s->queued);
+    s->queued = q;
+    s->nqueued = k;
+    s->bytes += (k ? k : 1) * sizeof(*q);
+    /* every job stored is judged again */
+    s->jobs_u = s->entries_u = 0;
+    for (size_t b = 0; b < s->njb; b++) {
+        for (uint32_t i = s->jb[b]; i; i = s->js[i - 1].next) {
+            struct jslot *j = &s->js[i - 1];
+            j->unqueued = !queued_has(s, j->job_id);
+            s->jobs_u += j->unqueued;
+            s->entries_u += j->unqueued ? j->hosts : 0;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 size_t trace_store_snapshot(struct trace_store *s, double now, trace_keep_fn keep, void *kctx,
                             void (*fn)(const struct trace_entry *e, void *ctx), void *ctx)
 {
@@ -842,6 +916,8 @@ void trace_store_stats(struct trace_store *s, struct trace_store_stats *out)
     pthread_mutex_lock(&s->mu);
     out->entries = s->entries;
     out->jobs = s->jobs;
+    out->entries_unqueued = s->entries_u;
+    out->jobs_unqueued = s->jobs_u;
     out->bytes = s->bytes;
     out->expired_ttl = s->expired_ttl;
     out->expired_job = s->expired_job;
@@ -970,7 +1046,8 @@ void trace_render_metrics(struct render *r)
     render_family(r, "slurm_exporter_trace_posts_rejected", M_COUNTER,
                   "Job trace posts refused, by reason (too_large: body over --trace.max-body; "
                   "malformed, invalid_value: 400; max_jobs, max_hosts_per_job, max_entries: the "
-                  "store is full, 429).");
+                  "store is full, 429; unqueued: the share of jobs the queue does not show running "
+                  "is full, 429).");
     for (int i = 1; i < TR_COUNT; i++) {
         struct label l[1] = {{"reason", reason_names[i]}};
         render_sample(r, l, 1, (double)trace_counted((enum trace_reason)i));

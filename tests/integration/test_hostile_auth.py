@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Hostile clients against authentication, the rate limit and web configuration reloads, with
-fake Slurm commands (tests/cli/fakebin) on 127.0.0.1 only:
+"""Hostile clients against authentication, the rate limit, web configuration reloads and the
+trace store, with fake Slurm commands (tests/cli/fakebin) on 127.0.0.1 only:
 
   - the first trace post of credentials that are not cached yet is stored (it used to be
     answered "400 empty body" after the bcrypt check);
@@ -10,7 +10,9 @@ fake Slurm commands (tests/cli/fakebin) on 127.0.0.1 only:
     slurm_exporter_http_auth_total);
   - unauthenticated requests do not spend the rate_limit budget of authenticated clients;
   - a web configuration emptied or truncated while it is rewritten in place does not turn
-    basic auth off: the previous configuration stays, the refusal is logged and counted.
+    basic auth off: the previous configuration stays, the refusal is logged and counted;
+  - posts for job ids the queue does not show cannot keep a running job's posts out of the
+    trace store.
 
 Every check counts events (statuses, counters); nothing asserts how long anything took, and
 every wait has a deadline. Attackers use other loopback source addresses (127.0.0.2-9).
@@ -292,10 +294,47 @@ def test_truncated_web_config(d):
         stopped_clean(e, "truncated web config")
 
 
+# ----------------------------------------------------------------------------- defect: trace store crowding
+
+def test_fake_trace_jobs(d):
+    e = Exporter(["--trace.enabled", "--trace.max-jobs=40", "--trace.ttl=10m", "--slurm.poll-interval.jobs=10m",
+                  "--slurm.poll-interval.trace=200ms"])
+    flood = None
+    try:
+        def trace_saw_jobs():
+            m = e.flat()
+            at = lambda ds: m.get(f'slurm_exporter_dataset_last_success_timestamp_seconds{{dataset="{ds}"}}', 0)  # noqa: E731
+            return at("jobs") > 0 and at("trace") > at("jobs")
+        report("a trace refresh has read the queue", sexp.wait_for(trace_saw_jobs, 60, 0.2), "")
+        # job ids no queue has, posted over and over (as a script with made-up ids would)
+        flood = Flood(2, lambda i, k: e.post(dict(BODY, job_id=700000 + (k * 2 + i) % 1000, hostname="fake")),
+                      limit=20000)
+        full = flood.wait(lambda c, n: c.get(429, 0) >= 20, 120)
+        report("the made-up job ids fill their share of the store (429s)", full, flood.counts)
+        codes = {}
+        for h in range(1, 11):
+            st = e.post(dict(BODY, hostname=f"cn{h:02d}"))
+            codes[st] = codes.get(st, 0) + 1
+            flood.wait_more(20)
+        report(f"the running job's posts are stored during the flood: {codes.get(200, 0)} of 10 -> 200",
+               codes.get(200, 0) == 10, codes)
+        m = e.flat()
+        counts = flood.stop()
+        flood = None
+        report("refusals of made-up ids counted as unqueued",
+               m.get('slurm_exporter_trace_posts_rejected_total{reason="unqueued"}', 0) >= 20 and
+               m.get('slurm_exporter_trace_posts_rejected_total{reason="max_jobs"}', 0) == 0,
+               ({k: v for k, v in m.items() if "trace_posts" in k}, counts))
+    finally:
+        if flood:
+            flood.stop()
+        stopped_clean(e, "trace store crowding")
+
+
 if __name__ == "__main__":
     work = tempfile.mkdtemp(prefix="se-hostile-auth-")
     tests = [test_first_post_uncached, test_bad_password_flood, test_rate_limit_unauthenticated,
-             test_truncated_web_config]
+             test_truncated_web_config, test_fake_trace_jobs]
     only = sys.argv[1:]
     try:
         for t in tests:
