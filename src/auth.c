@@ -308,20 +308,23 @@ bool auth_check_cached(struct auth *a, const char *user, const char *pass)
  * bcrypt could not run (nothing learnt about the password). */
 static int verify_bcrypt(struct auth *a, const char *user, const char *pass)
 {
+    size_t nusers = a->n;
+    if (nusers == 0)
+        return -1;
     unsigned char tag[AUTH_TAG];
     tag_of(a, user, NULL, tag);
     /* Look at every user, so the time does not depend on which one matches. */
-    size_t found = a->n;
-    for (size_t i = 0; i < a->n; i++)
+    size_t found = nusers;
+    for (size_t i = 0; i < nusers; i++)
         if (auth_ct_equal(a->users[i].name_tag, tag, AUTH_TAG))
             found = i;
     /* An unknown name always maps to the same configured user's cost. */
-    size_t dummy = ((size_t)tag[0] << 8 | tag[1]) % a->n;
-    const char *setting = found < a->n ? a->users[found].hash : a->users[dummy].dummy;
+    size_t dummy = ((size_t)tag[0] << 8 | tag[1]) % nusers;
+    const char *setting = found < nusers ? a->users[found].hash : a->users[dummy].dummy;
     struct crypt_data *cd = xcalloc(1, sizeof(*cd));
     const char *h = crypt_rn(pass, setting, cd, (int)sizeof(*cd));
     int rc = h && h[0] != '*' ? 0 : -1;
-    if (rc == 0 && found < a->n && strlen(h) == a->users[found].hash_len)
+    if (rc == 0 && found < nusers && strlen(h) == a->users[found].hash_len)
         rc = auth_ct_equal(h, a->users[found].hash, a->users[found].hash_len);
     explicit_bzero(cd, sizeof(*cd));
     free(cd);

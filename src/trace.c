@@ -520,10 +520,15 @@ struct jslot {
 
 #define ES_BLOCK 1024
 
+/* A block of ES_BLOCK slots (NULL until the store grows into it). */
+struct eblock {
+    struct eslot *slots;
+};
+
 struct trace_store {
     pthread_mutex_t mu;
     struct trace_limits lim;
-    struct eslot **blocks; /* max_entries / ES_BLOCK (rounded up) pointers */
+    struct eblock *blocks; /* enough for every slot the limits allow */
     size_t nblocks;        /* allocated */
     size_t es_used;        /* slots handed out, free ones included */
     uint32_t es_free;
@@ -554,7 +559,7 @@ static size_t pow2_at_least(size_t n, size_t max)
 
 static struct eslot *eslot_at(const struct trace_store *s, uint32_t i)
 {
-    return &s->blocks[(i - 1) / ES_BLOCK][(i - 1) % ES_BLOCK];
+    return &s->blocks[(i - 1) / ES_BLOCK].slots[(i - 1) % ES_BLOCK];
 }
 
 struct trace_store *trace_store_new(const struct trace_limits *lim)
@@ -584,8 +589,8 @@ void trace_store_free(struct trace_store *s)
         return;
     for (size_t b = 0; b < s->nblocks; b++) {
         for (size_t k = 0; k < ES_BLOCK; k++)
-            free(s->blocks[b][k].names);
-        free(s->blocks[b]);
+            free(s->blocks[b].slots[k].names);
+        free(s->blocks[b].slots);
     }
     free(s->blocks);
     free(s->queued);
@@ -763,12 +768,14 @@ static size_t sweep(struct trace_store *s, double now, trace_keep_fn keep, void 
             }
             if (keep || fn)
                 entry_view(e, &view);
-            if (keep && !keep(&view, kctx)) {
-                entry_remove(s, link);
-                s->expired_job++;
-                continue;
+            if (keep) {
+                if (!keep(&view, kctx)) {
+                    entry_remove(s, link);
+                    s->expired_job++;
+                    continue;
+                }
+                e->cluster = view.cluster; /* the only field keep may change */
             }
-            e->cluster = view.cluster; /* the only field keep may change */
             if (fn)
                 fn(&view, ctx);
             link = &e->next;
@@ -800,7 +807,7 @@ static uint32_t eslot_take(struct trace_store *s)
     if (s->es_used >= s->lim.max_entries + s->share_entries)
         return 0;
     if (s->es_used == s->nblocks * ES_BLOCK) {
-        s->blocks[s->nblocks++] = xcalloc(ES_BLOCK, sizeof(struct eslot));
+        s->blocks[s->nblocks++].slots = xcalloc(ES_BLOCK, sizeof(struct eslot));
         s->bytes += ES_BLOCK * sizeof(struct eslot);
     }
     return (uint32_t)++s->es_used;

@@ -370,6 +370,14 @@ static void test_store_job_ended(void **state)
 
 /* The keep function may claim an entry for a cluster; later posts of the
  * same (job, host) keep the claim, a new entry starts unclaimed. */
+static bool clusters_of_1_2(struct trace_entry *e, void *ctx)
+{
+    int *seen = ctx;
+    if (e->p.job_id <= 2)
+        seen[e->p.job_id] = e->cluster;
+    return true;
+}
+
 static bool claim_for_1(struct trace_entry *e, void *ctx)
 {
     int *seen = ctx;
@@ -394,6 +402,15 @@ static void test_store_cluster_claim(void **state)
     a.cpus = 50;
     assert_int_equal(trace_store_put(s, &a, 1002), TR_ACCEPTED);
     trace_store_snapshot(s, 1003, claim_for_1, seen, NULL, NULL);
+    assert_int_equal(seen[1], 1);
+    assert_int_equal(seen[2], -1);
+    /* a sweep made by a refused post (at the job limit) keeps the claims */
+    for (uint32_t j = 10; j < 200; j++) {
+        struct trace_post f = post(j, "n2", 1);
+        trace_store_put(s, &f, 1004);
+    }
+    seen[1] = seen[2] = 7;
+    trace_store_snapshot(s, 1005, clusters_of_1_2, seen, NULL, NULL);
     assert_int_equal(seen[1], 1);
     assert_int_equal(seen[2], -1);
     trace_store_free(s);
