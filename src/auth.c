@@ -3,8 +3,11 @@
  * hash of the name compared against every user, unknown users run bcrypt on a
  * made-up hash of a configured cost, results are compared in constant time,
  * and good credentials are remembered (as a keyed hash, never the password)
- * for a while so a scraper pays bcrypt once, not every scrape. */
+ * for a while so a scraper pays bcrypt once, not every scrape. Failures are
+ * remembered for a minute, so the same wrong password costs bcrypt once. The
+ * worker serves client addresses in turn (see auth_worker_submit). */
 #include "auth.h"
+#include "render.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -12,18 +15,21 @@
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
-#define AUTH_TAG 32
-#define AUTH_CACHE 64
-#define AUTH_CACHE_TTL 600.0
-#define AUTH_QUEUE_MAX 64
+#define AUTH_CACHE 256       /* good credentials remembered */
+#define AUTH_CACHE_TTL 600.0 /* for ten minutes */
+#define AUTH_BAD 256         /* failed credentials remembered */
+#define AUTH_BAD_TTL 60.0    /* for a minute */
+#define AUTH_KNOWN 1024      /* credentials that passed before: their checks go first */
 
 struct auth_user {
     char *name;
@@ -43,9 +49,43 @@ struct auth {
     struct auth_user *users;
     size_t n;
     unsigned char key[32];
-    pthread_mutex_t mu; /* cache */
+    pthread_mutex_t mu; /* cache, bad, known */
     struct auth_cache_entry cache[AUTH_CACHE];
+    struct auth_cache_entry bad[AUTH_BAD];
+    struct auth_cache_entry known[AUTH_KNOWN]; /* expires: 1 when used, never runs out */
+    size_t known_next;                         /* the slot the next one overwrites */
 };
+
+static uint64_t counts[AUTH_R_COUNT];
+static const char *const result_names[AUTH_R_COUNT] = {
+#define X(e, s) s,
+    AUTH_RESULTS(X)
+#undef X
+};
+
+void auth_count(enum auth_result r)
+{
+    if ((unsigned)r < AUTH_R_COUNT)
+        __atomic_add_fetch(&counts[r], 1, __ATOMIC_RELAXED);
+}
+
+uint64_t auth_counted(enum auth_result r)
+{
+    return (unsigned)r < AUTH_R_COUNT ? __atomic_load_n(&counts[r], __ATOMIC_RELAXED) : 0;
+}
+
+void auth_render_metrics(struct render *r)
+{
+    render_family(r, "slurm_exporter_http_auth", M_COUNTER,
+                  "Basic-auth checks by outcome: ok and bad (bcrypt ran), cached and bad_cached "
+                  "(the same credentials passed within ten minutes or failed within a minute: no "
+                  "bcrypt), refused (no room to wait for bcrypt: 429), missing (no or malformed "
+                  "Authorization header).");
+    for (int i = 0; i < AUTH_R_COUNT; i++) {
+        struct label l[1] = {{"result", result_names[i]}};
+        render_sample(r, l, 1, (double)auth_counted((enum auth_result)i));
+    }
+}
 
 static const char bcrypt_alphabet[] =
     "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -203,69 +243,172 @@ out:
     return rc;
 }
 
+/* Whether tag is in one of the tables (every entry compared, in constant
+ * time) and not expired. */
+static bool table_has(struct auth *a, const struct auth_cache_entry *t, size_t n,
+                      const unsigned char *tag, double now)
+{
+    bool hit = false;
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < n; i++) {
+        bool eq = auth_ct_equal(t[i].tag, tag, AUTH_TAG);
+        hit |= eq && t[i].expires > now;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return hit;
+}
+
+/* Puts tag into a table of remembered credentials until now + ttl: over its
+ * own entry, else over the oldest (or an empty) one. */
+static void table_put(struct auth *a, struct auth_cache_entry *t, size_t n,
+                      const unsigned char *tag, double now, double ttl)
+{
+    pthread_mutex_lock(&a->mu);
+    size_t slot = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (auth_ct_equal(t[i].tag, tag, AUTH_TAG)) {
+            slot = i;
+            break;
+        }
+        if (t[i].expires < t[slot].expires)
+            slot = i;
+    }
+    memcpy(t[slot].tag, tag, AUTH_TAG);
+    t[slot].expires = now + ttl;
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Remembers that these credentials passed, for priority later: kept for the
+ * life of the configuration, the oldest replaced first. */
+static void known_put(struct auth *a, const unsigned char *tag)
+{
+    pthread_mutex_lock(&a->mu);
+    bool have = false;
+    for (size_t i = 0; i < AUTH_KNOWN; i++)
+        have |= auth_ct_equal(a->known[i].tag, tag, AUTH_TAG) && a->known[i].expires > 0;
+    if (!have) {
+        memcpy(a->known[a->known_next].tag, tag, AUTH_TAG);
+        a->known[a->known_next].expires = 1;
+        a->known_next = (a->known_next + 1) % AUTH_KNOWN;
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
 bool auth_check_cached(struct auth *a, const char *user, const char *pass)
 {
     unsigned char tag[AUTH_TAG];
     tag_of(a, user, pass, tag);
-    double now = mono_now_s();
-    bool hit = false;
-    pthread_mutex_lock(&a->mu);
-    for (size_t i = 0; i < AUTH_CACHE; i++) {
-        bool eq = auth_ct_equal(a->cache[i].tag, tag, AUTH_TAG);
-        hit |= eq && a->cache[i].expires > now;
-    }
-    pthread_mutex_unlock(&a->mu);
+    bool hit = table_has(a, a->cache, AUTH_CACHE, tag, mono_now_s());
     explicit_bzero(tag, sizeof(tag));
     return hit;
 }
 
-static void cache_put(struct auth *a, const char *user, const char *pass)
+/* bcrypt against the user's hash (an unknown user: a made-up hash of a
+ * configured user's cost). Returns 1 for a match, 0 for a mismatch, -1 when
+ * bcrypt could not run (nothing learnt about the password). */
+static int verify_bcrypt(struct auth *a, const char *user, const char *pass)
 {
-    unsigned char tag[AUTH_TAG];
-    tag_of(a, user, pass, tag);
-    double now = mono_now_s();
-    pthread_mutex_lock(&a->mu);
-    size_t slot = 0;
-    for (size_t i = 0; i < AUTH_CACHE; i++) {
-        if (auth_ct_equal(a->cache[i].tag, tag, AUTH_TAG)) {
-            slot = i;
-            break;
-        }
-        if (a->cache[i].expires < a->cache[slot].expires)
-            slot = i; /* the oldest (or an empty) entry */
-    }
-    memcpy(a->cache[slot].tag, tag, AUTH_TAG);
-    a->cache[slot].expires = now + AUTH_CACHE_TTL;
-    pthread_mutex_unlock(&a->mu);
-    explicit_bzero(tag, sizeof(tag));
-}
-
-bool auth_verify(struct auth *a, const char *user, const char *pass)
-{
-    size_t nusers = a ? a->n : 0;
+    size_t nusers = a->n;
     if (nusers == 0)
-        return false;
+        return -1;
     unsigned char tag[AUTH_TAG];
     tag_of(a, user, NULL, tag);
     /* Look at every user, so the time does not depend on which one matches. */
-    size_t found = a->n;
-    for (size_t i = 0; i < a->n; i++)
+    size_t found = nusers;
+    for (size_t i = 0; i < nusers; i++)
         if (auth_ct_equal(a->users[i].name_tag, tag, AUTH_TAG))
             found = i;
     /* An unknown name always maps to the same configured user's cost. */
     size_t dummy = ((size_t)tag[0] << 8 | tag[1]) % nusers;
-    const char *setting = found < a->n ? a->users[found].hash : a->users[dummy].dummy;
+    const char *setting = found < nusers ? a->users[found].hash : a->users[dummy].dummy;
     struct crypt_data *cd = xcalloc(1, sizeof(*cd));
     const char *h = crypt_rn(pass, setting, cd, (int)sizeof(*cd));
-    bool ok = false;
-    if (found < a->n && h && strlen(h) == a->users[found].hash_len)
-        ok = auth_ct_equal(h, a->users[found].hash, a->users[found].hash_len);
+    int rc = h && h[0] != '*' ? 0 : -1;
+    if (rc == 0 && found < nusers && strlen(h) == a->users[found].hash_len)
+        rc = auth_ct_equal(h, a->users[found].hash, a->users[found].hash_len);
     explicit_bzero(cd, sizeof(*cd));
     free(cd);
     explicit_bzero(tag, sizeof(tag));
-    if (ok)
-        cache_put(a, user, pass);
+    return rc;
+}
+
+/* Verifies credentials whose tag is known and records the result: good ones
+ * in the cache and as known, failures in the memory of failures. */
+static bool verify_tagged(struct auth *a, const char *user, const char *pass,
+                          const unsigned char *tag)
+{
+    if (!a || a->n == 0)
+        return false;
+    int rc = verify_bcrypt(a, user, pass);
+    double now = mono_now_s();
+    if (rc == 1) {
+        table_put(a, a->cache, AUTH_CACHE, tag, now, AUTH_CACHE_TTL);
+        known_put(a, tag);
+    } else if (rc == 0) {
+        table_put(a, a->bad, AUTH_BAD, tag, now, AUTH_BAD_TTL);
+    }
+    return rc == 1;
+}
+
+bool auth_verify(struct auth *a, const char *user, const char *pass)
+{
+    if (!a || a->n == 0)
+        return false;
+    unsigned char tag[AUTH_TAG];
+    tag_of(a, user, pass, tag);
+    bool ok = verify_tagged(a, user, pass, tag);
+    explicit_bzero(tag, sizeof(tag));
     return ok;
+}
+
+enum auth_quick auth_quick_check(struct auth *a, const char *header, struct auth_job *job)
+{
+    memset(job->source, 0, sizeof(job->source));
+    job->a = a;
+    job->priority = false;
+    if (auth_parse_basic(header, job->user, sizeof(job->user), job->pass, sizeof(job->pass)) < 0) {
+        explicit_bzero(job->pass, sizeof(job->pass));
+        auth_count(AUTH_R_MISSING);
+        return AUTH_REJECT;
+    }
+    tag_of(a, job->user, job->pass, job->tag);
+    double now = mono_now_s();
+    enum auth_quick q = AUTH_VERIFY;
+    if (table_has(a, a->cache, AUTH_CACHE, job->tag, now)) {
+        auth_count(AUTH_R_CACHED);
+        q = AUTH_ACCEPT;
+    } else if (table_has(a, a->bad, AUTH_BAD, job->tag, now)) {
+        auth_count(AUTH_R_BAD_CACHED);
+        q = AUTH_REJECT;
+    } else {
+        job->priority = table_has(a, a->known, AUTH_KNOWN, job->tag, 0);
+    }
+    if (q != AUTH_VERIFY) {
+        explicit_bzero(job->pass, sizeof(job->pass));
+        explicit_bzero(job->tag, sizeof(job->tag));
+    }
+    return q;
+}
+
+void auth_job_source(struct auth_job *job, const struct sockaddr *sa)
+{
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    memset(job->source, 0, sizeof(job->source));
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        job->source[0] = 4;
+        memcpy(job->source + 1, &in->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        const unsigned char *b = in6->sin6_addr.s6_addr;
+        if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0) {
+            job->source[0] = 4;
+            memcpy(job->source + 1, b + 12, 4);
+        } else {
+            job->source[0] = 6;
+            memcpy(job->source + 1, b, 8); /* the /64: one host usually has all of it */
+        }
+    }
 }
 
 /* ---- the worker -------------------------------------------------------------------- */
@@ -275,9 +418,52 @@ static struct {
     pthread_cond_t cv;
     pthread_t thread;
     bool running, stopping;
-    struct auth_job *head, *tail;
+    struct auth_job *head, *tail; /* in order of arrival */
     size_t queued;
+    uint64_t turn; /* of the job last taken */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static bool same_source(const struct auth_job *x, const struct auth_job *y)
+{
+    return memcmp(x->source, y->source, AUTH_SOURCE_LEN) == 0;
+}
+
+/* Unlinks job j (prev: the one before it, or NULL). W.mu held. */
+static void unlink_job(struct auth_job *prev, struct auth_job *j)
+{
+    if (prev)
+        prev->next = j->next;
+    else
+        W.head = j->next;
+    if (W.tail == j)
+        W.tail = prev;
+    W.queued--;
+    j->next = NULL;
+}
+
+/* The next job to run: the oldest with priority, else the oldest of the
+ * lowest turn. Unlinked. W.mu held. */
+static struct auth_job *take_next(void)
+{
+    struct auth_job *best = NULL, *best_prev = NULL, *prev = NULL;
+    for (struct auth_job *k = W.head; k; prev = k, k = k->next) {
+        if (k->priority) {
+            best = k;
+            best_prev = prev;
+            break;
+        }
+        if (!best || k->turn < best->turn) {
+            best = k;
+            best_prev = prev;
+        }
+    }
+    if (best) {
+        unlink_job(best_prev, best);
+        if (!best->priority)
+            W.turn = best->turn;
+    }
+    return best;
+}
 
 /* Runs queued verifications one at a time: bcrypt is CPU-bound by design, and
  * one at a time keeps a flood of bad passwords to one core. */
@@ -288,18 +474,18 @@ static void *worker_main(void *arg)
     for (;;) {
         while (!W.head && !W.stopping)
             pthread_cond_wait(&W.cv, &W.mu);
-        struct auth_job *j = W.head;
+        struct auth_job *j = take_next();
         if (!j)
             break; /* stopping and drained */
-        W.head = j->next;
-        if (!W.head)
-            W.tail = NULL;
-        W.queued--;
         bool cancel = W.stopping;
         pthread_mutex_unlock(&W.mu);
         j->cancelled = cancel;
-        j->ok = !cancel && auth_verify(j->a, j->user, j->pass);
+        j->busy = false;
+        j->ok = !cancel && verify_tagged(j->a, j->user, j->pass, j->tag);
+        if (!cancel)
+            auth_count(j->ok ? AUTH_R_OK : AUTH_R_BAD);
         explicit_bzero(j->pass, sizeof(j->pass));
+        explicit_bzero(j->tag, sizeof(j->tag));
         j->done(j);
         pthread_mutex_lock(&W.mu);
     }
@@ -323,22 +509,65 @@ int auth_worker_start(void)
 int auth_worker_submit(struct auth_job *job)
 {
     int rc = 0;
+    struct auth_job *out = NULL; /* a job that gives its place to this one */
+    job->next = NULL;
+    job->ok = job->cancelled = job->busy = false;
     pthread_mutex_lock(&W.mu);
     if (!W.running || W.stopping) {
         rc = -ESHUTDOWN;
-    } else if (W.queued >= AUTH_QUEUE_MAX) {
-        rc = -EAGAIN;
-    } else {
-        job->next = NULL;
-        if (W.tail)
-            W.tail->next = job;
-        else
-            W.head = job;
-        W.tail = job;
-        W.queued++;
-        pthread_cond_signal(&W.cv);
+        goto out;
     }
+    /* its turn: one after its address's last, or after the one being served */
+    size_t same = 0;
+    job->turn = W.turn + 1;
+    if (!job->priority) {
+        for (struct auth_job *k = W.head; k; k = k->next) {
+            if (k->priority || !same_source(k, job))
+                continue;
+            same++;
+            if (k->turn + 1 > job->turn)
+                job->turn = k->turn + 1;
+        }
+    }
+    if (same >= AUTH_PER_SOURCE) {
+        rc = -EAGAIN;
+        goto out;
+    }
+    if (W.queued >= AUTH_QUEUE_MAX) {
+        /* Full: the job with the latest turn (the newest, among equals)
+         * gives way if its turn is later than this one's. */
+        struct auth_job *victim = NULL, *victim_prev = NULL, *prev = NULL;
+        for (struct auth_job *k = W.head; k; prev = k, k = k->next) {
+            if (!k->priority && (!victim || k->turn >= victim->turn)) {
+                victim = k;
+                victim_prev = prev;
+            }
+        }
+        if (!victim || (!job->priority && victim->turn <= job->turn)) {
+            rc = -EAGAIN;
+            goto out;
+        }
+        unlink_job(victim_prev, victim);
+        out = victim;
+    }
+    if (W.tail)
+        W.tail->next = job;
+    else
+        W.head = job;
+    W.tail = job;
+    W.queued++;
+    pthread_cond_signal(&W.cv);
+out:
     pthread_mutex_unlock(&W.mu);
+    if (rc == -EAGAIN)
+        auth_count(AUTH_R_REFUSED);
+    if (out) {
+        auth_count(AUTH_R_REFUSED);
+        out->busy = true;
+        explicit_bzero(out->pass, sizeof(out->pass));
+        explicit_bzero(out->tag, sizeof(out->tag));
+        out->done(out);
+    }
     return rc;
 }
 

@@ -48,6 +48,9 @@ enum auth_state { AS_NONE, AS_PENDING, AS_OK, AS_FAIL, AS_BUSY, AS_DOWN };
 struct req {
     struct route_req r; /* path, early status, trace body */
     int auth;           /* enum auth_state, atomic */
+    /* Suspended in the first call: libmicrohttpd repeats the first call
+     * (no body yet) once the connection is resumed. */
+    bool resumed;
     struct MHD_Connection *c;
     struct auth_job job;
 };
@@ -85,6 +88,7 @@ void http_render_metrics(struct render *r)
     }
     if (!H.cfg->web_config_file || !H.cfg->web_config_file[0])
         return;
+    auth_render_metrics(r);
     struct webconfig_live_stats st;
     webconfig_live_stats(&st);
     render_family(r, "slurm_exporter_web_config_reloads", M_COUNTER,
@@ -245,7 +249,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- responses -------------------------------------------------------------------- */
 
 /* rate_limit from the web configuration: a token bucket shared by all
- * connections; reset when the configuration changes. */
+ * connections, charged only for requests that passed authentication (or all
+ * when no users are configured); reset when the configuration changes. */
 static bool rate_allow(const struct web_state *ws)
 {
     if (!ws->cfg || ws->cfg->rate_interval <= 0)
@@ -270,12 +275,13 @@ static bool rate_allow(const struct web_state *ws)
     return ok;
 }
 
-/* The worker finished a bcrypt check: record it and let libmicrohttpd call
- * the handler again for this connection. */
+/* The worker finished a bcrypt check (or the job gave its place in the queue
+ * to another client's): record it and let libmicrohttpd call the handler
+ * again for this connection. */
 static void auth_done(struct auth_job *job)
 {
     struct req *rq = job->arg;
-    int st = job->ok ? AS_OK : (job->cancelled ? AS_DOWN : AS_FAIL);
+    int st = job->ok ? AS_OK : job->cancelled ? AS_DOWN : job->busy ? AS_BUSY : AS_FAIL;
     __atomic_store_n(&rq->auth, st, __ATOMIC_RELEASE);
     MHD_resume_connection(rq->c);
 }
@@ -306,30 +312,28 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
             return http_reply(c, wc, rq->r.p, 403, "client certificate required\n");
         }
     }
-    /* rate_limit paces scrapes; trace posts are bounded by the connection
-     * limits and the store's caps, and must not use up the scrapers' budget. */
-    if (!rq->r.post && !rate_allow(ws)) {
-        rq->r.early = 429;
-        return http_reply(c, wc, rq->r.p, 429, http_status_text(429));
-    }
     if (!ws->auth) {
         rq->auth = AS_NONE;
     } else {
         const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
         struct auth_job *j = &rq->job;
-        if (auth_parse_basic(h, j->user, sizeof(j->user), j->pass, sizeof(j->pass)) < 0) {
+        enum auth_quick q = auth_quick_check(ws->auth, h, j);
+        if (q == AUTH_REJECT) {
             rq->r.early = 401;
             return http_reply(c, wc, rq->r.p, 401, http_status_text(401));
         }
-        if (auth_check_cached(ws->auth, j->user, j->pass)) {
-            explicit_bzero(j->pass, sizeof(j->pass));
+        if (q == AUTH_ACCEPT) {
             rq->auth = AS_OK;
         } else {
-            j->a = ws->auth;
+            /* bcrypt waits in the queue of the client's address */
+            const union MHD_ConnectionInfo *ai =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            auth_job_source(j, ai ? ai->client_addr : NULL);
             j->done = auth_done;
             j->arg = rq;
             rq->c = c;
             __atomic_store_n(&rq->auth, AS_PENDING, __ATOMIC_RELEASE);
+            rq->resumed = true;
             /* Suspend before the job is visible to the worker, so its
              * resume can never come first. */
             MHD_suspend_connection(c);
@@ -376,7 +380,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (rq->r.early)
         return MHD_YES;
-    switch (__atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE)) {
+    int as = __atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE);
+    if (rq->resumed && (as == AS_OK || as == AS_NONE)) {
+        /* The first call again, after the bcrypt check: a post's body has
+         * not been read yet, so only a later call may answer it. */
+        rq->resumed = false;
+        if (rq->r.post)
+            return MHD_YES;
+    }
+    switch (as) {
     case AS_PENDING:
         return MHD_YES;
     case AS_FAIL:
@@ -390,6 +402,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return http_reply(c, wc, rq->r.p, 503, "shutting down\n");
     default:
         break;
+    }
+    /* rate_limit paces scrapes, charged only once the client has
+     * authenticated: refused requests cannot spend the budget of those who
+     * may scrape. Trace posts are bounded by the connection limits and the
+     * store's caps, and must not use up the scrapers' budget either. */
+    if (!rq->r.post && !rate_allow(k->ws)) {
+        rq->r.early = 429;
+        return http_reply(c, wc, rq->r.p, 429, http_status_text(429));
     }
     return http_route_answer(c, wc, &rq->r);
 }

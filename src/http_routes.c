@@ -362,6 +362,7 @@ static enum MHD_Result trace_post(struct MHD_Connection *c, const struct webconf
         snprintf(msg, sizeof(msg), "trace store full (%s); the post was not stored\n",
                  r == TR_MAX_JOBS    ? "--trace.max-jobs"
                  : r == TR_MAX_HOSTS ? "--trace.max-hosts-per-job"
+                 : r == TR_UNQUEUED  ? "the share of jobs the queue does not show running"
                                      : "--trace.max-entries");
     return http_reply(c, wc, rq->p, rq->early, msg);
 }

@@ -501,20 +501,36 @@ int trace_json_parse(const char *body, size_t len, struct trace_post *out, char 
 
 /* ---- the store ------------------------------------------------------------ */
 
-/* Indexes are slot + 1; 0 ends a chain. */
+/* One (job, host) pair, 88 bytes: the numbers of its last post and its
+ * times; the host and user names in one allocation of their exact size
+ * ("host\0user\0"). Slots sit in blocks of ES_BLOCK that are allocated as
+ * the store grows and never move. Indexes are slot + 1; 0 ends a chain. */
 struct eslot {
-    struct trace_entry e;
-    uint32_t next;
+    uint32_t job_id; /* 0: a free slot */
+    uint32_t next;   /* the hash chain, or the free list */
+    int32_t cluster;
+    double pid, cpus, threads, mem, read_bytes, write_bytes;
+    double first_seen, updated;
+    char *names;
 };
 struct jslot {
     uint32_t job_id, hosts, next;
+    bool unqueued; /* the queue does not show it running */
+};
+
+#define ES_BLOCK 1024
+
+/* A block of ES_BLOCK slots (NULL until the store grows into it). */
+struct eblock {
+    struct eslot *slots;
 };
 
 struct trace_store {
     pthread_mutex_t mu;
     struct trace_limits lim;
-    struct eslot *es;
-    size_t es_used, es_cap; /* slots handed out (incl. free ones), allocated */
+    struct eblock *blocks; /* enough for every slot the limits allow */
+    size_t nblocks;        /* allocated */
+    size_t es_used;        /* slots handed out, free ones included */
     uint32_t es_free;
     uint32_t *eb;
     size_t neb;
@@ -524,6 +540,11 @@ struct trace_store {
     uint32_t *jb;
     size_t njb;
     size_t entries, jobs;
+    size_t entries_u, jobs_u; /* of jobs marked unqueued */
+    size_t share_entries, share_jobs;
+    uint32_t *queued; /* sorted ids of the running jobs; NULL until told */
+    size_t nqueued;
+    size_t bytes; /* heap held, as requested from malloc */
     uint64_t expired_ttl, expired_job;
     double last_sweep;
 };
@@ -536,19 +557,29 @@ static size_t pow2_at_least(size_t n, size_t max)
     return b;
 }
 
+static struct eslot *eslot_at(const struct trace_store *s, uint32_t i)
+{
+    return &s->blocks[(i - 1) / ES_BLOCK].slots[(i - 1) % ES_BLOCK];
+}
+
 struct trace_store *trace_store_new(const struct trace_limits *lim)
 {
     struct trace_store *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->mu, NULL);
     s->lim = *lim;
-    if (s->lim.max_entries > UINT32_MAX - 1)
-        s->lim.max_entries = UINT32_MAX - 1;
+    if (s->lim.max_entries > UINT32_MAX / 2)
+        s->lim.max_entries = UINT32_MAX / 2;
     if (s->lim.max_jobs > UINT32_MAX - 1)
         s->lim.max_jobs = UINT32_MAX - 1;
+    s->share_jobs = s->lim.max_jobs / 4 ? s->lim.max_jobs / 4 : 1;
+    s->share_entries = s->lim.max_entries / 4 ? s->lim.max_entries / 4 : 1;
+    size_t nb = (s->lim.max_entries + s->share_entries) / ES_BLOCK + 1;
+    s->blocks = xcalloc(nb, sizeof(*s->blocks));
     s->neb = pow2_at_least(s->lim.max_entries, (size_t)1 << 20);
     s->eb = xcalloc(s->neb, sizeof(uint32_t));
     s->njb = pow2_at_least(s->lim.max_jobs, (size_t)1 << 18);
     s->jb = xcalloc(s->njb, sizeof(uint32_t));
+    s->bytes = sizeof(*s) + nb * sizeof(*s->blocks) + (s->neb + s->njb) * sizeof(uint32_t);
     return s;
 }
 
@@ -556,12 +587,43 @@ void trace_store_free(struct trace_store *s)
 {
     if (!s)
         return;
-    free(s->es);
+    for (size_t b = 0; b < s->nblocks; b++) {
+        for (size_t k = 0; k < ES_BLOCK; k++)
+            free(s->blocks[b].slots[k].names);
+        free(s->blocks[b].slots);
+    }
+    free(s->blocks);
+    free(s->queued);
     free(s->eb);
     free(s->js);
     free(s->jb);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+/* "host\0user\0" in an allocation of its size, counted in s->bytes. */
+static char *names_new(struct trace_store *s, const char *host, const char *user)
+{
+    size_t hl = strlen(host), ul = strlen(user);
+    char *n = xmalloc(hl + ul + 2);
+    memcpy(n, host, hl + 1);
+    memcpy(n + hl + 1, user, ul + 1);
+    s->bytes += hl + ul + 2;
+    return n;
+}
+
+static void names_free(struct trace_store *s, char *n)
+{
+    if (!n)
+        return;
+    size_t hl = strlen(n);
+    s->bytes -= hl + strlen(n + hl + 1) + 2;
+    free(n);
+}
+
+static const char *user_of(const char *names)
+{
+    return names + strlen(names) + 1;
 }
 
 static size_t ehash(const struct trace_store *s, uint32_t job, const char *host)
@@ -583,15 +645,37 @@ static struct jslot *job_find(struct trace_store *s, uint32_t job)
     return NULL;
 }
 
-static struct jslot *job_add(struct trace_store *s, uint32_t job)
+static bool queued_has(const struct trace_store *s, uint32_t job)
+{
+    size_t lo = 0, hi = s->nqueued;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->queued[mid] < job)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->nqueued && s->queued[lo] == job;
+}
+
+/* Whether a job counts against the share of jobs the queue does not show
+ * running: never before the store was told the queue. */
+static bool job_unqueued(const struct trace_store *s, uint32_t job)
+{
+    return s->queued && !queued_has(s, job);
+}
+
+static struct jslot *job_add(struct trace_store *s, uint32_t job, bool unqueued)
 {
     uint32_t i = s->js_free;
     if (i) {
         s->js_free = s->js[i - 1].next;
     } else {
         if (s->js_used == s->js_cap) {
-            s->js_cap = s->js_cap ? s->js_cap * 2 : 64;
-            s->js = xrealloc(s->js, s->js_cap * sizeof(*s->js));
+            size_t cap = s->js_cap ? s->js_cap * 2 : 64;
+            s->js = xrealloc(s->js, cap * sizeof(*s->js));
+            s->bytes += (cap - s->js_cap) * sizeof(*s->js);
+            s->js_cap = cap;
         }
         i = (uint32_t)++s->js_used;
     }
@@ -599,9 +683,11 @@ static struct jslot *job_add(struct trace_store *s, uint32_t job)
     size_t b = jhash(s, job);
     j->job_id = job;
     j->hosts = 0;
+    j->unqueued = unqueued;
     j->next = s->jb[b];
     s->jb[b] = i;
     s->jobs++;
+    s->jobs_u += unqueued;
     return j;
 }
 
@@ -613,11 +699,13 @@ static void job_drop_host(struct trace_store *s, uint32_t job)
         struct jslot *j = &s->js[i - 1];
         if (j->job_id != job)
             continue;
+        s->entries_u -= j->unqueued;
         if (--j->hosts == 0) {
             *link = j->next;
             j->next = s->js_free;
             s->js_free = i;
             s->jobs--;
+            s->jobs_u -= j->unqueued;
         }
         return;
     }
@@ -627,78 +715,142 @@ static void job_drop_host(struct trace_store *s, uint32_t job)
 static void entry_remove(struct trace_store *s, uint32_t *link)
 {
     uint32_t i = *link;
-    struct eslot *e = &s->es[i - 1];
+    struct eslot *e = eslot_at(s, i);
     *link = e->next;
-    job_drop_host(s, e->e.p.job_id);
+    job_drop_host(s, e->job_id);
+    names_free(s, e->names);
+    e->names = NULL;
+    e->job_id = 0;
     e->next = s->es_free;
     s->es_free = i;
     s->entries--;
+}
+
+/* Copies a name of the store (at most MAX_LABEL_LEN bytes, as the parser
+ * takes them) into a label-sized buffer. */
+static void name_copy(char *dst, const char *src)
+{
+    size_t n = strnlen(src, MAX_LABEL_LEN);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The entry as callers see it (struct trace_entry), from its slot. */
+static void entry_view(const struct eslot *e, struct trace_entry *out)
+{
+    out->p.job_id = e->job_id;
+    out->p.pid = e->pid;
+    out->p.cpus = e->cpus;
+    out->p.threads = e->threads;
+    out->p.mem = e->mem;
+    out->p.read_bytes = e->read_bytes;
+    out->p.write_bytes = e->write_bytes;
+    name_copy(out->p.hostname, e->names);
+    name_copy(out->p.username, user_of(e->names));
+    out->first_seen = e->first_seen;
+    out->updated = e->updated;
+    out->cluster = e->cluster;
 }
 
 /* Walks every entry, dropping expired ones and those keep refuses. */
 static size_t sweep(struct trace_store *s, double now, trace_keep_fn keep, void *kctx,
                     void (*fn)(const struct trace_entry *e, void *ctx), void *ctx)
 {
+    struct trace_entry view;
     for (size_t b = 0; b < s->neb; b++) {
         uint32_t *link = &s->eb[b];
         while (*link) {
-            struct eslot *e = &s->es[*link - 1];
-            if (now - e->e.updated > s->lim.ttl) {
+            struct eslot *e = eslot_at(s, *link);
+            if (now - e->updated > s->lim.ttl) {
                 entry_remove(s, link);
                 s->expired_ttl++;
-            } else if (keep && !keep(&e->e, kctx)) {
-                entry_remove(s, link);
-                s->expired_job++;
-            } else {
-                if (fn)
-                    fn(&e->e, ctx);
-                link = &e->next;
+                continue;
             }
+            if (keep || fn)
+                entry_view(e, &view);
+            if (keep) {
+                if (!keep(&view, kctx)) {
+                    entry_remove(s, link);
+                    s->expired_job++;
+                    continue;
+                }
+                e->cluster = view.cluster; /* the only field keep may change */
+            }
+            if (fn)
+                fn(&view, ctx);
+            link = &e->next;
         }
     }
     s->last_sweep = now;
     return s->entries;
 }
 
+static void entry_set(struct eslot *e, const struct trace_post *p, double now)
+{
+    e->pid = p->pid;
+    e->cpus = p->cpus;
+    e->threads = p->threads;
+    e->mem = p->mem;
+    e->read_bytes = p->read_bytes;
+    e->write_bytes = p->write_bytes;
+    e->updated = now;
+}
+
+/* A free slot (a new block when none is left); 0 when max_entries are used. */
+static uint32_t eslot_take(struct trace_store *s)
+{
+    uint32_t i = s->es_free;
+    if (i) {
+        s->es_free = eslot_at(s, i)->next;
+        return i;
+    }
+    if (s->es_used >= s->lim.max_entries + s->share_entries)
+        return 0;
+    if (s->es_used == s->nblocks * ES_BLOCK) {
+        s->blocks[s->nblocks++].slots = xcalloc(ES_BLOCK, sizeof(struct eslot));
+        s->bytes += ES_BLOCK * sizeof(struct eslot);
+    }
+    return (uint32_t)++s->es_used;
+}
+
 static enum trace_reason put_locked(struct trace_store *s, const struct trace_post *p, double now)
 {
     size_t b = ehash(s, p->job_id, p->hostname);
-    for (uint32_t i = s->eb[b]; i; i = s->es[i - 1].next) {
-        struct trace_entry *e = &s->es[i - 1].e;
-        if (e->p.job_id == p->job_id && strcmp(e->p.hostname, p->hostname) == 0) {
-            e->p = *p;
-            e->updated = now;
+    for (uint32_t i = s->eb[b]; i; i = eslot_at(s, i)->next) {
+        struct eslot *e = eslot_at(s, i);
+        if (e->job_id == p->job_id && strcmp(e->names, p->hostname) == 0) {
+            entry_set(e, p, now);
+            if (strcmp(user_of(e->names), p->username) != 0) {
+                names_free(s, e->names);
+                e->names = names_new(s, p->hostname, p->username);
+            }
             return TR_ACCEPTED;
         }
     }
+    /* Jobs the queue shows running have the limits; the others (not
+     * started as far as the last queue knows, ended, made up) a share of
+     * their own, so they can never take a running job's room. */
     struct jslot *j = job_find(s, p->job_id);
-    if (!j && s->jobs >= s->lim.max_jobs)
-        return TR_MAX_JOBS;
+    bool unq = j ? j->unqueued : job_unqueued(s, p->job_id);
+    if (!j && (unq ? s->jobs_u >= s->share_jobs : s->jobs - s->jobs_u >= s->lim.max_jobs))
+        return unq ? TR_UNQUEUED : TR_MAX_JOBS;
     if (j && j->hosts >= s->lim.max_hosts_per_job)
         return TR_MAX_HOSTS;
-    if (s->entries >= s->lim.max_entries)
-        return TR_MAX_ENTRIES;
+    if (unq ? s->entries_u >= s->share_entries : s->entries - s->entries_u >= s->lim.max_entries)
+        return unq ? TR_UNQUEUED : TR_MAX_ENTRIES;
+    uint32_t i = eslot_take(s);
+    if (!i)
+        return unq ? TR_UNQUEUED : TR_MAX_ENTRIES;
     if (!j)
-        j = job_add(s, p->job_id);
+        j = job_add(s, p->job_id, unq);
     j->hosts++;
-    uint32_t i = s->es_free;
-    if (i) {
-        s->es_free = s->es[i - 1].next;
-    } else {
-        if (s->es_used == s->es_cap) {
-            size_t cap = s->es_cap ? s->es_cap * 2 : 64;
-            if (cap > s->lim.max_entries)
-                cap = s->lim.max_entries;
-            s->es = xrealloc(s->es, cap * sizeof(*s->es));
-            s->es_cap = cap;
-        }
-        i = (uint32_t)++s->es_used;
-    }
-    struct eslot *e = &s->es[i - 1];
-    e->e.p = *p;
-    e->e.first_seen = now;
-    e->e.updated = now;
-    e->e.cluster = -1;
+    s->entries_u += unq;
+    struct eslot *e = eslot_at(s, i);
+    e->job_id = p->job_id;
+    entry_set(e, p, now);
+    e->first_seen = now;
+    e->cluster = -1;
+    e->names = names_new(s, p->hostname, p->username);
     e->next = s->eb[b];
     s->eb[b] = i;
     s->entries++;
@@ -720,6 +872,43 @@ enum trace_reason trace_store_put(struct trace_store *s, const struct trace_post
     return r;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+void trace_store_set_queued(struct trace_store *s, const uint32_t *ids, size_t n)
+{
+    uint32_t *q = xmalloc((n ? n : 1) * sizeof(*q));
+    if (n)
+        memcpy(q, ids, n * sizeof(*q));
+    qsort(q, n, sizeof(*q), cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || q[i] != q[k - 1])
+            q[k++] = q[i];
+    q = xrealloc(q, (k ? k : 1) * sizeof(*q));
+    pthread_mutex_lock(&s->mu);
+    if (s->queued)
+        s->bytes -= (s->nqueued ? s->nqueued : 1) * sizeof(*q);
+    free(s->queued);
+    s->queued = q;
+    s->nqueued = k;
+    s->bytes += (k ? k : 1) * sizeof(*q);
+    /* every job stored is judged again */
+    s->jobs_u = s->entries_u = 0;
+    for (size_t b = 0; b < s->njb; b++) {
+        for (uint32_t i = s->jb[b]; i; i = s->js[i - 1].next) {
+            struct jslot *j = &s->js[i - 1];
+            j->unqueued = !queued_has(s, j->job_id);
+            s->jobs_u += j->unqueued;
+            s->entries_u += j->unqueued ? j->hosts : 0;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 size_t trace_store_snapshot(struct trace_store *s, double now, trace_keep_fn keep, void *kctx,
                             void (*fn)(const struct trace_entry *e, void *ctx), void *ctx)
 {
@@ -734,6 +923,9 @@ void trace_store_stats(struct trace_store *s, struct trace_store_stats *out)
     pthread_mutex_lock(&s->mu);
     out->entries = s->entries;
     out->jobs = s->jobs;
+    out->entries_unqueued = s->entries_u;
+    out->jobs_unqueued = s->jobs_u;
+    out->bytes = s->bytes;
     out->expired_ttl = s->expired_ttl;
     out->expired_job = s->expired_job;
     pthread_mutex_unlock(&s->mu);
@@ -861,7 +1053,8 @@ void trace_render_metrics(struct render *r)
     render_family(r, "slurm_exporter_trace_posts_rejected", M_COUNTER,
                   "Job trace posts refused, by reason (too_large: body over --trace.max-body; "
                   "malformed, invalid_value: 400; max_jobs, max_hosts_per_job, max_entries: the "
-                  "store is full, 429).");
+                  "store is full, 429; unqueued: the share of jobs the queue does not show running "
+                  "is full, 429).");
     for (int i = 1; i < TR_COUNT; i++) {
         struct label l[1] = {{"reason", reason_names[i]}};
         render_sample(r, l, 1, (double)trace_counted((enum trace_reason)i));
@@ -871,6 +1064,10 @@ void trace_render_metrics(struct render *r)
     render_sample(r, NULL, 0, (double)st.entries);
     render_family(r, "slurm_exporter_trace_jobs", M_GAUGE, "Jobs in the trace store.");
     render_sample(r, NULL, 0, (double)st.jobs);
+    render_family(r, "slurm_exporter_trace_store_bytes", M_GAUGE,
+                  "Heap the trace store holds, in bytes as requested from malloc (its per-block "
+                  "overhead not included).");
+    render_sample(r, NULL, 0, (double)st.bytes);
     render_family(r, "slurm_exporter_trace_expired", M_COUNTER,
                   "(job, host) pairs dropped from the trace store: ttl (no post for --trace.ttl) "
                   "or job_ended (the job left the queue or stopped running).");

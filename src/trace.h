@@ -82,6 +82,7 @@ void trace_store_free(struct trace_store *s);
     X(MAX_JOBS, "max_jobs")                                                                        \
     X(MAX_HOSTS, "max_hosts_per_job")                                                              \
     X(MAX_ENTRIES, "max_entries")                                                                  \
+    X(UNQUEUED, "unqueued")                                                                        \
     X(METHOD, "method")                                                                            \
     X(OTHER, "other")
 
@@ -94,9 +95,18 @@ enum trace_reason {
 
 /* Stores a post under (job_id, hostname) at wall time now: replaces that
  * pair's previous post only. A new pair beyond a limit is refused (and
- * nothing else is touched). Returns TR_ACCEPTED or TR_MAX_JOBS, TR_MAX_HOSTS,
- * TR_MAX_ENTRIES. Thread safe. */
+ * nothing else is touched). Once trace_store_set_queued has told the store
+ * which jobs run, the limits are those of the jobs that run; the jobs that
+ * do not (not in the queue yet, ended, or made up) have a share of their own,
+ * a quarter of max_jobs and of max_entries, so posts for them can never
+ * crowd out a running job. Returns TR_ACCEPTED or TR_MAX_JOBS, TR_MAX_HOSTS,
+ * TR_MAX_ENTRIES, TR_UNQUEUED (that share is full). Thread safe. */
 enum trace_reason trace_store_put(struct trace_store *s, const struct trace_post *p, double now);
+
+/* Tells the store the ids of the jobs the latest queue snapshots show
+ * running (in any order, repeats allowed; copied). Entries already stored
+ * move between the running jobs' limits and the share of the others. */
+void trace_store_set_queued(struct trace_store *s, const uint32_t *ids, size_t n);
 
 /* Decides whether an entry of a job is kept (true) or dropped because its job
  * left the queue. */
@@ -112,7 +122,9 @@ size_t trace_store_snapshot(struct trace_store *s, double now, trace_keep_fn kee
 
 struct trace_store_stats {
     size_t entries, jobs;
-    uint64_t expired_ttl, expired_job; /* entries dropped, since start */
+    size_t entries_unqueued, jobs_unqueued; /* of jobs the queue does not show running */
+    size_t bytes;                           /* heap held, as requested from malloc */
+    uint64_t expired_ttl, expired_job;      /* entries dropped, since start */
 };
 void trace_store_stats(struct trace_store *s, struct trace_store_stats *out);
 

@@ -528,8 +528,10 @@ int webconfig_parse(const char *path, const char *text, size_t len, struct webco
         rc = perr(&p, ye.line, "%s", ye.msg);
         goto out;
     }
-    if (root->type == YAML_NULL)
-        goto out; /* an empty file: plain HTTP, no authentication */
+    if (root->type == YAML_NULL) {
+        wc->empty = true; /* plain HTTP, no authentication (refused on reload) */
+        goto out;
+    }
     if (root->type != YAML_MAP) {
         rc = perr(&p, root->line, "expected a mapping at the top level, got %s",
                   yaml_type_name(root));

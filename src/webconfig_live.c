@@ -204,6 +204,36 @@ out:
     return rc;
 }
 
+/* Whether a configuration read on reload must not replace the one in
+ * service (err gets why). A file rewritten in place reads empty or cut short
+ * for a moment: a reload never turns TLS on or off, never turns basic auth
+ * off, and never takes an empty file over a configuration that has keys.
+ * Those need a restart; until then the previous configuration stays. */
+static bool reload_refused(const struct web_state *ws, char *err, size_t errlen)
+{
+    const struct web_state *cur = L.cur;
+    if ((ws->tls != NULL) != (cur->tls != NULL)) {
+        snprintf(err, errlen, "%s: TLS cannot be turned %s while running; restart the exporter",
+                 L.path, ws->tls ? "on" : "off");
+        return true;
+    }
+    if (ws->cfg && ws->cfg->empty && cur->cfg && !cur->cfg->empty) {
+        snprintf(err, errlen,
+                 "%s: the file is empty (being rewritten?); an empty configuration is taken "
+                 "at start-up only",
+                 L.path);
+        return true;
+    }
+    if (cur->auth && !ws->auth) {
+        snprintf(err, errlen,
+                 "%s: basic auth cannot be turned off while running (no basic_auth_users in the "
+                 "file; cut short?); restart the exporter",
+                 L.path);
+        return true;
+    }
+    return false;
+}
+
 int webconfig_live_reload(bool force, bool try_only)
 {
     if (!L.path)
@@ -227,10 +257,7 @@ int webconfig_live_reload(bool force, bool try_only)
     char err[768];
     struct web_state *ws = NULL;
     rc = state_build(&ws, err, sizeof(err));
-    if (rc == 0 && (ws->tls != NULL) != (L.cur->tls != NULL)) {
-        snprintf(err, sizeof(err),
-                 "%s: TLS cannot be turned %s while running; restart the exporter", L.path,
-                 ws->tls ? "on" : "off");
+    if (rc == 0 && reload_refused(ws, err, sizeof(err))) {
         state_free(ws);
         rc = -EINVAL;
     }

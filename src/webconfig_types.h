@@ -42,6 +42,7 @@ struct webconfig_header {
  * the key, for messages about the files it names; 0 when absent. */
 struct webconfig {
     char *path; /* the configuration file itself */
+    bool empty; /* no keys at all (an empty file, or blanks and comments only) */
     bool tls;   /* tls_server_config configures TLS */
     int tls_line;
     char *cert_file, *key_file, *client_ca_file;

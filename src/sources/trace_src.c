@@ -253,6 +253,24 @@ static void add_entry(const struct trace_entry *e, void *ctx)
         add_row(k->p, e);
 }
 
+/* Tells the store the jobs the clusters' jobs snapshots show running. */
+static void set_queued(struct trace_store *s, const struct keep_ctx *k)
+{
+    size_t n = 0;
+    for (int q = 0; q < k->n; q++)
+        n += k->idx[q].m ? k->idx[q].m->n : 0;
+    uint32_t *ids = xmalloc((n ? n : 1) * sizeof(*ids));
+    n = 0;
+    for (int q = 0; q < k->n; q++) {
+        const struct jobs_model *m = k->idx[q].m;
+        for (size_t i = 0; m && i < m->n; i++)
+            if (trace_job_running(&m->jobs[i]))
+                ids[n++] = m->jobs[i].job_id;
+    }
+    trace_store_set_queued(s, ids, n);
+    free(ids);
+}
+
 static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t errlen)
 {
     (void)err;
@@ -281,6 +299,10 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
         if (k->n > 1)
             index_nodes(k, q);
     }
+    /* The running jobs get the store's limits; posts for other job ids only
+     * a share of their own (trace_store_put). */
+    if (any)
+        set_queued(s, k);
     /* Without a jobs dataset at all (jobs collector off) every entry is kept
      * and shown, with the first cluster (owner 0). */
     trace_store_snapshot(s, now, any ? keep_live : NULL, k, add_entry, k);

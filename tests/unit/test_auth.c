@@ -7,8 +7,12 @@
 
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <crypt.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* A bcrypt hash of pass at the given cost, made here (never committed). */
@@ -169,6 +173,16 @@ static void test_unknown_user_cost(void **state)
 
 /* ---- worker -------------------------------------------------------------------------- */
 
+/* Client address 10.0.x.y for n = x * 256 + y. */
+static void set_source(struct auth_job *j, int n)
+{
+    struct sockaddr_in in;
+    memset(&in, 0, sizeof(in));
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(0x0A000000u | (uint32_t)n);
+    auth_job_source(j, (const struct sockaddr *)&in);
+}
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int done_count;
@@ -205,6 +219,7 @@ static void test_worker(void **state)
         snprintf(jobs[i].user, sizeof(jobs[i].user), "alice");
         snprintf(jobs[i].pass, sizeof(jobs[i].pass), i % 2 ? "wonderland" : "nope");
         jobs[i].done = job_done;
+        set_source(&jobs[i], i); /* every job from an address of its own */
     }
     assert_int_equal(auth_worker_submit(&jobs[0]), -ESHUTDOWN); /* not started */
     assert_int_equal(auth_worker_start(), 0);
@@ -250,12 +265,206 @@ static void test_worker(void **state)
     free(users[0].hash);
 }
 
+/* ---- fair queueing ------------------------------------------------------------------- */
+
+static struct auth_job *fj; /* the jobs of the fairness tests */
+static int forder[128], nforder;
+static bool fhold; /* fj[0]'s callback blocks the worker until released */
+
+static void fair_done(struct auth_job *j)
+{
+    pthread_mutex_lock(&mu);
+    forder[nforder++] = (int)(j - fj);
+    pthread_cond_broadcast(&cv);
+    while (fhold && j == &fj[0])
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+}
+
+static void fair_wait(int n)
+{
+    pthread_mutex_lock(&mu);
+    while (nforder < n)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+}
+
+static void fair_release(void)
+{
+    pthread_mutex_lock(&mu);
+    fhold = false;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+/* Jobs for the fairness tests: wrong passwords for alice; fj[0] holds the
+ * worker in its callback while the others are queued. */
+static struct auth *fair_setup(int n, char **hash)
+{
+    struct webconfig_user users[1] = {{"alice", make_hash("wonderland", 4), 1}};
+    struct auth *a = NULL;
+    assert_int_equal(auth_create(users, 1, &a), 0);
+    *hash = users[0].hash;
+    fj = calloc((size_t)n, sizeof(*fj));
+    assert_non_null(fj);
+    for (int i = 0; i < n; i++) {
+        fj[i].a = a;
+        snprintf(fj[i].user, sizeof(fj[i].user), "alice");
+        snprintf(fj[i].pass, sizeof(fj[i].pass), "wrong%d", i);
+        fj[i].done = fair_done;
+    }
+    nforder = 0;
+    fhold = true;
+    assert_int_equal(auth_worker_start(), 0);
+    set_source(&fj[0], 999);
+    assert_int_equal(auth_worker_submit(&fj[0]), 0);
+    fair_wait(1);
+    return a;
+}
+
+/* Addresses are served in turn, whatever one of them has queued; at most 4
+ * wait from one address; credentials that passed before go first. */
+static void test_fair_order(void **state)
+{
+    (void)state;
+    char *hash;
+    struct auth *a = fair_setup(9, &hash);
+    uint64_t refused = auth_counted(AUTH_R_REFUSED);
+    for (int i = 1; i <= 5; i++)
+        set_source(&fj[i], 1); /* A: five at once */
+    set_source(&fj[6], 2);     /* B */
+    set_source(&fj[7], 3);     /* C */
+    set_source(&fj[8], 1);     /* A again, with credentials that passed before */
+    fj[8].priority = true;
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(auth_worker_submit(&fj[i]), 0);
+    assert_int_equal(auth_worker_submit(&fj[5]), -EAGAIN); /* a fifth from A */
+    assert_int_equal(auth_counted(AUTH_R_REFUSED) - refused, 1);
+    assert_int_equal(auth_worker_submit(&fj[6]), 0);
+    assert_int_equal(auth_worker_submit(&fj[7]), 0);
+    assert_int_equal(auth_worker_submit(&fj[8]), 0);
+    fair_release();
+    fair_wait(8);
+    auth_worker_stop();
+    const int want[8] = {0, 8, 1, 6, 7, 2, 3, 4};
+    for (int i = 0; i < 8; i++)
+        if (forder[i] != want[i])
+            fail_msg("position %d: job %d, expected %d", i, forder[i], want[i]);
+    for (int i = 1; i <= 8; i++)
+        assert_false(fj[i].ok || fj[i].busy || fj[i].cancelled);
+    free(fj);
+    auth_free(a);
+    free(hash);
+}
+
+/* A full queue: a newcomer takes the place of the job with the latest turn
+ * (one of the addresses with the most waiting), never of an equal turn. */
+static void test_fair_full(void **state)
+{
+    (void)state;
+    char *hash;
+    struct auth *a = fair_setup(72, &hash);
+    /* 16 addresses with 4 each fill the 64 places: jobs 1 .. 64 */
+    for (int i = 1; i <= 64; i++) {
+        set_source(&fj[i], (i - 1) / 4 + 1);
+        assert_int_equal(auth_worker_submit(&fj[i]), 0);
+    }
+    /* a new address: the newest fourth job (64) gives way at once */
+    set_source(&fj[65], 100);
+    assert_int_equal(auth_worker_submit(&fj[65]), 0);
+    assert_true(fj[64].busy);
+    assert_int_equal(nforder, 2);
+    assert_int_equal(forder[1], 64);
+    /* its second job still has an earlier turn than the fourth jobs: 60 gives way */
+    set_source(&fj[66], 100);
+    assert_int_equal(auth_worker_submit(&fj[66]), 0);
+    assert_true(fj[60].busy);
+    /* a fifth address job 67 of address 1 (four waiting): refused */
+    set_source(&fj[67], 1);
+    assert_int_equal(auth_worker_submit(&fj[67]), -EAGAIN);
+    assert_false(fj[67].busy);
+    /* address 100 has two waiting, turn 3: takes the place of a fourth job (56) */
+    set_source(&fj[68], 100);
+    assert_int_equal(auth_worker_submit(&fj[68]), 0);
+    assert_true(fj[56].busy);
+    /* a fourth job of address 15 (turn 4, as the fourth jobs left) does not
+     * displace one of equal turn: refused */
+    set_source(&fj[69], 15);
+    assert_int_equal(auth_worker_submit(&fj[69]), -EAGAIN);
+    fair_release();
+    fair_wait(68); /* the held job, three that gave way, 64 queued */
+    auth_worker_stop();
+    int busy = 0;
+    for (int i = 1; i <= 69; i++)
+        busy += fj[i].busy;
+    assert_int_equal(busy, 3);
+    free(fj);
+    auth_free(a);
+    free(hash);
+}
+
+/* The cheap first look: missing headers, the cache, the memory of failures,
+ * priority for credentials that passed before but left the cache. */
+static void test_quick_check(void **state)
+{
+    (void)state;
+    enum { NU = 300 };
+    struct webconfig_user *users = calloc(NU, sizeof(*users));
+    assert_non_null(users);
+    char name[NU][16], pass[NU][16];
+    for (int i = 0; i < NU; i++) {
+        snprintf(name[i], sizeof(name[i]), "u%d", i);
+        snprintf(pass[i], sizeof(pass[i]), "p%d", i);
+        users[i] = (struct webconfig_user){name[i], make_hash(pass[i], 4), i + 1};
+    }
+    struct auth *a = NULL;
+    assert_int_equal(auth_create(users, NU, &a), 0);
+    uint64_t c0[AUTH_R_COUNT];
+    for (int i = 0; i < AUTH_R_COUNT; i++)
+        c0[i] = auth_counted((enum auth_result)i);
+    struct auth_job *j = calloc(1, sizeof(*j));
+    assert_non_null(j);
+    assert_int_equal(auth_quick_check(a, NULL, j), AUTH_REJECT);
+    assert_int_equal(auth_quick_check(a, "Basic !!!!", j), AUTH_REJECT);
+    assert_int_equal(auth_counted(AUTH_R_MISSING) - c0[AUTH_R_MISSING], 2);
+    const char *good = "Basic dTA6cDA=";    /* u0:p0 */
+    const char *bad = "Basic dTA6bm9wZQ=="; /* u0:nope */
+    assert_int_equal(auth_quick_check(a, good, j), AUTH_VERIFY);
+    assert_string_equal(j->user, "u0");
+    assert_string_equal(j->pass, "p0");
+    assert_false(j->priority);
+    assert_true(auth_verify(a, "u0", "p0"));
+    assert_int_equal(auth_quick_check(a, good, j), AUTH_ACCEPT);
+    assert_int_equal(j->pass[0], '\0'); /* wiped */
+    assert_int_equal(auth_counted(AUTH_R_CACHED) - c0[AUTH_R_CACHED], 1);
+    /* a failure is remembered: the same wrong password again is refused
+     * without bcrypt */
+    assert_int_equal(auth_quick_check(a, bad, j), AUTH_VERIFY);
+    assert_false(auth_verify(a, "u0", "nope"));
+    assert_int_equal(auth_quick_check(a, bad, j), AUTH_REJECT);
+    assert_int_equal(auth_counted(AUTH_R_BAD_CACHED) - c0[AUTH_R_BAD_CACHED], 1);
+    assert_int_equal(auth_quick_check(a, "Basic dTA6bm9wZTI=", j), AUTH_VERIFY); /* u0:nope2 */
+    /* 299 other good credentials push u0 out of the cache; it keeps priority */
+    for (int i = 1; i < NU; i++)
+        assert_true(auth_verify(a, name[i], pass[i]));
+    assert_int_equal(auth_quick_check(a, good, j), AUTH_VERIFY);
+    assert_true(j->priority);
+    assert_int_equal(auth_quick_check(a, bad, j), AUTH_REJECT);
+    free(j);
+    auth_free(a);
+    for (int i = 0; i < NU; i++)
+        free(users[i].hash);
+    free(users);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_valid),        cmocka_unit_test(test_parse_basic),
         cmocka_unit_test(test_ct_equal),          cmocka_unit_test(test_verify),
         cmocka_unit_test(test_unknown_user_cost), cmocka_unit_test(test_worker),
+        cmocka_unit_test(test_fair_order),        cmocka_unit_test(test_fair_full),
+        cmocka_unit_test(test_quick_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -370,6 +370,14 @@ static void test_store_job_ended(void **state)
 
 /* The keep function may claim an entry for a cluster; later posts of the
  * same (job, host) keep the claim, a new entry starts unclaimed. */
+static bool clusters_of_1_2(struct trace_entry *e, void *ctx)
+{
+    int *seen = ctx;
+    if (e->p.job_id <= 2)
+        seen[e->p.job_id] = e->cluster;
+    return true;
+}
+
 static bool claim_for_1(struct trace_entry *e, void *ctx)
 {
     int *seen = ctx;
@@ -394,6 +402,15 @@ static void test_store_cluster_claim(void **state)
     a.cpus = 50;
     assert_int_equal(trace_store_put(s, &a, 1002), TR_ACCEPTED);
     trace_store_snapshot(s, 1003, claim_for_1, seen, NULL, NULL);
+    assert_int_equal(seen[1], 1);
+    assert_int_equal(seen[2], -1);
+    /* a sweep made by a refused post (at the job limit) keeps the claims */
+    for (uint32_t j = 10; j < 200; j++) {
+        struct trace_post f = post(j, "n2", 1);
+        trace_store_put(s, &f, 1004);
+    }
+    seen[1] = seen[2] = 7;
+    trace_store_snapshot(s, 1005, clusters_of_1_2, seen, NULL, NULL);
     assert_int_equal(seen[1], 1);
     assert_int_equal(seen[2], -1);
     trace_store_free(s);
@@ -481,6 +498,148 @@ static void test_collector(void **state)
     free(t);
 }
 
+/* Once the store knows the running jobs, posts for other job ids have a
+ * share of their own (a quarter of each limit) and cannot take a running
+ * job's room; jobs move between the two as the queue changes. */
+static void test_store_unqueued_share(void **state)
+{
+    (void)state;
+    struct trace_limits lim = {8, 4, 16, 60};
+    struct trace_store *s = trace_store_new(&lim);
+    struct trace_post p;
+    const uint32_t running[] = {3, 1, 2, 2}; /* any order, repeats */
+    trace_store_set_queued(s, running, 4);
+    /* made-up ids: two jobs, four entries, then refused */
+    p = post(100, "a", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_ACCEPTED);
+    p = post(101, "a", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_ACCEPTED);
+    p = post(102, "a", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_UNQUEUED);
+    p = post(100, "b", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_ACCEPTED);
+    p = post(100, "c", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_ACCEPTED);
+    p = post(100, "d", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_UNQUEUED);
+    /* the running jobs still get all of theirs */
+    for (uint32_t j = 1; j <= 3; j++) {
+        for (int h = 0; h < 4; h++) {
+            char host[16];
+            snprintf(host, sizeof(host), "n%d", h);
+            p = post(j, host, 1);
+            assert_int_equal(trace_store_put(s, &p, 100), TR_ACCEPTED);
+        }
+    }
+    struct trace_store_stats st;
+    trace_store_stats(s, &st);
+    assert_int_equal(st.jobs, 5);
+    assert_int_equal(st.entries, 16);
+    assert_int_equal(st.jobs_unqueued, 2);
+    assert_int_equal(st.entries_unqueued, 4);
+    /* job 100 shows up in the queue: it moves to the running jobs' limits,
+     * which leaves room in the share */
+    const uint32_t later[] = {1, 2, 3, 100};
+    trace_store_set_queued(s, later, 4);
+    trace_store_stats(s, &st);
+    assert_int_equal(st.jobs_unqueued, 1);
+    assert_int_equal(st.entries_unqueued, 1);
+    p = post(102, "a", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_ACCEPTED);
+    /* the running jobs' 16 entries are taken (12 + job 100's 3): one more */
+    p = post(100, "d", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_ACCEPTED);
+    p = post(100, "e", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_MAX_HOSTS);
+    /* nothing runs any more: every job is in the share, which is over full */
+    trace_store_set_queued(s, NULL, 0);
+    trace_store_stats(s, &st);
+    assert_int_equal(st.jobs_unqueued, st.jobs);
+    assert_int_equal(st.entries_unqueued, st.entries);
+    p = post(103, "a", 1);
+    assert_int_equal(trace_store_put(s, &p, 100), TR_UNQUEUED);
+    p = post(1, "n0", 5); /* a known pair is still updated */
+    assert_int_equal(trace_store_put(s, &p, 100), TR_ACCEPTED);
+    trace_store_free(s);
+}
+
+/* ---- memory per entry ----------------------------------------------------------- */
+
+/* Bytes of heap in use, from the allocator: in a sanitized build ASan's count
+ * of the bytes the program asked for; otherwise glibc's, which also counts
+ * malloc's own per-block overhead and rounding. */
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void);
+static size_t heap_in_use(void)
+{
+    return __sanitizer_get_current_allocated_bytes();
+}
+#define HEAP_HOW "ASan allocator, bytes requested"
+#else
+#include <malloc.h>
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
+#define HEAP_HOW "glibc mallinfo2, uordblks + hblkhd"
+#endif
+
+/* Fills a store of the default limits (10000 jobs, 100000 entries) up to n
+ * entries, 10 hosts per job, host and user names of the given lengths, and
+ * returns the heap it holds divided by n (store creation included). Checks
+ * the store's own count (slurm_exporter_trace_store_bytes) against the
+ * allocator's: equal under ASan (both count bytes requested), at most the
+ * allocator's figure under glibc. */
+static double bytes_per_entry(size_t n, size_t host_len, size_t user_len)
+{
+    struct trace_limits lim = {10000, 1024, 100000, 3600};
+    size_t before = heap_in_use();
+    struct trace_store *s = trace_store_new(&lim);
+    for (size_t i = 0; i < n; i++) {
+        struct trace_post p = post((uint32_t)(i / 10 + 1), "", 1);
+        /* node names as a cluster has them: cn00017 ...; users user042 ... */
+        snprintf(p.hostname, sizeof(p.hostname), "cn%0*zu", (int)(host_len - 2), i % 5000);
+        snprintf(p.username, sizeof(p.username), "user%0*zu", (int)(user_len - 4), i / 10 % 700);
+        if (trace_store_put(s, &p, 1000) != TR_ACCEPTED)
+            fail_msg("entry %zu refused", i);
+    }
+    size_t after = heap_in_use();
+    struct trace_store_stats st;
+    trace_store_stats(s, &st);
+    trace_store_free(s);
+    assert_int_equal(st.entries, n);
+#if defined(__SANITIZE_ADDRESS__)
+    assert_int_equal(st.bytes, after - before);
+#else
+    assert_true(st.bytes <= after - before);
+#endif
+    return (double)(after - before) / (double)n;
+}
+
+/* What an entry costs, measured from the allocator (not computed from struct
+ * sizes): docs/tracing.md quotes these figures and this test keeps them true. */
+static void test_store_bytes_per_entry(void **state)
+{
+    (void)state;
+    double full = bytes_per_entry(100000, 7, 7);
+    double part = bytes_per_entry(40000, 7, 7);
+    double longest = bytes_per_entry(100000, MAX_LABEL_LEN, MAX_LABEL_LEN);
+    printf("trace store (%s): %.0f bytes per entry full, %.0f at 40%% full, %.0f full with "
+           "%d-byte host and user names\n",
+           HEAP_HOW, full, part, longest, MAX_LABEL_LEN);
+    /* the figures docs/tracing.md gives: 129, 139, 369 with glibc (release
+     * build); 113, 123, 355 bytes requested under ASan */
+#if defined(__SANITIZE_ADDRESS__)
+    const double want[3] = {114, 124, 356};
+#else
+    const double want[3] = {130, 140, 370};
+#endif
+    if (full > want[0] || part > want[1] || longest > want[2])
+        fail_msg("an entry costs more than docs/tracing.md says: %.0f, %.0f, %.0f", full, part,
+                 longest);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +653,8 @@ int main(void)
         cmocka_unit_test(test_store_job_ended),
         cmocka_unit_test(test_store_cluster_claim),
         cmocka_unit_test(test_collector),
+        cmocka_unit_test(test_store_unqueued_share),
+        cmocka_unit_test(test_store_bytes_per_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

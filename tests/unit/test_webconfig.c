@@ -177,6 +177,14 @@ static void test_schema_good(void **state)
     struct webconfig *wc = wc_ok("");
     assert_false(wc->tls);
     assert_int_equal(wc->nusers, 0);
+    assert_true(wc->empty);
+    webconfig_free(wc);
+    wc = wc_ok("# nothing yet\n\n");
+    assert_true(wc->empty);
+    webconfig_free(wc);
+    wc = wc_ok("basic_auth_users:\n");
+    assert_false(wc->empty);
+    assert_int_equal(wc->nusers, 0);
     webconfig_free(wc);
 
     char text[2048];
@@ -690,6 +698,62 @@ static void test_live(void **state)
     webconfig_live_shutdown();
 }
 
+/* A file rewritten in place reads empty or cut short for a moment: a reload
+ * keeps basic auth on and keeps a configuration with keys over an empty file. */
+static void test_live_truncated(void **state)
+{
+    (void)state;
+    log_setup(LOG_ERROR, LOG_LOGFMT);
+    char full[256];
+    snprintf(full, sizeof(full),
+             "http_server_config:\n  headers:\n    X-Frame-Options: deny\nbasic_auth_users:\n"
+             "  prom: %s\n",
+             hash10);
+    write_text("web.yml", full);
+    char err[1024] = "";
+    if (webconfig_live_init(tpath("web.yml"), err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    struct web_state *a = webconfig_live_acquire();
+    assert_non_null(a->auth);
+    struct webconfig_live_stats st0, st;
+    webconfig_live_stats(&st0);
+    const char *cut[] = {"", "# rewriting\n", "http_server_config:\n", "basic_auth_users:\n",
+                         "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"};
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+        write_text("web.yml", cut[i]);
+        if (webconfig_live_reload(true, false) >= 0)
+            fail_msg("reload of \"%s\" accepted", cut[i]);
+        struct web_state *c = webconfig_live_acquire();
+        assert_ptr_equal(a, c);
+        webconfig_live_release(c);
+    }
+    webconfig_live_stats(&st);
+    assert_false(st.last_ok);
+    assert_int_equal(st.reloads_failed - st0.reloads_failed, 5);
+    assert_int_equal(st.reloads_ok - st0.reloads_ok, 0);
+    /* fewer users is not a downgrade */
+    write_text("web.yml", full);
+    assert_int_equal(webconfig_live_reload(true, false), 1);
+    webconfig_live_release(a);
+    webconfig_live_shutdown();
+
+    /* without basic auth too, an empty file is not taken over one with keys */
+    write_text("web.yml", "http_server_config:\n  headers:\n    X-Frame-Options: deny\n");
+    assert_int_equal(webconfig_live_init(tpath("web.yml"), err, sizeof(err)), 0);
+    write_text("web.yml", "");
+    assert_true(webconfig_live_reload(true, false) < 0);
+    /* turning basic auth on while running is fine */
+    write_text("web.yml", full);
+    assert_int_equal(webconfig_live_reload(true, false), 1);
+    webconfig_live_shutdown();
+
+    /* an empty file at start-up: plain HTTP, and an empty file again reloads */
+    write_text("web.yml", "");
+    assert_int_equal(webconfig_live_init(tpath("web.yml"), err, sizeof(err)), 0);
+    assert_int_equal(webconfig_live_reload(true, false), 1);
+    webconfig_live_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -697,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_schema_good),    cmocka_unit_test(test_schema_errors),
         cmocka_unit_test(test_read_errors),    cmocka_unit_test(test_priority),
         cmocka_unit_test(test_tls_build),      cmocka_unit_test(test_live),
+        cmocka_unit_test(test_live_truncated),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }
