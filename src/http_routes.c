@@ -61,53 +61,122 @@ void http_routes_render_metrics(struct render *r)
     }
 }
 
-/* q-value of the media range matching type in an Accept header; -1 if none. */
-static double accept_q(const char *h, const char *type)
+/* ---- content negotiation (RFC 9110 section 12.5) -------------------------------------- */
+
+static const char *skip_ows(const char *p, const char *end)
 {
-    double best = -1;
-    const char *p = h;
-    size_t tl = strlen(type);
-    while (p && *p) {
-        while (*p == ' ' || *p == ',')
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* Past a quoted-string starting at p (the opening quote), or end. */
+static const char *skip_quoted(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\' && p + 1 < end)
             p++;
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *semi = memchr(p, ';', len);
-        size_t ml = semi ? (size_t)(semi - p) : len;
-        while (ml && p[ml - 1] == ' ')
-            ml--;
-        if (ml == tl && strncasecmp(p, type, tl) == 0) {
-            double q = 1;
-            const char *qp = semi;
-            while (qp && qp < p + len) {
-                while (*qp == ';' || *qp == ' ')
-                    qp++;
-                if (strncmp(qp, "q=", 2) == 0)
-                    q = strtod(qp + 2, NULL);
-                qp = memchr(qp, ';', (size_t)(p + len - qp));
-            }
-            if (q > best)
-                best = q;
-        }
-        p = end;
+        else if (*p == '"')
+            return p + 1;
     }
-    return best;
+    return end;
+}
+
+/* A qvalue, "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"], in thousandths; -1 when
+ * [p, p+n) is not one. */
+static int qvalue(const char *p, size_t n)
+{
+    if (n == 0 || (p[0] != '0' && p[0] != '1') || n > 5 || (n > 1 && p[1] != '.'))
+        return -1;
+    int q = (p[0] - '0') * 1000, scale = 100;
+    for (size_t i = 2; i < n; i++, scale /= 10) {
+        if (p[i] < '0' || p[i] > '9' || (p[0] == '1' && p[i] != '0'))
+            return -1;
+        q += (p[i] - '0') * scale;
+    }
+    return q;
+}
+
+/* One element of an Accept or Accept-Encoding list, [p, end): its name
+ * (the media range or coding, without whitespace) and its weight in
+ * thousandths. Parameter names are matched without regard to case and may
+ * have whitespace around them; a q that is not a qvalue weighs 0. */
+static int list_element(const char *p, const char *end, const char **name, size_t *nlen)
+{
+    p = skip_ows(p, end);
+    const char *s = p;
+    while (s < end && *s != ';')
+        s++;
+    const char *ne = s;
+    while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+        ne--;
+    *name = p;
+    *nlen = (size_t)(ne - p);
+    int w = 1000;
+    while (s < end) { /* at a ';' */
+        s = skip_ows(s + 1, end);
+        const char *pn = s;
+        while (s < end && *s != '=' && *s != ';' && *s != ' ' && *s != '\t')
+            s++;
+        size_t pnl = (size_t)(s - pn);
+        s = skip_ows(s, end);
+        if (s < end && *s == '=') {
+            s = skip_ows(s + 1, end);
+            const char *v = s;
+            if (s < end && *s == '"')
+                s = skip_quoted(s, end);
+            else
+                while (s < end && *s != ';' && *s != ' ' && *s != '\t')
+                    s++;
+            if (pnl == 1 && (*pn == 'q' || *pn == 'Q')) {
+                int q = qvalue(v, (size_t)(s - v));
+                w = q < 0 ? 0 : q;
+            }
+        }
+        while (s < end && *s != ';')
+            s++;
+    }
+    return w;
+}
+
+/* The weight (thousandths) a list header gives name, matched without regard
+ * to case: the highest of the elements naming it, else that of an element
+ * naming wildcard (NULL: none); -1 when neither is named. Commas inside
+ * quoted parameter values do not split elements. */
+static int accept_weight(const char *h, const char *name, const char *wildcard)
+{
+    int best = -1, wild = -1;
+    size_t tl = strlen(name), wl = wildcard ? strlen(wildcard) : 0;
+    const char *p = h, *end = h + strlen(h);
+    while (p < end) {
+        const char *e = p;
+        while (e < end && *e != ',')
+            e = *e == '"' ? skip_quoted(e, end) : e + 1;
+        const char *n;
+        size_t nl;
+        int w = list_element(p, e, &n, &nl);
+        if (nl == tl && strncasecmp(n, name, tl) == 0 && w > best)
+            best = w;
+        else if (wildcard && nl == wl && strncmp(n, wildcard, wl) == 0 && w > wild)
+            wild = w;
+        p = e < end ? e + 1 : e;
+    }
+    return best >= 0 ? best : wild;
 }
 
 int http_wants_openmetrics(const char *accept)
 {
     if (!accept)
         return 0;
-    double om = accept_q(accept, "application/openmetrics-text");
+    int om = accept_weight(accept, "application/openmetrics-text", NULL);
     if (om <= 0)
         return 0;
-    double txt = accept_q(accept, "text/plain");
-    return om >= txt;
+    return om >= accept_weight(accept, "text/plain", NULL);
 }
 
 int http_wants_gzip(const char *ae)
 {
-    return ae && accept_q(ae, "gzip") > 0;
+    return ae && accept_weight(ae, "gzip", "*") > 0;
 }
 
 /* ---- responses -------------------------------------------------------------------- */

@@ -67,7 +67,8 @@ void http_routes_render_metrics(struct render *r);
 /* Content negotiation, exposed for tests: returns 1 when the Accept header
  * prefers OpenMetrics, 0 for text 0.0.4. */
 int http_wants_openmetrics(const char *accept);
-/* Returns 1 when Accept-Encoding allows gzip (q > 0). */
+/* Returns 1 when Accept-Encoding allows gzip (q > 0 for gzip, or for * when
+ * gzip is not named). */
 int http_wants_gzip(const char *accept_encoding);
 
 #endif

@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Hostile HTTP clients against the exporter on fake Slurm commands (tests/cli/fakebin), on
+loopback only, from several source addresses (127.0.0.2, 127.0.0.3, ...: all of 127/8 is
+local): clients that close half-way through a head, trickle heads or trace bodies, send
+chunked bodies over the limit, odd Accept-Encoding weights, unreadable or conflicting
+Content-Length headers.
+
+Nothing here asserts how long anything took: checks count events, and waits for a condition
+end at a deadline (a deadline far below the exporter's own where the check is that the
+exporter acts before its deadline).
+
+Prints `ok - NAME` / `not ok - NAME: DETAILS` per check (and `# ...` notes); exits 1 if any
+failed. Environment: EXPORTER (default build-san/slurm_exporter)."""
+import http.client
+import json
+import os
+import re
+import selectors
+import shutil
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import sexp  # noqa: E402
+
+R = sexp.Report()
+JSON = {"Content-Type": "application/json"}
+TRACE_BODY = {"pid": 1, "cpus": 50.0, "threads": 1, "mem": 1024, "read_bytes": 0, "write_bytes": 0,
+              "username": "u", "io_wait": 0, "hostname": "h1", "job_id": 2}
+HALF_HEAD = b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+
+
+# ----------------------------------------------------------------------------- plumbing
+
+def addr(n):
+    """The loopback source address 127.0.0.n."""
+    return f"127.0.0.{n}"
+
+
+def connect(port, src=None, timeout=5):
+    """A TCP connection to the exporter, from source address src (default: any)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        if src:
+            s.bind((src, 0))
+        s.connect(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+def read_all(s, limit=10):
+    """Everything the server sends on s until it closes (b"" when it closes at once or
+    resets); stops at the `limit` s socket timeout with what came so far."""
+    s.settimeout(limit)
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    except (socket.timeout, OSError):
+        pass
+    return out
+
+
+def closed_by_server(s, limit):
+    """True when the server closes (or resets) s within `limit` s; what it sends is dropped."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        s.settimeout(max(0.05, min(0.5, deadline - time.monotonic())))
+        try:
+            if not s.recv(65536):
+                return True
+        except socket.timeout:
+            continue
+        except OSError:
+            return True
+    return False
+
+
+def exchange(port, data, src=None, limit=10):
+    """Sends data on a new connection and returns all the server answers until it closes."""
+    s = connect(port, src)
+    try:
+        s.sendall(data)
+        return read_all(s, limit)
+    finally:
+        s.close()
+
+
+def status_of(raw):
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", raw)
+    return int(m.group(1)) if m else None
+
+
+def scrape_from(port, src, path="/metrics", headers=None, timeout=10):
+    """One GET on a fresh connection from source address src: (status, headers, body), or
+    (None, {}, b"") when the connection was refused, reset or closed without an answer."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(src, 0))
+    try:
+        c.request("GET", path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    except (OSError, http.client.HTTPException):
+        return None, {}, b""
+    finally:
+        c.close()
+
+
+def close_wait(port):
+    """The exporter's TCP sockets on `port` in CLOSE-WAIT: the peer closed, the exporter did
+    not (yet). Read from /proc/net/tcp (only the exporter holds sockets with that local port)."""
+    n = 0
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(f) as fh:
+                next(fh)
+                for line in fh:
+                    parts = line.split()
+                    if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == "08":
+                        n += 1
+        except OSError:
+            pass
+    return n
+
+
+def metric(e, key):
+    """A sample of the exporter's own metrics (flat key as written), from a scrape from
+    127.0.0.1; None when absent or the scrape failed."""
+    return e.metrics().get(key)
+
+
+class Exporter(sexp.Exporter):
+    """The exporter on fake Slurm commands in a directory of its own (removed by stop());
+    waits until /-/ready answers."""
+
+    def __init__(self, extra=(), scheme="http", log_dir=None):
+        super().__init__(args=list(extra), fake=sexp.fake_dir(prefix="se-hostile-"), remove_fake=True,
+                         scheme=scheme, log_dir=log_dir)
+        if scheme == "http":
+            self.wait_ready(60)
+        else:
+            sexp.wait_until("exporter listening", self.listening, 30)
+
+    def finish(self, name):
+        rc, log = self.stop()
+        R.check(f"{name}: exporter exits 0, no sanitizer report",
+                rc == 0 and "Sanitizer" not in log and "runtime error" not in log, f"rc={rc} {log[-600:]}")
+
+
+def run(name, fn):
+    """Runs one test function; an exception in it is one failure, the others still run."""
+    try:
+        fn()
+    except Exception as ex:  # noqa: BLE001
+        R.fail(f"{name} raised", repr(ex))
+
+
+# ----------------------------------------------------------------------------- 17: Accept-Encoding
+
+def test_accept_encoding():
+    e = Exporter()
+    try:
+        cases = [("gzip;Q=0", False), ("gzip; q=0", False), ("gzip ;\tQ = 0", False), ("gzip;q=0.000", False),
+                 ("gzip;q=0, *", False), ("gzip;q=1.5", False), ("gzip;q=0.0001", False), ("gzip;q=abc", False),
+                 ("GZIP;Q=0.001", True), ("gzip;q=1.000", True), ("gzip ; q=0.5 , br", True), ("*", True),
+                 ("*;q=0", False), ("identity", False), ('gzip;foo="a,b;q=0";q=1', True)]
+        got = {}
+        for ae, want in cases:
+            st, h, _ = e.get("/metrics", headers={"Accept-Encoding": ae})
+            got[ae] = (st, h.get("Content-Encoding"))
+        bad = {ae: g for (ae, want), g in zip(cases, got.values()) if g != (200, "gzip" if want else None)}
+        R.check("Accept-Encoding weights per RFC 9110 (q case-insensitive, whitespace, 0..1 with 3 decimals)",
+                not bad, bad)
+    finally:
+        e.finish("accept-encoding")
+
+
+TESTS = [test_accept_encoding]
+
+
+if __name__ == "__main__":
+    only = sys.argv[1:]
+    for t in TESTS:
+        if not only or t.__name__ in only:
+            run(t.__name__, t)
+    sys.exit(1 if R.failed else 0)
