@@ -230,7 +230,8 @@ enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc,
         MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result r = MHD_queue_response(c, (unsigned)code, resp);
     MHD_destroy_response(resp);
-    count(p, code);
+    if (r == MHD_YES) /* counted as sent: a reply libmicrohttpd refused is not */
+        count(p, code);
     return r;
 }
 
@@ -384,18 +385,25 @@ static int trace_head_check(struct MHD_Connection *c)
     return 0;
 }
 
-/* A piece of a trace post's body: kept up to --trace.max-body; past it the
- * post is refused at once (413) and the rest is not stored. */
-static enum MHD_Result trace_body(struct MHD_Connection *c, const struct webconfig *wc,
-                                  struct route_req *rq, const char *data, size_t *size)
+/* A piece of a trace post's body: kept up to --trace.max-body. Past it the
+ * post is refused (413) and nothing more stored; libmicrohttpd cannot
+ * answer before the body ends, so the rest is read and dropped, up to
+ * HTTP_DRAIN_MAX bytes, then the connection is closed unanswered. */
+static enum MHD_Result trace_body(struct route_req *rq, const char *data, size_t *size)
 {
     size_t n = *size;
     *size = 0;
+    if (rq->owed) {
+        rq->drained += n;
+        return rq->drained > HTTP_DRAIN_MAX ? MHD_NO : MHD_YES;
+    }
     if (n > R.cfg->trace_max_body - rq->body_len) {
-        rq->early = 413;
+        rq->owed = 413;
+        rq->drained = n;
         free(rq->body);
         rq->body = NULL;
-        return http_reply(c, wc, rq->p, 413, "request body too large (--trace.max-body)\n");
+        rq->body_len = 0;
+        return rq->drained > HTTP_DRAIN_MAX ? MHD_NO : MHD_YES;
     }
     if (!rq->body)
         rq->body = xmalloc(R.cfg->trace_max_body);
@@ -472,12 +480,18 @@ enum MHD_Result http_route_head(struct MHD_Connection *c, const struct webconfig
 enum MHD_Result http_route_body(struct MHD_Connection *c, const struct webconfig *wc,
                                 struct route_req *rq, const char *data, size_t *size)
 {
-    return trace_body(c, wc, rq, data, size);
+    (void)c;
+    (void)wc;
+    return trace_body(rq, data, size);
 }
 
 enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconfig *wc,
                                   struct route_req *rq)
 {
+    if (rq->owed) {
+        rq->early = rq->owed;
+        return http_reply(c, wc, rq->p, rq->owed, "request body too large (--trace.max-body)\n");
+    }
     rq->early = 200;
     switch (rq->p) {
     case P_METRICS:
@@ -501,10 +515,12 @@ enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconf
 
 void http_route_done(struct route_req *rq)
 {
-    /* A trace post refused before its body was looked at (auth, limits):
-     * counted here by its status. */
-    if (rq->p == P_TRACE && rq->early >= 400 && !rq->counted)
-        trace_count(trace_reason_of_status(rq->early));
+    /* A trace post refused before its body was looked at (auth, limits),
+     * or over --trace.max-body (answered or not): counted here by its
+     * status. */
+    int st = rq->early ? rq->early : rq->owed;
+    if (rq->p == P_TRACE && st >= 400 && !rq->counted)
+        trace_count(trace_reason_of_status(st));
     free(rq->body);
     rq->body = NULL;
 }

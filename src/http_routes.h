@@ -30,10 +30,12 @@ struct http_hooks {
 /* The routing part of one request (the transport's request embeds it). */
 struct route_req {
     enum http_path p;
-    int early;    /* a status decided already (by the transport or the head), or 0 */
-    bool post;    /* a trace post */
-    bool counted; /* its outcome is counted in the trace counters */
-    char *body;   /* a trace post's body so far (at most --trace.max-body bytes) */
+    int early;      /* a status replied already (by the transport or the head), or 0 */
+    int owed;       /* a status decided while the body came in, replied when it ends */
+    size_t drained; /* body bytes dropped since (at most HTTP_DRAIN_MAX) */
+    bool post;      /* a trace post */
+    bool counted;   /* its outcome is counted in the trace counters */
+    char *body;     /* a trace post's body so far (at most --trace.max-body bytes) */
     size_t body_len;
 };
 
@@ -45,6 +47,11 @@ enum http_path http_route(const char *url);
  * path takes. Sets rq->early and queues the reply when refused. */
 enum MHD_Result http_route_head(struct MHD_Connection *c, const struct webconfig *wc,
                                 struct route_req *rq, const char *method);
+/* How much of a trace post's body is read and dropped once it is known to be
+ * over --trace.max-body, so that the 413 can be sent when the body ends
+ * (libmicrohttpd cannot answer before); past it the connection is closed. */
+#define HTTP_DRAIN_MAX ((size_t)256 * 1024)
+
 /* A piece of a trace post's body (the client is authenticated). */
 enum MHD_Result http_route_body(struct MHD_Connection *c, const struct webconfig *wc,
                                 struct route_req *rq, const char *data, size_t *size);

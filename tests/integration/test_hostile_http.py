@@ -165,6 +165,48 @@ def run(name, fn):
         R.fail(f"{name} raised", repr(ex))
 
 
+# ----------------------------------------------------------------------------- 14: chunked 413
+
+def chunked_post(port, pieces, piece_size):
+    """POST /trace with a chunked body of `pieces` chunks of piece_size bytes; the status, or
+    None when the connection closed without an answer."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        c.request("POST", "/trace", body=(b" " * piece_size for _ in range(pieces)), headers=JSON,
+                  encode_chunked=True)
+        return c.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        c.close()
+
+
+def test_chunked_over_limit():
+    e = Exporter(["--trace.enabled"])  # --trace.max-body 4 KiB
+    try:
+        st = chunked_post(e.port, 3, 4096)
+        R.check("chunked trace body of 12 KiB (limit 4 KiB) -> 413 response", st == 413, st)
+        m = e.metrics()
+        R.check("counted once as 413 and once as too_large",
+                m.get('slurm_exporter_http_requests_total{path="/trace",code="413"}') == 1 and
+                m.get('slurm_exporter_trace_posts_rejected_total{reason="too_large"}') == 1,
+                {k: v for k, v in m.items() if "413" in k or "too_large" in k})
+        st = chunked_post(e.port, 1024, 1024)
+        m = e.metrics()
+        R.check("chunked body of 1 MiB: closed unanswered past the drain cap, not counted as a 413 response",
+                st is None and m.get('slurm_exporter_http_requests_total{path="/trace",code="413"}') == 1 and
+                m.get('slurm_exporter_trace_posts_rejected_total{reason="too_large"}') == 2,
+                (st, {k: v for k, v in m.items() if "413" in k or "too_large" in k}))
+        body = json.dumps(TRACE_BODY).encode()
+        c = http.client.HTTPConnection("127.0.0.1", e.port, timeout=20)
+        c.request("POST", "/trace", body=iter([body[:20], body[20:]]), headers=JSON, encode_chunked=True)
+        st = c.getresponse().status
+        c.close()
+        R.check("a chunked trace body under the limit is accepted", st == 200, st)
+    finally:
+        e.finish("chunked")
+
+
 # ----------------------------------------------------------------------------- 17: Accept-Encoding
 
 def test_accept_encoding():
@@ -185,7 +227,7 @@ def test_accept_encoding():
         e.finish("accept-encoding")
 
 
-TESTS = [test_accept_encoding]
+TESTS = [test_chunked_over_limit, test_accept_encoding]
 
 
 if __name__ == "__main__":
