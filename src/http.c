@@ -518,16 +518,17 @@ static void sock_name(int fd, char *out, size_t n)
 static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_state *ws,
                                     const struct addrinfo *ai, int fd, bool any6)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    /* poll(), not epoll: in epoll mode libmicrohttpd 0.9.75 stops reading a
+     * connection after a short read, so a client that sent part of a head
+     * and closed at once was noticed only at its deadline (its socket left
+     * in CLOSE-WAIT, holding a slot); and it spins at full CPU while a TLS
+     * handshake waits for the client. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_POLL;
     if (ai && ai->ai_family == AF_INET6)
         flags |= any6 ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
-    /* libmicrohttpd 0.9.75 spins at full CPU in epoll mode while a TLS
-     * handshake waits for the client (a stalled client would burn a core):
-     * TLS daemons use poll(), which waits properly. */
     if (ws->tls)
-        flags |= MHD_USE_TLS | MHD_USE_POLL;
-    else
-        flags |= MHD_USE_EPOLL;
+        flags |= MHD_USE_TLS;
     size_t pool = cfg->max_header_bytes + 16384;
     if (pool < 32768)
         pool = 32768;

@@ -165,6 +165,28 @@ def run(name, fn):
         R.fail(f"{name} raised", repr(ex))
 
 
+# ----------------------------------------------------------------------------- 3: slots
+
+def test_closed_peers():
+    """Clients that send half a head and close at once: the exporter closes their sockets at
+    once (before, in epoll mode, they stayed in CLOSE-WAIT until the head deadline, holding
+    their slots). The deadlines here are 5 minutes, so only the close itself can free them."""
+    e = Exporter(["--web.read-header-timeout=5m", "--web.timeout=5m"])
+    try:
+        for n in range(2, 6):
+            for _ in range(10):
+                s = connect(e.port, addr(n))
+                s.sendall(HALF_HEAD)
+                s.close()
+        left = sexp.wait_for(lambda: close_wait(e.port) == 0, timeout=30)
+        R.check("40 half heads closed at once from 4 addresses: no exporter socket left in CLOSE-WAIT",
+                left, f"{close_wait(e.port)} sockets in CLOSE-WAIT after 30 s")
+        served = sum(scrape_from(e.port, addr(9), timeout=5)[0] == 200 for _ in range(5))
+        R.check("then a scraper from a fifth address is served (5 of 5)", served == 5, f"{served} of 5")
+    finally:
+        e.finish("closed peers")
+
+
 # ----------------------------------------------------------------------------- 14: chunked 413
 
 def chunked_post(port, pieces, piece_size):
@@ -227,7 +249,7 @@ def test_accept_encoding():
         e.finish("accept-encoding")
 
 
-TESTS = [test_chunked_over_limit, test_accept_encoding]
+TESTS = [test_closed_peers, test_chunked_over_limit, test_accept_encoding]
 
 
 if __name__ == "__main__":
