@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,17 +27,28 @@
 
 #define MAX_DAEMONS MAX_LISTEN
 
-/* Where a connection is in its life, for the deadlines. */
+/* Where a connection is in its life, for the deadlines and for the choice of
+ * a connection to close when every slot is taken: CS_HEAD and CS_IDLE hold a
+ * slot without a request to answer. */
 enum conn_stage { CS_HEAD, CS_RESPONSE, CS_IDLE };
 
+/* One listening daemon's slots: --web.max-requests connections at most. */
+struct listener {
+    long live; /* connections accepted, not closed and not shut down by us */
+};
+
 /* One accepted connection: the web state it was accepted under (held until
- * it closes), its socket and its current deadline. Lives in the connection's
- * socket context and in the list the reaper walks. */
+ * it closes), its listener, socket, client address (akey: the IPv4 address,
+ * or an IPv6 address's /64) and its current deadline. Lives in the
+ * connection's socket context and in the list the reaper walks. */
 struct conn {
     struct web_state *ws;
+    struct listener *l;
     int fd;
     enum conn_stage stage;
+    double since;    /* monotonic: when the stage began */
     double deadline; /* monotonic */
+    uint64_t akey;
     bool shut;
     struct conn *prev, *next;
 };
@@ -61,7 +73,9 @@ static struct {
     int sd_fds[MAX_DAEMONS]; /* sockets from systemd */
     size_t nsd;
     int sd_rc;
-    uint64_t timeouts[2]; /* header, response */
+    struct listener lis[MAX_DAEMONS];
+    uint64_t timeouts[2];  /* header, response */
+    uint64_t evictions[2]; /* header, idle */
     uint64_t cert_rejections;
     pthread_mutex_t mu; /* the connection list and deadlines */
     struct conn *conns;
@@ -72,16 +86,27 @@ static struct {
     double rate_tokens, rate_last;
 } H = {.mu = PTHREAD_MUTEX_INITIALIZER, .rate_mu = PTHREAD_MUTEX_INITIALIZER};
 
+/* The stage label values of H.timeouts and H.evictions. */
+static const char *const timeout_stages[2] = {"header", "response"};
+static const char *const eviction_stages[2] = {"header", "idle"};
+
 void http_render_metrics(struct render *r)
 {
     http_routes_render_metrics(r);
     render_family(r, "slurm_exporter_http_timeouts", M_COUNTER,
                   "Connections closed because the request head (TLS handshake included) or the "
                   "response took longer than --web.read-header-timeout or --web.write-timeout.");
-    static const char *const stages[2] = {"header", "response"};
     for (int i = 0; i < 2; i++) {
-        struct label l[1] = {{"stage", stages[i]}};
+        struct label l[1] = {{"stage", timeout_stages[i]}};
         render_sample(r, l, 1, (double)__atomic_load_n(&H.timeouts[i], __ATOMIC_RELAXED));
+    }
+    render_family(r, "slurm_exporter_http_evictions", M_COUNTER,
+                  "Connections closed to make room for a new one when all --web.max-requests "
+                  "were taken, by what they were doing: sending a request head, or idle "
+                  "between requests.");
+    for (int i = 0; i < 2; i++) {
+        struct label l[1] = {{"stage", eviction_stages[i]}};
+        render_sample(r, l, 1, (double)__atomic_load_n(&H.evictions[i], __ATOMIC_RELAXED));
     }
     if (!H.cfg->web_config_file || !H.cfg->web_config_file[0])
         return;
@@ -121,8 +146,125 @@ static void conn_stage(struct conn *k, enum conn_stage st, double after)
 {
     pthread_mutex_lock(&H.mu);
     k->stage = st;
-    k->deadline = mono_now_s() + after;
+    k->since = mono_now_s();
+    k->deadline = k->since + after;
     pthread_mutex_unlock(&H.mu);
+}
+
+/* Shuts the socket of a connection still listed (so libmicrohttpd has not
+ * closed it): its next read or write fails and libmicrohttpd closes it in
+ * its own thread. Its slot is free from now on. Caller holds H.mu. */
+static void conn_shut(struct conn *k)
+{
+    if (k->shut)
+        return;
+    if (k->fd >= 0)
+        shutdown(k->fd, SHUT_RDWR);
+    k->shut = true;
+    k->l->live--;
+}
+
+/* The client address as a key: an IPv4 address (also when mapped into
+ * IPv6), or the /64 of an IPv6 address, which one host usually has whole. */
+static uint64_t addr_key(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return 0;
+    const unsigned char *b;
+    if (ci->client_addr->sa_family == AF_INET) {
+        b = (const unsigned char *)&((const struct sockaddr_in *)ci->client_addr)->sin_addr;
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr;
+        b = a->s6_addr;
+        if (!IN6_IS_ADDR_V4MAPPED(a)) {
+            uint64_t k = 0;
+            for (int i = 0; i < 8; i++)
+                k = k << 8 | b[i];
+            return k;
+        }
+        b += 12;
+    } else {
+        return 0;
+    }
+    return 1ULL << 32 | (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* How many of the n sorted keys equal key. */
+static size_t key_count(const uint64_t *keys, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < n && keys[end] == key)
+        end++;
+    return end - lo;
+}
+
+/* Every slot of l is taken and a connection (fresh) came in: the connection
+ * to close instead. Only one without a request to answer qualifies (its head
+ * or body still coming in, or idle between requests): of those, one from the
+ * client address holding most of l's connections, the longest in its stage
+ * among them. So a few addresses that open connections and send nothing, or
+ * trickle, cannot keep the slots from a client that sends its request at
+ * once. NULL when every other connection is answering a request. Caller
+ * holds H.mu. */
+static struct conn *slot_victim(const struct listener *l, const struct conn *fresh)
+{
+    uint64_t *keys = xmalloc((size_t)l->live * sizeof(*keys));
+    size_t n = 0;
+    for (struct conn *k = H.conns; k && n < (size_t)l->live; k = k->next)
+        if (k->l == l && !k->shut)
+            keys[n++] = k->akey;
+    qsort(keys, n, sizeof(*keys), key_cmp);
+    struct conn *best = NULL;
+    size_t best_n = 0;
+    for (struct conn *k = H.conns; k; k = k->next) {
+        if (k->l != l || k->shut || k == fresh || k->stage == CS_RESPONSE)
+            continue;
+        size_t cnt = key_count(keys, n, k->akey);
+        if (!best || cnt > best_n || (cnt == best_n && k->since < best->since)) {
+            best = k;
+            best_n = cnt;
+        }
+    }
+    free(keys);
+    return best;
+}
+
+/* A new connection holds a slot of its listener; past --web.max-requests
+ * another connection gives its slot up (slot_victim), or when none can, the
+ * new one is closed at once. Caller holds H.mu. */
+static void slot_take(struct conn *fresh)
+{
+    struct listener *l = fresh->l;
+    l->live++;
+    if (l->live <= H.cfg->max_requests)
+        return;
+    struct conn *v = slot_victim(l, fresh);
+    if (!v) {
+        conn_shut(fresh);
+        log_msg(LOG_DEBUG, "all connections are answering requests; closed a new one");
+        return;
+    }
+    int held = v->stage == CS_HEAD ? 0 : 1;
+    __atomic_add_fetch(&H.evictions[held], 1, __ATOMIC_RELAXED);
+    conn_shut(v);
+    log_msg(LOG_DEBUG, "all connections taken; closed an unfinished one for a new one", "stage",
+            eviction_stages[held]);
 }
 
 static void conn_log_addr(struct MHD_Connection *c, char *out, size_t n)
@@ -160,32 +302,36 @@ static int verify_hook(gnutls_session_t s)
 static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         /* New files (a renewed certificate) are picked up here, so the
          * handshake about to start already uses them. */
         webconfig_live_reload(false, false);
         struct conn *k = xcalloc(1, sizeof(*k));
         k->ws = webconfig_live_acquire();
+        k->l = cls;
         const union MHD_ConnectionInfo *fi =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         k->fd = fi ? fi->connect_fd : -1;
         k->stage = CS_HEAD;
-        k->deadline = mono_now_s() + H.cfg->read_header_timeout;
+        k->since = mono_now_s();
+        k->deadline = k->since + H.cfg->read_header_timeout;
+        k->akey = addr_key(c);
         *socket_context = k;
         pthread_mutex_lock(&H.mu);
         k->next = H.conns;
         if (H.conns)
             H.conns->prev = k;
         H.conns = k;
+        slot_take(k);
         pthread_mutex_unlock(&H.mu);
-        if (H.tls) {
+        if (H.tls && !k->shut) {
             const union MHD_ConnectionInfo *si =
                 MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
             if (!si || !k->ws->tls || tls_session_prepare(k->ws->tls, si->tls_session) < 0) {
                 log_msg(LOG_ERROR, "cannot set up TLS for a connection; dropping it");
-                if (k->fd >= 0)
-                    shutdown(k->fd, SHUT_RDWR);
+                pthread_mutex_lock(&H.mu);
+                conn_shut(k);
+                pthread_mutex_unlock(&H.mu);
             }
         }
         return;
@@ -200,6 +346,8 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
         H.conns = k->next;
     if (k->next)
         k->next->prev = k->prev;
+    if (!k->shut)
+        k->l->live--;
     pthread_mutex_unlock(&H.mu);
     webconfig_live_release(k->ws);
     free(k);
@@ -213,14 +361,10 @@ void http_reap(void)
     for (struct conn *k = H.conns; k; k = k->next) {
         if (k->shut || k->deadline > now || k->fd < 0)
             continue;
-        /* The connection is still listed, so libmicrohttpd has not closed
-         * its socket: shutting it down makes its next read or write fail and
-         * libmicrohttpd closes the connection in its own thread. */
-        shutdown(k->fd, SHUT_RDWR);
-        k->shut = true;
-        __atomic_add_fetch(&H.timeouts[k->stage == CS_RESPONSE ? 1 : 0], 1, __ATOMIC_RELAXED);
-        log_msg(LOG_DEBUG, "closed a connection past its deadline", "stage",
-                k->stage == CS_RESPONSE ? "response" : "header");
+        int st = k->stage == CS_RESPONSE ? 1 : 0;
+        conn_shut(k);
+        __atomic_add_fetch(&H.timeouts[st], 1, __ATOMIC_RELAXED);
+        log_msg(LOG_DEBUG, "closed a connection past its deadline", "stage", timeout_stages[st]);
     }
     pthread_mutex_unlock(&H.mu);
 }
@@ -514,9 +658,11 @@ static void sock_name(int fd, char *out, size_t n)
              ss.ss_family == AF_INET6 ? "]" : "", port);
 }
 
-/* Starts one daemon on an address (ai) or an inherited socket (fd >= 0). */
+/* Starts one daemon on an address (ai) or an inherited socket (fd >= 0),
+ * its connections counted in l. */
 static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_state *ws,
-                                    const struct addrinfo *ai, int fd, bool any6)
+                                    const struct addrinfo *ai, int fd, bool any6,
+                                    struct listener *l)
 {
     /* poll(), not epoll: in epoll mode libmicrohttpd 0.9.75 stops reading a
      * connection after a short read, so a client that sent part of a head
@@ -532,6 +678,10 @@ static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_s
     size_t pool = cfg->max_header_bytes + 16384;
     if (pool < 32768)
         pool = 32768;
+    /* Past --web.max-requests a new connection is still accepted, so that
+     * slot_take can close an unfinished one for it; the spare bounds the
+     * connections shut down but not yet closed. */
+    long limit = cfg->max_requests + cfg->max_requests / 4 + 4;
     struct MHD_OptionItem opts[16];
     size_t n = 0;
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
@@ -541,12 +691,12 @@ static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_s
     else if (ai)
         OPT(MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, 2, NULL);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_requests, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, limit, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->web_timeout < 1 ? 1 : cfg->web_timeout),
         NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, NULL);
-    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, NULL);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, l);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done, NULL);
     if (ws->tls) {
         OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)(uintptr_t)no_daemon_cert);
@@ -584,7 +734,7 @@ int http_start(const struct config *cfg, const struct http_hooks *hooks)
         for (size_t i = 0; rc == 0 && i < nfds; i++) {
             char name[128];
             sock_name(fds[i], name, sizeof(name));
-            struct MHD_Daemon *d = start_one(cfg, ws, NULL, fds[i], false);
+            struct MHD_Daemon *d = start_one(cfg, ws, NULL, fds[i], false, &H.lis[H.n]);
             if (!d) {
                 log_msg(LOG_ERROR, "cannot serve on the systemd socket", "address", name);
                 rc = -EINVAL;
@@ -606,7 +756,7 @@ int http_start(const struct config *cfg, const struct http_hooks *hooks)
         }
         bool any6 = ai->ai_family == AF_INET6 && strncmp(cfg->listen[i], ":", 1) == 0;
         errno = 0;
-        struct MHD_Daemon *d = start_one(cfg, ws, ai, -1, any6);
+        struct MHD_Daemon *d = start_one(cfg, ws, ai, -1, any6, &H.lis[H.n]);
         int e = errno;
         freeaddrinfo(ai);
         if (!d) {

@@ -187,6 +187,92 @@ def test_closed_peers():
         e.finish("closed peers")
 
 
+def accept_queue(port):
+    """Connections waiting in the exporter's listen queue on `port` (the rx_queue of the
+    listening socket in /proc/net/tcp), None when no such socket is found."""
+    with open("/proc/net/tcp") as fh:
+        next(fh)
+        for line in fh:
+            parts = line.split()
+            if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == "0A":
+                return int(parts[4].split(":")[1], 16)
+    return None
+
+
+def fill_slots(port, addrs, per_addr, opening):
+    """Opens per_addr connections from each address, each sending `opening` and then nothing,
+    and returns them once the exporter has accepted them all (its listen queue is empty;
+    raises after 30 s)."""
+    held = []
+    for a in addrs:
+        for _ in range(per_addr):
+            s = connect(port, a)
+            s.sendall(opening)
+            held.append(s)
+    sexp.wait_until("the exporter to accept every connection", lambda: accept_queue(port) == 0, 30, 0.05)
+    return held
+
+
+def test_slow_heads():
+    """All --web.max-requests slots held by 4 addresses (10 each, the per-address limit)
+    sending half a head and nothing more: a scraper from a fifth address is still served,
+    the exporter closing an unfinished connection of a busiest address for it."""
+    e = Exporter(["--web.read-header-timeout=5m", "--web.timeout=5m"])
+    held = []
+    try:
+        held = fill_slots(e.port, [addr(n) for n in range(2, 6)], 10, HALF_HEAD)
+        served = sum(scrape_from(e.port, addr(9), timeout=5)[0] == 200 for _ in range(10))
+        R.check("40 slow heads from 4 addresses: a scraper from a fifth is served 10 of 10", served == 10,
+                f"{served} of 10")
+        cut = sum(closed_by_server(s, 0.05) for s in held)
+        ev = metric(e, 'slurm_exporter_http_evictions_total{stage="header"}')
+        R.check("the room was made by closing slow heads (counted in slurm_exporter_http_evictions_total)",
+                cut >= 1 and ev is not None and ev >= 1, f"{cut} attacker connections closed, evictions {ev}")
+    finally:
+        for s in held:
+            s.close()
+        e.finish("slow heads")
+
+
+def send_queues(port, src):
+    """The send queues (bytes) of the exporter's sockets on `port` connected to address src,
+    from /proc/net/tcp."""
+    want = "".join(f"{int(x):02X}" for x in reversed(src.split(".")))
+    out = []
+    with open("/proc/net/tcp") as fh:
+        next(fh)
+        for line in fh:
+            parts = line.split()
+            if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[2].split(":")[0] == want:
+                out.append(int(parts[4].split(":")[0], 16))
+    return out
+
+
+def test_busy_slots_refuse():
+    """When every slot is answering a request (here: responses the clients do not read), a new
+    connection is refused rather than closing one of them."""
+    e = Exporter(["--web.max-requests=4", "--web.max-connections-per-ip=4"])
+    held = []
+    try:
+        # pipelined requests for far more than a socket's buffers hold, which nobody reads
+        head = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 200
+        for _ in range(4):
+            s = connect(e.port, addr(2))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(head)
+            held.append(s)
+        stuck = sexp.wait_for(lambda: (lambda q: len(q) == 4 and all(q))(send_queues(e.port, addr(2))), 30)
+        st = [scrape_from(e.port, addr(3), timeout=5)[0] for _ in range(3)]
+        alive = sum(not closed_by_server(s, 0.05) for s in held)
+        R.check("slots all answering requests: a new connection is refused, none of them is closed",
+                stuck and st == [None] * 3 and alive == 4,
+                f"responses stuck: {send_queues(e.port, addr(2))}, new: {st}, held still open: {alive} of 4")
+    finally:
+        for s in held:
+            s.close()
+        e.finish("busy slots")
+
+
 # ----------------------------------------------------------------------------- 14: chunked 413
 
 def chunked_post(port, pieces, piece_size):
@@ -249,7 +335,7 @@ def test_accept_encoding():
         e.finish("accept-encoding")
 
 
-TESTS = [test_closed_peers, test_chunked_over_limit, test_accept_encoding]
+TESTS = [test_closed_peers, test_slow_heads, test_busy_slots_refuse, test_chunked_over_limit, test_accept_encoding]
 
 
 if __name__ == "__main__":
