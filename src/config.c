@@ -56,7 +56,8 @@ static const struct flag flags[] = {
      "Close an HTTP connection idle or slow for this long.", -1},
     {"web.read-header-timeout", K_DURATION, OFF(read_header_timeout), "10s",
      "Close a connection whose TLS handshake and request headers take longer than this "
-     "in all (a slow client cannot hold a connection).",
+     "in all, or whose request body (a trace post's) takes longer than this after its "
+     "headers (a slow client cannot hold a connection).",
      -1},
     {"web.write-timeout", K_DURATION, OFF(write_timeout), "2m",
      "Close a connection that has not taken its whole response this long after the request.", -1},

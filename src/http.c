@@ -28,9 +28,9 @@
 #define MAX_DAEMONS MAX_LISTEN
 
 /* Where a connection is in its life, for the deadlines and for the choice of
- * a connection to close when every slot is taken: CS_HEAD and CS_IDLE hold a
- * slot without a request to answer. */
-enum conn_stage { CS_HEAD, CS_RESPONSE, CS_IDLE };
+ * a connection to close when every slot is taken: CS_HEAD, CS_BODY and
+ * CS_IDLE hold a slot without a request to answer. */
+enum conn_stage { CS_HEAD, CS_BODY, CS_RESPONSE, CS_IDLE };
 
 /* One listening daemon's slots: --web.max-requests connections at most. */
 struct listener {
@@ -74,8 +74,8 @@ static struct {
     size_t nsd;
     int sd_rc;
     struct listener lis[MAX_DAEMONS];
-    uint64_t timeouts[2];  /* header, response */
-    uint64_t evictions[2]; /* header, idle */
+    uint64_t timeouts[3];  /* header, body, response */
+    uint64_t evictions[3]; /* header, body, idle */
     uint64_t cert_rejections;
     pthread_mutex_t mu; /* the connection list and deadlines */
     struct conn *conns;
@@ -87,24 +87,25 @@ static struct {
 } H = {.mu = PTHREAD_MUTEX_INITIALIZER, .rate_mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* The stage label values of H.timeouts and H.evictions. */
-static const char *const timeout_stages[2] = {"header", "response"};
-static const char *const eviction_stages[2] = {"header", "idle"};
+static const char *const timeout_stages[3] = {"header", "body", "response"};
+static const char *const eviction_stages[3] = {"header", "body", "idle"};
 
 void http_render_metrics(struct render *r)
 {
     http_routes_render_metrics(r);
     render_family(r, "slurm_exporter_http_timeouts", M_COUNTER,
-                  "Connections closed because the request head (TLS handshake included) or the "
-                  "response took longer than --web.read-header-timeout or --web.write-timeout.");
-    for (int i = 0; i < 2; i++) {
+                  "Connections closed because the request head (TLS handshake included) or "
+                  "body took longer than --web.read-header-timeout, or the response longer "
+                  "than --web.write-timeout.");
+    for (int i = 0; i < 3; i++) {
         struct label l[1] = {{"stage", timeout_stages[i]}};
         render_sample(r, l, 1, (double)__atomic_load_n(&H.timeouts[i], __ATOMIC_RELAXED));
     }
     render_family(r, "slurm_exporter_http_evictions", M_COUNTER,
                   "Connections closed to make room for a new one when all --web.max-requests "
-                  "were taken, by what they were doing: sending a request head, or idle "
-                  "between requests.");
-    for (int i = 0; i < 2; i++) {
+                  "were taken, by what they were doing: sending a request head or body, or "
+                  "idle between requests.");
+    for (int i = 0; i < 3; i++) {
         struct label l[1] = {{"stage", eviction_stages[i]}};
         render_sample(r, l, 1, (double)__atomic_load_n(&H.evictions[i], __ATOMIC_RELAXED));
     }
@@ -260,7 +261,7 @@ static void slot_take(struct conn *fresh)
         log_msg(LOG_DEBUG, "all connections are answering requests; closed a new one");
         return;
     }
-    int held = v->stage == CS_HEAD ? 0 : 1;
+    int held = v->stage == CS_HEAD ? 0 : v->stage == CS_BODY ? 1 : 2;
     __atomic_add_fetch(&H.evictions[held], 1, __ATOMIC_RELAXED);
     conn_shut(v);
     log_msg(LOG_DEBUG, "all connections taken; closed an unfinished one for a new one", "stage",
@@ -361,7 +362,7 @@ void http_reap(void)
     for (struct conn *k = H.conns; k; k = k->next) {
         if (k->shut || k->deadline > now || k->fd < 0)
             continue;
-        int st = k->stage == CS_RESPONSE ? 1 : 0;
+        int st = k->stage == CS_RESPONSE ? 2 : k->stage == CS_BODY ? 1 : 0;
         conn_shut(k);
         __atomic_add_fetch(&H.timeouts[st], 1, __ATOMIC_RELAXED);
         log_msg(LOG_DEBUG, "closed a connection past its deadline", "stage", timeout_stages[st]);
@@ -431,7 +432,6 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
 {
     const struct web_state *ws = k->ws;
     const struct webconfig *wc = ws->cfg;
-    conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
     const union MHD_ConnectionInfo *hi =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if (hi && hi->header_size > H.cfg->max_header_bytes) {
@@ -505,7 +505,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         rq = xcalloc(1, sizeof(*rq));
         *con_cls = rq;
         rq->r.p = http_route(url);
-        return request_head(c, k, rq, method);
+        enum MHD_Result res = request_head(c, k, rq, method);
+        /* A trace post's body comes in under --web.read-header-timeout,
+         * counted from the end of its head; a response goes out under
+         * --web.write-timeout, counted from the end of the request. */
+        if (rq->r.post && !rq->r.early)
+            conn_stage(k, CS_BODY, H.cfg->read_header_timeout);
+        else
+            conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
+        return res;
     }
     if (*upload_size) {
         if (!rq->r.post || rq->r.early) {
@@ -518,6 +526,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *upload_size = 0; /* refused below, once the body is in */
         return MHD_YES;
     }
+    if (k->stage == CS_BODY) /* the body is in (only this thread moves k's stage) */
+        conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
     if (rq->r.early)
         return MHD_YES;
     switch (__atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE)) {

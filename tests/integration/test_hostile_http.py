@@ -273,6 +273,47 @@ def test_busy_slots_refuse():
         e.finish("busy slots")
 
 
+# ----------------------------------------------------------------------------- 4: slow bodies
+
+def test_slow_body():
+    """A trace post whose body stalls, and one that trickles a byte every 0.3 s, are closed at
+    --web.read-header-timeout (2 s here) counted from the end of the head, not after
+    --web.write-timeout or --web.timeout (10 minutes here); counted as body timeouts."""
+    e = Exporter(["--trace.enabled", "--web.read-header-timeout=2s", "--web.write-timeout=10m",
+                  "--web.timeout=10m"])
+    try:
+        head = (b"POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 1000\r\n\r\n{\"job_id\":")
+        stalled = connect(e.port, addr(2))
+        stalled.sendall(head)
+        R.check("a stalled trace body is closed by the body deadline", closed_by_server(stalled, 30),
+                "still open after 30 s")
+        stalled.close()
+        trickle = connect(e.port, addr(3))
+        trickle.sendall(head)
+        closed, sent = False, 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and sent < 900:
+            try:
+                trickle.sendall(b" ")
+                sent += 1
+            except OSError:
+                closed = True
+                break
+            if closed_by_server(trickle, 0.3):
+                closed = True
+                break
+        trickle.close()
+        R.check("a trickling trace body is closed by the body deadline despite steady activity",
+                closed, f"still open after {sent} bytes")
+        n = metric(e, 'slurm_exporter_http_timeouts_total{stage="body"}')
+        R.check("both counted in slurm_exporter_http_timeouts_total{stage=\"body\"}", n == 2, n)
+        st, _, _ = e.req("POST", "/trace", body=json.dumps(TRACE_BODY), headers=JSON)
+        R.check("a prompt trace post is still accepted", st == 200, st)
+    finally:
+        e.finish("slow body")
+
+
 # ----------------------------------------------------------------------------- 14: chunked 413
 
 def chunked_post(port, pieces, piece_size):
@@ -335,7 +376,7 @@ def test_accept_encoding():
         e.finish("accept-encoding")
 
 
-TESTS = [test_closed_peers, test_slow_heads, test_busy_slots_refuse, test_chunked_over_limit, test_accept_encoding]
+TESTS = [test_closed_peers, test_slow_heads, test_busy_slots_refuse, test_slow_body, test_chunked_over_limit, test_accept_encoding]
 
 
 if __name__ == "__main__":
