@@ -7,6 +7,7 @@
 #include "http.h"
 #include "auth.h"
 #include "tls.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "webconfig_live.h"
@@ -21,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,12 +46,16 @@ struct listener {
 struct conn {
     struct web_state *ws;
     struct listener *l;
+    struct MHD_Connection *c;
     int fd;
     enum conn_stage stage;
     double since;    /* monotonic: when the stage began */
     double deadline; /* monotonic */
     uint64_t akey;
+    pthread_t owner;      /* the libmicrohttpd thread serving it */
+    enum http_path route; /* of the request line seen last (for a 400 of ours) */
     bool shut;
+    bool raw; /* answered by answer_unreadable_length; counted in H.raw_open */
     struct conn *prev, *next;
 };
 
@@ -79,12 +85,16 @@ static struct {
     uint64_t cert_rejections;
     pthread_mutex_t mu; /* the connection list and deadlines */
     struct conn *conns;
+    unsigned raw_open;     /* connections answered by answer_unreadable_length, not closed */
+    pthread_cond_t raw_cv; /* raw_open went down */
     struct log_limit cert_log;
     /* rate_limit token bucket */
     pthread_mutex_t rate_mu;
     unsigned rate_gen;
     double rate_tokens, rate_last;
-} H = {.mu = PTHREAD_MUTEX_INITIALIZER, .rate_mu = PTHREAD_MUTEX_INITIALIZER};
+} H = {.mu = PTHREAD_MUTEX_INITIALIZER,
+       .raw_cv = PTHREAD_COND_INITIALIZER,
+       .rate_mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* The stage label values of H.timeouts and H.evictions. */
 static const char *const timeout_stages[3] = {"header", "body", "response"};
@@ -310,6 +320,7 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
         struct conn *k = xcalloc(1, sizeof(*k));
         k->ws = webconfig_live_acquire();
         k->l = cls;
+        k->c = c;
         const union MHD_ConnectionInfo *fi =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         k->fd = fi ? fi->connect_fd : -1;
@@ -317,6 +328,8 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
         k->since = mono_now_s();
         k->deadline = k->since + H.cfg->read_header_timeout;
         k->akey = addr_key(c);
+        k->owner = pthread_self();
+        k->route = P_OTHER;
         *socket_context = k;
         pthread_mutex_lock(&H.mu);
         k->next = H.conns;
@@ -349,6 +362,8 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
         k->next->prev = k->prev;
     if (!k->shut)
         k->l->live--;
+    if (k->raw && --H.raw_open == 0)
+        pthread_cond_broadcast(&H.raw_cv);
     pthread_mutex_unlock(&H.mu);
     webconfig_live_release(k->ws);
     free(k);
@@ -425,6 +440,156 @@ static void auth_done(struct auth_job *job)
     MHD_resume_connection(rq->c);
 }
 
+/* ---- request framing -------------------------------------------------------------- */
+
+/* The headers that say where a request's body ends. */
+struct framing {
+    const char *cl; /* the first Content-Length */
+    const char *te; /* the last Transfer-Encoding */
+    unsigned ncl, nte;
+    bool cl_differs; /* another Content-Length has another value */
+};
+
+static enum MHD_Result framing_scan(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (!key)
+        return MHD_YES;
+    if (!value)
+        value = "";
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->ncl++ == 0)
+            f->cl = value;
+        else if (strcmp(f->cl, value) != 0)
+            f->cl_differs = true;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->nte++;
+        f->te = value;
+    }
+    return MHD_YES;
+}
+
+/* A Content-Length value libmicrohttpd reads: digits only, below 2^64. */
+static bool length_readable(const char *v)
+{
+    if (!*v)
+        return false;
+    uint64_t n = 0;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9')
+            return false;
+        unsigned d = (unsigned)(*v - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            return false;
+        n = n * 10 + d;
+    }
+    return true;
+}
+
+static struct framing framing_of(struct MHD_Connection *c)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, framing_scan, &f);
+    return f;
+}
+
+/* Why a request head does not say where its body ends (the reply's text),
+ * or NULL: Transfer-Encoding other than one "chunked", Transfer-Encoding and
+ * Content-Length together, Content-Length headers that disagree or one that
+ * is not a number (RFC 9112 section 6.3: such a request is answered 400 and
+ * its connection closed). */
+static const char *framing_error(struct MHD_Connection *c)
+{
+    struct framing f = framing_of(c);
+    if (f.nte > 1 || (f.nte && strcasecmp(f.te, "chunked") != 0))
+        return "Transfer-Encoding other than chunked\n";
+    if (f.nte && f.ncl)
+        return "Content-Length with Transfer-Encoding\n";
+    if (f.ncl && f.cl_differs)
+        return "conflicting Content-Length headers\n";
+    if (f.ncl && !length_readable(f.cl))
+        return "invalid Content-Length\n";
+    return NULL;
+}
+
+/* Writes a whole response on the connection's socket (through its TLS
+ * session on a TLS listener), outside libmicrohttpd, which is about to close
+ * the connection. Best effort: a reply that does not fit the socket's buffer
+ * at once is cut. */
+static void conn_send_raw(const struct conn *k, const char *p, size_t n)
+{
+    if (H.tls) {
+        const union MHD_ConnectionInfo *si =
+            MHD_get_connection_info(k->c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (si)
+            (void)gnutls_record_send(si->tls_session, p, n);
+    } else if (k->fd >= 0) {
+        (void)send(k->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+}
+
+/* libmicrohttpd 0.9.75 refuses a request whose (first) Content-Length it
+ * cannot read with an error response of its own, without calling the
+ * handler, and writes that response's head twice. It logs the refusal
+ * first, on the thread that serves the connection, before anything is
+ * written; mhd_log then calls this. The connection is the one of this
+ * thread whose head has such a Content-Length and no Transfer-Encoding and
+ * has not reached the handler; it gets the 400 here, once, and its socket
+ * is shut so the broken response never leaves. When two connections of the
+ * thread fit, neither is touched. The client may see the 400 before
+ * libmicrohttpd has queued its own response, which it must not do while the
+ * daemon stops (it would use the response it did not queue): http_stop
+ * waits until such connections are closed. */
+static void answer_unreadable_length(void)
+{
+    pthread_t self = pthread_self();
+    struct conn *hit = NULL;
+    unsigned fits = 0;
+    pthread_mutex_lock(&H.mu);
+    for (struct conn *k = H.conns; k; k = k->next) {
+        if (k->shut || !pthread_equal(k->owner, self) ||
+            (k->stage != CS_HEAD && k->stage != CS_IDLE))
+            continue;
+        struct framing f = framing_of(k->c);
+        if (f.ncl && !f.nte && !length_readable(f.cl)) {
+            hit = k;
+            fits++;
+        }
+    }
+    if (fits == 1) {
+        struct buf out = {0};
+        http_reply_raw(&out, hit->ws->cfg, hit->route, 400, "invalid Content-Length\n");
+        conn_send_raw(hit, out.p, out.len);
+        buf_free(&out);
+        conn_shut(hit);
+        hit->raw = true;
+        H.raw_open++;
+    }
+    pthread_mutex_unlock(&H.mu);
+}
+
+/* libmicrohttpd reports a request line: the path it names, kept for a reply
+ * answer_unreadable_length may have to write before the handler sees it. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    struct conn *k = conn_of(c);
+    if (k && uri) {
+        char path[512];
+        size_t n = strcspn(uri, "?");
+        if (n < sizeof(path)) {
+            memcpy(path, uri, n);
+            path[n] = '\0';
+            k->route = http_route(path);
+        } else {
+            k->route = P_OTHER;
+        }
+    }
+    return NULL;
+}
+
 /* First call for a request (its head is complete): limits, rate, auth. The
  * decision is kept in rq; the second call answers. */
 static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, struct req *rq,
@@ -432,6 +597,11 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
 {
     const struct web_state *ws = k->ws;
     const struct webconfig *wc = ws->cfg;
+    const char *unframed = framing_error(c);
+    if (unframed) {
+        rq->r.early = 400;
+        return http_reply_closing(c, wc, rq->r.p, 400, unframed);
+    }
     const union MHD_ConnectionInfo *hi =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if (hi && hi->header_size > H.cfg->max_header_bytes) {
@@ -586,6 +756,11 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
+    static const char bad_length[] = "Failed to parse `Content-Length' header";
+    static const char huge_length[] = "Too large value of 'Content-Length' header";
+    if (strncmp(msg, bad_length, sizeof(bad_length) - 1) == 0 ||
+        strncmp(msg, huge_length, sizeof(huge_length) - 1) == 0)
+        answer_unreadable_length();
     log_msg(LOG_DEBUG, "http", "detail", msg);
 }
 
@@ -692,7 +867,7 @@ static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_s
      * slot_take can close an unfinished one for it; the spare bounds the
      * connections shut down but not yet closed. */
     long limit = cfg->max_requests + cfg->max_requests / 4 + 4;
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[17];
     size_t n = 0;
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
     OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
@@ -708,6 +883,7 @@ static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_s
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, NULL);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, l);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done, NULL);
+    OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_seen, NULL);
     if (ws->tls) {
         OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)(uintptr_t)no_daemon_cert);
         OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)tls_ctx_priority(ws->tls));
@@ -790,6 +966,15 @@ void http_stop(void)
     int lfd[MAX_DAEMONS] = {0};
     for (size_t i = 0; i < H.n; i++)
         lfd[i] = MHD_quiesce_daemon(H.d[i]); /* now ours to close */
+    /* Connections answered by answer_unreadable_length close within a loop
+     * of their thread (their socket is shut); 2 s at most. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_mutex_lock(&H.mu);
+    while (H.raw_open && pthread_cond_timedwait(&H.raw_cv, &H.mu, &until) == 0)
+        ;
+    pthread_mutex_unlock(&H.mu);
     /* Every connection waiting for bcrypt is resumed (as cancelled) before
      * the daemons stop: libmicrohttpd must not find one still suspended. */
     auth_worker_stop();

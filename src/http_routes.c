@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const char *const path_names[P_COUNT] = {
     "(telemetry path)", "/", "/-/healthy", "/-/ready", "(trace path)", "other"};
@@ -192,8 +193,9 @@ static const struct webconfig_header *cfg_header(const struct webconfig *wc, con
 }
 
 /* Our defaults, then the configured headers (which replace a default of the
- * same name). */
-static void security_headers(struct MHD_Response *resp, const struct webconfig *wc)
+ * same name), handed to add one by one. */
+static void security_headers(const struct webconfig *wc,
+                             void (*add)(void *arg, const char *name, const char *value), void *arg)
 {
     static const char *const defaults[][2] = {
         {"X-Content-Type-Options", "nosniff"},
@@ -204,35 +206,78 @@ static void security_headers(struct MHD_Response *resp, const struct webconfig *
     };
     for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
         if (!cfg_header(wc, defaults[i][0]))
-            MHD_add_response_header(resp, defaults[i][0], defaults[i][1]);
+            add(arg, defaults[i][0], defaults[i][1]);
     if (wc)
         for (size_t i = 0; i < wc->nheaders; i++)
-            MHD_add_response_header(resp, wc->headers[i].name, wc->headers[i].value);
+            add(arg, wc->headers[i].name, wc->headers[i].value);
 }
 
-enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
-                           int code, const char *text)
+static void add_to_response(void *arg, const char *name, const char *value)
+{
+    MHD_add_response_header(arg, name, value);
+}
+
+static void add_to_buf(void *arg, const char *name, const char *value)
+{
+    buf_printf(arg, "%s: %s\r\n", name, value);
+}
+
+/* The headers of a text reply with this code, besides the security ones. */
+static void reply_headers(enum http_path p, int code, bool closing,
+                          void (*add)(void *arg, const char *name, const char *value), void *arg)
+{
+    add(arg, "Content-Type", "text/plain; charset=utf-8");
+    if (code == 405)
+        add(arg, "Allow", p == P_TRACE ? "POST" : "GET, HEAD");
+    if (code == 401)
+        add(arg, "WWW-Authenticate", "Basic realm=\"slurm_exporter\", charset=\"UTF-8\"");
+    if (code == 429 || code == 503)
+        add(arg, "Retry-After", "1");
+    if (closing || code == 413 || code == 431)
+        add(arg, "Connection", "close");
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
+                             int code, const char *text, bool closing)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-    security_headers(resp, wc);
-    if (code == 405)
-        MHD_add_response_header(resp, "Allow", p == P_TRACE ? "POST" : "GET, HEAD");
-    if (code == 401)
-        MHD_add_response_header(resp, "WWW-Authenticate",
-                                "Basic realm=\"slurm_exporter\", charset=\"UTF-8\"");
-    if (code == 429 || code == 503)
-        MHD_add_response_header(resp, "Retry-After", "1");
-    if (code == 413 || code == 431)
-        MHD_add_response_header(resp, "Connection", "close");
+    reply_headers(p, code, closing, add_to_response, resp);
+    security_headers(wc, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, (unsigned)code, resp);
     MHD_destroy_response(resp);
     if (r == MHD_YES) /* counted as sent: a reply libmicrohttpd refused is not */
         count(p, code);
     return r;
+}
+
+enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
+                           int code, const char *text)
+{
+    return reply(c, wc, p, code, text, false);
+}
+
+enum MHD_Result http_reply_closing(struct MHD_Connection *c, const struct webconfig *wc,
+                                   enum http_path p, int code, const char *text)
+{
+    return reply(c, wc, p, code, text, true);
+}
+
+void http_reply_raw(struct buf *out, const struct webconfig *wc, enum http_path p, int code,
+                    const char *text)
+{
+    char date[64];
+    struct tm tm;
+    time_t now = time(NULL);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", code, code == 400 ? "Bad Request" : "Error",
+               date);
+    reply_headers(p, code, true, add_to_buf, out);
+    security_headers(wc, add_to_buf, out);
+    buf_printf(out, "Content-Length: %zu\r\n\r\n%s", strlen(text), text);
+    count(p, code);
 }
 
 const char *http_status_text(int code)
@@ -294,7 +339,7 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webc
     if (gz)
         MHD_add_response_header(resp, "Content-Encoding", "gzip");
     MHD_add_response_header(resp, "Vary", "Accept, Accept-Encoding");
-    security_headers(resp, wc);
+    security_headers(wc, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     count(P_METRICS, 200);
@@ -320,7 +365,7 @@ static enum MHD_Result serve_root(struct MHD_Connection *c, const struct webconf
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-    security_headers(resp, wc);
+    security_headers(wc, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     count(P_ROOT, 200);
@@ -347,6 +392,8 @@ enum http_path http_route(const char *url)
 static enum trace_reason trace_reason_of_status(int code)
 {
     switch (code) {
+    case 400:
+        return TR_MALFORMED;
     case 401:
         return TR_UNAUTHORIZED;
     case 403:
@@ -515,9 +562,9 @@ enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconf
 
 void http_route_done(struct route_req *rq)
 {
-    /* A trace post refused before its body was looked at (auth, limits),
-     * or over --trace.max-body (answered or not): counted here by its
-     * status. */
+    /* A trace post refused before its body was looked at (auth, limits,
+     * framing), or over --trace.max-body (answered or not): counted here by
+     * its status. */
     int st = rq->early ? rq->early : rq->owed;
     if (rq->p == P_TRACE && st >= 400 && !rq->counted)
         trace_count(trace_reason_of_status(st));

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "exposition.h"
 #include "render.h"
+#include "util/buf.h"
 #include "webconfig_types.h"
 
 enum http_path { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_TRACE, P_OTHER, P_COUNT };
@@ -65,6 +66,13 @@ void http_route_done(struct route_req *rq);
  * be NULL), counted by path and code. */
 enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
                            int code, const char *text);
+/* http_reply with "Connection: close" (the connection closes after it). */
+enum MHD_Result http_reply_closing(struct MHD_Connection *c, const struct webconfig *wc,
+                                   enum http_path p, int code, const char *text);
+/* The bytes of a whole http_reply (with "Connection: close"), appended to
+ * out, for a reply the transport writes to the socket itself; counted. */
+void http_reply_raw(struct buf *out, const struct webconfig *wc, enum http_path p, int code,
+                    const char *text);
 /* The body text of an error status. */
 const char *http_status_text(int code);
 

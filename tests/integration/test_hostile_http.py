@@ -376,7 +376,83 @@ def test_accept_encoding():
         e.finish("accept-encoding")
 
 
-TESTS = [test_closed_peers, test_slow_heads, test_busy_slots_refuse, test_slow_body, test_chunked_over_limit, test_accept_encoding]
+# ----------------------------------------------------------------------------- 18: Content-Length
+
+def test_content_length():
+    e = Exporter(["--trace.enabled"])
+    try:
+        def one(req):
+            raw = exchange(e.port, req)
+            return status_of(raw), raw.count(b"HTTP/1.")
+        cases = [
+            ("GET, Content-Length: abc", b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
+            ("GET, Content-Length over 2^64",
+             b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+            ("POST /trace, Content-Length: -1",
+             b"POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n"),
+            ("POST /trace, Content-Length: 2 and 5",
+             b"POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+             b"Content-Length: 5\r\n\r\n{}"),
+            ("POST /trace, Content-Length: 5 and 2",
+             b"POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
+             b"Content-Length: 2\r\n\r\n{}"),
+            ("POST /trace, Content-Length with Transfer-Encoding",
+             b"POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+             b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            ("POST /trace, Transfer-Encoding: gzip",
+             b"POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             b"Transfer-Encoding: gzip\r\n\r\n"),
+        ]
+        got = {name: one(req) for name, req in cases}
+        bad = {k: v for k, v in got.items() if v != (400, 1)}
+        R.check("unreadable, conflicting or ambiguous body framing -> one 400 response, one head", not bad, got)
+        st, n = one(b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n"
+                    b"Connection: close\r\n\r\n")
+        R.check("two equal Content-Length: 0 headers on a GET are served", (st, n) == (200, 1), (st, n))
+        m = e.metrics()
+        R.check("the 400s are counted by path, as sent (2 on /metrics, 5 on /trace)",
+                m.get('slurm_exporter_http_requests_total{path="/metrics",code="400"}') == 2 and
+                m.get('slurm_exporter_http_requests_total{path="/trace",code="400"}') == 5,
+                {k: v for k, v in m.items() if 'code="4' in k})
+    finally:
+        e.finish("content-length")
+
+
+def test_content_length_tls():
+    """The same unreadable Content-Length over TLS: one 400 response through the session."""
+    d = tempfile.mkdtemp(prefix="se-hostile-tls-")
+    e = None
+    try:
+        sexp.certtool("--generate-privkey", "--key-type=ecdsa", "--outfile", os.path.join(d, "k.pem"))
+        sexp.write_file(os.path.join(d, "t.tmpl"), 'cn = "localhost"\nip_address = "127.0.0.1"\n'
+                        'tls_www_server\nsigning_key\nexpiration_days = 2\nserial = 7\n')
+        sexp.certtool("--generate-self-signed", "--load-privkey", "k.pem", "--template", "t.tmpl",
+                      "--outfile", "c.pem", cwd=d)
+        web = os.path.join(d, "web.yml")
+        sexp.write_file(web, "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n")
+        e = Exporter([f"--web.config.file={web}"], scheme="https", log_dir=d)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(os.path.join(d, "c.pem"))
+
+        def tls_exchange(req):
+            s = ctx.wrap_socket(connect(e.port), server_hostname="127.0.0.1")
+            try:
+                s.sendall(req)
+                return read_all(s, 10)
+            finally:
+                s.close()
+        ok = sexp.wait_for(lambda: status_of(tls_exchange(b"GET /-/ready HTTP/1.1\r\nHost: x\r\n"
+                                                          b"Connection: close\r\n\r\n")) == 200, 60)
+        raw = tls_exchange(b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+        R.check("TLS: unreadable Content-Length -> one 400 response, one head",
+                ok and status_of(raw) == 400 and raw.count(b"HTTP/1.") == 1, raw[:300])
+    finally:
+        if e:
+            e.finish("content-length over TLS")
+        shutil.rmtree(d, ignore_errors=True)
+
+
+TESTS = [test_closed_peers, test_slow_heads, test_busy_slots_refuse, test_slow_body, test_chunked_over_limit, test_accept_encoding, test_content_length, test_content_length_tls]
 
 
 if __name__ == "__main__":
