@@ -4,7 +4,9 @@
 loopback only, from several source addresses (127.0.0.2, 127.0.0.3, ...: all of 127/8 is
 local): clients that close half-way through a head, trickle heads or trace bodies, send
 chunked bodies over the limit, odd Accept-Encoding weights, unreadable or conflicting
-Content-Length headers.
+Content-Length headers. Then attack scenarios: attackers keep at it while a legitimate
+scraper from another address scrapes /metrics a fixed number of times; the served and refused
+counts of both are printed and the scraper must be served.
 
 Nothing here asserts how long anything took: checks count events, and waits for a condition
 end at a deadline (a deadline far below the exporter's own where the check is that the
@@ -452,8 +454,217 @@ def test_content_length_tls():
         shutil.rmtree(d, ignore_errors=True)
 
 
-TESTS = [test_closed_peers, test_slow_heads, test_busy_slots_refuse, test_slow_body, test_chunked_over_limit, test_accept_encoding, test_content_length, test_content_length_tls]
+# ----------------------------------------------------------------------------- attack scenarios
 
+class Attacker:
+    """One kind of hostile client, run in a thread of its own until `stop` is set. Subclasses
+    implement attack(port, stop) and count in self.stats: opened (connections made), served
+    (an HTTP answer came back), refused (closed, reset or refused by the exporter without an
+    answer). self.ready is set once the attack is under way (the scenario's legitimate
+    scraper starts then)."""
+
+    def __init__(self, name, addrs):
+        self.name = name
+        self.addrs = list(addrs)
+        self.stats = {"opened": 0, "served": 0, "refused": 0}
+        self.ready = threading.Event()
+        self.error = None
+
+    def run(self, port, stop):
+        try:
+            self.attack(port, stop)
+        except Exception as ex:  # noqa: BLE001 (reported by the scenario)
+            self.error = repr(ex)
+        finally:
+            self.ready.set()
+
+    def attack(self, port, stop):
+        raise NotImplementedError
+
+
+class HalfHeadClosers(Attacker):
+    """Rounds of `per_addr` connections from each address that send half a head and close at
+    once, a round every `pace` s: no socket is kept open by the attacker."""
+
+    def __init__(self, addrs, per_addr=10, pace=0.25):
+        super().__init__("connect-send-close", addrs)
+        self.per_addr, self.pace = per_addr, pace
+
+    def attack(self, port, stop):
+        while not stop.is_set():
+            for a in self.addrs:
+                for _ in range(self.per_addr):
+                    try:
+                        s = connect(port, a, timeout=2)
+                    except OSError:
+                        self.stats["refused"] += 1
+                        continue
+                    self.stats["opened"] += 1
+                    try:
+                        s.sendall(HALF_HEAD)
+                    except OSError:
+                        self.stats["refused"] += 1
+                    s.close()
+            self.ready.set()
+            stop.wait(self.pace)
+
+
+class SlowClients(Attacker):
+    """Keeps `per_addr` connections open from each address, each having sent `opening` and
+    then one byte of `drip` a second; a connection the exporter closes (or answers) is counted
+    and opened again, at most `reopen` a tick of 0.1 s."""
+
+    def __init__(self, name, addrs, opening, drip=b"a", per_addr=10, reopen=10):
+        super().__init__(name, addrs)
+        self.opening, self.drip, self.per_addr, self.reopen = opening, drip, per_addr, reopen
+
+    def attack(self, port, stop):
+        sel = selectors.DefaultSelector()
+        pending = [a for a in self.addrs for _ in range(self.per_addr)]
+        last_drip = time.monotonic()
+        sel_addr = {}
+
+        def drop(s, answered):
+            self.stats["served" if answered else "refused"] += 1
+            sel.unregister(s)
+            pending.append(sel_addr.pop(s))
+            s.close()
+        try:
+            while not stop.is_set():
+                for a in pending[:self.reopen if self.ready.is_set() else len(pending)]:
+                    pending.remove(a)
+                    try:
+                        s = connect(port, a, timeout=2)
+                        s.sendall(self.opening)
+                    except OSError:
+                        self.stats["refused"] += 1
+                        pending.append(a)
+                        continue
+                    self.stats["opened"] += 1
+                    s.setblocking(False)
+                    sel.register(s, selectors.EVENT_READ)
+                    sel_addr[s] = a
+                self.ready.set()
+                for key, _ in sel.select(timeout=0.1):
+                    s = key.fileobj
+                    try:
+                        data = s.recv(4096)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        data = b""
+                    drop(s, bool(data))
+                if time.monotonic() - last_drip >= 1:
+                    last_drip = time.monotonic()
+                    for s in list(sel_addr):
+                        try:
+                            s.send(self.drip)
+                        except BlockingIOError:
+                            pass
+                        except OSError:
+                            drop(s, False)
+        finally:
+            for s in sel_addr:
+                s.close()
+            sel.close()
+
+
+def slow_heads(addrs):
+    return SlowClients("slow headers", addrs, HALF_HEAD + b"X-Slow: ", b"a")
+
+
+def slow_bodies(addrs):
+    head = (b"POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 4000\r\n\r\n{\"pad\":\"")
+    return SlowClients("slow trace bodies", addrs, head, b"x")
+
+
+def scraped_metrics(status, headers, body):
+    """The default judgement of a legitimate scrape: 200 with the jobs family in it."""
+    return status == 200 and b"slurm_jobs" in body
+
+
+class Scenario:
+    """An attack scenario: the exporter's flags, the attackers (a function returning fresh
+    Attacker objects), and the legitimate scraper: `scrapes` scrapes of `path` from address
+    `legit`, each judged by served(status, headers, body), at least `min_served` of them
+    served. More scenarios (other attacks, other judgements: fresh data, trace posts from
+    another address) are added to SCENARIOS."""
+
+    def __init__(self, name, attackers, args=(), scrapes=20, min_served=0.9, legit=addr(200),
+                 path="/metrics", served=scraped_metrics, pace=0.1, timeout=5):
+        self.name, self.attackers, self.args = name, attackers, list(args)
+        self.scrapes, self.min_served, self.legit = scrapes, min_served, legit
+        self.path, self.served, self.pace, self.timeout = path, served, pace, timeout
+
+
+def run_attack(sc, exporter=None):
+    """Runs scenario sc: starts the exporter (unless given), its attackers, waits until each is
+    under way (at most 30 s), then lets the legitimate scraper make its scrapes (one at a time,
+    each on a new connection with a `timeout` s timeout, `pace` s apart) while the attack goes on.
+    Prints the served/refused counts of the scraper and of each attacker; checks that the
+    scraper was served often enough and that the exporter survived. Returns (served, refused,
+    attackers)."""
+    e = exporter or Exporter(sc.args)
+    stop = threading.Event()
+    attackers = sc.attackers()
+    threads = [threading.Thread(target=a.run, args=(e.port, stop), daemon=True) for a in attackers]
+    served = refused = 0
+    try:
+        for t in threads:
+            t.start()
+        for a in attackers:
+            a.ready.wait(30)
+        for i in range(sc.scrapes):
+            st, h, body = scrape_from(e.port, sc.legit, sc.path, timeout=sc.timeout)
+            if sc.served(st, h, body):
+                served += 1
+            else:
+                refused += 1
+            if i + 1 < sc.scrapes:
+                stop.wait(sc.pace)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    R.note(f"attack '{sc.name}': legitimate scraper from {sc.legit}: served {served}, refused {refused} "
+           f"of {sc.scrapes}")
+    for a in attackers:
+        R.note(f"attack '{sc.name}': attacker {a.name} from {a.addrs[0]}..{a.addrs[-1]}: "
+               f"opened {a.stats['opened']}, served {a.stats['served']}, refused {a.stats['refused']}"
+               + (f", error {a.error}" if a.error else ""))
+    R.check(f"attack '{sc.name}': the legitimate scraper is served ({served} of {sc.scrapes}, "
+            f"at least {sc.min_served:.0%})", served >= sc.min_served * sc.scrapes,
+            f"served {served}, refused {refused}")
+    R.check(f"attack '{sc.name}': every attacker ran", all(a.stats["opened"] and not a.error for a in attackers),
+            [(a.name, a.stats, a.error) for a in attackers])
+    if not exporter:
+        e.finish(f"attack '{sc.name}'")
+    return served, refused, attackers
+
+
+def A(first, n):
+    """n loopback addresses from 127.0.0.first."""
+    return [addr(i) for i in range(first, first + n)]
+
+
+SCENARIOS = [
+    Scenario("connect-send-close from 4 addresses", lambda: [HalfHeadClosers(A(2, 4))]),
+    Scenario("slow headers from 8 addresses", lambda: [slow_heads(A(10, 8))]),
+    Scenario("slow trace bodies from 8 addresses", lambda: [slow_bodies(A(20, 8))], args=["--trace.enabled"]),
+    Scenario("all three from 20 addresses",
+             lambda: [HalfHeadClosers(A(2, 4)), slow_heads(A(10, 8)), slow_bodies(A(20, 8))],
+             args=["--trace.enabled"]),
+]
+
+
+def test_attacks():
+    for sc in SCENARIOS:
+        run(f"attack '{sc.name}'", lambda sc=sc: run_attack(sc))
+
+
+TESTS = [test_closed_peers, test_slow_heads, test_busy_slots_refuse, test_slow_body, test_chunked_over_limit,
+         test_accept_encoding, test_content_length, test_content_length_tls, test_attacks]
 
 if __name__ == "__main__":
     only = sys.argv[1:]
