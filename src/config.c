@@ -49,7 +49,10 @@ static const struct flag flags[] = {
      "--web.listen-address.",
      -1},
     {"web.max-requests", K_INT, OFF(max_requests), "40",
-     "Maximum number of concurrent HTTP connections; more are refused.", -1},
+     "Maximum number of concurrent HTTP connections per listen address; when all are taken, "
+     "one still receiving its request or idle (of the busiest client address) is closed for a "
+     "new one, else the new one is refused.",
+     -1},
     {"web.max-connections-per-ip", K_INT, OFF(max_per_ip), "10",
      "Maximum number of concurrent HTTP connections from one client address.", -1},
     {"web.timeout", K_DURATION, OFF(web_timeout), "10s",
