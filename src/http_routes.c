@@ -265,6 +265,8 @@ enum MHD_Result http_reply_closing(struct MHD_Connection *c, const struct webcon
     return reply(c, wc, p, code, text, true);
 }
 
+static enum trace_reason trace_reason_of_status(int code);
+
 void http_reply_raw(struct buf *out, const struct webconfig *wc, enum http_path p, int code,
                     const char *text)
 {
@@ -278,6 +280,8 @@ void http_reply_raw(struct buf *out, const struct webconfig *wc, enum http_path 
     security_headers(wc, add_to_buf, out);
     buf_printf(out, "Content-Length: %zu\r\n\r\n%s", strlen(text), text);
     count(p, code);
+    if (p == P_TRACE) /* a post the handler never sees: counted here */
+        trace_count(trace_reason_of_status(code));
 }
 
 const char *http_status_text(int code)

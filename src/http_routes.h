@@ -70,7 +70,9 @@ enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc,
 enum MHD_Result http_reply_closing(struct MHD_Connection *c, const struct webconfig *wc,
                                    enum http_path p, int code, const char *text);
 /* The bytes of a whole http_reply (with "Connection: close"), appended to
- * out, for a reply the transport writes to the socket itself; counted. */
+ * out, for a reply the transport writes to the socket itself to a request
+ * the handler never sees; counted (on the trace path also as a refused
+ * post). */
 void http_reply_raw(struct buf *out, const struct webconfig *wc, enum http_path p, int code,
                     const char *text);
 /* The body text of an error status. */

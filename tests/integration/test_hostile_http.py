@@ -412,10 +412,12 @@ def test_content_length():
                     b"Connection: close\r\n\r\n")
         R.check("two equal Content-Length: 0 headers on a GET are served", (st, n) == (200, 1), (st, n))
         m = e.metrics()
-        R.check("the 400s are counted by path, as sent (2 on /metrics, 5 on /trace)",
+        R.check("the 400s are counted by path, as sent (2 on /metrics, 5 on /trace, the latter also as "
+                "malformed trace posts)",
                 m.get('slurm_exporter_http_requests_total{path="/metrics",code="400"}') == 2 and
-                m.get('slurm_exporter_http_requests_total{path="/trace",code="400"}') == 5,
-                {k: v for k, v in m.items() if 'code="4' in k})
+                m.get('slurm_exporter_http_requests_total{path="/trace",code="400"}') == 5 and
+                m.get('slurm_exporter_trace_posts_rejected_total{reason="malformed"}') == 5,
+                {k: v for k, v in m.items() if 'code="4' in k or "rejected" in k})
     finally:
         e.finish("content-length")
 
