@@ -62,14 +62,18 @@ static const struct flag flags[] = {
      "--web.listen-address.",
      -1, 0},
     {"web.max-requests", K_INT, OFF(max_requests), "40",
-     "Maximum number of concurrent HTTP connections; more are refused.", -1, 0},
+     "Maximum number of concurrent HTTP connections per listen address; when all are taken, "
+     "one still receiving its request or idle (of the busiest client address) is closed for a "
+     "new one, else the new one is refused.",
+     -1, 0},
     {"web.max-connections-per-ip", K_INT, OFF(max_per_ip), "10",
      "Maximum number of concurrent HTTP connections from one client address.", -1, 0},
     {"web.timeout", K_DURATION, OFF(web_timeout), "10s",
      "Close an HTTP connection idle or slow for this long.", -1, HOUR},
     {"web.read-header-timeout", K_DURATION, OFF(read_header_timeout), "10s",
      "Close a connection whose TLS handshake and request headers take longer than this "
-     "in all (a slow client cannot hold a connection).",
+     "in all, or whose request body (a trace post's) takes longer than this after its "
+     "headers (a slow client cannot hold a connection).",
      -1, HOUR},
     {"web.write-timeout", K_DURATION, OFF(write_timeout), "2m",
      "Close a connection that has not taken its whole response this long after the request.", -1,

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "auth.h"
 #include "tls.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "webconfig_live.h"
@@ -18,26 +19,43 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_DAEMONS MAX_LISTEN
 
-/* Where a connection is in its life, for the deadlines. */
-enum conn_stage { CS_HEAD, CS_RESPONSE, CS_IDLE };
+/* Where a connection is in its life, for the deadlines and for the choice of
+ * a connection to close when every slot is taken: CS_HEAD, CS_BODY and
+ * CS_IDLE hold a slot without a request to answer. */
+enum conn_stage { CS_HEAD, CS_BODY, CS_RESPONSE, CS_IDLE };
+
+/* One listening daemon's slots: --web.max-requests connections at most. */
+struct listener {
+    long live; /* connections accepted, not closed and not shut down by us */
+};
 
 /* One accepted connection: the web state it was accepted under (held until
- * it closes), its socket and its current deadline. Lives in the connection's
- * socket context and in the list the reaper walks. */
+ * it closes), its listener, socket, client address (akey: the IPv4 address,
+ * or an IPv6 address's /64) and its current deadline. Lives in the
+ * connection's socket context and in the list the reaper walks. */
 struct conn {
     struct web_state *ws;
+    struct listener *l;
+    struct MHD_Connection *c;
     int fd;
     enum conn_stage stage;
+    double since;    /* monotonic: when the stage began */
     double deadline; /* monotonic */
+    uint64_t akey;
+    pthread_t owner;      /* the libmicrohttpd thread serving it */
+    enum http_path route; /* of the request line seen last (for a 400 of ours) */
     bool shut;
+    bool raw; /* answered by answer_unreadable_length; counted in H.raw_open */
     struct conn *prev, *next;
 };
 
@@ -64,27 +82,45 @@ static struct {
     int sd_fds[MAX_DAEMONS]; /* sockets from systemd */
     size_t nsd;
     int sd_rc;
-    uint64_t timeouts[2]; /* header, response */
+    struct listener lis[MAX_DAEMONS];
+    uint64_t timeouts[3];  /* header, body, response */
+    uint64_t evictions[3]; /* header, body, idle */
     uint64_t cert_rejections;
     pthread_mutex_t mu; /* the connection list and deadlines */
     struct conn *conns;
+    unsigned raw_open;     /* connections answered by answer_unreadable_length, not closed */
+    pthread_cond_t raw_cv; /* raw_open went down */
     struct log_limit cert_log;
     /* rate_limit token bucket */
     pthread_mutex_t rate_mu;
     unsigned rate_gen;
     double rate_tokens, rate_last;
-} H = {.mu = PTHREAD_MUTEX_INITIALIZER, .rate_mu = PTHREAD_MUTEX_INITIALIZER};
+} H = {.mu = PTHREAD_MUTEX_INITIALIZER,
+       .raw_cv = PTHREAD_COND_INITIALIZER,
+       .rate_mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* The stage label values of H.timeouts and H.evictions. */
+static const char *const timeout_stages[3] = {"header", "body", "response"};
+static const char *const eviction_stages[3] = {"header", "body", "idle"};
 
 void http_render_metrics(struct render *r)
 {
     http_routes_render_metrics(r);
     render_family(r, "slurm_exporter_http_timeouts", M_COUNTER,
-                  "Connections closed because the request head (TLS handshake included) or the "
-                  "response took longer than --web.read-header-timeout or --web.write-timeout.");
-    static const char *const stages[2] = {"header", "response"};
-    for (int i = 0; i < 2; i++) {
-        struct label l[1] = {{"stage", stages[i]}};
+                  "Connections closed because the request head (TLS handshake included) or "
+                  "body took longer than --web.read-header-timeout, or the response longer "
+                  "than --web.write-timeout.");
+    for (int i = 0; i < 3; i++) {
+        struct label l[1] = {{"stage", timeout_stages[i]}};
         render_sample(r, l, 1, (double)__atomic_load_n(&H.timeouts[i], __ATOMIC_RELAXED));
+    }
+    render_family(r, "slurm_exporter_http_evictions", M_COUNTER,
+                  "Connections closed to make room for a new one when all --web.max-requests "
+                  "were taken, by what they were doing: sending a request head or body, or "
+                  "idle between requests.");
+    for (int i = 0; i < 3; i++) {
+        struct label l[1] = {{"stage", eviction_stages[i]}};
+        render_sample(r, l, 1, (double)__atomic_load_n(&H.evictions[i], __ATOMIC_RELAXED));
     }
     if (!H.cfg->web_config_file || !H.cfg->web_config_file[0])
         return;
@@ -125,8 +161,125 @@ static void conn_stage(struct conn *k, enum conn_stage st, double after)
 {
     pthread_mutex_lock(&H.mu);
     k->stage = st;
-    k->deadline = mono_now_s() + after;
+    k->since = mono_now_s();
+    k->deadline = k->since + after;
     pthread_mutex_unlock(&H.mu);
+}
+
+/* Shuts the socket of a connection still listed (so libmicrohttpd has not
+ * closed it): its next read or write fails and libmicrohttpd closes it in
+ * its own thread. Its slot is free from now on. Caller holds H.mu. */
+static void conn_shut(struct conn *k)
+{
+    if (k->shut)
+        return;
+    if (k->fd >= 0)
+        shutdown(k->fd, SHUT_RDWR);
+    k->shut = true;
+    k->l->live--;
+}
+
+/* The client address as a key: an IPv4 address (also when mapped into
+ * IPv6), or the /64 of an IPv6 address, which one host usually has whole. */
+static uint64_t addr_key(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return 0;
+    const unsigned char *b;
+    if (ci->client_addr->sa_family == AF_INET) {
+        b = (const unsigned char *)&((const struct sockaddr_in *)ci->client_addr)->sin_addr;
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr;
+        b = a->s6_addr;
+        if (!IN6_IS_ADDR_V4MAPPED(a)) {
+            uint64_t k = 0;
+            for (int i = 0; i < 8; i++)
+                k = k << 8 | b[i];
+            return k;
+        }
+        b += 12;
+    } else {
+        return 0;
+    }
+    return 1ULL << 32 | (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* How many of the n sorted keys equal key. */
+static size_t key_count(const uint64_t *keys, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < n && keys[end] == key)
+        end++;
+    return end - lo;
+}
+
+/* Every slot of l is taken and a connection (fresh) came in: the connection
+ * to close instead. Only one without a request to answer qualifies (its head
+ * or body still coming in, or idle between requests): of those, one from the
+ * client address holding most of l's connections, the longest in its stage
+ * among them. So a few addresses that open connections and send nothing, or
+ * trickle, cannot keep the slots from a client that sends its request at
+ * once. NULL when every other connection is answering a request. Caller
+ * holds H.mu. */
+static struct conn *slot_victim(const struct listener *l, const struct conn *fresh)
+{
+    uint64_t *keys = xmalloc((size_t)l->live * sizeof(*keys));
+    size_t n = 0;
+    for (struct conn *k = H.conns; k && n < (size_t)l->live; k = k->next)
+        if (k->l == l && !k->shut)
+            keys[n++] = k->akey;
+    qsort(keys, n, sizeof(*keys), key_cmp);
+    struct conn *best = NULL;
+    size_t best_n = 0;
+    for (struct conn *k = H.conns; k; k = k->next) {
+        if (k->l != l || k->shut || k == fresh || k->stage == CS_RESPONSE)
+            continue;
+        size_t cnt = key_count(keys, n, k->akey);
+        if (!best || cnt > best_n || (cnt == best_n && k->since < best->since)) {
+            best = k;
+            best_n = cnt;
+        }
+    }
+    free(keys);
+    return best;
+}
+
+/* A new connection holds a slot of its listener; past --web.max-requests
+ * another connection gives its slot up (slot_victim), or when none can, the
+ * new one is closed at once. Caller holds H.mu. */
+static void slot_take(struct conn *fresh)
+{
+    struct listener *l = fresh->l;
+    l->live++;
+    if (l->live <= H.cfg->max_requests)
+        return;
+    struct conn *v = slot_victim(l, fresh);
+    if (!v) {
+        conn_shut(fresh);
+        log_msg(LOG_DEBUG, "all connections are answering requests; closed a new one");
+        return;
+    }
+    int held = v->stage == CS_HEAD ? 0 : v->stage == CS_BODY ? 1 : 2;
+    __atomic_add_fetch(&H.evictions[held], 1, __ATOMIC_RELAXED);
+    conn_shut(v);
+    log_msg(LOG_DEBUG, "all connections taken; closed an unfinished one for a new one", "stage",
+            eviction_stages[held]);
 }
 
 static void conn_log_addr(struct MHD_Connection *c, char *out, size_t n)
@@ -164,32 +317,39 @@ static int verify_hook(gnutls_session_t s)
 static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         /* New files (a renewed certificate) are picked up here, so the
          * handshake about to start already uses them. */
         webconfig_live_reload(false, false);
         struct conn *k = xcalloc(1, sizeof(*k));
         k->ws = webconfig_live_acquire();
+        k->l = cls;
+        k->c = c;
         const union MHD_ConnectionInfo *fi =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         k->fd = fi ? fi->connect_fd : -1;
         k->stage = CS_HEAD;
-        k->deadline = mono_now_s() + H.cfg->read_header_timeout;
+        k->since = mono_now_s();
+        k->deadline = k->since + H.cfg->read_header_timeout;
+        k->akey = addr_key(c);
+        k->owner = pthread_self();
+        k->route = P_OTHER;
         *socket_context = k;
         pthread_mutex_lock(&H.mu);
         k->next = H.conns;
         if (H.conns)
             H.conns->prev = k;
         H.conns = k;
+        slot_take(k);
         pthread_mutex_unlock(&H.mu);
-        if (H.tls) {
+        if (H.tls && !k->shut) {
             const union MHD_ConnectionInfo *si =
                 MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
             if (!si || !k->ws->tls || tls_session_prepare(k->ws->tls, si->tls_session) < 0) {
                 log_msg(LOG_ERROR, "cannot set up TLS for a connection; dropping it");
-                if (k->fd >= 0)
-                    shutdown(k->fd, SHUT_RDWR);
+                pthread_mutex_lock(&H.mu);
+                conn_shut(k);
+                pthread_mutex_unlock(&H.mu);
             }
         }
         return;
@@ -204,6 +364,10 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
         H.conns = k->next;
     if (k->next)
         k->next->prev = k->prev;
+    if (!k->shut)
+        k->l->live--;
+    if (k->raw && --H.raw_open == 0)
+        pthread_cond_broadcast(&H.raw_cv);
     pthread_mutex_unlock(&H.mu);
     webconfig_live_release(k->ws);
     free(k);
@@ -217,14 +381,10 @@ void http_reap(void)
     for (struct conn *k = H.conns; k; k = k->next) {
         if (k->shut || k->deadline > now || k->fd < 0)
             continue;
-        /* The connection is still listed, so libmicrohttpd has not closed
-         * its socket: shutting it down makes its next read or write fail and
-         * libmicrohttpd closes the connection in its own thread. */
-        shutdown(k->fd, SHUT_RDWR);
-        k->shut = true;
-        __atomic_add_fetch(&H.timeouts[k->stage == CS_RESPONSE ? 1 : 0], 1, __ATOMIC_RELAXED);
-        log_msg(LOG_DEBUG, "closed a connection past its deadline", "stage",
-                k->stage == CS_RESPONSE ? "response" : "header");
+        int st = k->stage == CS_RESPONSE ? 2 : k->stage == CS_BODY ? 1 : 0;
+        conn_shut(k);
+        __atomic_add_fetch(&H.timeouts[st], 1, __ATOMIC_RELAXED);
+        log_msg(LOG_DEBUG, "closed a connection past its deadline", "stage", timeout_stages[st]);
     }
     pthread_mutex_unlock(&H.mu);
 }
@@ -286,6 +446,156 @@ static void auth_done(struct auth_job *job)
     MHD_resume_connection(rq->c);
 }
 
+/* ---- request framing -------------------------------------------------------------- */
+
+/* The headers that say where a request's body ends. */
+struct framing {
+    const char *cl; /* the first Content-Length */
+    const char *te; /* the last Transfer-Encoding */
+    unsigned ncl, nte;
+    bool cl_differs; /* another Content-Length has another value */
+};
+
+static enum MHD_Result framing_scan(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (!key)
+        return MHD_YES;
+    if (!value)
+        value = "";
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->ncl++ == 0)
+            f->cl = value;
+        else if (strcmp(f->cl, value) != 0)
+            f->cl_differs = true;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->nte++;
+        f->te = value;
+    }
+    return MHD_YES;
+}
+
+/* A Content-Length value libmicrohttpd reads: digits only, below 2^64. */
+static bool length_readable(const char *v)
+{
+    if (!*v)
+        return false;
+    uint64_t n = 0;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9')
+            return false;
+        unsigned d = (unsigned)(*v - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            return false;
+        n = n * 10 + d;
+    }
+    return true;
+}
+
+static struct framing framing_of(struct MHD_Connection *c)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, framing_scan, &f);
+    return f;
+}
+
+/* Why a request head does not say where its body ends (the reply's text),
+ * or NULL: Transfer-Encoding other than one "chunked", Transfer-Encoding and
+ * Content-Length together, Content-Length headers that disagree or one that
+ * is not a number (RFC 9112 section 6.3: such a request is answered 400 and
+ * its connection closed). */
+static const char *framing_error(struct MHD_Connection *c)
+{
+    struct framing f = framing_of(c);
+    if (f.nte > 1 || (f.nte && strcasecmp(f.te, "chunked") != 0))
+        return "Transfer-Encoding other than chunked\n";
+    if (f.nte && f.ncl)
+        return "Content-Length with Transfer-Encoding\n";
+    if (f.ncl && f.cl_differs)
+        return "conflicting Content-Length headers\n";
+    if (f.ncl && !length_readable(f.cl))
+        return "invalid Content-Length\n";
+    return NULL;
+}
+
+/* Writes a whole response on the connection's socket (through its TLS
+ * session on a TLS listener), outside libmicrohttpd, which is about to close
+ * the connection. Best effort: a reply that does not fit the socket's buffer
+ * at once is cut. */
+static void conn_send_raw(const struct conn *k, const char *p, size_t n)
+{
+    if (H.tls) {
+        const union MHD_ConnectionInfo *si =
+            MHD_get_connection_info(k->c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (si)
+            (void)gnutls_record_send(si->tls_session, p, n);
+    } else if (k->fd >= 0) {
+        (void)send(k->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+}
+
+/* libmicrohttpd 0.9.75 refuses a request whose (first) Content-Length it
+ * cannot read with an error response of its own, without calling the
+ * handler, and writes that response's head twice. It logs the refusal
+ * first, on the thread that serves the connection, before anything is
+ * written; mhd_log then calls this. The connection is the one of this
+ * thread whose head has such a Content-Length and no Transfer-Encoding and
+ * has not reached the handler; it gets the 400 here, once, and its socket
+ * is shut so the broken response never leaves. When two connections of the
+ * thread fit, neither is touched. The client may see the 400 before
+ * libmicrohttpd has queued its own response, which it must not do while the
+ * daemon stops (it would use the response it did not queue): http_stop
+ * waits until such connections are closed. */
+static void answer_unreadable_length(void)
+{
+    pthread_t self = pthread_self();
+    struct conn *hit = NULL;
+    unsigned fits = 0;
+    pthread_mutex_lock(&H.mu);
+    for (struct conn *k = H.conns; k; k = k->next) {
+        if (k->shut || !pthread_equal(k->owner, self) ||
+            (k->stage != CS_HEAD && k->stage != CS_IDLE))
+            continue;
+        struct framing f = framing_of(k->c);
+        if (f.ncl && !f.nte && !length_readable(f.cl)) {
+            hit = k;
+            fits++;
+        }
+    }
+    if (fits == 1) {
+        struct buf out = {0};
+        http_reply_raw(&out, hit->ws->cfg, hit->route, 400, "invalid Content-Length\n");
+        conn_send_raw(hit, out.p, out.len);
+        buf_free(&out);
+        conn_shut(hit);
+        hit->raw = true;
+        H.raw_open++;
+    }
+    pthread_mutex_unlock(&H.mu);
+}
+
+/* libmicrohttpd reports a request line: the path it names, kept for a reply
+ * answer_unreadable_length may have to write before the handler sees it. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    struct conn *k = conn_of(c);
+    if (k && uri) {
+        char path[512];
+        size_t n = strcspn(uri, "?");
+        if (n < sizeof(path)) {
+            memcpy(path, uri, n);
+            path[n] = '\0';
+            k->route = http_route(path);
+        } else {
+            k->route = P_OTHER;
+        }
+    }
+    return NULL;
+}
+
 /* First call for a request (its head is complete): limits, rate, auth. The
  * decision is kept in rq; the second call answers. */
 static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, struct req *rq,
@@ -293,7 +603,11 @@ static enum MHD_Result request_head(struct MHD_Connection *c, struct conn *k, st
 {
     const struct web_state *ws = k->ws;
     const struct webconfig *wc = ws->cfg;
-    conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
+    const char *unframed = framing_error(c);
+    if (unframed) {
+        rq->r.early = 400;
+        return http_reply_closing(c, wc, rq->r.p, 400, unframed);
+    }
     const union MHD_ConnectionInfo *hi =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if (hi && hi->header_size > H.cfg->max_header_bytes) {
@@ -365,7 +679,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         rq = xcalloc(1, sizeof(*rq));
         *con_cls = rq;
         rq->r.p = http_route(url);
-        return request_head(c, k, rq, method);
+        enum MHD_Result res = request_head(c, k, rq, method);
+        /* A trace post's body comes in under --web.read-header-timeout,
+         * counted from the end of its head; a response goes out under
+         * --web.write-timeout, counted from the end of the request. */
+        if (rq->r.post && !rq->r.early)
+            conn_stage(k, CS_BODY, H.cfg->read_header_timeout);
+        else
+            conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
+        return res;
     }
     if (*upload_size) {
         if (!rq->r.post || rq->r.early) {
@@ -378,6 +700,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *upload_size = 0; /* refused below, once the body is in */
         return MHD_YES;
     }
+    if (k->stage == CS_BODY) /* the body is in (only this thread moves k's stage) */
+        conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
     if (rq->r.early)
         return MHD_YES;
     int as = __atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE);
@@ -452,6 +776,11 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
+    static const char bad_length[] = "Failed to parse `Content-Length' header";
+    static const char huge_length[] = "Too large value of 'Content-Length' header";
+    if (strncmp(msg, bad_length, sizeof(bad_length) - 1) == 0 ||
+        strncmp(msg, huge_length, sizeof(huge_length) - 1) == 0)
+        answer_unreadable_length();
     log_msg(LOG_DEBUG, "http", "detail", msg);
 }
 
@@ -534,24 +863,31 @@ static void sock_name(int fd, char *out, size_t n)
              ss.ss_family == AF_INET6 ? "]" : "", port);
 }
 
-/* Starts one daemon on an address (ai) or an inherited socket (fd >= 0). */
+/* Starts one daemon on an address (ai) or an inherited socket (fd >= 0),
+ * its connections counted in l. */
 static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_state *ws,
-                                    const struct addrinfo *ai, int fd, bool any6)
+                                    const struct addrinfo *ai, int fd, bool any6,
+                                    struct listener *l)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    /* poll(), not epoll: in epoll mode libmicrohttpd 0.9.75 stops reading a
+     * connection after a short read, so a client that sent part of a head
+     * and closed at once was noticed only at its deadline (its socket left
+     * in CLOSE-WAIT, holding a slot); and it spins at full CPU while a TLS
+     * handshake waits for the client. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_POLL;
     if (ai && ai->ai_family == AF_INET6)
         flags |= any6 ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
-    /* libmicrohttpd 0.9.75 spins at full CPU in epoll mode while a TLS
-     * handshake waits for the client (a stalled client would burn a core):
-     * TLS daemons use poll(), which waits properly. */
     if (ws->tls)
-        flags |= MHD_USE_TLS | MHD_USE_POLL;
-    else
-        flags |= MHD_USE_EPOLL;
+        flags |= MHD_USE_TLS;
     size_t pool = cfg->max_header_bytes + 16384;
     if (pool < 32768)
         pool = 32768;
-    struct MHD_OptionItem opts[16];
+    /* Past --web.max-requests a new connection is still accepted, so that
+     * slot_take can close an unfinished one for it; the spare bounds the
+     * connections shut down but not yet closed. */
+    long limit = cfg->max_requests + cfg->max_requests / 4 + 4;
+    struct MHD_OptionItem opts[17];
     size_t n = 0;
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
     OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
@@ -560,13 +896,14 @@ static struct MHD_Daemon *start_one(const struct config *cfg, const struct web_s
     else if (ai)
         OPT(MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, 2, NULL);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_requests, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, limit, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->web_timeout < 1 ? 1 : cfg->web_timeout),
         NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, NULL);
-    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, NULL);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, l);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done, NULL);
+    OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_seen, NULL);
     if (ws->tls) {
         OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)(uintptr_t)no_daemon_cert);
         OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)tls_ctx_priority(ws->tls));
@@ -603,7 +940,7 @@ int http_start(const struct config *cfg, const struct http_hooks *hooks)
         for (size_t i = 0; rc == 0 && i < nfds; i++) {
             char name[128];
             sock_name(fds[i], name, sizeof(name));
-            struct MHD_Daemon *d = start_one(cfg, ws, NULL, fds[i], false);
+            struct MHD_Daemon *d = start_one(cfg, ws, NULL, fds[i], false, &H.lis[H.n]);
             if (!d) {
                 log_msg(LOG_ERROR, "cannot serve on the systemd socket", "address", name);
                 rc = -EINVAL;
@@ -625,7 +962,7 @@ int http_start(const struct config *cfg, const struct http_hooks *hooks)
         }
         bool any6 = ai->ai_family == AF_INET6 && strncmp(cfg->listen[i], ":", 1) == 0;
         errno = 0;
-        struct MHD_Daemon *d = start_one(cfg, ws, ai, -1, any6);
+        struct MHD_Daemon *d = start_one(cfg, ws, ai, -1, any6, &H.lis[H.n]);
         int e = errno;
         freeaddrinfo(ai);
         if (!d) {
@@ -649,6 +986,15 @@ void http_stop(void)
     int lfd[MAX_DAEMONS] = {0};
     for (size_t i = 0; i < H.n; i++)
         lfd[i] = MHD_quiesce_daemon(H.d[i]); /* now ours to close */
+    /* Connections answered by answer_unreadable_length close within a loop
+     * of their thread (their socket is shut); 2 s at most. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_mutex_lock(&H.mu);
+    while (H.raw_open && pthread_cond_timedwait(&H.raw_cv, &H.mu, &until) == 0)
+        ;
+    pthread_mutex_unlock(&H.mu);
     /* Every connection waiting for bcrypt is resumed (as cancelled) before
      * the daemons stop: libmicrohttpd must not find one still suspended. */
     auth_worker_stop();

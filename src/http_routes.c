@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const char *const path_names[P_COUNT] = {
     "(telemetry path)", "/", "/-/healthy", "/-/ready", "(trace path)", "other"};
@@ -61,53 +62,122 @@ void http_routes_render_metrics(struct render *r)
     }
 }
 
-/* q-value of the media range matching type in an Accept header; -1 if none. */
-static double accept_q(const char *h, const char *type)
+/* ---- content negotiation (RFC 9110 section 12.5) -------------------------------------- */
+
+static const char *skip_ows(const char *p, const char *end)
 {
-    double best = -1;
-    const char *p = h;
-    size_t tl = strlen(type);
-    while (p && *p) {
-        while (*p == ' ' || *p == ',')
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* Past a quoted-string starting at p (the opening quote), or end. */
+static const char *skip_quoted(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\' && p + 1 < end)
             p++;
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *semi = memchr(p, ';', len);
-        size_t ml = semi ? (size_t)(semi - p) : len;
-        while (ml && p[ml - 1] == ' ')
-            ml--;
-        if (ml == tl && strncasecmp(p, type, tl) == 0) {
-            double q = 1;
-            const char *qp = semi;
-            while (qp && qp < p + len) {
-                while (*qp == ';' || *qp == ' ')
-                    qp++;
-                if (strncmp(qp, "q=", 2) == 0)
-                    q = strtod(qp + 2, NULL);
-                qp = memchr(qp, ';', (size_t)(p + len - qp));
-            }
-            if (q > best)
-                best = q;
-        }
-        p = end;
+        else if (*p == '"')
+            return p + 1;
     }
-    return best;
+    return end;
+}
+
+/* A qvalue, "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"], in thousandths; -1 when
+ * [p, p+n) is not one. */
+static int qvalue(const char *p, size_t n)
+{
+    if (n == 0 || (p[0] != '0' && p[0] != '1') || n > 5 || (n > 1 && p[1] != '.'))
+        return -1;
+    int q = (p[0] - '0') * 1000, scale = 100;
+    for (size_t i = 2; i < n; i++, scale /= 10) {
+        if (p[i] < '0' || p[i] > '9' || (p[0] == '1' && p[i] != '0'))
+            return -1;
+        q += (p[i] - '0') * scale;
+    }
+    return q;
+}
+
+/* One element of an Accept or Accept-Encoding list, [p, end): its name
+ * (the media range or coding, without whitespace) and its weight in
+ * thousandths. Parameter names are matched without regard to case and may
+ * have whitespace around them; a q that is not a qvalue weighs 0. */
+static int list_element(const char *p, const char *end, const char **name, size_t *nlen)
+{
+    p = skip_ows(p, end);
+    const char *s = p;
+    while (s < end && *s != ';')
+        s++;
+    const char *ne = s;
+    while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+        ne--;
+    *name = p;
+    *nlen = (size_t)(ne - p);
+    int w = 1000;
+    while (s < end) { /* at a ';' */
+        s = skip_ows(s + 1, end);
+        const char *pn = s;
+        while (s < end && *s != '=' && *s != ';' && *s != ' ' && *s != '\t')
+            s++;
+        size_t pnl = (size_t)(s - pn);
+        s = skip_ows(s, end);
+        if (s < end && *s == '=') {
+            s = skip_ows(s + 1, end);
+            const char *v = s;
+            if (s < end && *s == '"')
+                s = skip_quoted(s, end);
+            else
+                while (s < end && *s != ';' && *s != ' ' && *s != '\t')
+                    s++;
+            if (pnl == 1 && (*pn == 'q' || *pn == 'Q')) {
+                int q = qvalue(v, (size_t)(s - v));
+                w = q < 0 ? 0 : q;
+            }
+        }
+        while (s < end && *s != ';')
+            s++;
+    }
+    return w;
+}
+
+/* The weight (thousandths) a list header gives name, matched without regard
+ * to case: the highest of the elements naming it, else that of an element
+ * naming wildcard (NULL: none); -1 when neither is named. Commas inside
+ * quoted parameter values do not split elements. */
+static int accept_weight(const char *h, const char *name, const char *wildcard)
+{
+    int best = -1, wild = -1;
+    size_t tl = strlen(name), wl = wildcard ? strlen(wildcard) : 0;
+    const char *p = h, *end = h + strlen(h);
+    while (p < end) {
+        const char *e = p;
+        while (e < end && *e != ',')
+            e = *e == '"' ? skip_quoted(e, end) : e + 1;
+        const char *n;
+        size_t nl;
+        int w = list_element(p, e, &n, &nl);
+        if (nl == tl && strncasecmp(n, name, tl) == 0 && w > best)
+            best = w;
+        else if (wildcard && nl == wl && strncmp(n, wildcard, wl) == 0 && w > wild)
+            wild = w;
+        p = e < end ? e + 1 : e;
+    }
+    return best >= 0 ? best : wild;
 }
 
 int http_wants_openmetrics(const char *accept)
 {
     if (!accept)
         return 0;
-    double om = accept_q(accept, "application/openmetrics-text");
+    int om = accept_weight(accept, "application/openmetrics-text", NULL);
     if (om <= 0)
         return 0;
-    double txt = accept_q(accept, "text/plain");
-    return om >= txt;
+    return om >= accept_weight(accept, "text/plain", NULL);
 }
 
 int http_wants_gzip(const char *ae)
 {
-    return ae && accept_q(ae, "gzip") > 0;
+    return ae && accept_weight(ae, "gzip", "*") > 0;
 }
 
 /* ---- responses -------------------------------------------------------------------- */
@@ -123,8 +193,9 @@ static const struct webconfig_header *cfg_header(const struct webconfig *wc, con
 }
 
 /* Our defaults, then the configured headers (which replace a default of the
- * same name). */
-static void security_headers(struct MHD_Response *resp, const struct webconfig *wc)
+ * same name), handed to add one by one. */
+static void security_headers(const struct webconfig *wc,
+                             void (*add)(void *arg, const char *name, const char *value), void *arg)
 {
     static const char *const defaults[][2] = {
         {"X-Content-Type-Options", "nosniff"},
@@ -135,34 +206,82 @@ static void security_headers(struct MHD_Response *resp, const struct webconfig *
     };
     for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
         if (!cfg_header(wc, defaults[i][0]))
-            MHD_add_response_header(resp, defaults[i][0], defaults[i][1]);
+            add(arg, defaults[i][0], defaults[i][1]);
     if (wc)
         for (size_t i = 0; i < wc->nheaders; i++)
-            MHD_add_response_header(resp, wc->headers[i].name, wc->headers[i].value);
+            add(arg, wc->headers[i].name, wc->headers[i].value);
 }
 
-enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
-                           int code, const char *text)
+static void add_to_response(void *arg, const char *name, const char *value)
+{
+    MHD_add_response_header(arg, name, value);
+}
+
+static void add_to_buf(void *arg, const char *name, const char *value)
+{
+    buf_printf(arg, "%s: %s\r\n", name, value);
+}
+
+/* The headers of a text reply with this code, besides the security ones. */
+static void reply_headers(enum http_path p, int code, bool closing,
+                          void (*add)(void *arg, const char *name, const char *value), void *arg)
+{
+    add(arg, "Content-Type", "text/plain; charset=utf-8");
+    if (code == 405)
+        add(arg, "Allow", p == P_TRACE ? "POST" : "GET, HEAD");
+    if (code == 401)
+        add(arg, "WWW-Authenticate", "Basic realm=\"slurm_exporter\", charset=\"UTF-8\"");
+    if (code == 429 || code == 503)
+        add(arg, "Retry-After", "1");
+    if (closing || code == 413 || code == 431)
+        add(arg, "Connection", "close");
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
+                             int code, const char *text, bool closing)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-    security_headers(resp, wc);
-    if (code == 405)
-        MHD_add_response_header(resp, "Allow", p == P_TRACE ? "POST" : "GET, HEAD");
-    if (code == 401)
-        MHD_add_response_header(resp, "WWW-Authenticate",
-                                "Basic realm=\"slurm_exporter\", charset=\"UTF-8\"");
-    if (code == 429 || code == 503)
-        MHD_add_response_header(resp, "Retry-After", "1");
-    if (code == 413 || code == 431)
-        MHD_add_response_header(resp, "Connection", "close");
+    reply_headers(p, code, closing, add_to_response, resp);
+    security_headers(wc, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, (unsigned)code, resp);
     MHD_destroy_response(resp);
-    count(p, code);
+    if (r == MHD_YES) /* counted as sent: a reply libmicrohttpd refused is not */
+        count(p, code);
     return r;
+}
+
+enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
+                           int code, const char *text)
+{
+    return reply(c, wc, p, code, text, false);
+}
+
+enum MHD_Result http_reply_closing(struct MHD_Connection *c, const struct webconfig *wc,
+                                   enum http_path p, int code, const char *text)
+{
+    return reply(c, wc, p, code, text, true);
+}
+
+static enum trace_reason trace_reason_of_status(int code);
+
+void http_reply_raw(struct buf *out, const struct webconfig *wc, enum http_path p, int code,
+                    const char *text)
+{
+    char date[64];
+    struct tm tm;
+    time_t now = time(NULL);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", code, code == 400 ? "Bad Request" : "Error",
+               date);
+    reply_headers(p, code, true, add_to_buf, out);
+    security_headers(wc, add_to_buf, out);
+    buf_printf(out, "Content-Length: %zu\r\n\r\n%s", strlen(text), text);
+    count(p, code);
+    if (p == P_TRACE) /* a post the handler never sees: counted here */
+        trace_count(trace_reason_of_status(code));
 }
 
 const char *http_status_text(int code)
@@ -224,7 +343,7 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webc
     if (gz)
         MHD_add_response_header(resp, "Content-Encoding", "gzip");
     MHD_add_response_header(resp, "Vary", "Accept, Accept-Encoding");
-    security_headers(resp, wc);
+    security_headers(wc, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     count(P_METRICS, 200);
@@ -250,7 +369,7 @@ static enum MHD_Result serve_root(struct MHD_Connection *c, const struct webconf
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-    security_headers(resp, wc);
+    security_headers(wc, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     count(P_ROOT, 200);
@@ -277,6 +396,8 @@ enum http_path http_route(const char *url)
 static enum trace_reason trace_reason_of_status(int code)
 {
     switch (code) {
+    case 400:
+        return TR_MALFORMED;
     case 401:
         return TR_UNAUTHORIZED;
     case 403:
@@ -315,18 +436,25 @@ static int trace_head_check(struct MHD_Connection *c)
     return 0;
 }
 
-/* A piece of a trace post's body: kept up to --trace.max-body; past it the
- * post is refused at once (413) and the rest is not stored. */
-static enum MHD_Result trace_body(struct MHD_Connection *c, const struct webconfig *wc,
-                                  struct route_req *rq, const char *data, size_t *size)
+/* A piece of a trace post's body: kept up to --trace.max-body. Past it the
+ * post is refused (413) and nothing more stored; libmicrohttpd cannot
+ * answer before the body ends, so the rest is read and dropped, up to
+ * HTTP_DRAIN_MAX bytes, then the connection is closed unanswered. */
+static enum MHD_Result trace_body(struct route_req *rq, const char *data, size_t *size)
 {
     size_t n = *size;
     *size = 0;
+    if (rq->owed) {
+        rq->drained += n;
+        return rq->drained > HTTP_DRAIN_MAX ? MHD_NO : MHD_YES;
+    }
     if (n > R.cfg->trace_max_body - rq->body_len) {
-        rq->early = 413;
+        rq->owed = 413;
+        rq->drained = n;
         free(rq->body);
         rq->body = NULL;
-        return http_reply(c, wc, rq->p, 413, "request body too large (--trace.max-body)\n");
+        rq->body_len = 0;
+        return rq->drained > HTTP_DRAIN_MAX ? MHD_NO : MHD_YES;
     }
     if (!rq->body)
         rq->body = xmalloc(R.cfg->trace_max_body);
@@ -404,12 +532,18 @@ enum MHD_Result http_route_head(struct MHD_Connection *c, const struct webconfig
 enum MHD_Result http_route_body(struct MHD_Connection *c, const struct webconfig *wc,
                                 struct route_req *rq, const char *data, size_t *size)
 {
-    return trace_body(c, wc, rq, data, size);
+    (void)c;
+    (void)wc;
+    return trace_body(rq, data, size);
 }
 
 enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconfig *wc,
                                   struct route_req *rq)
 {
+    if (rq->owed) {
+        rq->early = rq->owed;
+        return http_reply(c, wc, rq->p, rq->owed, "request body too large (--trace.max-body)\n");
+    }
     rq->early = 200;
     switch (rq->p) {
     case P_METRICS:
@@ -433,10 +567,12 @@ enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconf
 
 void http_route_done(struct route_req *rq)
 {
-    /* A trace post refused before its body was looked at (auth, limits):
-     * counted here by its status. */
-    if (rq->p == P_TRACE && rq->early >= 400 && !rq->counted)
-        trace_count(trace_reason_of_status(rq->early));
+    /* A trace post refused before its body was looked at (auth, limits,
+     * framing), or over --trace.max-body (answered or not): counted here by
+     * its status. */
+    int st = rq->early ? rq->early : rq->owed;
+    if (rq->p == P_TRACE && st >= 400 && !rq->counted)
+        trace_count(trace_reason_of_status(st));
     free(rq->body);
     rq->body = NULL;
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "exposition.h"
 #include "render.h"
+#include "util/buf.h"
 #include "webconfig_types.h"
 
 enum http_path { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_TRACE, P_OTHER, P_COUNT };
@@ -30,10 +31,12 @@ struct http_hooks {
 /* The routing part of one request (the transport's request embeds it). */
 struct route_req {
     enum http_path p;
-    int early;    /* a status decided already (by the transport or the head), or 0 */
-    bool post;    /* a trace post */
-    bool counted; /* its outcome is counted in the trace counters */
-    char *body;   /* a trace post's body so far (at most --trace.max-body bytes) */
+    int early;      /* a status replied already (by the transport or the head), or 0 */
+    int owed;       /* a status decided while the body came in, replied when it ends */
+    size_t drained; /* body bytes dropped since (at most HTTP_DRAIN_MAX) */
+    bool post;      /* a trace post */
+    bool counted;   /* its outcome is counted in the trace counters */
+    char *body;     /* a trace post's body so far (at most --trace.max-body bytes) */
     size_t body_len;
 };
 
@@ -45,6 +48,11 @@ enum http_path http_route(const char *url);
  * path takes. Sets rq->early and queues the reply when refused. */
 enum MHD_Result http_route_head(struct MHD_Connection *c, const struct webconfig *wc,
                                 struct route_req *rq, const char *method);
+/* How much of a trace post's body is read and dropped once it is known to be
+ * over --trace.max-body, so that the 413 can be sent when the body ends
+ * (libmicrohttpd cannot answer before); past it the connection is closed. */
+#define HTTP_DRAIN_MAX ((size_t)256 * 1024)
+
 /* A piece of a trace post's body (the client is authenticated). */
 enum MHD_Result http_route_body(struct MHD_Connection *c, const struct webconfig *wc,
                                 struct route_req *rq, const char *data, size_t *size);
@@ -58,6 +66,15 @@ void http_route_done(struct route_req *rq);
  * be NULL), counted by path and code. */
 enum MHD_Result http_reply(struct MHD_Connection *c, const struct webconfig *wc, enum http_path p,
                            int code, const char *text);
+/* http_reply with "Connection: close" (the connection closes after it). */
+enum MHD_Result http_reply_closing(struct MHD_Connection *c, const struct webconfig *wc,
+                                   enum http_path p, int code, const char *text);
+/* The bytes of a whole http_reply (with "Connection: close"), appended to
+ * out, for a reply the transport writes to the socket itself to a request
+ * the handler never sees; counted (on the trace path also as a refused
+ * post). */
+void http_reply_raw(struct buf *out, const struct webconfig *wc, enum http_path p, int code,
+                    const char *text);
 /* The body text of an error status. */
 const char *http_status_text(int code);
 
@@ -67,7 +84,8 @@ void http_routes_render_metrics(struct render *r);
 /* Content negotiation, exposed for tests: returns 1 when the Accept header
  * prefers OpenMetrics, 0 for text 0.0.4. */
 int http_wants_openmetrics(const char *accept);
-/* Returns 1 when Accept-Encoding allows gzip (q > 0). */
+/* Returns 1 when Accept-Encoding allows gzip (q > 0 for gzip, or for * when
+ * gzip is not named). */
 int http_wants_gzip(const char *accept_encoding);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Content negotiation: when a scrape gets OpenMetrics, when it gets gzip. */
+/* Content negotiation: when a scrape gets OpenMetrics, when it gets gzip
+ * (weights read as RFC 9110 says). */
 #include "testutil.h"
 
 #include "http_routes.h"
@@ -67,11 +68,63 @@ static void test_gzip(void **state)
     gz(NULL, 0);
 }
 
+/* RFC 9110 section 12.4.2 and 12.5.3: the q parameter's name in any case,
+ * whitespace around ';' and ',' (and, tolerated, around '='), qvalues 0 to 1
+ * with at most three decimals (anything else weighs 0), '*' for a coding not
+ * named, quoted parameter values. */
+static void test_gzip_weights(void **state)
+{
+    (void)state;
+    gz("gzip;Q=0", 0);
+    gz("gzip; q=0", 0);
+    gz("gzip ;\tQ=0", 0);
+    gz("gzip;q = 0", 0);
+    gz("gzip;q=0.000", 0);
+    gz("gzip;q=0.", 0);
+    gz("gzip;Q=0.001", 1);
+    gz("gzip;q=1", 1);
+    gz("gzip;q=1.000", 1);
+    gz("gzip;q=1.001", 0);
+    gz("gzip;q=1.5", 0);
+    gz("gzip;q=0.0001", 0);
+    gz("gzip;q=.5", 0);
+    gz("gzip;q=abc", 0);
+    gz("gzip;q=", 0);
+    gz("gzip;q=\"1\"", 0);
+    gz("gzip;qq=0", 1);
+    gz("  gzip  ,  br  ", 1);
+    gz("br;q=1, gzip;q=0.5", 1);
+    gz("gzip;q=0, gzip;q=0.5", 1);
+    gz("*", 1);
+    gz("*;q=0", 0);
+    gz("*;q=0.2", 1);
+    gz("gzip;q=0, *", 0);
+    gz("gzip;q=0.1, *;q=0", 1);
+    gz("identity, *;q=0", 0);
+    gz("gzip;foo=\"a,b;q=0\";q=1", 1);
+    gz("gzip;foo=\"a\\\"b\";q=0", 0);
+    gz(",,gzip,,", 1);
+    gz(";q=1", 0);
+}
+
+static void test_openmetrics_weights(void **state)
+{
+    (void)state;
+    om("application/openmetrics-text;version=1.0.0;Q=0", 0);
+    om("application/openmetrics-text; Q=0.5, text/plain;q=0.4", 1);
+    om("application/openmetrics-text;q=0.5, text/plain;Q=0.6", 0);
+    om("application/openmetrics-text;q=2", 0);
+    om("application/openmetrics-text;\tversion=1.0.0;\tq=1.0", 1);
+    om("text/plain;q=0.5;foo=\"x,application/openmetrics-text\"", 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_openmetrics),
         cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_gzip_weights),
+        cmocka_unit_test(test_openmetrics_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
