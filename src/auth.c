@@ -303,6 +303,30 @@ bool auth_check_cached(struct auth *a, const char *user, const char *pass)
     return hit;
 }
 
+/* The bcrypt setting a name's password is checked against: the user's hash,
+ * or for an unknown name a made-up setting of a configured user's cost (the
+ * same one for the same name). found is the user's index, or a->n. */
+static const char *setting_of(const struct auth *a, const char *user, size_t *found)
+{
+    size_t nusers = a->n;
+    unsigned char tag[AUTH_TAG];
+    tag_of(a, user, NULL, tag);
+    /* Look at every user, so the time does not depend on which one matches. */
+    *found = nusers;
+    for (size_t i = 0; i < nusers; i++)
+        if (auth_ct_equal(a->users[i].name_tag, tag, AUTH_TAG))
+            *found = i;
+    size_t dummy = ((size_t)tag[0] << 8 | tag[1]) % nusers;
+    explicit_bzero(tag, sizeof(tag));
+    return *found < nusers ? a->users[*found].hash : a->users[dummy].dummy;
+}
+
+const char *auth_setting_for(const struct auth *a, const char *user)
+{
+    size_t found;
+    return a && a->n ? setting_of(a, user, &found) : NULL;
+}
+
 /* bcrypt against the user's hash (an unknown user: a made-up hash of a
  * configured user's cost). Returns 1 for a match, 0 for a mismatch, -1 when
  * bcrypt could not run (nothing learnt about the password). */
@@ -311,16 +335,8 @@ static int verify_bcrypt(struct auth *a, const char *user, const char *pass)
     size_t nusers = a->n;
     if (nusers == 0)
         return -1;
-    unsigned char tag[AUTH_TAG];
-    tag_of(a, user, NULL, tag);
-    /* Look at every user, so the time does not depend on which one matches. */
-    size_t found = nusers;
-    for (size_t i = 0; i < nusers; i++)
-        if (auth_ct_equal(a->users[i].name_tag, tag, AUTH_TAG))
-            found = i;
-    /* An unknown name always maps to the same configured user's cost. */
-    size_t dummy = ((size_t)tag[0] << 8 | tag[1]) % nusers;
-    const char *setting = found < nusers ? a->users[found].hash : a->users[dummy].dummy;
+    size_t found;
+    const char *setting = setting_of(a, user, &found);
     struct crypt_data *cd = xcalloc(1, sizeof(*cd));
     const char *h = crypt_rn(pass, setting, cd, (int)sizeof(*cd));
     int rc = h && h[0] != '*' ? 0 : -1;
@@ -328,7 +344,6 @@ static int verify_bcrypt(struct auth *a, const char *user, const char *pass)
         rc = auth_ct_equal(h, a->users[found].hash, a->users[found].hash_len);
     explicit_bzero(cd, sizeof(*cd));
     free(cd);
-    explicit_bzero(tag, sizeof(tag));
     return rc;
 }
 

@@ -106,6 +106,10 @@ void auth_job_source(struct auth_job *job, const struct sockaddr *sa);
  * tell which users exist. Good credentials are cached. Slow by design (tens of
  * milliseconds at cost 10); call from the worker. */
 bool auth_verify(struct auth *a, const char *user, const char *pass);
+/* The bcrypt setting a name's password is checked against: the user's own
+ * hash, or for an unknown name a made-up one of a configured user's cost, so
+ * an unknown name costs what a known one does (NULL without users). */
+const char *auth_setting_for(const struct auth *a, const char *user);
 
 /* Compares n bytes in time that depends on n only. */
 bool auth_ct_equal(const void *a, const void *b, size_t n);
