@@ -5,15 +5,20 @@ loopback only, from several source addresses (127.0.0.2, 127.0.0.3, ...: all of 
 local): clients that close half-way through a head, trickle heads or trace bodies, send
 chunked bodies over the limit, odd Accept-Encoding weights, unreadable or conflicting
 Content-Length headers. Then attack scenarios: attackers keep at it while a legitimate
-scraper from another address scrapes /metrics a fixed number of times; the served and refused
-counts of both are printed and the scraper must be served.
+client from another address makes a fixed number of requests (scrapes of /metrics, or trace
+posts with basic auth); the served and refused counts of both are printed and the client must
+be served. Among them the high defects of issue 11 under attack: a dataset refreshed less often
+than --slurm.max-age (fairshare) must never be served stale, and the first trace post of
+credentials not cached yet must be stored while wrong passwords flood the exporter.
 
 Nothing here asserts how long anything took: checks count events, and waits for a condition
 end at a deadline (a deadline far below the exporter's own where the check is that the
 exporter acts before its deadline).
 
 Prints `ok - NAME` / `not ok - NAME: DETAILS` per check (and `# ...` notes); exits 1 if any
-failed. Environment: EXPORTER (default build-san/slurm_exporter)."""
+failed. Environment: EXPORTER (default build-san/slurm_exporter); SCENARIOS (test_attacks runs
+only the scenarios whose name contains one of its comma-separated words)."""
+import base64
 import http.client
 import json
 import os
@@ -35,6 +40,10 @@ JSON = {"Content-Type": "application/json"}
 TRACE_BODY = {"pid": 1, "cpus": 50.0, "threads": 1, "mem": 1024, "read_bytes": 0, "write_bytes": 0,
               "username": "u", "io_wait": 0, "hostname": "h1", "job_id": 2}
 HALF_HEAD = b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+
+
+def basic(user, password):
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 # ----------------------------------------------------------------------------- plumbing
@@ -104,12 +113,13 @@ def status_of(raw):
     return int(m.group(1)) if m else None
 
 
-def scrape_from(port, src, path="/metrics", headers=None, timeout=10):
-    """One GET on a fresh connection from source address src: (status, headers, body), or
-    (None, {}, b"") when the connection was refused, reset or closed without an answer."""
+def scrape_from(port, src, path="/metrics", headers=None, timeout=10, method="GET", body=None):
+    """One request (a GET unless told) on a fresh connection from source address src: (status,
+    headers, body), or (None, {}, b"") when the connection was refused, reset or closed without
+    an answer."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(src, 0))
     try:
-        c.request("GET", path, headers=headers or {})
+        c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     except (OSError, http.client.HTTPException):
@@ -143,13 +153,16 @@ def metric(e, key):
 
 class Exporter(sexp.Exporter):
     """The exporter on fake Slurm commands in a directory of its own (removed by stop());
-    waits until /-/ready answers."""
+    waits until /-/ready answers (asked with ready_headers). prepare(directory), when given, is
+    called with that directory before the exporter starts and returns more flags (it can add
+    fixtures there, or a web configuration)."""
 
-    def __init__(self, extra=(), scheme="http", log_dir=None):
-        super().__init__(args=list(extra), fake=sexp.fake_dir(prefix="se-hostile-"), remove_fake=True,
-                         scheme=scheme, log_dir=log_dir)
+    def __init__(self, extra=(), scheme="http", log_dir=None, prepare=None, ready_headers=None):
+        fake = sexp.fake_dir(prefix="se-hostile-")
+        extra = list(extra) + list(prepare(fake) if prepare else [])
+        super().__init__(args=extra, fake=fake, remove_fake=True, scheme=scheme, log_dir=log_dir)
         if scheme == "http":
-            self.wait_ready(60)
+            self.wait_ready(60, headers=ready_headers)
         else:
             sexp.wait_until("exporter listening", self.listening, 30)
 
@@ -462,13 +475,14 @@ class Attacker:
     """One kind of hostile client, run in a thread of its own until `stop` is set. Subclasses
     implement attack(port, stop) and count in self.stats: opened (connections made), served
     (an HTTP answer came back), refused (closed, reset or refused by the exporter without an
-    answer). self.ready is set once the attack is under way (the scenario's legitimate
-    scraper starts then)."""
+    answer); those that read the answers count them by status in self.codes. self.ready is set
+    once the attack is under way (the scenario's legitimate client starts then)."""
 
     def __init__(self, name, addrs):
         self.name = name
         self.addrs = list(addrs)
         self.stats = {"opened": 0, "served": 0, "refused": 0}
+        self.codes = {}
         self.ready = threading.Event()
         self.error = None
 
@@ -571,6 +585,55 @@ class SlowClients(Attacker):
             sel.close()
 
 
+class WrongPasswords(Attacker):
+    """`per_addr` clients from each address, each repeating GET `path` with a configured user's
+    name and a new wrong password every time (so that none is refused from the memory of wrong
+    credentials: each costs a bcrypt check), as fast as the answers come."""
+
+    def __init__(self, addrs, user, per_addr=6, path="/metrics"):
+        super().__init__("wrong passwords", addrs)
+        self.user, self.per_addr, self.path = user, per_addr, path
+        self.mu = threading.Lock()
+
+    def one(self, port, stop, a, j):
+        k = 0
+        while not stop.is_set():
+            k += 1
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(a, 0))
+            try:
+                c.connect()
+            except OSError:
+                with self.mu:
+                    self.stats["refused"] += 1
+                c.close()
+                stop.wait(0.01)
+                continue
+            try:
+                c.request("GET", self.path, headers=basic(self.user, f"guess-{a}-{j}-{k}"))
+                r = c.getresponse()
+                r.read()
+                st = r.status
+            except (OSError, http.client.HTTPException):
+                st = None
+            finally:
+                c.close()
+            with self.mu:
+                self.stats["opened"] += 1
+                self.stats["served" if st else "refused"] += 1
+                if st:
+                    self.codes[st] = self.codes.get(st, 0) + 1
+                if self.stats["opened"] >= len(self.addrs) * self.per_addr:
+                    self.ready.set()
+
+    def attack(self, port, stop):
+        threads = [threading.Thread(target=self.one, args=(port, stop, a, j), daemon=True)
+                   for a in self.addrs for j in range(self.per_addr)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+
 def slow_heads(addrs):
     return SlowClients("slow headers", addrs, HALF_HEAD + b"X-Slow: ", b"a")
 
@@ -587,38 +650,47 @@ def scraped_metrics(status, headers, body):
 
 
 class Scenario:
-    """An attack scenario: the exporter's flags, the attackers (a function returning fresh
-    Attacker objects), and the legitimate scraper: `scrapes` scrapes of `path` from address
-    `legit`, each judged by served(status, headers, body), at least `min_served` of them
-    served. More scenarios (other attacks, other judgements: fresh data, trace posts from
-    another address) are added to SCENARIOS."""
+    """An attack scenario: the exporter's flags (args, and those prepare(directory) returns:
+    see Exporter), the attackers (a function returning fresh Attacker objects), and the
+    legitimate client: `scrapes` requests from address `legit`, each judged by
+    served(status, headers, body), at least `min_served` of them served. The i-th request
+    (from 0) is client(port, source address, i, timeout) -> (status, headers, body); by
+    default a GET of `path`. headers: credentials for the harness's own requests (readiness,
+    check). check(exporter, attackers, the client's answers by status), when given, returns
+    more checks to report after the attack: (name, ok, details) each. Scenarios are listed in
+    SCENARIOS."""
 
     def __init__(self, name, attackers, args=(), scrapes=20, min_served=0.9, legit=addr(200),
-                 path="/metrics", served=scraped_metrics, pace=0.1, timeout=5):
+                 path="/metrics", served=scraped_metrics, pace=0.1, timeout=5, client=None, prepare=None,
+                 headers=None, check=None):
         self.name, self.attackers, self.args = name, attackers, list(args)
         self.scrapes, self.min_served, self.legit = scrapes, min_served, legit
         self.path, self.served, self.pace, self.timeout = path, served, pace, timeout
+        self.client = client or (lambda port, src, i, timeout: scrape_from(port, src, path, timeout=timeout))
+        self.prepare, self.headers, self.check = prepare, headers, check
 
 
 def run_attack(sc, exporter=None):
     """Runs scenario sc: starts the exporter (unless given), its attackers, waits until each is
-    under way (at most 30 s), then lets the legitimate scraper make its scrapes (one at a time,
+    under way (at most 30 s), then lets the legitimate client make its requests (one at a time,
     each on a new connection with a `timeout` s timeout, `pace` s apart) while the attack goes on.
-    Prints the served/refused counts of the scraper and of each attacker; checks that the
-    scraper was served often enough and that the exporter survived. Returns (served, refused,
-    attackers)."""
-    e = exporter or Exporter(sc.args)
+    Prints the served/refused counts of the client (and its answers by status) and of each
+    attacker; checks that the client was served often enough and that the exporter survived.
+    Returns (served, refused, attackers)."""
+    e = exporter or Exporter(sc.args, prepare=sc.prepare, ready_headers=sc.headers)
     stop = threading.Event()
     attackers = sc.attackers()
     threads = [threading.Thread(target=a.run, args=(e.port, stop), daemon=True) for a in attackers]
     served = refused = 0
+    codes = {}
     try:
         for t in threads:
             t.start()
         for a in attackers:
             a.ready.wait(30)
         for i in range(sc.scrapes):
-            st, h, body = scrape_from(e.port, sc.legit, sc.path, timeout=sc.timeout)
+            st, h, body = sc.client(e.port, sc.legit, i, sc.timeout)
+            codes[st] = codes.get(st, 0) + 1
             if sc.served(st, h, body):
                 served += 1
             else:
@@ -629,17 +701,19 @@ def run_attack(sc, exporter=None):
         stop.set()
         for t in threads:
             t.join(30)
-    R.note(f"attack '{sc.name}': legitimate scraper from {sc.legit}: served {served}, refused {refused} "
-           f"of {sc.scrapes}")
+    R.note(f"attack '{sc.name}': legitimate client from {sc.legit}: served {served}, refused {refused} "
+           f"of {sc.scrapes} (answers by status: {codes})")
     for a in attackers:
         R.note(f"attack '{sc.name}': attacker {a.name} from {a.addrs[0]}..{a.addrs[-1]}: "
                f"opened {a.stats['opened']}, served {a.stats['served']}, refused {a.stats['refused']}"
-               + (f", error {a.error}" if a.error else ""))
-    R.check(f"attack '{sc.name}': the legitimate scraper is served ({served} of {sc.scrapes}, "
+               + (f" (answers by status: {a.codes})" if a.codes else "") + (f", error {a.error}" if a.error else ""))
+    R.check(f"attack '{sc.name}': the legitimate client is served ({served} of {sc.scrapes}, "
             f"at least {sc.min_served:.0%})", served >= sc.min_served * sc.scrapes,
-            f"served {served}, refused {refused}")
+            f"served {served}, refused {refused}, answers by status {codes}")
     R.check(f"attack '{sc.name}': every attacker ran", all(a.stats["opened"] and not a.error for a in attackers),
             [(a.name, a.stats, a.error) for a in attackers])
+    for name, ok, details in (sc.check(e, attackers, codes) if sc.check else []):
+        R.check(f"attack '{sc.name}': {name}", ok, details)
     if not exporter:
         e.finish(f"attack '{sc.name}'")
     return served, refused, attackers
@@ -650,6 +724,67 @@ def A(first, n):
     return [addr(i) for i in range(first, first + n)]
 
 
+# -- fairshare refreshed less often than --slurm.max-age (issue 11, high)
+
+FAIRSHARE_OK = b'\nslurm_exporter_collector_success{collector="fairshare"} 1\n'
+
+
+def fairshare_fixture(d):
+    """Gives the fake sshare its output (the fixture's fairshare tree)."""
+    shutil.copy(os.path.join(sexp.FIX, "exporter_fairshare.txt"), os.path.join(d, "sshare.txt"))
+    return []
+
+
+def fresh_fairshare(status, headers, body):
+    """A scrape is served when it is 200 with fairshare's collector succeeding and its
+    series present (the account tree, which the fixture always has)."""
+    return status == 200 and FAIRSHARE_OK in body and b"\nslurm_account_fairshare_info{" in body
+
+
+# -- trace posts with basic auth during a wrong-password flood (issue 11, high)
+
+TRACE_USERS = {f"wrapper{i}": f"pw-{i}" for i in range(10)}  # never used before the scenario's posts
+HARNESS_USER = ("scraper", "pw-scraper")  # the harness's own requests (readiness, counters)
+
+
+def auth_web_config(d):
+    """A web configuration with basic auth for TRACE_USERS, HARNESS_USER and "prom" (whose
+    password the flood guesses); bcrypt cost 8, as the other flood tests use."""
+    users = dict(TRACE_USERS, prom="right-password")
+    users[HARNESS_USER[0]] = HARNESS_USER[1]
+    web = os.path.join(d, "web.yml")
+    sexp.write_file(web, "basic_auth_users:\n" + "".join(f"  {u}: {sexp.bcrypt(p, 8)}\n" for u, p in users.items()))
+    return [f"--web.config.file={web}"]
+
+
+def trace_post(port, src, i, timeout):
+    """The i-th post of the trace wrapper: a sample of running job 2; posts 2k and 2k+1 are
+    made by user wrapper<k>, so every other post is of credentials not cached yet."""
+    user = f"wrapper{i // 2}"
+    body = json.dumps(dict(TRACE_BODY, hostname=f"cn{i:02d}", pid=1000 + i))
+    return scrape_from(port, src, "/trace", headers=dict(JSON, **basic(user, TRACE_USERS[user])), timeout=timeout,
+                       method="POST", body=body)
+
+
+def stored(status, headers, body):
+    """A trace post is served when it is answered 2xx (200 "ok": the sample is stored)."""
+    return status is not None and 200 <= status < 300
+
+
+def flood_checks(e, attackers, client_codes):
+    """No wrong password got in; the posts answered 200 are the posts the exporter counts."""
+    codes = {}
+    for a in attackers:
+        for st, n in a.codes.items():
+            codes[st] = codes.get(st, 0) + n
+    st, _, data = e.req("GET", "/metrics", headers=basic(*HARNESS_USER), timeout=30)
+    posts = sexp.parse_flat(data.decode()).get("slurm_exporter_trace_posts_total") if st == 200 else None
+    return [("no wrong password was answered 200, some were answered 401",
+             200 not in codes and codes.get(401, 0) >= 1, codes),
+            ("the posts answered 200 are counted in slurm_exporter_trace_posts_total",
+             posts == client_codes.get(200, 0), (st, posts, client_codes))]
+
+
 SCENARIOS = [
     Scenario("connect-send-close from 4 addresses", lambda: [HalfHeadClosers(A(2, 4))]),
     Scenario("slow headers from 8 addresses", lambda: [slow_heads(A(10, 8))]),
@@ -657,11 +792,29 @@ SCENARIOS = [
     Scenario("all three from 20 addresses",
              lambda: [HalfHeadClosers(A(2, 4)), slow_heads(A(10, 8)), slow_bodies(A(20, 8))],
              args=["--trace.enabled"]),
+    # fairshare every 6 s against a max age of 2 s; the other datasets every second, so the
+    # exposition is rebuilt often (where a build judges staleness only when some refresh ends,
+    # fairshare older than the max age shows then). 30 scrapes 0.3 s apart span more than one
+    # fairshare refresh; every one must carry fairshare.
+    Scenario("fairshare refreshed less often than --slurm.max-age, all three from 20 addresses",
+             lambda: [HalfHeadClosers(A(2, 4)), slow_heads(A(10, 8)), slow_bodies(A(20, 8))],
+             args=["--trace.enabled", "--slurm.poll-interval=1s", "--slurm.poll-interval.fairshare=6s",
+                   "--slurm.max-age=2s"],
+             prepare=fairshare_fixture, served=fresh_fairshare, scrapes=30, pace=0.3, min_served=1.0),
+    # 10 users post twice each, the first post of each with credentials never used before
+    Scenario("trace posts with basic auth, wrong passwords from 4 addresses and slow headers from 8",
+             lambda: [WrongPasswords(A(30, 4), "prom"), slow_heads(A(10, 8))],
+             args=["--trace.enabled"], prepare=auth_web_config, headers=basic(*HARNESS_USER),
+             client=trace_post, served=stored, scrapes=2 * len(TRACE_USERS), min_served=1.0, timeout=10,
+             check=flood_checks),
 ]
 
 
 def test_attacks():
+    words = [w for w in os.environ.get("SCENARIOS", "").split(",") if w]
     for sc in SCENARIOS:
+        if words and not any(w in sc.name for w in words):
+            continue
         run(f"attack '{sc.name}'", lambda sc=sc: run_attack(sc))
 
 
