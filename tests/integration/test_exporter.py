@@ -200,13 +200,19 @@ def job_as_2205(j):
 
 def node_as_2205(n):
     """A node of a newer `scontrol show nodes --json` as 22.05's sinfo --json had it: state is
-    the base state, the rest of the list are state_flags; free_mem is free_memory."""
+    the base state, the rest of the list are state_flags; free_mem is free_memory, version is
+    slurmd_version, feature lists are comma-separated strings."""
     n = {k: unwrap(v) for k, v in n.items()}
     st = n.get("state") or []
     if isinstance(st, list):
         n["state"], n["state_flags"] = (st[0] if st else "UNKNOWN"), st[1:]
     if "free_memory" not in n:
         n["free_memory"] = n.get("free_mem")
+    for k in ("features", "active_features"):
+        if isinstance(n.get(k), list):
+            n[k] = ",".join(n[k])
+    if "slurmd_version" not in n:
+        n["slurmd_version"] = n.get("version")
     return n
 
 
