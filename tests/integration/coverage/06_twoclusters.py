@@ -135,16 +135,22 @@ def check(ctx):
         # squeue and the exporter's view of itest's queue from the same moment: every job's state
         # the same just before the exporter's jobs refresh started and after the scrape
         def queue():
-            out = ctx.run(["squeue", "-M", "itest", "-h", "-r", "-t", "all", "-o", "%i %T"]).stdout
+            out = ctx.run(["squeue", "-M", "itest", "-h", "-r", "-t", "all", "-o", "%i %T %P"]).stdout
             return sorted(tuple(x.split()) for x in out.splitlines() if x.strip() and not x.startswith("CLUSTER"))
         try:
             q, m = sexp.same_moment(queue, exp.metrics,
                                     lambda x: sexp.refresh_started(x, "jobs", cluster="itest"),
                                     timeout=120, error=ctx.base.Abort, what="itest's queue")
-            running = sum(1 for _, st in q if st == "RUNNING")
+            running = sum(1 for _, st, _ in q if st == "RUNNING")
             got = sum(v for l, v in m.get("slurm_jobs") if l.get("cluster") == "itest" and l.get("state") == "running")
+            by_part = {}
+            for _, st, part in q:
+                if st == "RUNNING":
+                    by_part[part] = by_part.get(part, 0) + 1
+            got_part = {l["partition"]: v for l, v in m.get("slurm_jobs")
+                        if l.get("cluster") == "itest" and l.get("state") == "running" and v}
             R.check("twoclusters: running jobs of itest equal squeue -M itest (same refresh)", got == running,
-                    f"{got} vs {running}")
+                    f"{got} vs {running}; by partition: exporter {got_part}, squeue {by_part}")
         except ctx.base.Abort as e:
             R.fail("twoclusters: running jobs of itest equal squeue -M itest (same refresh)", str(e))
         got2 = sum(v for l, v in m.get("slurm_jobs") if l.get("cluster") == "itest2")
