@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""End-to-end test of the collectors beyond the core three, against a real Slurm 22.05 with
+"""End-to-end test of the collectors beyond the core three, against a real Slurm (22.05, or
+24.11 or 26.05 from a chroot: SLURM_VERSION, see tests/README.md) with
 slurmdbd (MariaDB) and accounting, and a real Prometheus.
 
 One throw-away cluster (tests/harness/slurm-cluster start --dbd) is shared by every check

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""End-to-end test of slurm_exporter against a real Slurm 22.05 and a real Prometheus.
+"""End-to-end test of slurm_exporter against a real Slurm and a real Prometheus.
 
 It starts a throw-away cluster (tests/harness/slurm-cluster) in its own directory and on its
 own ports, puts a known workload on it (tests/harness/workload), starts the exporter, and
 compares what the exporter serves with what Slurm itself reports. The expected values are
 computed here, independently, from Slurm's JSON (`squeue --json -a`, `sinfo --json`) and
-from `scontrol -o show partitions` (22.05 has no JSON form for partitions). Then it lints
+from `scontrol -o show partitions` (22.05 has no JSON form for partitions); on Slurm >= 23.02
+the JSON is brought to 22.05's shape first (slurm_snapshot). Then it lints
 the exposition with promtool, checks the HTTP surface, lets a real Prometheus scrape the
 exporter and answers the admins' questions with one PromQL query each, and finally stops
 slurmctld to check that a second exporter (--slurm.max-age=3s) withdraws the jobs series.
@@ -15,7 +16,9 @@ Prints one line per check, `ok - NAME` or `not ok - NAME: DETAILS`; exits 1 if a
 Python 3 standard library only; run with /usr/bin/python3.
 
 Environment: EXPORTER (default build/slurm_exporter), PROMETHEUS (default /usr/bin/prometheus),
-PROMTOOL (default /usr/bin/promtool), IT_KEEP=1 keeps the state directory for debugging.
+PROMTOOL (default /usr/bin/promtool), IT_KEEP=1 keeps the state directory for debugging,
+SLURM_VERSION (22.05, the host's, by default; 24.11 and 26.05 run from a chroot, see
+tests/README.md).
 Options: --dbd (also start MariaDB + slurmdbd), --nodes N (default 6).
 """
 import argparse
@@ -42,6 +45,10 @@ HARNESS = sexp.HARNESS
 WORKLOAD = sexp.WORKLOAD
 MIB = 1048576
 STATE_DIR_PREFIX = "slurm-exporter-it."
+SLURM_VERSION = os.environ.get("SLURM_VERSION") or "22.05"
+# Slurm 22.05's JSON is what the reference code below reads; newer versions' is converted.
+OLD_JSON = SLURM_VERSION == "22.05"
+USER2 = os.environ.get("SLURM_CLUSTER_USER2") or "sexp2"  # the harness's second user
 POLL = 1.0  # --slurm.poll-interval the exporter runs with
 
 # Families the exporter must serve: name -> (type, label names).
@@ -140,7 +147,9 @@ class Exporter(sexp.Exporter):
     workdir/NAME.log; wait_ready() and metrics() raise Abort; stop() returns (exit code, seconds)."""
 
     def __init__(self, binary, workdir, env, name, extra=()):
-        super().__init__(binary, args=[f"--slurm.poll-interval={POLL:g}s", "--log.level=debug", *extra],
+        # a chroot Slurm's commands are the harness's scripts in SLURM_CLUSTER_BIN
+        bin_path = [f"--slurm.bin-path={env['SLURM_CLUSTER_BIN']}"] if env.get("SLURM_CLUSTER_BIN") else []
+        super().__init__(binary, args=[f"--slurm.poll-interval={POLL:g}s", "--log.level=debug", *bin_path, *extra],
                          env=env, log_path=os.path.join(workdir, f"{name}.log"), error=Abort, exposition=True)
 
     def wait_ready(self, timeout=30):
@@ -153,22 +162,84 @@ class Exporter(sexp.Exporter):
 
 # ----------------------------------------------------------------------------- Slurm's own view
 
-def slurm_env(conf):
+def slurm_env(conf, bindir=None):
+    """The Slurm client environment; bindir: the chroot's command scripts (first in PATH, and
+    the exporter's --slurm.bin-path)."""
     env = dict(os.environ)
     for k in ("SLURM_JWT", "SQUEUE_FORMAT", "SQUEUE_FORMAT2", "SINFO_FORMAT", "SQUEUE_SORT",
-              "SINFO_SORT", "SLURM_TIME_FORMAT", "SLURM_CLUSTERS"):
+              "SINFO_SORT", "SLURM_TIME_FORMAT", "SLURM_CLUSTERS", "SLURM_CLUSTER_BIN"):
         env.pop(k, None)
     env["SLURM_CONF"] = conf
+    if bindir:
+        env["SLURM_CLUSTER_BIN"] = bindir
+        env["PATH"] = bindir + os.pathsep + env.get("PATH", "/usr/bin:/bin")
     return env
 
 
+def as_user(env, user, cmd):
+    """cmd run as user: runuser on the host, or runuser inside the chroot of a chroot Slurm
+    (a command script of the chroot cannot be run by anybody but root)."""
+    prefix = [os.path.join(env["SLURM_CLUSTER_BIN"], "in-chroot")] if env.get("SLURM_CLUSTER_BIN") else []
+    return prefix + ["runuser", "-u", user, "--"] + list(cmd)
+
+
+def unwrap(v):
+    """Slurm >= 23.02's {"set", "infinite", "number"} -> the number; None when unset or infinite."""
+    if isinstance(v, dict) and "number" in v and "set" in v:
+        return v["number"] if v["set"] and not v.get("infinite") else None
+    return v
+
+
+def job_as_2205(j):
+    """A job of a newer squeue --json with the fields the checks read as 22.05 had them."""
+    j = {k: unwrap(v) for k, v in j.items()}
+    if isinstance(j.get("job_state"), list):
+        j["job_state"] = j["job_state"][0] if j["job_state"] else ""
+    return j
+
+
+def node_as_2205(n):
+    """A node of a newer `scontrol show nodes --json` as 22.05's sinfo --json had it: state is
+    the base state, the rest of the list are state_flags; free_mem is free_memory, version is
+    slurmd_version, feature lists are comma-separated strings."""
+    n = {k: unwrap(v) for k, v in n.items()}
+    st = n.get("state") or []
+    if isinstance(st, list):
+        n["state"], n["state_flags"] = (st[0] if st else "UNKNOWN"), st[1:]
+    if "free_memory" not in n:
+        n["free_memory"] = n.get("free_mem")
+    for k in ("features", "active_features"):
+        if isinstance(n.get(k), list):
+            n[k] = ",".join(n[k])
+    if "slurmd_version" not in n:
+        n["slurmd_version"] = n.get("version")
+    return n
+
+
+def slurm_json(env, what):
+    """Slurm's own JSON view, in 22.05's shape: what = "jobs" (every job, finished ones too)
+    or "nodes" (one record per node). 22.05 answers both with squeue/sinfo --json; newer
+    squeue leaves finished jobs out unless --states=all, and newer sinfo --json groups nodes
+    like sinfo does (its per-node form is scontrol show nodes --json)."""
+    if OLD_JSON:
+        cmd = ["squeue", "--json", "-a"] if what == "jobs" else ["sinfo", "--json"]
+    else:
+        cmd = (["squeue", "--json", "-a", "--states=all"] if what == "jobs"
+               else ["scontrol", "show", "nodes", "--json"])
+    doc = json.loads(run(cmd, env=env, timeout=30).stdout)
+    if doc.get("errors"):
+        raise Abort(f"Slurm JSON reports errors: {' '.join(cmd)}: {doc.get('errors')}")
+    items = doc[what]
+    if not OLD_JSON:
+        items = [job_as_2205(j) if what == "jobs" else node_as_2205(j) for j in items]
+    return items
+
+
 def slurm_snapshot(env):
-    jobs = json.loads(run(["squeue", "--json", "-a"], env=env, timeout=30).stdout)
-    nodes = json.loads(run(["sinfo", "--json"], env=env, timeout=30).stdout)
+    jobs = slurm_json(env, "jobs")
+    nodes = slurm_json(env, "nodes")
     parts = run(["scontrol", "-o", "show", "partitions"], env=env, timeout=30).stdout
-    if jobs.get("errors") or nodes.get("errors"):
-        raise Abort(f"Slurm JSON reports errors: {jobs.get('errors')} {nodes.get('errors')}")
-    return {"jobs": jobs["jobs"], "nodes": nodes["nodes"], "parts": parse_scontrol_partitions(parts),
+    return {"jobs": jobs, "nodes": nodes, "parts": parse_scontrol_partitions(parts),
             "time": time.time()}
 
 
@@ -539,20 +610,22 @@ class Run:
         cmd = [HARNESS, "start", "--nodes", str(self.args.nodes)] + (["--dbd"] if self.args.dbd else [])
         t = time.monotonic()
         self.cluster_started = True
-        p = run(cmd, env=self.cluster_env, timeout=120, check=False)
+        # a chroot Slurm: the first start builds the chroot (minutes; tests/run builds it before)
+        p = run(cmd, env=self.cluster_env, timeout=120 if OLD_JSON else 900, check=False)
         took = time.monotonic() - t
         if not R.check("cluster starts", p.returncode == 0, p.stderr.strip()[-1500:]):
             raise Abort("no cluster")
         m = re.search(r"export SLURM_CONF=(\S+)", p.stdout)
         if not m:
             raise Abort(f"harness printed no SLURM_CONF: {p.stdout!r}")
-        self.env = slurm_env(m.group(1))
+        b = re.search(r"export SLURM_CLUSTER_BIN=(\S+)", p.stdout)
+        self.env = slurm_env(m.group(1), b.group(1) if b else None)
         self.cluster_env["SLURM_CONF"] = m.group(1)
         t2 = time.monotonic()
         p = run([WORKLOAD], env=dict(self.cluster_env), timeout=300, check=False)
         if not R.check("workload submitted and settled", p.returncode == 0, (p.stderr + p.stdout).strip()[-1500:]):
             raise Abort("no workload")
-        R.note(f"cluster start {took:.1f}s, workload {time.monotonic() - t2:.1f}s: {p.stdout.strip()}")
+        R.note(f"Slurm {SLURM_VERSION}: cluster start {took:.1f}s, workload {time.monotonic() - t2:.1f}s: {p.stdout.strip()}")
 
     def stop_cluster(self):
         if not self.cluster_started:

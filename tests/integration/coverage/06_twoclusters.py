@@ -41,11 +41,12 @@ def trace_second_cluster(ctx, exp):
     with itest2's allocation (the first cluster's queue does not have the job), and go when the
     job ends."""
     R = ctx.R
-    # As nobody: both clusters number their jobs from 1 and run them on nodes of the same names
-    # (one machine), so the posted user is what tells itest2's job from itest's job of that id.
-    p = ctx.run(["runuser", "-u", "nobody", "--", "sbatch", "-M", "itest2", "--parsable",
-                 "--chdir=/tmp", "--output=/dev/null", "--error=/dev/null", "--account=biology",
-                 "--time=10", "--ntasks=1", "--wrap", "sleep 300"])
+    # As the second user: both clusters number their jobs from 1 and run them on nodes of the
+    # same names (one machine), so the posted user is what tells itest2's job from itest's job
+    # of that id.
+    p = ctx.run(ctx.base.as_user(ctx.env, ctx.base.USER2, [
+        "sbatch", "-M", "itest2", "--parsable", "--chdir=/tmp", "--output=/dev/null",
+        "--error=/dev/null", "--account=biology", "--time=10", "--ntasks=1", "--wrap", "sleep 300"]))
     jid = p.stdout.strip().split(";")[0]
     if not R.check("twoclusters: a job submitted to itest2", p.returncode == 0 and jid.isdigit(),
                    p.stderr[-300:]):
@@ -61,7 +62,7 @@ def trace_second_cluster(ctx, exp):
 
         def post():
             body = {"job_id": int(jid), "pid": 99, "cpus": 150.0, "threads": 3, "mem": 5000000,
-                    "read_bytes": 1, "write_bytes": 2, "username": "nobody", "hostname": host}
+                    "read_bytes": 1, "write_bytes": 2, "username": ctx.base.USER2, "hostname": host}
             return ctx.base.http(exp.url + "/trace", method="POST", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})[0]
         R.check("twoclusters: a trace post for the itest2 job -> 200", post() == 200, "")
@@ -134,16 +135,22 @@ def check(ctx):
         # squeue and the exporter's view of itest's queue from the same moment: every job's state
         # the same just before the exporter's jobs refresh started and after the scrape
         def queue():
-            out = ctx.run(["squeue", "-M", "itest", "-h", "-r", "-t", "all", "-o", "%i %T"]).stdout
+            out = ctx.run(["squeue", "-M", "itest", "-h", "-r", "-t", "all", "-o", "%i %T %P"]).stdout
             return sorted(tuple(x.split()) for x in out.splitlines() if x.strip() and not x.startswith("CLUSTER"))
         try:
             q, m = sexp.same_moment(queue, exp.metrics,
                                     lambda x: sexp.refresh_started(x, "jobs", cluster="itest"),
                                     timeout=120, error=ctx.base.Abort, what="itest's queue")
-            running = sum(1 for _, st in q if st == "RUNNING")
+            running = sum(1 for _, st, _ in q if st == "RUNNING")
             got = sum(v for l, v in m.get("slurm_jobs") if l.get("cluster") == "itest" and l.get("state") == "running")
+            by_part = {}
+            for _, st, part in q:
+                if st == "RUNNING":
+                    by_part[part] = by_part.get(part, 0) + 1
+            got_part = {l["partition"]: v for l, v in m.get("slurm_jobs")
+                        if l.get("cluster") == "itest" and l.get("state") == "running" and v}
             R.check("twoclusters: running jobs of itest equal squeue -M itest (same refresh)", got == running,
-                    f"{got} vs {running}")
+                    f"{got} vs {running}; by partition: exporter {got_part}, squeue {by_part}")
         except ctx.base.Abort as e:
             R.fail("twoclusters: running jobs of itest equal squeue -M itest (same refresh)", str(e))
         got2 = sum(v for l, v in m.get("slurm_jobs") if l.get("cluster") == "itest2")

@@ -30,8 +30,8 @@ def setup(ctx):
     sacctmgr(ctx, "add", "account", "fs_tree", "parent=physics", "fairshare=parent")
     sacctmgr(ctx, "add", "account", "fs_leaf", "parent=fs_tree", "fairshare=5")
     sacctmgr(ctx, "add", "user", "root", "account=fs_leaf")
-    sacctmgr(ctx, "add", "user", "nobody", "account=fs_leaf", "partition=debug", "fairshare=2")
-    sacctmgr(ctx, "add", "user", "nobody", "account=fs_tree", "fairshare=parent")
+    sacctmgr(ctx, "add", "user", ctx.base.USER2, "account=fs_leaf", "partition=debug", "fairshare=2")
+    sacctmgr(ctx, "add", "user", ctx.base.USER2, "account=fs_tree", "fairshare=parent")
     # usage of our own: a short job in the leaf account
     ctx.run(["sbatch", "-A", "fs_leaf", "-n", "2", "-t", "1", "-o", "/dev/null",
              "--wrap", "sleep 1"], check=False)
@@ -160,11 +160,11 @@ def check(ctx):
             expo.value("slurm_account_fairshare_shares_raw", account="chemistry") == 30, "")
     R.check("fairshare: Fairshare=parent has no raw shares series",
             expo.value("slurm_account_fairshare_shares_raw", account="fs_tree") is None and
-            expo.value("slurm_user_fairshare_shares_raw", account="fs_tree", user="nobody") is None
+            expo.value("slurm_user_fairshare_shares_raw", account="fs_tree", user=ctx.base.USER2) is None
             and expo.value("slurm_account_fairshare_shares_normalized", account="fs_tree")
             is not None, "")
     R.check("fairshare: the partition association has its partition label",
-            expo.value("slurm_user_fairshare_shares_raw", account="fs_leaf", user="nobody",
+            expo.value("slurm_user_fairshare_shares_raw", account="fs_leaf", user=ctx.base.USER2,
                        partition="debug") == 2, "")
     R.check("fairshare: root account has usage and no shares",
             expo.value("slurm_account_fairshare_usage_raw", account="root") is not None and

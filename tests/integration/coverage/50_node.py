@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The node collector: every node's series against Slurm's own answer (sinfo --json and
-scontrol -o show node, run here), the drain reason's since-time against the [user@time] Slurm
+"""The node collector: every node's series against Slurm's own answer (sinfo --json, or
+scontrol show nodes --json from 23.02 on, and scontrol -o show node, run here), the drain reason's since-time against the [user@time] Slurm
 prints, and --compat=vpenso's per-node families against sinfo -N -O (what vpenso 0.20 ran)."""
 import re
 import time
@@ -11,9 +11,9 @@ MIB = 1048576
 
 
 def slurm_nodes(ctx):
-    """{node: sinfo --json record} plus CPUEfctv and the Reason's [user@time] from scontrol."""
-    import json
-    nodes = {n["name"]: n for n in json.loads(ctx.run(["sinfo", "--json"], timeout=30).stdout)["nodes"]}
+    """{node: sinfo --json record (22.05's shape, see slurm_json)} plus CPUEfctv and the
+    Reason's [user@time] from scontrol."""
+    nodes = {n["name"]: n for n in ctx.base.slurm_json(ctx.env, "nodes")}
     env = dict(ctx.env, SLURM_TIME_FORMAT="%s")
     out = ctx.run(["scontrol", "-o", "show", "node"], env=env, timeout=30).stdout
     for line in out.splitlines():

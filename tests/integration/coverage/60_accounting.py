@@ -4,7 +4,8 @@
 Setup submits jobs that end in every final state the shared harness can produce quickly:
 completed (also 3 array tasks), failed (exit 1), cancelled (while running, and while pending),
 timeout (EndTime moved to now once running; slurmctld's time-limit check fires within ~30 s)
-and deadline (held past its --deadline, then released). Not produced here: out_of_memory (needs
+and deadline (held past its --deadline, or from 24.11 on until it can no longer meet it, then
+released). Not produced here: out_of_memory (needs
 cgroup memory enforcement; the harness runs proctrack/linuxproc, task/none), node_fail (it needs
 a node that can go down, and every node of the shared cluster runs other modules' jobs),
 preempted (no preemption configured) and boot_fail (no power saving); the parser tests cover
@@ -50,7 +51,14 @@ def setup(ctx):
     _sbatch(ctx, "timeout", "--account=chemistry", "--wrap=sleep 300")
     _sbatch(ctx, "cancel-pending", "--account=physics", "--hold", "--wrap=true")
     ctx.run(["scancel", JOBS["cancel-pending"]])
-    _sbatch(ctx, "deadline", "--account=physics", "--hold", "--deadline=now+2", "--wrap=true")
+    if ctx.base.OLD_JSON:  # 22.05
+        _sbatch(ctx, "deadline", "--account=physics", "--hold", "--deadline=now+2", "--wrap=true")
+    else:
+        # Slurm >= 24.11 refuses a deadline before now + the time limit at submission: one
+        # minute's limit, a deadline 62 s away; released (_drive_to_final) seconds later, the
+        # job can no longer end in time and gets DEADLINE
+        _sbatch(ctx, "deadline", "--account=physics", "--hold", "--time=1", "--deadline=now+62",
+                "--wrap=true")
 
 
 def _squeue_state(ctx, jid):
