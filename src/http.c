@@ -700,18 +700,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *upload_size = 0; /* refused below, once the body is in */
         return MHD_YES;
     }
+    int as = __atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE);
+    if (rq->resumed && (as == AS_OK || as == AS_NONE)) {
+        /* The first call again, after the bcrypt check: a post's body has
+         * not been read yet, so only a later call may answer it. Its body
+         * deadline starts again now (the check's wait is not the client's). */
+        rq->resumed = false;
+        if (rq->r.post && !rq->r.early) {
+            conn_stage(k, CS_BODY, H.cfg->read_header_timeout);
+            return MHD_YES;
+        }
+    }
     if (k->stage == CS_BODY) /* the body is in (only this thread moves k's stage) */
         conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
     if (rq->r.early)
         return MHD_YES;
-    int as = __atomic_load_n(&rq->auth, __ATOMIC_ACQUIRE);
-    if (rq->resumed && (as == AS_OK || as == AS_NONE)) {
-        /* The first call again, after the bcrypt check: a post's body has
-         * not been read yet, so only a later call may answer it. */
-        rq->resumed = false;
-        if (rq->r.post)
-            return MHD_YES;
-    }
     switch (as) {
     case AS_PENDING:
         return MHD_YES;

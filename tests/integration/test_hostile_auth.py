@@ -23,10 +23,12 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import sexp  # noqa: E402
@@ -164,6 +166,49 @@ def test_first_post_uncached(d):
                m.get('slurm_exporter_trace_posts_rejected_total{reason="unauthorized"}') == 1, rej)
     finally:
         stopped_clean(e, "first posts")
+
+
+def test_slow_body_uncached(d):
+    """A trace post whose credentials go to bcrypt first and whose body then trickles in is
+    closed by the body deadline (--web.read-header-timeout, 2 s here, started again once the
+    check is done), not left to --web.write-timeout (10 minutes here); counted as a body
+    timeout."""
+    web = os.path.join(d, "web-slowbody.yml")
+    sexp.write_file(web, "basic_auth_users:\n  wrapper: " + sexp.bcrypt("pw1", 4) + "\n")
+    e = Exporter(["--trace.enabled", f"--web.config.file={web}", "--web.read-header-timeout=2s",
+                  "--web.write-timeout=10m", "--web.timeout=10m"])
+    try:
+        head = ("POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Authorization: " + basic("wrapper", "pw1")["Authorization"] + "\r\n"
+                "Content-Length: 1000\r\n\r\n{\"job_id\":").encode()
+        s = socket.create_connection(("127.0.0.1", e.port), timeout=10)
+        s.sendall(head)
+        closed, sent = False, 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and sent < 900 and not closed:
+            try:
+                s.sendall(b" ")
+                sent += 1
+            except OSError:
+                closed = True
+                break
+            s.settimeout(0.3)
+            try:
+                closed = not s.recv(65536)
+            except socket.timeout:
+                pass
+            except OSError:
+                closed = True
+        s.close()
+        report("a trickling trace body behind a bcrypt check is closed by the body deadline",
+               closed, f"still open after {sent} bytes")
+        m = e.flat(basic("wrapper", "pw1"))
+        n = m.get('slurm_exporter_http_timeouts_total{stage="body"}')
+        report("counted in slurm_exporter_http_timeouts_total{stage=\"body\"}", n == 1, n)
+        st = e.post(BODY, headers=basic("wrapper", "pw1"))
+        report("a prompt trace post with the same credentials is still accepted", st == 200, st)
+    finally:
+        stopped_clean(e, "slow body behind bcrypt")
 
 
 # ----------------------------------------------------------------------------- defect: bad-password flood
@@ -333,7 +378,7 @@ def test_fake_trace_jobs(d):
 
 if __name__ == "__main__":
     work = tempfile.mkdtemp(prefix="se-hostile-auth-")
-    tests = [test_first_post_uncached, test_bad_password_flood, test_rate_limit_unauthenticated,
+    tests = [test_first_post_uncached, test_slow_body_uncached, test_bad_password_flood, test_rate_limit_unauthenticated,
              test_truncated_web_config, test_fake_trace_jobs]
     only = sys.argv[1:]
     try:
