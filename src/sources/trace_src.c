@@ -283,7 +283,7 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
     k->p = pv;
     k->n = da->clusters();
     double now = wall_now();
-    bool any = false;
+    bool any = false, all = true;
     /* The current jobs snapshots say which jobs have left the queue. */
     for (int q = 0; q < k->n; q++) {
         const char *name = da->cluster_name(q);
@@ -295,13 +295,17 @@ static int trace_read(void *pv, const struct source_ctx *ctx, char *err, size_t 
             trace_jobidx_build(&k->idx[q], jr->u.jobs);
             k->jobs_at[q] = jr->fetched_at - jr->fetch_duration;
             any = true;
+        } else {
+            all = false;
         }
         if (k->n > 1)
             index_nodes(k, q);
     }
     /* The running jobs get the store's limits; posts for other job ids only
-     * a share of their own (trace_store_put). */
-    if (any)
+     * a share of their own (trace_store_put). Only when every cluster's queue
+     * is known: a cluster without usable jobs data (squeue hanging past its
+     * max age) would otherwise have its running jobs marked as not queued. */
+    if (any && all)
         set_queued(s, k);
     /* Without a jobs dataset at all (jobs collector off) every entry is kept
      * and shown, with the first cluster (owner 0). */
