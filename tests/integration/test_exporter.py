@@ -1176,6 +1176,17 @@ scrape_configs:
         left = sorted({n for n, _, _ in last.samples if last.family_of(n) in JOBS_FAMILIES and last.family_of(n) != "slurm_jobs_queue_wait_seconds"})
         R.check("controller down: every jobs-collector family withdrawn (older than --slurm.max-age)", not left,
                 f"still served: {left}")
+        # Their fetches fail when their own commands give up (or their data passes its own max
+        # age), not necessarily at the jobs collector's moment: wait for it.
+        def others_failed():
+            nonlocal last
+            last = exp.metrics()
+            s = last.by("slurm_exporter_collector_success", ("collector",))
+            return s.get(("nodes",)) == 0 and s.get(("partitions",)) == 0
+        try:
+            wait_until("nodes and partitions collectors failed", others_failed, 90, 0.5)
+        except Abort:
+            pass
         succ = last.by("slurm_exporter_collector_success", ("collector",))
         R.check("controller down: nodes and partitions collectors fail too",
                 succ.get(("nodes",)) == 0 and succ.get(("partitions",)) == 0, f"success {succ}")
