@@ -47,10 +47,15 @@ int source_judge(const struct parse_stats *st, char *why, size_t whylen)
 int source_run_end(struct source_run *run, int rc, char *why, size_t whylen, struct parse_stats *st)
 {
     const struct source_def *src = run->src;
-    /* A command that failed (not found, exit status, timeout) is reported
-     * as that; its parser is not asked to judge output it never got whole. */
-    if (src->finish && rc == 0)
+    /* finish always runs (it also lets go of the parser's working memory),
+     * but a command that failed (not found, exit status, timeout, stop) is
+     * reported as that: what finish counts against output it never got
+     * whole is not kept. */
+    struct parse_stats before = *run->st;
+    if (src->finish)
         src->finish(run->parser);
+    if (rc != 0)
+        *run->st = before;
     *st = *run->st;
     free(run->parser);
     run->parser = NULL;

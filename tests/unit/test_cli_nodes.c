@@ -6,6 +6,8 @@
 
 #include "sources/cli.h"
 
+#include <errno.h>
+
 #define F(x) (1u << NODE_FLAG_##x)
 
 struct state_case {
@@ -470,6 +472,32 @@ static void test_bad_line_counted_once(void **state)
     assert_int_equal(errors, 1);
 }
 
+/* A command that failed mid-output (timeout, stop): its parser's working
+ * memory is still let go (LeakSanitizer checks at exit), the refresh fails
+ * as the command did, and what a finish step would count against output it
+ * never got whole is not counted (sdiag without its header). */
+static void test_failed_command(void **state)
+{
+    (void)state;
+    static const char line[] = "NodeName=n1 Arch=x86_64 CoresPerSocket=1 CPUAlloc=0 CPUTot=4 "
+                               "State=IDLE Partitions=debug RealMemory=1000\n";
+    struct parse_stats st;
+    int rc = 0;
+    struct dataset_result *r =
+        tu_result_run_rc(DS_NODES, line, sizeof(line) - 1, -ETIMEDOUT, &st, &rc);
+    assert_int_equal(rc, -ETIMEDOUT);
+    assert_int_equal(st.errors, 0);
+    tu_result_free(r);
+    r = tu_result_run_rc(DS_SCHEDULER, "", 0, -ENOENT, &st, &rc);
+    assert_int_equal(rc, -ENOENT);
+    assert_int_equal(st.errors, 0);
+    tu_result_free(r);
+    /* the same empty output from a command that succeeded is judged */
+    r = tu_result_run_rc(DS_SCHEDULER, "", 0, 0, &st, &rc);
+    assert_int_equal(st.errors, 1);
+    tu_result_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_bad_line_counted_once),
+        cmocka_unit_test(test_failed_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

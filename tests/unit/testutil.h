@@ -122,8 +122,11 @@ static inline struct dataset_result *tu_result_new(enum dataset_id id)
  * the unreadable-lines rule, commit with a fresh state and default config).
  * *rc (optional) gets the refresh's verdict: 0, or -EPROTO when most lines
  * were unreadable (the poller would not serve the result). */
-static inline struct dataset_result *tu_result_run(enum dataset_id id, const char *buf, size_t len,
-                                                   struct parse_stats *st, int *rc)
+/* Runs id's parser over buf as the poller does; cmd_rc is what the command
+ * ended with (0, or e.g. -ETIMEDOUT for one that failed mid-output). */
+static inline struct dataset_result *tu_result_run_rc(enum dataset_id id, const char *buf,
+                                                      size_t len, int cmd_rc,
+                                                      struct parse_stats *st, int *rc)
 {
     const struct source_def *src = sources[id];
     struct dataset_result *r = tu_result_new(id);
@@ -135,7 +138,7 @@ static inline struct dataset_result *tu_result_run(enum dataset_id id, const cha
     char why[640];
     source_run_begin(&run, src, &ctx, r, 0);
     source_run_feed(&run, buf, len);
-    int v = source_run_end(&run, 0, why, sizeof(why), &pst);
+    int v = source_run_end(&run, cmd_rc, why, sizeof(why), &pst);
     if (st)
         *st = pst;
     if (rc)
@@ -143,6 +146,12 @@ static inline struct dataset_result *tu_result_run(enum dataset_id id, const cha
     if (src->state_free)
         src->state_free(state);
     return r;
+}
+
+static inline struct dataset_result *tu_result_run(enum dataset_id id, const char *buf, size_t len,
+                                                   struct parse_stats *st, int *rc)
+{
+    return tu_result_run_rc(id, buf, len, 0, st, rc);
 }
 
 static inline struct dataset_result *tu_result_from(enum dataset_id id, const char *buf, size_t len,
