@@ -263,6 +263,33 @@ def send_queues(port, src):
     return out
 
 
+def server_inodes(port, clients):
+    """The socket inodes of the exporter's ends (local port `port`) of the connections whose
+    client ends are the sockets `clients`, from /proc/net/tcp."""
+    want = {c.getsockname()[1] for c in clients}
+    out = set()
+    with open("/proc/net/tcp") as fh:
+        next(fh)
+        for line in fh:
+            parts = line.split()
+            if int(parts[1].rsplit(":", 1)[1], 16) == port and int(parts[2].rsplit(":", 1)[1], 16) in want:
+                out.add(parts[9])
+    return out
+
+
+def open_inodes(pid, inodes):
+    """Which of the socket `inodes` process pid still holds open."""
+    held = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            held.add(link[8:-1])
+    return held
+
+
 def test_busy_slots_refuse():
     """When every slot is answering a request (here: responses the clients do not read), a new
     connection is refused rather than closing one of them."""
@@ -287,16 +314,21 @@ def test_busy_slots_refuse():
             return len(q) == 4 and all(q) and same
         stuck = sexp.wait_for(blocked, 60, interval=0.25)
         queues = send_queues(e.port, addr(2))
+        mine = server_inodes(e.port, held)
         st = [scrape_from(e.port, addr(3), timeout=5)[0] for _ in range(3)]
         for s in held:
             s.close()
         held = []
+        # The exporter notices the closed connections in its own time; a scrape sent before it
+        # has would find every slot still taken and rightly close one of them for itself.
+        sexp.wait_until("the exporter to close the held connections", lambda: not open_inodes(e.p.pid, mine), 30,
+                        0.05)
         m = e.metrics()
         evk = [k for k in m if k.startswith("slurm_exporter_http_evictions_total")]
         ev = sum(m[k] for k in evk)
         R.check("slots all answering requests: a new connection is refused, none of them is closed",
-                stuck and st == [None] * 3 and len(evk) == 3 and ev == 0,
-                f"responses stuck: {queues}, new: {st}, evictions: {ev} in {evk}")
+                stuck and len(mine) == 4 and st == [None] * 3 and len(evk) == 3 and ev == 0,
+                f"responses stuck: {queues} ({len(mine)} found), new: {st}, evictions: {ev} in {evk}")
     finally:
         for s in held:
             s.close()
