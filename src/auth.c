@@ -85,6 +85,9 @@ void auth_render_metrics(struct render *r)
         struct label l[1] = {{"result", result_names[i]}};
         render_sample(r, l, 1, (double)auth_counted((enum auth_result)i));
     }
+    render_family(r, "slurm_exporter_http_auth_checks_pending", M_GAUGE,
+                  "Basic-auth checks waiting for bcrypt or being checked now (one at a time).");
+    render_sample(r, NULL, 0, (double)auth_worker_pending());
 }
 
 static const char bcrypt_alphabet[] =
@@ -435,7 +438,9 @@ static struct {
     bool running, stopping;
     struct auth_job *head, *tail; /* in order of arrival */
     size_t queued;
-    uint64_t turn; /* of the job last taken */
+    struct auth_job *withdrawn; /* taken out of the queue: done is still to run */
+    bool checking;              /* the worker runs a check */
+    uint64_t turn;              /* of the job last taken */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static bool same_source(const struct auth_job *x, const struct auth_job *y)
@@ -480,6 +485,17 @@ static struct auth_job *take_next(void)
     return best;
 }
 
+/* Finishes a job that gave up its place unverified: counted as refused, its
+ * secrets wiped, done run with busy set. Without W.mu. */
+static void finish_busy(struct auth_job *j)
+{
+    auth_count(AUTH_R_REFUSED);
+    j->busy = true;
+    explicit_bzero(j->pass, sizeof(j->pass));
+    explicit_bzero(j->tag, sizeof(j->tag));
+    j->done(j);
+}
+
 /* Runs queued verifications one at a time: bcrypt is CPU-bound by design, and
  * one at a time keeps a flood of bad passwords to one core. */
 static void *worker_main(void *arg)
@@ -487,12 +503,22 @@ static void *worker_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&W.mu);
     for (;;) {
-        while (!W.head && !W.stopping)
+        while (!W.head && !W.withdrawn && !W.stopping)
             pthread_cond_wait(&W.cv, &W.mu);
+        if (W.withdrawn) {
+            struct auth_job *w = W.withdrawn;
+            W.withdrawn = w->next;
+            w->next = NULL;
+            pthread_mutex_unlock(&W.mu);
+            finish_busy(w);
+            pthread_mutex_lock(&W.mu);
+            continue;
+        }
         struct auth_job *j = take_next();
         if (!j)
             break; /* stopping and drained */
         bool cancel = W.stopping;
+        W.checking = true;
         pthread_mutex_unlock(&W.mu);
         j->cancelled = cancel;
         j->busy = false;
@@ -501,6 +527,9 @@ static void *worker_main(void *arg)
             auth_count(j->ok ? AUTH_R_OK : AUTH_R_BAD);
         explicit_bzero(j->pass, sizeof(j->pass));
         explicit_bzero(j->tag, sizeof(j->tag));
+        pthread_mutex_lock(&W.mu);
+        W.checking = false;
+        pthread_mutex_unlock(&W.mu);
         j->done(j);
         pthread_mutex_lock(&W.mu);
     }
@@ -576,14 +605,36 @@ out:
     pthread_mutex_unlock(&W.mu);
     if (rc == -EAGAIN)
         auth_count(AUTH_R_REFUSED);
-    if (out) {
-        auth_count(AUTH_R_REFUSED);
-        out->busy = true;
-        explicit_bzero(out->pass, sizeof(out->pass));
-        explicit_bzero(out->tag, sizeof(out->tag));
-        out->done(out);
-    }
+    if (out)
+        finish_busy(out);
     return rc;
+}
+
+bool auth_worker_withdraw(struct auth_job *job)
+{
+    bool found = false;
+    pthread_mutex_lock(&W.mu);
+    struct auth_job *prev = NULL;
+    for (struct auth_job *k = W.head; k; prev = k, k = k->next) {
+        if (k == job) {
+            unlink_job(prev, k);
+            k->next = W.withdrawn;
+            W.withdrawn = k;
+            found = true;
+            pthread_cond_signal(&W.cv);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&W.mu);
+    return found;
+}
+
+size_t auth_worker_pending(void)
+{
+    pthread_mutex_lock(&W.mu);
+    size_t n = W.queued + (W.checking ? 1 : 0);
+    pthread_mutex_unlock(&W.mu);
+    return n;
 }
 
 void auth_worker_stop(void)

@@ -128,6 +128,14 @@ int auth_worker_start(void);
  * with busy set). Returns 0, -EAGAIN when there is no room (the caller should
  * answer 429; counted as refused), or -ESHUTDOWN once stopping. */
 int auth_worker_submit(struct auth_job *job);
+/* Takes a job that still waits in the queue out of it (its connection is
+ * being closed): it is never verified, and its done runs soon on the worker
+ * thread with busy set (counted as refused). Returns false when the job is not
+ * waiting: the worker has taken it, or it has finished. The caller may hold its
+ * own locks: the worker never calls done with the queue's lock held. */
+bool auth_worker_withdraw(struct auth_job *job);
+/* Checks queued or being run by the worker now. */
+size_t auth_worker_pending(void);
 /* Stops taking jobs, finishes every queued job as cancelled and joins the
  * thread. Idempotent. */
 void auth_worker_stop(void);

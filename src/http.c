@@ -31,8 +31,9 @@
 
 /* Where a connection is in its life, for the deadlines and for the choice of
  * a connection to close when every slot is taken: CS_HEAD, CS_BODY and
- * CS_IDLE hold a slot without a request to answer. */
-enum conn_stage { CS_HEAD, CS_BODY, CS_RESPONSE, CS_IDLE };
+ * CS_IDLE hold a slot without a request to answer; CS_AUTH waits for its
+ * bcrypt check, which is withdrawn from the queue when it is closed. */
+enum conn_stage { CS_HEAD, CS_BODY, CS_RESPONSE, CS_IDLE, CS_AUTH };
 
 /* One listening daemon's slots: --web.max-requests connections at most. */
 struct listener {
@@ -54,6 +55,9 @@ struct conn {
     uint64_t akey;
     pthread_t owner;      /* the libmicrohttpd thread serving it */
     enum http_path route; /* of the request line seen last (for a 400 of ours) */
+    /* CS_AUTH: the check it waits for, NULL once the worker has taken it (it
+     * can no longer be withdrawn, and is answered soon) */
+    struct auth_job *check;
     bool shut;
     bool raw; /* answered by answer_unreadable_length; counted in H.raw_open */
     struct conn *prev, *next;
@@ -84,7 +88,7 @@ static struct {
     int sd_rc;
     struct listener lis[MAX_DAEMONS];
     uint64_t timeouts[3];  /* header, body, response */
-    uint64_t evictions[3]; /* header, body, idle */
+    uint64_t evictions[4]; /* header, body, idle, auth */
     uint64_t cert_rejections;
     pthread_mutex_t mu; /* the connection list and deadlines */
     struct conn *conns;
@@ -101,7 +105,7 @@ static struct {
 
 /* The stage label values of H.timeouts and H.evictions. */
 static const char *const timeout_stages[3] = {"header", "body", "response"};
-static const char *const eviction_stages[3] = {"header", "body", "idle"};
+static const char *const eviction_stages[4] = {"header", "body", "idle", "auth"};
 
 void http_render_metrics(struct render *r)
 {
@@ -116,9 +120,10 @@ void http_render_metrics(struct render *r)
     }
     render_family(r, "slurm_exporter_http_evictions", M_COUNTER,
                   "Connections closed to make room for a new one when all --web.max-requests "
-                  "were taken, by what they were doing: sending a request head or body, or "
-                  "idle between requests.");
-    for (int i = 0; i < 3; i++) {
+                  "were taken, by what they were doing: sending a request head or body, "
+                  "idle between requests, or waiting for the bcrypt check of their "
+                  "credentials (auth).");
+    for (int i = 0; i < 4; i++) {
         struct label l[1] = {{"stage", eviction_stages[i]}};
         render_sample(r, l, 1, (double)__atomic_load_n(&H.evictions[i], __ATOMIC_RELAXED));
     }
@@ -161,8 +166,18 @@ static void conn_stage(struct conn *k, enum conn_stage st, double after)
 {
     pthread_mutex_lock(&H.mu);
     k->stage = st;
+    k->check = NULL;
     k->since = mono_now_s();
     k->deadline = k->since + after;
+    pthread_mutex_unlock(&H.mu);
+}
+
+/* A request's credentials wait for the bcrypt worker's check job. */
+static void conn_stage_auth(struct conn *k, struct auth_job *job, double after)
+{
+    conn_stage(k, CS_AUTH, after);
+    pthread_mutex_lock(&H.mu);
+    k->check = job;
     pthread_mutex_unlock(&H.mu);
 }
 
@@ -231,7 +246,8 @@ static size_t key_count(const uint64_t *keys, size_t n, uint64_t key)
 
 /* Every slot of l is taken and a connection (fresh) came in: the connection
  * to close instead. Only one without a request to answer qualifies (its head
- * or body still coming in, or idle between requests): of those, one from the
+ * or body still coming in, idle between requests, or its request waiting for
+ * a bcrypt check not started yet): of those, one from the
  * client address holding most of l's connections, the longest in its stage
  * among them. So a few addresses that open connections and send nothing, or
  * trickle, cannot keep the slots from a client that sends its request at
@@ -248,7 +264,8 @@ static struct conn *slot_victim(const struct listener *l, const struct conn *fre
     struct conn *best = NULL;
     size_t best_n = 0;
     for (struct conn *k = H.conns; k; k = k->next) {
-        if (k->l != l || k->shut || k == fresh || k->stage == CS_RESPONSE)
+        if (k->l != l || k->shut || k == fresh || k->stage == CS_RESPONSE ||
+            (k->stage == CS_AUTH && !k->check))
             continue;
         size_t cnt = key_count(keys, n, k->akey);
         if (!best || cnt > best_n || (cnt == best_n && k->since < best->since)) {
@@ -269,13 +286,18 @@ static void slot_take(struct conn *fresh)
     l->live++;
     if (l->live <= H.cfg->max_requests)
         return;
-    struct conn *v = slot_victim(l, fresh);
+    struct conn *v;
+    /* A check the worker has just taken cannot be withdrawn: that connection
+     * is answered soon; look again without it. */
+    while ((v = slot_victim(l, fresh)) && v->stage == CS_AUTH && !auth_worker_withdraw(v->check))
+        v->check = NULL;
     if (!v) {
         conn_shut(fresh);
         log_msg(LOG_DEBUG, "all connections are answering requests; closed a new one");
         return;
     }
-    int held = v->stage == CS_HEAD ? 0 : v->stage == CS_BODY ? 1 : 2;
+    int held = v->stage == CS_HEAD ? 0 : v->stage == CS_BODY ? 1 : v->stage == CS_IDLE ? 2 : 3;
+    v->check = NULL;
     __atomic_add_fetch(&H.evictions[held], 1, __ATOMIC_RELAXED);
     conn_shut(v);
     log_msg(LOG_DEBUG, "all connections taken; closed an unfinished one for a new one", "stage",
@@ -381,7 +403,12 @@ void http_reap(void)
     for (struct conn *k = H.conns; k; k = k->next) {
         if (k->shut || k->deadline > now || k->fd < 0)
             continue;
-        int st = k->stage == CS_RESPONSE ? 2 : k->stage == CS_BODY ? 1 : 0;
+        int st = k->stage == CS_RESPONSE || k->stage == CS_AUTH ? 2 : k->stage == CS_BODY ? 1 : 0;
+        /* waiting for bcrypt: out of the queue, so libmicrohttpd gets it back
+         * (resumed) and closes it now, not after the check */
+        if (k->stage == CS_AUTH && k->check)
+            auth_worker_withdraw(k->check);
+        k->check = NULL;
         conn_shut(k);
         __atomic_add_fetch(&H.timeouts[st], 1, __ATOMIC_RELAXED);
         log_msg(LOG_DEBUG, "closed a connection past its deadline", "stage", timeout_stages[st]);
@@ -394,6 +421,10 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     (void)cls;
     (void)toe;
+    struct conn *k = conn_of(c);
+    if (k) /* waiting for the next request on a kept-alive connection; its
+            * check (in rq) is no longer one to withdraw */
+        conn_stage(k, CS_IDLE, H.cfg->web_timeout + H.cfg->read_header_timeout);
     struct req *rq = *con_cls;
     if (rq) {
         http_route_done(&rq->r);
@@ -401,9 +432,6 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
         free(rq);
         *con_cls = NULL;
     }
-    struct conn *k = conn_of(c);
-    if (k) /* waiting for the next request on a kept-alive connection */
-        conn_stage(k, CS_IDLE, H.cfg->web_timeout + H.cfg->read_header_timeout);
 }
 
 /* ---- responses -------------------------------------------------------------------- */
@@ -682,8 +710,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         enum MHD_Result res = request_head(c, k, rq, method);
         /* A trace post's body comes in under --web.read-header-timeout,
          * counted from the end of its head; a response goes out under
-         * --web.write-timeout, counted from the end of the request. */
-        if (rq->r.post && !rq->r.early)
+         * --web.write-timeout, counted from the end of the request. A
+         * request waiting for its bcrypt check may be closed for a new
+         * connection (its check withdrawn) until the worker takes it. The
+         * resumed call cannot come before this: it runs on this thread. */
+        if (rq->resumed)
+            conn_stage_auth(k, &rq->job, H.cfg->write_timeout);
+        else if (rq->r.post && !rq->r.early)
             conn_stage(k, CS_BODY, H.cfg->read_header_timeout);
         else
             conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
@@ -711,7 +744,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             return MHD_YES;
         }
     }
-    if (k->stage == CS_BODY) /* the body is in (only this thread moves k's stage) */
+    /* the body is in, or the check is done (only this thread moves k's stage) */
+    if (k->stage == CS_BODY || (k->stage == CS_AUTH && as != AS_PENDING))
         conn_stage(k, CS_RESPONSE, H.cfg->write_timeout);
     if (rq->r.early)
         return MHD_YES;

@@ -261,6 +261,145 @@ def test_bad_password_flood(d):
         stopped_clean(e, "bad-password flood")
 
 
+# ----------------------------------------------------------------------------- bcrypt waits hold slots
+
+def raw_request(port, source, data):
+    """A connection from `source` that sends `data` and then reads nothing."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    s.sendall(data)
+    return s
+
+
+def server_closed(s):
+    """True when the exporter has closed (or reset) s; whatever it sent before is read."""
+    s.setblocking(False)
+    try:
+        while True:
+            if not s.recv(65536):
+                return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def exporter_holds(pid, clients):
+    """How many of the connections whose client ends are `clients` the exporter (pid) still
+    holds open, by the socket inodes of its ends in /proc/net/tcp (found while they were
+    established: `clients` maps client socket -> inode)."""
+    links = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            links.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            pass
+    return sum(f"socket:[{ino}]" in links for ino in clients.values())
+
+
+def server_inodes(port, clients):
+    """client socket -> the inode of the exporter's end of its connection (/proc/net/tcp)."""
+    ports = {c.getsockname()[1]: c for c in clients}
+    out = {}
+    with open("/proc/net/tcp") as fh:
+        next(fh)
+        for line in fh:
+            parts = line.split()
+            lp, rp = int(parts[1].rsplit(":", 1)[1], 16), int(parts[2].rsplit(":", 1)[1], 16)
+            if lp == port and rp in ports:
+                out[ports[rp]] = parts[9]
+    return out
+
+
+def test_bcrypt_waits_evictable(d):
+    """Every --web.max-requests slot held by requests whose wrong passwords wait for bcrypt
+    (4 GETs from one address, 4 trace posts from another): a scraper with good credentials
+    still gets in, the exporter taking a waiting check back out of the queue and closing its
+    connection at once (libmicrohttpd lets it go then, not after the check would have run);
+    the withdrawn checks never run (bad counts only the others) and count as refused."""
+    web = os.path.join(d, "web-slots.yml")
+    sexp.write_file(web, f"basic_auth_users:\n  prom: {sexp.bcrypt('right', 14)}\n"
+                         f"  scraper: {sexp.bcrypt('pw', 4)}\n")
+    mon = sexp.free_port()
+    e = Exporter(["--trace.enabled", f"--web.config.file={web}", "--web.max-requests=8",
+                  f"--web.listen-address=127.0.0.1:{mon}"])
+    held, keep = [], []
+
+    def monitor():
+        st, _, data = request_full(mon, basic("scraper", "pw"))
+        return sexp.parse_flat(data.decode()) if st == 200 else {}
+    try:
+        # the scraper's credentials are checked once, then cached
+        m0 = monitor()
+        report("bcrypt waits: the scraper's credentials are accepted", bool(m0), m0)
+        bad0, ref0 = auth_count(m0, "bad"), auth_count(m0, "refused")
+        for i in range(4):
+            held.append(raw_request(e.port, "127.0.0.2", (
+                "GET /-/healthy HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+                basic("prom", f"guess-a{i}")["Authorization"] + "\r\n\r\n").encode()))
+        body = json.dumps(BODY)
+        for i in range(4):
+            held.append(raw_request(e.port, "127.0.0.3", (
+                "POST /trace HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: " +
+                basic("prom", f"guess-b{i}")["Authorization"] +
+                f"\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode()))
+
+        # all eight checks queued, running or done (each check takes long at cost 14)
+        def queued():
+            m = monitor()
+            n = m.get("slurm_exporter_http_auth_checks_pending")
+            return n is not None and n + auth_count(m, "bad") - bad0 == 8 and n >= 3
+        ok = sexp.wait_for(queued, 60, interval=0.05)
+        report("bcrypt waits: eight wrong passwords wait for their checks", ok, monitor())
+        inodes = server_inodes(e.port, held)
+        served = []
+        for _ in range(2):  # each kept open: the second needs a slot too
+            c = http.client.HTTPConnection("127.0.0.1", e.port, timeout=30, source_address=("127.0.0.4", 0))
+            keep.append(c)
+            try:
+                c.request("GET", "/metrics", headers=basic("scraper", "pw"))
+                r = c.getresponse()
+                r.read()
+                served.append(r.status)
+            except (OSError, http.client.HTTPException) as ex:
+                served.append(type(ex).__name__)
+        report("bcrypt waits: a scraper from a third address is served twice", served == [200, 200], served)
+        m = monitor()
+        ev = m.get('slurm_exporter_http_evictions_total{stage="auth"}')
+        report("bcrypt waits: two waiting checks withdrawn (evictions stage auth)", ev == 2,
+               {k: v for k, v in m.items() if "evictions" in k})
+        closed = [server_closed(s) for s in held]
+        gone = sexp.wait_for(lambda: exporter_holds(e.p.pid, {s: inodes.get(s) for s, c in zip(held, closed) if c},
+                                                    ) == 0, 30, interval=0.05)
+        pend = monitor().get("slurm_exporter_http_auth_checks_pending")
+        report("bcrypt waits: one GET and one post closed, and let go by the exporter while other checks "
+               "still wait", closed[:4].count(True) == 1 and closed[4:].count(True) == 1 and
+               len(inodes) == 8 and gone and pend and pend >= 1, (closed, len(inodes), gone, pend))
+        done = sexp.wait_for(lambda: monitor().get("slurm_exporter_http_auth_checks_pending") == 0, 120, interval=0.2)
+        m = monitor()
+        report("bcrypt waits: the withdrawn checks never ran (bad +6) and count as refused (+2)",
+               done and auth_count(m, "bad") - bad0 == 6 and auth_count(m, "refused") - ref0 == 2, auth_counts(m))
+    finally:
+        for s in held:
+            s.close()
+        for c in keep:
+            c.close()
+        stopped_clean(e, "bcrypt waits")
+
+
+def request_full(port, headers):
+    """GET /metrics on a new connection: (status, headers, body)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.request("GET", "/metrics", headers=headers)
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        c.close()
+
+
 # ----------------------------------------------------------------------------- defect: rate limit
 
 def test_rate_limit_unauthenticated(d):
@@ -378,7 +517,8 @@ def test_fake_trace_jobs(d):
 
 if __name__ == "__main__":
     work = tempfile.mkdtemp(prefix="se-hostile-auth-")
-    tests = [test_first_post_uncached, test_slow_body_uncached, test_bad_password_flood, test_rate_limit_unauthenticated,
+    tests = [test_first_post_uncached, test_slow_body_uncached, test_bad_password_flood, test_bcrypt_waits_evictable,
+             test_rate_limit_unauthenticated,
              test_truncated_web_config, test_fake_trace_jobs]
     only = sys.argv[1:]
     try:

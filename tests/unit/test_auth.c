@@ -273,6 +273,57 @@ static void test_worker(void **state)
     free(users[0].hash);
 }
 
+/* A check still waiting can be taken back (its connection is being closed):
+ * never verified, finished as busy and counted as refused; the check the
+ * worker has taken, or one finished, cannot. */
+static void test_worker_withdraw(void **state)
+{
+    (void)state;
+    struct webconfig_user users[1] = {{"alice", make_hash("wonderland", 4), 1}};
+    struct auth *a = NULL;
+    assert_int_equal(auth_create(users, 1, &a), 0);
+    struct auth_job jobs[5];
+    memset(jobs, 0, sizeof(jobs));
+    for (int i = 0; i < 5; i++) {
+        jobs[i].a = a;
+        snprintf(jobs[i].user, sizeof(jobs[i].user), "alice");
+        snprintf(jobs[i].pass, sizeof(jobs[i].pass), "wonderland");
+        jobs[i].done = job_done;
+        set_source(&jobs[i], i);
+    }
+    done_count = 0;
+    uint64_t refused = auth_counted(AUTH_R_REFUSED), good = auth_counted(AUTH_R_OK);
+    assert_int_equal(auth_worker_start(), 0);
+    hold = true;
+    jobs[0].arg = &jobs[0]; /* blocks the worker in its callback */
+    assert_int_equal(auth_worker_submit(&jobs[0]), 0);
+    wait_done(1);
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(auth_worker_submit(&jobs[i]), 0);
+    assert_int_equal(auth_worker_pending(), 4);
+    assert_false(auth_worker_withdraw(&jobs[0])); /* finished */
+    assert_true(auth_worker_withdraw(&jobs[2]));
+    assert_false(auth_worker_withdraw(&jobs[2])); /* once */
+    assert_int_equal(auth_worker_pending(), 3);
+    pthread_mutex_lock(&mu);
+    hold = false;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    wait_done(5);
+    assert_int_equal(auth_worker_pending(), 0);
+    auth_worker_stop();
+    assert_true(jobs[2].busy);
+    assert_false(jobs[2].ok);
+    assert_int_equal(jobs[2].pass[0], '\0');
+    for (int i = 1; i < 5; i++)
+        if (i != 2)
+            assert_true(jobs[i].ok);
+    assert_int_equal(auth_counted(AUTH_R_REFUSED) - refused, 1);
+    assert_int_equal(auth_counted(AUTH_R_OK) - good, 4);
+    auth_free(a);
+    free(users[0].hash);
+}
+
 /* ---- fair queueing ------------------------------------------------------------------- */
 
 static struct auth_job *fj; /* the jobs of the fairness tests */
@@ -471,8 +522,8 @@ int main(void)
         cmocka_unit_test(test_hash_valid),        cmocka_unit_test(test_parse_basic),
         cmocka_unit_test(test_ct_equal),          cmocka_unit_test(test_verify),
         cmocka_unit_test(test_unknown_user_cost), cmocka_unit_test(test_worker),
-        cmocka_unit_test(test_fair_order),        cmocka_unit_test(test_fair_full),
-        cmocka_unit_test(test_quick_check),
+        cmocka_unit_test(test_worker_withdraw),   cmocka_unit_test(test_fair_order),
+        cmocka_unit_test(test_fair_full),         cmocka_unit_test(test_quick_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
