@@ -118,6 +118,7 @@ class CoverageRun(base.Run):
                 R.fail(f"{getattr(m, 'NAME', m.__name__)}: checks", f"{type(e).__name__}: {e}")
                 traceback.print_exc()
             R.note(f"{getattr(m, 'NAME', m.__name__)}: {time.monotonic() - t:.1f}s")
+        base.sexp.record_families(exp.metrics())
 
 
 def main():

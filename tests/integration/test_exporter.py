@@ -751,6 +751,7 @@ class Run:
         return expo, snap
 
     def check_types_and_exporter_metrics(self, expo):
+        sexp.record_families(expo)
         problems = []
         for name, (typ, _) in FAMILIES.items():
             family = name[: -len("_total")] if typ == "counter" and name.endswith("_total") and name not in expo.types else name

@@ -291,6 +291,10 @@ class Exposition:
                 return sample_name[: -len(suffix)]
         return sample_name
 
+    def served(self):
+        """The families with at least one sample."""
+        return sorted({self.family_of(n) for n, _, _ in self.samples})
+
     def get(self, name):
         """Samples of exactly this sample name: list of (labels, value)."""
         return [(l, v) for n, l, v in self.samples if n == name]
@@ -504,3 +508,13 @@ def same_moment(slurm, scrape, started, timeout=120, error=WaitTimeout, what="Sl
         seen.append((a, b))
         if time.monotonic() >= deadline:
             raise error(f"{what} changed across every refresh for {timeout}s; last: {seen[-1]}")
+
+
+def record_families(expo):
+    """Writes the families `expo` serves, one per line, to $FAMILIES_OUT when it is set
+    (tests/run compares those of each Slurm version with 22.05's)."""
+    path = os.environ.get("FAMILIES_OUT")
+    if path:
+        with open(path + ".tmp", "w") as fh:
+            fh.write("".join(f + "\n" for f in expo.served()))
+        os.replace(path + ".tmp", path)
