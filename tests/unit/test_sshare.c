@@ -210,6 +210,51 @@ static void test_fixture_users(void **state)
     free(buf);
 }
 
+/* --all on Slurm 24.11 and 26.05 (tests/fixtures/<version>): a user of a
+ * partition association (fs_leaf|itest2|...|debug) and a Fairshare=parent
+ * user under a Fairshare=parent account (fs_tree|itest2). */
+static void test_fixture_users_newer(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"tests/fixtures/24.11/exporter_fairshare_users.txt",
+                                        "tests/fixtures/26.05/exporter_fairshare_users.txt"};
+    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+        size_t len;
+        char *buf = tu_read_rel(files[f], &len);
+        struct parse_stats st;
+        struct dataset_result *r = fs_from(buf, len, true, &st);
+        const struct fairshare_model *m = model(r);
+        assert_int_equal(st.errors, 0);
+        assert_int_equal(st.lines, 17);
+        /* root, biology, chemistry, itlima, itlimq, physics, fs_tree, fs_leaf
+         * and nine user rows */
+        assert_int_equal(m->n, 17);
+        const struct share_row *u = find_row(m, "fs_leaf", "itest2");
+        assert_true(u->is_user);
+        assert_int_equal(u->depth, 4);
+        assert_string_equal(fstr(m, u->partition), "debug");
+        assert_double_exact(u->v[SV_SHARES_RAW], 2);
+        assert_double_exact(u->v[SV_SHARES_NORM], 0.666667);
+        u = find_row(m, "fs_tree", "itest2");
+        assert_true(u->is_user);
+        assert_true(u->shares_parent);
+        assert_int_equal(u->partition, 0);
+        const struct share_row *a = find_row(m, "fs_leaf", NULL);
+        assert_false(a->is_user);
+        assert_string_equal(fstr(m, a->parent), "fs_tree");
+        assert_string_equal(fstr(m, find_row(m, "fs_tree", NULL)->parent), "physics");
+        assert_string_equal(fstr(m, a->cluster), "itest");
+        tu_result_free(r);
+
+        /* the same text without users: the account rows only */
+        r = fs_from(buf, len, false, &st);
+        assert_int_equal(st.errors, 0);
+        assert_int_equal(model(r)->n, 8);
+        tu_result_free(r);
+        free(buf);
+    }
+}
+
 /* Turns the recorded `sshare -a -P -o Account,User,RawShares,NormShares,
  * RawUsage,EffectvUsage,FairShare` into the exporter's 11 columns. */
 static char *from_parsable7(const char *in)
@@ -582,11 +627,17 @@ static void test_empty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_number),        cmocka_unit_test(test_fixture_default),
-        cmocka_unit_test(test_fixture_users), cmocka_unit_test(test_samples),
-        cmocka_unit_test(test_deep_tree),     cmocka_unit_test(test_user_rows),
-        cmocka_unit_test(test_garbage),       cmocka_unit_test(test_clusters_dupes_limit),
-        cmocka_unit_test(test_compat_vpenso), cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_number),
+        cmocka_unit_test(test_fixture_default),
+        cmocka_unit_test(test_fixture_users),
+        cmocka_unit_test(test_fixture_users_newer),
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_deep_tree),
+        cmocka_unit_test(test_user_rows),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_clusters_dupes_limit),
+        cmocka_unit_test(test_compat_vpenso),
+        cmocka_unit_test(test_empty),
         cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
