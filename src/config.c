@@ -124,7 +124,8 @@ static const struct flag flags[] = {
      -1, 0},
     {"cgroup.root", K_STRING, OFF(cgroup_root), "/sys/fs/cgroup",
      "Where the cgroup file system is mounted; the cgroup collector reads Slurm's job cgroups "
-     "under it (v2: <slice>/slurmstepd.scope/job_<id>, v1: <controller>/slurm/uid_<uid>/job_<id>).",
+     "under it (v2: <slice>/slurmstepd.scope/job_<id> or, Slurm 26.05, .../<SLUID>; v1: "
+     "<controller>/slurm/uid_<uid>/job_<id>).",
      -1, 0},
     {"collector.fairshare.users", K_BOOL, OFF(fairshare_users), "false",
      "Also export fairshare per user association (sshare --all: one row per user and "

@@ -19,6 +19,7 @@ enum {
 
 struct cgroup_job {
     uint32_t job_id;
+    uint64_t sluid;  /* the directory's SLUID (Slurm 26.05 cgroup v2), 0 for job_<id> */
     uint8_t version; /* 1 or 2 */
     uint32_t known;  /* CGJ_* bits */
     double cpu_seconds;
@@ -32,6 +33,9 @@ struct cgroup_model {
     size_t n;
     uint32_t scopes_v1, scopes_v2; /* Slurm hierarchies found */
     uint64_t dropped;              /* jobs over CGROUP_MAX_JOBS */
+    uint32_t unresolved;           /* SLUID directories whose job id is not known */
+    uint32_t unknown_dirs;         /* directories where jobs are that are not jobs */
+    uint64_t lookups;              /* squeue runs mapping SLUIDs, since start */
 };
 
 #endif

@@ -2,11 +2,16 @@
 /* The cgroup source (see cgroup.h for the layout): a command-less dataset
  * whose read hook walks Slurm's cgroup hierarchy on a compute node. Files
  * are small and read whole (capped); directories and files that vanish
- * while walking are normal (jobs end) and skipped. */
+ * while walking are normal (jobs end) and skipped. The one command it may
+ * run is squeue, for a job directory named by SLUID (Slurm 26.05), once per
+ * new SLUID and bounded (see resolve_sluids). */
 #include "sources/cgroup.h"
 #include "model.h"
+#include "sources/exec.h"
 #include "sources/source.h"
 #include "util/buf.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -122,6 +127,61 @@ bool cgroup_job_dir(const char *name, uint32_t *id)
     return true;
 }
 
+/* Crockford's base32 as Slurm prints a SLUID (src/common/sluid.c): digits and
+ * upper-case letters without I, L, O and U. */
+static const char cb32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static int cb32_value(char c)
+{
+    const char *p = c ? strchr(cb32, c) : NULL;
+    return p ? (int)(p - cb32) : -1;
+}
+
+void cgroup_sluid_str(uint64_t sluid, char out[CGROUP_SLUID_LEN + 1])
+{
+    out[0] = 's';
+    /* 13 five-bit digits, most significant first; the first holds the top
+     * four bits only (65 bits of room for 64) */
+    for (int i = 0; i < 13; i++)
+        out[13 - i] = cb32[i == 12 ? sluid >> 60 : (sluid >> (5 * i)) & 0x1f];
+    out[CGROUP_SLUID_LEN] = '\0';
+}
+
+bool cgroup_sluid_dir(const char *name, uint64_t *sluid)
+{
+    if (name[0] != 's' || strlen(name) != CGROUP_SLUID_LEN)
+        return false;
+    uint64_t v = 0;
+    for (int i = 1; i < CGROUP_SLUID_LEN; i++) {
+        int d = cb32_value(name[i]);
+        if (d < 0 || (i == 1 && d > 15))
+            return false; /* not Slurm's alphabet (lower case too), or over 64 bits */
+        v = v << 5 | (uint64_t)d;
+    }
+    if (v == 0)
+        return false;
+    *sluid = v;
+    return true;
+}
+
+bool cgroup_parse_sluid_line(const char *line, size_t len, const char *sluid, uint32_t *id)
+{
+    /* "<SLUID>|<JobID>|" (squeue --Format=SLUID:0|,JobID:0|) */
+    size_t sl = strlen(sluid);
+    if (len < sl + 2 || memcmp(line, sluid, sl) != 0 || line[sl] != '|')
+        return false;
+    const char *v = line + sl + 1;
+    const char *bar = memchr(v, '|', len - sl - 1);
+    size_t vl = bar ? (size_t)(bar - v) : len - sl - 1;
+    if (bar && (size_t)(bar + 1 - line) != len)
+        return false; /* more fields than asked for */
+    uint64_t x;
+    if (parse_u64(v, vl, &x) < 0 || x == 0 || x >= 0xfffffffeu)
+        return false; /* 0, NO_VAL and INFINITE are no job ids */
+    *id = (uint32_t)x;
+    return true;
+}
+
 /* ---- the walk -------------------------------------------------------------- */
 
 struct scan {
@@ -192,7 +252,7 @@ static int read_keyed(struct scan *s, int dfd, const char *name, const char *key
     return rc;
 }
 
-static struct cgroup_job *new_entry(struct scan *s, uint32_t id, uint8_t version)
+static struct cgroup_job *new_entry(struct scan *s, uint32_t id, uint64_t sluid, uint8_t version)
 {
     if (s->n >= (size_t)CGROUP_MAX_JOBS * 3)
         return NULL;
@@ -203,6 +263,7 @@ static struct cgroup_job *new_entry(struct scan *s, uint32_t id, uint8_t version
     struct cgroup_job *j = &s->raw[s->n++];
     memset(j, 0, sizeof(*j));
     j->job_id = id;
+    j->sluid = sluid;
     j->version = version;
     return j;
 }
@@ -226,9 +287,9 @@ static bool maybe_dir(const struct dirent *e)
     return e->d_type == DT_DIR || e->d_type == DT_UNKNOWN || e->d_type == DT_LNK;
 }
 
-static void v2_job(struct scan *s, int jfd, uint32_t id)
+static void v2_job(struct scan *s, int jfd, uint32_t id, uint64_t sluid)
 {
-    struct cgroup_job *j = new_entry(s, id, 2);
+    struct cgroup_job *j = new_entry(s, id, sluid, 2);
     if (!j) {
         s->p->m->dropped++;
         return;
@@ -269,8 +330,13 @@ static void v2_job(struct scan *s, int jfd, uint32_t id)
         s->n--; /* every file gone: the job ended while we looked */
 }
 
-/* Iterates the job_<id> directories of dir dfd, calling fn on each. */
-static void each_job(struct scan *s, int dfd, void (*fn)(struct scan *, int, uint32_t))
+typedef void (*job_fn)(struct scan *, int, uint32_t, uint64_t);
+
+/* Iterates the job directories of dir dfd, calling fn on each: job_<id>
+ * (id), or a SLUID (Slurm 26.05 cgroup v2: id 0 until looked up). Slurm's own
+ * "system" directory (v2: slurmstepd itself) is not a job; any other
+ * directory is skipped and counted. */
+static void each_job(struct scan *s, int dfd, job_fn fn)
 {
     DIR *d = open_dir_at(dfd, ".");
     if (!d)
@@ -278,13 +344,20 @@ static void each_job(struct scan *s, int dfd, void (*fn)(struct scan *, int, uin
     struct dirent *e;
     size_t seen = 0;
     while ((e = readdir(d)) != NULL && seen++ < CGROUP_MAX_DIR_ENTRIES) {
-        uint32_t id;
-        if (!maybe_dir(e) || !cgroup_job_dir(e->d_name, &id))
+        uint32_t id = 0;
+        uint64_t sluid = 0;
+        if (!maybe_dir(e) || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strcmp(e->d_name, "system") == 0)
             continue;
+        if (!cgroup_job_dir(e->d_name, &id) && !cgroup_sluid_dir(e->d_name, &sluid)) {
+            if (e->d_type == DT_DIR && s->p->m->unknown_dirs < UINT32_MAX)
+                s->p->m->unknown_dirs++;
+            continue;
+        }
         int jfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (jfd < 0)
             continue; /* ENOENT: the job ended */
-        fn(s, jfd, id);
+        fn(s, jfd, id, sluid);
         close(jfd);
     }
     closedir(d);
@@ -336,9 +409,9 @@ static void walk_v2(struct scan *s, int rootfd, const char *root)
     closedir(d);
 }
 
-static void v1_mem_job(struct scan *s, int jfd, uint32_t id)
+static void v1_mem_job(struct scan *s, int jfd, uint32_t id, uint64_t sluid)
 {
-    struct cgroup_job *j = new_entry(s, id, 1);
+    struct cgroup_job *j = new_entry(s, id, sluid, 1);
     if (!j) {
         s->p->m->dropped++;
         return;
@@ -361,9 +434,9 @@ static void v1_mem_job(struct scan *s, int jfd, uint32_t id)
         s->n--;
 }
 
-static void v1_cpu_job(struct scan *s, int jfd, uint32_t id)
+static void v1_cpu_job(struct scan *s, int jfd, uint32_t id, uint64_t sluid)
 {
-    struct cgroup_job *j = new_entry(s, id, 1);
+    struct cgroup_job *j = new_entry(s, id, sluid, 1);
     if (!j) {
         s->p->m->dropped++;
         return;
@@ -379,8 +452,7 @@ static void v1_cpu_job(struct scan *s, int jfd, uint32_t id)
 
 /* cgroup v1: ROOT/<controller>/slurm[_<node>]/uid_<uid>/job_<id>. Returns
  * the number of slurm directories found. */
-static uint32_t walk_v1_ctl(struct scan *s, int rootfd, const char *ctl,
-                            void (*fn)(struct scan *, int, uint32_t))
+static uint32_t walk_v1_ctl(struct scan *s, int rootfd, const char *ctl, job_fn fn)
 {
     uint32_t found = 0;
     DIR *d = open_dir_at(rootfd, ctl);
@@ -448,6 +520,200 @@ static void merge(struct cgroup_job *a, const struct cgroup_job *b)
         a->version = b->version;
 }
 
+/* ---- SLUID -> job id -------------------------------------------------------
+ * A SLUID is cluster id, time stamp and sequence number (src/common/sluid.h):
+ * the job id is not in it. squeue maps it (`--jobs=<SLUID>` loads that one
+ * job), once per SLUID: the answer never changes, and is kept while the
+ * directory is there. A SLUID squeue does not know (the job just ended, or a
+ * stale directory) is asked again after CGROUP_LOOKUP_RETRY_S. */
+
+struct sluid_ent {
+    uint64_t sluid;
+    uint32_t job_id; /* 0: not known */
+    double retry;    /* monotonic time of the next question, when not known */
+};
+
+struct cgroup_ids {
+    char **env;   /* the child environment (exec_build_env) */
+    char *squeue; /* resolved path, NULL until found */
+    const char *bin_path;
+    struct sluid_ent *e; /* sorted by sluid: the SLUIDs of the last scan */
+    size_t n;
+    uint64_t lookups; /* squeue runs, ever */
+    struct log_limit lim;
+};
+
+struct cgroup_ids *cgroup_ids_new(const char *bin_path)
+{
+    extern char **environ;
+    struct cgroup_ids *c = xcalloc(1, sizeof(*c));
+    c->bin_path = bin_path && bin_path[0] ? bin_path : NULL;
+    c->env = exec_build_env(environ, c->bin_path);
+    return c;
+}
+
+void cgroup_ids_free(struct cgroup_ids *c)
+{
+    if (!c)
+        return;
+    exec_free_env(c->env);
+    free(c->squeue);
+    free(c->e);
+    free(c);
+}
+
+struct lookup_ctx {
+    const char *sluid;
+    uint32_t id;
+    unsigned lines;
+};
+
+static void lookup_line(void *pp, const char *line, size_t len)
+{
+    struct lookup_ctx *l = pp;
+    uint32_t id;
+    l->lines++;
+    if (!l->id && cgroup_parse_sluid_line(line, len, l->sluid, &id))
+        l->id = id;
+}
+
+/* Asks squeue for one SLUID's job id. 0 and *id; -ENOENT when squeue does
+ * not know it; any other -errno (timeout, no squeue) stops this refresh's
+ * lookups. */
+static int lookup(struct cgroup_ids *c, double timeout, uint64_t sluid, uint32_t *id)
+{
+    if (!c->squeue && !(c->squeue = exec_resolve_env("squeue", c->bin_path, c->env)))
+        return -EACCES;
+    char name[CGROUP_SLUID_LEN + 1], jobs[8 + CGROUP_SLUID_LEN + 1];
+    cgroup_sluid_str(sluid, name);
+    snprintf(jobs, sizeof(jobs), "--jobs=%s", name);
+    char a0[] = "squeue", a1[] = "--noheader", a3[] = "--Format=SLUID:0|,JobID:0|";
+    char *argv[] = {a0, a1, jobs, a3, NULL};
+    struct exec_opts o = {
+        .path = c->squeue,
+        .argv = argv,
+        .envp = c->env,
+        .timeout_s = timeout,
+        .max_bytes = CGROUP_LOOKUP_MAX_BYTES,
+        .max_line = 256,
+    };
+    struct exec_result er;
+    memset(&er, 0, sizeof(er));
+    struct lookup_ctx l = {.sluid = name};
+    c->lookups++;
+    int rc = exec_run(&o, lookup_line, &l, &er);
+    if (l.id && (rc == 0 || rc == -EFBIG)) {
+        *id = l.id;
+        return 0;
+    }
+    if (rc == 0 || rc == -EIO || rc == -EFBIG) {
+        log_limited(&c->lim, 300, LOG_DEBUG, "squeue does not map a cgroup SLUID", "sluid", name,
+                    "stderr", er.err[0] ? er.err : "(none)");
+        return -ENOENT;
+    }
+    log_limited(&c->lim, 300, LOG_WARN, "cannot map cgroup SLUIDs to job ids", "sluid", name,
+                "error", rc == -ETIMEDOUT ? "squeue timed out" : strerror(-rc));
+    return rc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The entry for sluid in e[0..n) (sorted), or NULL. */
+static const struct sluid_ent *find_ent(const struct sluid_ent *e, size_t n, uint64_t sluid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e[mid].sluid < sluid)
+            lo = mid + 1;
+        else if (e[mid].sluid > sluid)
+            hi = mid;
+        else
+            return &e[mid];
+    }
+    return NULL;
+}
+
+/* Gives every SLUID entry of s its job id (from the cache or squeue), drops
+ * those still unknown (counted in unresolved), and makes the cache the set
+ * of this scan's SLUIDs. */
+static void resolve_sluids(struct scan *s)
+{
+    struct cgroup_ids *c = s->p->ids;
+    if (c)
+        s->p->m->lookups = c->lookups;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->raw[i].sluid)
+            k++;
+    if (!k && (!c || !c->n))
+        return;
+    uint64_t *u = xmalloc((k ? k : 1) * sizeof(*u));
+    k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->raw[i].sluid)
+            u[k++] = s->raw[i].sluid;
+    qsort(u, k, sizeof(*u), cmp_u64);
+    size_t nu = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!nu || u[nu - 1] != u[i])
+            u[nu++] = u[i];
+
+    struct sluid_ent *ne = xmalloc((nu ? nu : 1) * sizeof(*ne));
+    double now = mono_now_s();
+    double timeout = s->p->cfg && s->p->cfg->slurm_timeout > 0 ? s->p->cfg->slurm_timeout : 30;
+    if (timeout > CGROUP_LOOKUP_BUDGET_S)
+        timeout = CGROUP_LOOKUP_BUDGET_S;
+    unsigned asked = 0;
+    bool stop = !c;
+    for (size_t i = 0; i < nu; i++) {
+        const struct sluid_ent *old = c ? find_ent(c->e, c->n, u[i]) : NULL;
+        struct sluid_ent e = old ? *old : (struct sluid_ent){.sluid = u[i]};
+        if (!e.job_id && e.retry <= now && !stop && asked < CGROUP_MAX_LOOKUPS &&
+            mono_now_s() - now < timeout) {
+            asked++;
+            int rc = lookup(c, timeout, u[i], &e.job_id);
+            if (rc < 0) {
+                e.job_id = 0;
+                e.retry = mono_now_s() + CGROUP_LOOKUP_RETRY_S;
+                stop = rc != -ENOENT;
+            }
+        }
+        ne[i] = e;
+    }
+    free(u);
+
+    uint32_t unresolved = 0;
+    for (size_t i = 0; i < nu; i++)
+        if (!ne[i].job_id)
+            unresolved++;
+    s->p->m->unresolved = unresolved;
+    size_t out = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        struct cgroup_job *j = &s->raw[i];
+        if (j->sluid) {
+            const struct sluid_ent *e = find_ent(ne, nu, j->sluid); /* sorted as u */
+            if (!e || !e->job_id)
+                continue;
+            j->job_id = e->job_id;
+        }
+        s->raw[out++] = *j;
+    }
+    s->n = out;
+    if (c) {
+        free(c->e);
+        c->e = ne;
+        c->n = nu;
+        s->p->m->lookups = c->lookups;
+    } else {
+        free(ne);
+    }
+}
+
 int cgroup_scan(struct cgroup_parser *p, const char *root)
 {
     int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -460,6 +726,7 @@ int cgroup_scan(struct cgroup_parser *p, const char *root)
     p->m->scopes_v1 = mem > cpu ? mem : cpu;
     close(rootfd);
     free(s.buf);
+    resolve_sluids(&s);
 
     if (s.n)
         qsort(s.raw, s.n, sizeof(*s.raw), cmp_job);
@@ -486,12 +753,24 @@ int cgroup_scan(struct cgroup_parser *p, const char *root)
 
 static void cg_init(void *pp, struct dataset_result *r, const struct source_ctx *ctx, size_t hint)
 {
-    (void)ctx;
     (void)hint;
     struct cgroup_parser *p = pp;
     p->a = &r->arena;
     p->m = r->u.cgroup;
+    p->cfg = ctx ? ctx->cfg : NULL;
+    p->ids = ctx ? ctx->state : NULL;
     memset(p->m, 0, sizeof(*p->m));
+}
+
+static void *cg_state_new(const struct config *cfg, const char *cluster)
+{
+    (void)cluster;
+    return cgroup_ids_new(cfg ? cfg->bin_path : NULL);
+}
+
+static void cg_state_free(void *state)
+{
+    cgroup_ids_free(state);
 }
 
 static int cg_read(void *pp, const struct source_ctx *ctx, char *err, size_t errlen)
@@ -527,4 +806,6 @@ const struct source_def source_cgroup = {
     .line = cg_line,
     .count = cg_count,
     .read = cg_read,
+    .state_new = cg_state_new,
+    .state_free = cg_state_free,
 };

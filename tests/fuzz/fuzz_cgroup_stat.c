@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The cgroup file parsers (cpu.stat / memory.stat key-value, io.stat, single
- * values): no read outside the buffer, results consistent with the input
- * (a found value is made of the input's digits, io sums never wrap). */
+ * values), the job directory names (job_<id>, SLUID) and the squeue line that
+ * maps a SLUID: no read outside the buffer, results consistent with the input
+ * (a found value is made of the input's digits, io sums never wrap, an
+ * accepted SLUID prints back as the same name). */
 #include "fuzz_common.h"
 #include "sources/cgroup.h"
 
@@ -41,6 +43,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t id = 0;
     if (cgroup_job_dir(name, &id) && (id == 0 || strncmp(name, "job_", 4) != 0))
         fz_fail("job dir: accepted a bad name", NULL, 0);
+    uint64_t sl = 0;
+    if (cgroup_sluid_dir(name, &sl)) {
+        char back[CGROUP_SLUID_LEN + 1];
+        cgroup_sluid_str(sl, back);
+        if (sl == 0 || strcmp(back, name) != 0)
+            fz_fail("sluid dir: accepted a name that is not a printed SLUID", name, n);
+        if (cgroup_job_dir(name, &id))
+            fz_fail("sluid dir: also a job_<id> name", name, n);
+    }
+    /* the squeue answer for a SLUID: only a line naming that SLUID gives an id */
+    static const char want[] = "s6W9M92WQK0X00";
+    id = 0;
+    if (cgroup_parse_sluid_line(buf, size, want, &id) &&
+        (id == 0 || id >= 0xfffffffeu || size < sizeof(want) + 1 ||
+         memcmp(buf, want, sizeof(want) - 1) != 0 || buf[sizeof(want) - 1] != '|'))
+        fz_fail("sluid line: bad id or another SLUID's line", NULL, size);
     free(buf);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "sources/cgroup.h"
+#include "util/clock.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -251,6 +252,275 @@ static void test_v2_vanishing_and_garbage(void **state)
     tu_result_free(s.r);
 }
 
+/* ---- Slurm 26.05: cgroup v2 job directories named by SLUID -------------
+ * cgroup_p_step_create (src/plugins/cgroup/v2/cgroup_v2.c, 26.05) names the
+ * job directory print_sluid() (src/common/sluid.c): "s" and 13 characters of
+ * Crockford's base32, upper case. A SLUID is cluster id, a millisecond time
+ * stamp and a sequence number: it does not hold the job id, so the source asks
+ * squeue (--jobs=<SLUID>). The pairs below are real: sacct --json of a 26.05.5
+ * cluster (job 1: s6W9M92WQK0X00, job 10: s6W9M92WQP8C00, job 5:
+ * s6W9M92WQKFT00). */
+
+/* A fake squeue in dir/squeue: appends its arguments to dir/calls, then
+ * answers from a table, or behaves as `mode` says. */
+static void fake_squeue(const char *dir, const char *mode)
+{
+    char path[512], script[4096];
+    snprintf(path, sizeof(path), "%s/squeue", dir);
+    snprintf(script, sizeof(script),
+             "#!/bin/sh\n"
+             "echo \"$*\" >> '%s/calls'\n"
+             "j=\n"
+             "for a in \"$@\"; do case $a in --jobs=*) j=${a#--jobs=};; esac; done\n"
+             "case '%s' in\n"
+             "hang) exec sleep 30;;\n"
+             "garbage) echo 'CLUSTER: x'; echo 'abc|x|'; echo \"$j|\"; echo \"$j|0|\";"
+             " echo \"$j|99999999999|\"; exit 0;;\n"
+             "other) echo 's6W9M92WQP8D00|11|'; exit 0;;\n"
+             "esac\n"
+             "case $j in\n"
+             "s6W9M92WQK0X00) echo 's6W9M92WQK0X00|1|';;\n"
+             "s6W9M92WQP8C00) echo 's6W9M92WQP8C00|10|';;\n"
+             "*) echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1;;\n"
+             "esac\n",
+             dir, mode);
+    assert_int_equal(tu_write_file(path, script, strlen(script)), 0);
+    assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* Lines in dir/calls: how often the fake squeue ran. */
+static int squeue_calls(const char *dir, const char *needle)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/calls", dir);
+    size_t len = 0;
+    char *t = tu_read_file(path, &len);
+    if (!t)
+        return 0;
+    int n = 0;
+    for (char *l = t; l && *l;) {
+        char *e = strchr(l, '\n');
+        if (e)
+            *e = '\0';
+        if (!needle || strstr(l, needle))
+            n++;
+        l = e ? e + 1 : NULL;
+    }
+    free(t);
+    return n;
+}
+
+/* A scan as the poller runs it: the source's process-lifetime state (its
+ * SLUID -> job id cache) kept between refreshes. */
+struct cgnode {
+    struct config cfg;
+    void *state;
+};
+
+static void node_init(struct cgnode *n, const char *root, const char *bin, double timeout)
+{
+    memset(n, 0, sizeof(*n));
+    n->cfg.cgroup_root = root;
+    n->cfg.bin_path = bin;
+    n->cfg.slurm_timeout = timeout;
+    n->state = sources[DS_CGROUP]->state_new ? sources[DS_CGROUP]->state_new(&n->cfg, NULL) : NULL;
+}
+
+static void node_free(struct cgnode *n)
+{
+    if (n->state && sources[DS_CGROUP]->state_free)
+        sources[DS_CGROUP]->state_free(n->state);
+}
+
+static struct scanned node_scan(struct cgnode *n)
+{
+    struct scanned s;
+    s.r = tu_result_new(DS_CGROUP);
+    struct cgroup_parser p;
+    memset(&p, 0, sizeof(p));
+    struct source_ctx ctx = {&n->cfg, NULL, n->state, NULL};
+    sources[DS_CGROUP]->init(&p, s.r, &ctx, 0);
+    char err[256] = "";
+    s.rc = sources[DS_CGROUP]->read(&p, &ctx, err, sizeof(err));
+    s.m = p.m;
+    s.st = p.st;
+    return s;
+}
+
+/* The rendered cgroup collector output of a scan (caller frees). */
+static char *render_scan(const struct scanned *s)
+{
+    struct view v;
+    memset(&v, 0, sizeof(v));
+    v.ds[DS_CGROUP] = s->r;
+    v.series_limit = 100000;
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    struct collect_out o = {0};
+    collect_cgroup(&v, &r, &o);
+    buf_putc(&r.text, 0);
+    char *t = strdup(r.text.p);
+    render_free(&r);
+    return t;
+}
+
+/* A node during an upgrade to 26.05: a job started before it (job_101) next
+ * to jobs named by SLUID; Slurm's own "system" directory; names that are
+ * neither (skipped and counted). Each SLUID is looked up once: the answer is
+ * kept, and a SLUID squeue does not know is not asked again at once. */
+static void test_v2_sluid_dirs(void **state)
+{
+    (void)state;
+    const char *R = new_root();
+    char bin[512];
+    snprintf(bin, sizeof(bin), "%s/bin", R);
+    put(R, "bin/", NULL);
+    fake_squeue(bin, "table");
+    const char *sc = "cg/system.slice/slurmstepd.scope/";
+    char p[512];
+#define S(rel, c)                                                                                  \
+    do {                                                                                           \
+        snprintf(p, sizeof(p), "%s%s", sc, rel);                                                   \
+        put(R, p, c);                                                                              \
+    } while (0)
+    S("cgroup.controllers", "cpuset cpu io memory pids\n");
+    S("system/cgroup.procs", "123\n");
+    S("job_101/memory.current", "100\n");
+    S("s6W9M92WQK0X00/memory.current", "1000\n");
+    S("s6W9M92WQK0X00/cpu.stat", "usage_usec 2500000\n");
+    S("s6W9M92WQK0X00/step_batch/user/task_0/cgroup.procs", "200\n");
+    S("s6W9M92WQK0X00/step_extern/slurm/cgroup.procs", "199\n");
+    S("s6W9M92WQP8C00/memory.current", "2000\n");
+    S("s6W9M92WQP8C00/step_0/user/task_special/cgroup.procs", "");
+    S("s6W9M92WQKFT00/memory.current", "3\n"); /* squeue: no such job */
+    /* not job directories (9) */
+    S("s6W9M92WQK0X0/memory.current", "1\n");   /* 12 characters */
+    S("s6W9M92WQK0X000/memory.current", "1\n"); /* 14 */
+    S("s6w9m92wqk0x00/memory.current", "1\n");  /* Slurm writes upper case */
+    S("S6W9M92WQK0X00/memory.current", "1\n");  /* and a lower-case s */
+    S("s6W9M92WQKUX00/memory.current", "1\n");  /* U: not base32 */
+    S("sW6W9M92WQK0X0/memory.current", "1\n");  /* over 64 bits */
+    S("s0000000000000/memory.current", "1\n");  /* 0: no SLUID */
+    S("job_x1/memory.current", "1\n");
+    S("slurm/memory.current", "1\n");
+    S("s6W9M92WQP8D00", "1\n"); /* a file, not a directory: not looked at */
+#undef S
+    char root[512];
+    snprintf(root, sizeof(root), "%s/cg", R);
+    struct cgnode n;
+    node_init(&n, root, bin, 10);
+
+    struct scanned s = node_scan(&n);
+    assert_int_equal(s.rc, 0);
+    assert_int_equal(s.m->scopes_v2, 1);
+    assert_int_equal(s.m->n, 3);
+    assert_int_equal(s.m->jobs[0].job_id, 1);
+    assert_int_equal(s.m->jobs[1].job_id, 10);
+    assert_int_equal(s.m->jobs[2].job_id, 101);
+    const struct cgroup_job *j = find(s.m, 1);
+    assert_int_equal(j->version, 2);
+    assert_int_equal(j->mem_bytes, 1000);
+    assert_double_exact(j->cpu_seconds, 2.5);
+    assert_int_equal(j->known, CGJ_CPU | CGJ_MEM);
+    assert_int_equal(find(s.m, 10)->mem_bytes, 2000);
+    assert_int_equal(find(s.m, 101)->mem_bytes, 100);
+    assert_int_equal(s.st.errors, 0);
+    /* one squeue per SLUID directory, argv as documented */
+    assert_int_equal(squeue_calls(bin, NULL), 3);
+    assert_int_equal(
+        squeue_calls(bin, "--noheader --jobs=s6W9M92WQK0X00 --Format=SLUID:0|,JobID:0|"), 1);
+    assert_int_equal(squeue_calls(bin, "--jobs=s6W9M92WQP8C00"), 1);
+    assert_int_equal(squeue_calls(bin, "--jobs=s6W9M92WQKFT00"), 1);
+    char *t = render_scan(&s);
+    assert_double_exact(tu_sample(t, "slurm_job_cgroup_memory_bytes{job_id=\"1\"}"), 1000);
+    assert_double_exact(tu_sample(t, "slurm_job_cgroup_cpu_seconds_total{job_id=\"1\"}"), 2.5);
+    assert_double_exact(tu_sample(t, "slurm_job_cgroup_memory_bytes{job_id=\"10\"}"), 2000);
+    assert_double_exact(tu_sample(t, "slurm_job_cgroup_memory_bytes{job_id=\"101\"}"), 100);
+    assert_double_exact(tu_sample(t, "slurm_cgroup_jobs"), 3);
+    assert_double_exact(tu_sample(t, "slurm_cgroup_jobs_unresolved"), 1);
+    assert_double_exact(tu_sample(t, "slurm_cgroup_unknown_directories"), 9);
+    assert_double_exact(tu_sample(t, "slurm_cgroup_sluid_lookups_total"), 3);
+    free(t);
+    tu_result_free(s.r);
+
+    /* the next refresh: answers kept, the unknown SLUID not asked again yet */
+    s = node_scan(&n);
+    assert_int_equal(s.rc, 0);
+    assert_int_equal(s.m->n, 3);
+    assert_int_equal(find(s.m, 1)->mem_bytes, 1000);
+    assert_int_equal(squeue_calls(bin, NULL), 3);
+    t = render_scan(&s);
+    assert_double_exact(tu_sample(t, "slurm_cgroup_jobs_unresolved"), 1);
+    assert_double_exact(tu_sample(t, "slurm_cgroup_sluid_lookups_total"), 3);
+    free(t);
+    tu_result_free(s.r);
+
+    /* job 1 ends, a new job starts: only the new SLUID is asked */
+    snprintf(p, sizeof(p), "%s/%ss6W9M92WQK0X00", R, sc);
+    rm_rf(p);
+    snprintf(p, sizeof(p), "%s/%ss6W9M92WQP8D00", R, sc);
+    assert_int_equal(unlink(p), 0);
+    put(R, "cg/system.slice/slurmstepd.scope/s6W9M92WQP8D00/memory.current", "4\n");
+    s = node_scan(&n);
+    assert_int_equal(s.m->n, 2); /* 10 and 101; squeue does not know the new one */
+    assert_null(find(s.m, 1));
+    assert_int_equal(squeue_calls(bin, NULL), 4);
+    assert_int_equal(squeue_calls(bin, "--jobs=s6W9M92WQP8D00"), 1);
+    tu_result_free(s.r);
+    node_free(&n);
+    rm_rf(R);
+}
+
+/* squeue failing in every way: a SLUID it cannot map stays unresolved (no
+ * series, counted); nothing crashes; a hanging squeue costs one timeout per
+ * refresh, not one per SLUID. No state (no cache): no squeue at all. */
+static void test_v2_sluid_lookup_failures(void **state)
+{
+    (void)state;
+    static const char *const modes[] = {"garbage", "other", "hang"};
+    for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+        const char *R = new_root();
+        char bin[512], root[512];
+        snprintf(bin, sizeof(bin), "%s/bin", R);
+        put(R, "bin/", NULL);
+        fake_squeue(bin, modes[k]);
+        put(R, "cg/system.slice/slurmstepd.scope/s6W9M92WQK0X00/memory.current", "5\n");
+        put(R, "cg/system.slice/slurmstepd.scope/s6W9M92WQP8C00/memory.current", "6\n");
+        put(R, "cg/system.slice/slurmstepd.scope/job_7/memory.current", "7\n");
+        snprintf(root, sizeof(root), "%s/cg", R);
+        struct cgnode n;
+        node_init(&n, root, bin, 0.5);
+        double t0 = mono_now_s();
+        struct scanned s = node_scan(&n);
+        double took = mono_now_s() - t0;
+        assert_int_equal(s.rc, 0);
+        assert_int_equal(s.m->n, 1);
+        assert_int_equal(s.m->jobs[0].job_id, 7);
+        char *t = render_scan(&s);
+        assert_double_exact(tu_sample(t, "slurm_cgroup_jobs_unresolved"), 2);
+        free(t);
+        if (strcmp(modes[k], "hang") == 0) {
+            assert_int_equal(squeue_calls(bin, NULL), 1);
+            assert_true(took < 5);
+        } else {
+            assert_int_equal(squeue_calls(bin, NULL), 2);
+        }
+        tu_result_free(s.r);
+        node_free(&n);
+
+        /* without the source's state: SLUIDs unresolved, squeue never run */
+        s = scan(root);
+        assert_int_equal(s.rc, 0);
+        assert_int_equal(s.m->n, 1);
+        t = render_scan(&s);
+        assert_double_exact(tu_sample(t, "slurm_cgroup_jobs_unresolved"), 2);
+        free(t);
+        tu_result_free(s.r);
+        assert_int_equal(squeue_calls(bin, NULL), strcmp(modes[k], "hang") == 0 ? 1 : 2);
+        rm_rf(R);
+    }
+}
+
 /* cgroup v1: memory and cpuacct controllers, slurm/uid_<uid>/job_<id>. */
 static void test_v1(void **state)
 {
@@ -328,6 +598,74 @@ static void test_parsers(void **state)
     assert_false(cgroup_job_dir("job_4294967296", &id));
     assert_false(cgroup_job_dir("job_1x", &id));
     assert_false(cgroup_job_dir("step_1", &id));
+
+    /* SLUIDs: Slurm's own test vector (testsuite/slurm_unit/common/sluid-test.c)
+     * and real pairs from a 26.05.5 cluster (sacct --json: job 1, 10, 11). */
+    uint64_t sl = 0;
+    char str[CGROUP_SLUID_LEN + 1];
+    assert_true(cgroup_sluid_dir("sBR1JB8J1YM400", &sl));
+    assert_true(sl == 0xbc064b4483ea1000ull);
+    cgroup_sluid_str(0xbc064b4483ea1000ull, str);
+    assert_string_equal(str, "sBR1JB8J1YM400");
+    assert_true(cgroup_sluid_dir("s6W9M92WQK0X00", &sl));
+    /* [12-bit cluster][42-bit unix ms][10-bit sequence]: cluster 1762,
+     * 2026-12-05 10:41:53.693 UTC (when job 1 was submitted), sequence 0 */
+    assert_int_equal(sl >> 52, 1762);
+    assert_true(((sl >> 10) & ((1ull << 42) - 1)) == 1796467313693ull);
+    assert_int_equal(sl & 0x3ff, 0);
+    cgroup_sluid_str(sl, str);
+    assert_string_equal(str, "s6W9M92WQK0X00");
+    /* jobs 10 and 11, submitted a millisecond apart: nothing of 10 or 11 in them */
+    uint64_t s10 = 0, s11 = 0;
+    assert_true(cgroup_sluid_dir("s6W9M92WQP8C00", &s10));
+    assert_true(cgroup_sluid_dir("s6W9M92WQP8D00", &s11));
+    assert_true(s11 - s10 == 1ull << 10);
+    cgroup_sluid_str(UINT64_MAX, str);
+    assert_string_equal(str, "sFZZZZZZZZZZZZ");
+    assert_true(cgroup_sluid_dir(str, &sl) && sl == UINT64_MAX);
+    static const char *const bad[] = {"",
+                                      "s",
+                                      "s6W9M92WQK0X0",
+                                      "s6W9M92WQK0X000",
+                                      "s6w9m92wqk0x00",
+                                      "S6W9M92WQK0X00",
+                                      "s6W9M92WQKUX00",
+                                      "s6W9M92WQKIX00",
+                                      "s6W9M92WQKLX00",
+                                      "s6W9M92WQKOX00",
+                                      "sG000000000000",
+                                      "s0000000000000",
+                                      "s6W9M92WQK0X0 ",
+                                      "job_1",
+                                      "system"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sl = 7;
+        assert_false(cgroup_sluid_dir(bad[i], &sl));
+        assert_true(sl == 7);
+    }
+
+    /* squeue --noheader --jobs=SLUID --Format=SLUID:0|,JobID:0| */
+    const char *want = "s6W9M92WQK0X00";
+    id = 0;
+#define L(t) t, strlen(t), want, &id
+    assert_true(cgroup_parse_sluid_line(L("s6W9M92WQK0X00|1|")));
+    assert_int_equal(id, 1);
+    assert_true(cgroup_parse_sluid_line(L("s6W9M92WQK0X00|4294967293")));
+    assert_int_equal(id, 4294967293u);
+    id = 5;
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQP8C00|10|"))); /* another job's */
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X00|0|")));
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X00|4294967294|"))); /* NO_VAL */
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X00|4294967296|")));
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X00|1_2|"))); /* array syntax */
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X00|1|x|")));
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X00||")));
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X00|")));
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X00")));
+    assert_false(cgroup_parse_sluid_line(L("s6W9M92WQK0X001|1|")));
+    assert_false(cgroup_parse_sluid_line(L("CLUSTER: c")));
+    assert_int_equal(id, 5);
+#undef L
 }
 
 /* Collector writes nothing without the dataset; the flag sets the root. */
@@ -363,6 +701,8 @@ int main(void)
         cmocka_unit_test(test_v2_two_jobs),
         cmocka_unit_test(test_v2_multiple_slurmd_and_slice),
         cmocka_unit_test(test_v2_vanishing_and_garbage),
+        cmocka_unit_test(test_v2_sluid_dirs),
+        cmocka_unit_test(test_v2_sluid_lookup_failures),
         cmocka_unit_test(test_v1),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_parsers),
