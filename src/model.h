@@ -17,7 +17,8 @@
 /* ---- jobs ------------------------------------------------------------- */
 
 /* Slurm's job states (base state; COMPLETING/CONFIGURING etc. as squeue
- * prints them). Order is the order of exposition. */
+ * prints them: a flag such as EXPEDITING, 25.11, replaces the base state in
+ * squeue's State). Order is the order of exposition. */
 #define JOB_STATES(X)                                                                              \
     X(PENDING, "pending")                                                                          \
     X(RUNNING, "running")                                                                          \
@@ -33,6 +34,7 @@
     X(BOOT_FAIL, "boot_fail")                                                                      \
     X(DEADLINE, "deadline")                                                                        \
     X(OUT_OF_MEMORY, "out_of_memory")                                                              \
+    X(EXPEDITING, "expediting")                                                                    \
     X(REQUEUED, "requeued")                                                                        \
     X(REQUEUE_HOLD, "requeue_hold")                                                                \
     X(REQUEUE_FED, "requeue_fed")                                                                  \
@@ -86,7 +88,8 @@ enum node_base {
         NODE_BASE_COUNT
 };
 
-/* Node flags as scontrol prints them after '+', and our label values. */
+/* Node flags as scontrol prints them after '+', and our label values
+ * (BLOCKED since Slurm 24.05, EXTERNAL since 25.05). */
 #define NODE_FLAGS(X)                                                                              \
     X(DRAIN, "DRAIN", "drain")                                                                     \
     X(COMPLETING, "COMPLETING", "completing")                                                      \
@@ -106,6 +109,8 @@ enum node_base {
     X(DYNAMIC, "DYNAMIC_FUTURE", "dynamic_future")                                                 \
     X(DYNAMIC_NORM, "DYNAMIC_NORM", "dynamic_norm")                                                \
     X(POWER_UP, "POWER_UP", "power_up")                                                            \
+    X(BLOCKED, "BLOCKED", "blocked")                                                               \
+    X(EXTERNAL, "EXTERNAL", "external")                                                            \
     X(OTHER, "", "other")
 
 enum node_flag {
@@ -133,6 +138,8 @@ extern const char *const node_flag_names[NODE_FLAG_COUNT];
     X(REBOOTING, "rebooting")                                                                      \
     X(MAINTENANCE, "maintenance")                                                                  \
     X(RESERVED, "reserved")                                                                        \
+    X(BLOCKED, "blocked")                                                                          \
+    X(EXTERNAL, "external")                                                                        \
     X(COMPLETING, "completing")                                                                    \
     X(ALLOCATED, "allocated")                                                                      \
     X(MIXED, "mixed")                                                                              \

@@ -301,7 +301,10 @@ static const char *state_suffix(uint32_t flags)
 }
 
 /* sinfo's long state name in lower case (%T, StateLong), as Slurm 22.05's
- * node_state_string() builds it from the base state and flags. */
+ * node_state_string() builds it from the base state and flags, with the
+ * names later versions added: "blocked" (24.05: an idle node with BLOCKED,
+ * after RESERVED, before PLANNED) and "external" (25.05: EXTERNAL as the lone
+ * flag; an idle external node is "idle"). */
 static void state_long(uint8_t base, uint32_t flags, char *out, size_t cap)
 {
     bool alloc = base == NODE_BASE_ALLOCATED, mixed = base == NODE_BASE_MIXED;
@@ -335,6 +338,7 @@ static void state_long(uint8_t base, uint32_t flags, char *out, size_t cap)
             int flag;
             const char *name;
         } lone[] = {{NODE_FLAG_CLOUD, "cloud"},
+                    {NODE_FLAG_EXTERNAL, "external"}, /* 25.05+ */
                     {NODE_FLAG_POWER_DOWN, "power_down"},
                     {NODE_FLAG_POWER_UP, "power_up"},
                     {NODE_FLAG_POWERING_DOWN, "powering_down"},
@@ -357,7 +361,11 @@ static void state_long(uint8_t base, uint32_t flags, char *out, size_t cap)
     } else if (HAS(COMPLETING)) {
         word = "completing";
     } else if (base == NODE_BASE_IDLE) {
-        word = *sfx ? "idle" : HAS(RESERVED) ? "reserved" : HAS(PLANNED) ? "planned" : "idle";
+        word = *sfx            ? "idle"
+               : HAS(RESERVED) ? "reserved"
+               : HAS(BLOCKED)  ? "blocked" /* 24.05+ */
+               : HAS(PLANNED)  ? "planned"
+                               : "idle";
     } else if (base == NODE_BASE_MIXED) {
         word = "mixed";
         if (!*sfx && HAS(PLANNED))

@@ -142,6 +142,10 @@ uint8_t node_derive_state(uint8_t base, uint32_t flags, uint32_t cpus_alloc)
         return NODE_STATE_MAINTENANCE;
     if (idle && HAS(RESERVED))
         return NODE_STATE_RESERVED;
+    if (idle && HAS(BLOCKED)) /* sinfo's "blocked" (24.05) */
+        return NODE_STATE_BLOCKED;
+    if (idle && HAS(EXTERNAL)) /* runs external jobs only (25.05) */
+        return NODE_STATE_EXTERNAL;
     if (HAS(COMPLETING))
         return NODE_STATE_COMPLETING;
     if (base == NODE_BASE_ALLOCATED)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Parser for `scontrol -o --all show partitions`: one partition per line. */
+/* Parser for `scontrol -o --all show partitions`: one partition per line.
+ * Slurm 26.05 prints Exclusive=NO|USER|NODE|TOPO instead of ExclusiveUser=
+ * and ExclusiveTopo= (src/api/partition_info.c). */
 #include "sources/cli.h"
 #include "sources/kv.h"
 #include "util/buf.h"
@@ -82,7 +84,15 @@ void cli_partitions_line(void *pv, const char *line, size_t len)
     pt.total_cpus = v > 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
     v = get_num(kv_find(kv, n, "TotalNodes"));
     pt.total_nodes = v > 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
-    pt.oversubscribe = lower_id(&m->strs, kv_find(kv, n, "OverSubscribe"));
+    /* 26.05 prints a node-exclusive partition (slurm.conf OverSubscribe=
+     * EXCLUSIVE) as "Exclusive=NODE ... OverSubscribe=NO" where earlier
+     * versions printed "OverSubscribe=EXCLUSIVE" (and ExclusiveUser=/
+     * ExclusiveTopo=, not read): the label keeps the earlier value. */
+    const struct kv *ex = kv_find(kv, n, "Exclusive");
+    if (ex && ex->vlen == 4 && memcmp(ex->val, "NODE", 4) == 0)
+        pt.oversubscribe = strtab_intern(&m->strs, "exclusive", 9);
+    else
+        pt.oversubscribe = lower_id(&m->strs, kv_find(kv, n, "OverSubscribe"));
     pt.preempt_mode = lower_id(&m->strs, kv_find(kv, n, "PreemptMode"));
     const struct kv *q = kv_find(kv, n, "QoS");
     pt.qos =

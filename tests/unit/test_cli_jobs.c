@@ -603,6 +603,31 @@ static void test_label_cap(void **state)
     tu_result_free(r);
 }
 
+/* Slurm 25.11's EXPEDITING (a job checked for an expedited requeue,
+ * --requeue=expedited) is a state flag that squeue's State prints instead of
+ * the base state, like COMPLETING or CONFIGURING (job_state_string in
+ * src/common/slurm_protocol_defs.c, slurm-25-11-0-1): its own state, not a
+ * bad line. */
+static void test_expediting(void **state)
+{
+    (void)state;
+    struct buf b = {0};
+    ADD(&b, .id = "71", .state = "EXPEDITING", .cpus = "4", .tres = "cpu=4,mem=8G,node=1");
+    ADD(&b, .id = "72", .state = "RUNNING");
+    struct parse_stats st;
+    struct dataset_result *r = parse_buf(&b, &st);
+    const struct jobs_model *m = r->u.jobs;
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(m->n, 2);
+    const struct job *j = find_job(m, 71);
+    assert_string_equal(job_state_names[j->state], "expediting");
+    assert_int_equal(j->cpus, 4);
+    assert_int_equal(j->mem_bytes, 8ULL << 30);
+    assert_string_equal(job_state_names[find_job(m, 72)->state], "running");
+    assert_int_equal(job_state_parse("EXPEDITING", 10), j->state);
+    tu_result_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_fold_reason),
         cmocka_unit_test(test_fold_reason_free_text),
         cmocka_unit_test(test_label_cap),
+        cmocka_unit_test(test_expediting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,18 @@ static const struct state_case state_cases[] = {
     {"IDLE+DYNAMIC_FUTURE", 0, 0, NODE_BASE_IDLE, F(DYNAMIC), NODE_STATE_IDLE},
     {"IDLE+DYNAMIC", 0, 0, NODE_BASE_IDLE, F(DYNAMIC), NODE_STATE_IDLE},
     {"IDLE+INVALID_REG", 0, 0, NODE_BASE_IDLE, F(INVALID_REG), NODE_STATE_IDLE},
+    /* 24.05 BLOCKED (held by an exclusive-topology job), 25.05 EXTERNAL (no slurmd,
+     * external jobs only): their own flags; a derived state only for idle nodes */
+    {"IDLE+BLOCKED", 0, 0, NODE_BASE_IDLE, F(BLOCKED), NODE_STATE_BLOCKED},
+    {"MIXED+BLOCKED", 4, 0, NODE_BASE_MIXED, F(BLOCKED), NODE_STATE_MIXED},
+    {"IDLE+BLOCKED+DRAIN", 0, 0, NODE_BASE_IDLE, F(BLOCKED) | F(DRAIN), NODE_STATE_DRAINED},
+    {"IDLE+BLOCKED+RESERVED", 0, 0, NODE_BASE_IDLE, F(BLOCKED) | F(RESERVED), NODE_STATE_RESERVED},
+    {"IDLE+BLOCKED+PLANNED", 0, 0, NODE_BASE_IDLE, F(BLOCKED) | F(PLANNED), NODE_STATE_BLOCKED},
+    {"IDLE+EXTERNAL", 0, 0, NODE_BASE_IDLE, F(EXTERNAL), NODE_STATE_EXTERNAL},
+    {"ALLOCATED+EXTERNAL", 8, 0, NODE_BASE_ALLOCATED, F(EXTERNAL), NODE_STATE_ALLOCATED},
+    {"IDLE+CLOUD+EXTERNAL+POWERED_DOWN", 0, 0, NODE_BASE_IDLE,
+     F(CLOUD) | F(EXTERNAL) | F(POWERED_DOWN), NODE_STATE_POWERED_DOWN},
+    {"UNKNOWN+EXTERNAL", 0, 0, NODE_BASE_UNKNOWN, F(EXTERNAL), NODE_STATE_UNKNOWN},
     /* an unknown flag is counted as "other" and changes nothing else */
     {"IDLE+SOMETHING_NEW", 0, 0, NODE_BASE_IDLE, F(OTHER), NODE_STATE_IDLE},
     {"MIXED+DRAIN+WHATEVER", 4, 0, NODE_BASE_MIXED, F(DRAIN) | F(OTHER), NODE_STATE_DRAINING},
@@ -130,6 +142,16 @@ static void test_derive_precedence(void **state)
     assert_string_equal(node_state_names[NODE_STATE_NOT_RESPONDING], "not_responding");
     assert_string_equal(node_flag_names[NODE_FLAG_OTHER], "other");
     assert_string_equal(node_flag_names[NODE_FLAG_DYNAMIC], "dynamic_future");
+    assert_string_equal(node_flag_names[NODE_FLAG_BLOCKED], "blocked");
+    assert_string_equal(node_flag_names[NODE_FLAG_EXTERNAL], "external");
+    /* blocked before external, both after reserved and before completing */
+    assert_int_equal(node_derive_state(NODE_BASE_IDLE, F(BLOCKED) | F(EXTERNAL), 0),
+                     NODE_STATE_BLOCKED);
+    assert_int_equal(node_derive_state(NODE_BASE_IDLE, F(EXTERNAL) | F(RESERVED), 0),
+                     NODE_STATE_RESERVED);
+    assert_int_equal(node_derive_state(NODE_BASE_IDLE, F(EXTERNAL) | F(COMPLETING), 0),
+                     NODE_STATE_EXTERNAL);
+    assert_int_equal(node_derive_state(NODE_BASE_IDLE, F(BLOCKED), 2), NODE_STATE_IDLE);
 }
 
 /* ---- GRES ------------------------------------------------------------- */

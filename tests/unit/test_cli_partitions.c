@@ -207,6 +207,51 @@ static void test_long_name_consistent(void **state)
     assert_int_equal(node_len, 128);
 }
 
+/* Slurm 26.05 replaced ExclusiveUser=/ExclusiveTopo= by one Exclusive=
+ * (NO, USER, NODE, TOPO) and prints a node-exclusive partition (slurm.conf
+ * OverSubscribe=EXCLUSIVE) as "Exclusive=NODE ... OverSubscribe=NO" where
+ * 25.11 printed "OverSubscribe=EXCLUSIVE" (src/api/partition_info.c,
+ * slurm-25-11-0-1 lines 200-208 and 282-291, slurm-26-05-0-1 lines 202-217
+ * and 291-299). The oversubscribe label stays "exclusive" for both. */
+static void test_exclusive_2605(void **state)
+{
+    (void)state;
+    static const char *const cfg[][3] = {
+        /* name, 25.11 words, 26.05 words */
+        {"shared", "ExclusiveUser=NO ExclusiveTopo=NO", "Exclusive=NO"},
+        {"excl", "ExclusiveUser=NO ExclusiveTopo=NO", "Exclusive=NODE"},
+        {"user", "ExclusiveUser=YES ExclusiveTopo=NO", "Exclusive=USER"},
+        {"topo", "ExclusiveUser=NO ExclusiveTopo=YES", "Exclusive=TOPO"},
+    };
+    static const char *const over[][2] = {
+        {"NO", "NO"}, {"EXCLUSIVE", "NO"}, {"YES:4", "YES:4"}, {"NO", "NO"}};
+    static const char *const want[] = {"no", "exclusive", "yes:4", "no"};
+    for (int v = 0; v < 2; v++) {
+        char text[2048];
+        size_t n = 0;
+        for (size_t i = 0; i < 4; i++)
+            n += (size_t)snprintf(text + n, sizeof(text) - n,
+                                  "PartitionName=%s AllowGroups=ALL Default=NO QoS=N/A "
+                                  "DefaultTime=NONE DisableRootJobs=NO %s GraceTime=0 Hidden=NO "
+                                  "MaxNodes=UNLIMITED MaxTime=UNLIMITED ReqResv=NO "
+                                  "OverSubscribe=%s OverTimeLimit=NONE PreemptMode=OFF State=UP "
+                                  "TotalCPUs=8 TotalNodes=1\n",
+                                  cfg[i][0], cfg[i][1 + v], over[i][v]);
+        struct parse_stats st;
+        struct dataset_result *r = tu_parts_from(text, n, &st);
+        const struct partitions_model *m = r->u.parts;
+        assert_int_equal(st.errors, 0);
+        assert_int_equal(m->n, 4);
+        for (size_t i = 0; i < 4; i++) {
+            const struct partition *p = find_part(m, cfg[i][0]);
+            if (strcmp(pstr(m, p->oversubscribe), want[i]) != 0)
+                fail_msg("%s layout, partition %s: oversubscribe \"%s\", want \"%s\"",
+                         v ? "26.05" : "25.11", cfg[i][0], pstr(m, p->oversubscribe), want[i]);
+        }
+        tu_result_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_many),
         cmocka_unit_test(test_long_name_consistent),
+        cmocka_unit_test(test_exclusive_2605),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -306,6 +306,71 @@ static void test_reservations_long_names(void **state)
     tu_result_free(r);
 }
 
+/* tests/fixtures/edge/licenses_hres (25.05's layout): the levels of a
+ * hierarchical resource repeat its name with "Nodes= Mode="; they are
+ * skipped, neither exported nor counted as repeated names. */
+static void test_licenses_hres_2505(void **state)
+{
+    (void)state;
+    size_t len;
+    char *buf = tu_read_rel("tests/fixtures/edge/licenses_hres/licenses.txt", &len);
+    struct parse_stats st;
+    struct dataset_result *r = from(DS_LICENSES, buf, len, &st);
+    free(buf);
+    assert_int_equal(st.errors, 0);
+    const struct licenses_model *m = r->u.licenses;
+    assert_int_equal(m->n, 3);
+    assert_int_equal(m->skipped, 3);
+    char *t = render(r, NULL, NULL, 0);
+    assert_double_exact(tu_sample(t, "slurm_license_used{license=\"ansys\"}"), 1);
+    assert_double_exact(tu_sample(t, "slurm_license_last_deficit{license=\"flexsrv@lm1\"}"), 3);
+    assert_double_exact(tu_sample(t, "slurm_license_used{license=\"unlimited\"}"), 0);
+    assert_false(tu_has_line(t, "slurm_license_configured{license=\"unlimited\"}"));
+    assert_false(tu_has_line(t, "slurm_license_info{license=\"power\""));
+    assert_false(tu_has_line(t, "slurm_license_info{license=\"bw\""));
+    free(t);
+    tu_result_free(r);
+}
+
+/* tests/fixtures/edge/reservations_allowed (25.11's layout: AllowedPartitions=
+ * QOS= after TRES=, no Watts=, core specs before TRES=, a Comment= that
+ * looks like fields). */
+static void test_reservations_allowed_2511(void **state)
+{
+    (void)state;
+    size_t len, nlen;
+    char *buf = tu_read_rel("tests/fixtures/edge/reservations_allowed/reservations.txt", &len);
+    char *nbuf = tu_read_rel("tests/fixtures/edge/reservations_allowed/nodes.txt", &nlen);
+    struct parse_stats st;
+    struct dataset_result *r = from(DS_RESERVATIONS, buf, len, &st);
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(r->u.reservations->n, 3);
+    struct dataset_result *n = tu_nodes_from(nbuf, nlen, NULL);
+    char *t = render(NULL, r, n, 0);
+    assert_true(tu_has_line(t, "slurm_reservation_info{reservation=\"qos_only\",state=\"active\","
+                               "flags=\"spec_nodes\",partition=\"batch\",users=\"\","
+                               "accounts=\"\"} 1"));
+    assert_true(tu_has_line(t, "slurm_reservation_info{reservation=\"cores\",state=\"active\","
+                               "flags=\"all_nodes\",partition=\"\",users=\"alice,-bob\","
+                               "accounts=\"\"} 1"));
+    assert_double_exact(tu_sample(t, "slurm_reservation_cpus{reservation=\"cores\"}"), 4);
+    assert_double_exact(tu_sample(t, "slurm_reservation_cores{reservation=\"cores\"}"), 4);
+    assert_double_exact(tu_sample(t, "slurm_reservation_end_time_seconds{reservation=\"later\"}"),
+                        1795503600);
+    assert_double_exact(
+        tu_sample(t, "slurm_reservation_nodes_state{reservation=\"qos_only\",state=\"reserved\"}"),
+        1);
+    assert_double_exact(
+        tu_sample(t, "slurm_reservation_nodes_state{reservation=\"qos_only\",state=\"mixed\"}"), 1);
+    assert_double_exact(tu_sample(t, "slurm_reservation_nodes_unresolved{reservation=\"later\"}"),
+                        0);
+    free(t);
+    free(buf);
+    free(nbuf);
+    tu_result_free(r);
+    tu_result_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +381,8 @@ int main(void)
         cmocka_unit_test(test_reservations_2205),
         cmocka_unit_test(test_reservations_odd),
         cmocka_unit_test(test_reservations_long_names),
+        cmocka_unit_test(test_licenses_hres_2505),
+        cmocka_unit_test(test_reservations_allowed_2511),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

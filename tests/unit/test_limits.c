@@ -430,13 +430,55 @@ static void test_collector_edges(void **state)
     free(out);
 }
 
+/* tests/fixtures/edge/limits_lineage: 23.11's layout, Lineage= where 22.05
+ * printed Lft= (a path such as "/chem/0-alice/gpu/", not a number); nothing
+ * of it is read, every limit around it is. */
+static void test_edge_lineage_2311(void **state)
+{
+    (void)state;
+    size_t len;
+    char *buf = tu_read_rel("tests/fixtures/edge/limits_lineage/limits.txt", &len);
+    struct parse_stats st;
+    struct dataset_result *r = tu_result_from(DS_LIMITS, buf, len, &st);
+    const struct limits_model *m = model(r);
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(m->assoc_records, 3);
+    assert_int_equal(m->qos_records, 1);
+    const struct limit_row *x = find_row(m, LIM_ASSOC, LIMIT_GRP_JOBS, 0, "chem", 0, 0);
+    assert_non_null(x);
+    assert_double_exact(x->limit, 20);
+    assert_double_exact(x->usage, 3);
+    x = find_row(m, LIM_ASSOC, LIMIT_GRP_TRES_MINS, 0, "chem", 0, "cpu");
+    assert_non_null(x);
+    assert_double_exact(x->limit, 6000000);
+    assert_double_exact(x->usage, 5400);
+    x = find_row(m, LIM_ASSOC, LIMIT_MAX_JOBS, 0, "chem", "alice", 0);
+    assert_non_null(x);
+    assert_string_equal(strtab_get(&m->strs, x->partition), "gpu");
+    assert_double_exact(x->limit, 4);
+    x = find_row(m, LIM_ASSOC, LIMIT_GRP_TRES, 0, "chem", "alice", "mem");
+    assert_non_null(x);
+    assert_double_exact(x->limit, 8192.0 * 1048576);
+    assert_double_exact(x->usage, 6144.0 * 1048576);
+    x = find_row(m, LIM_QOS_USER, LIMIT_MAX_TRES_PU, "normal", 0, "alice", "cpu");
+    assert_non_null(x);
+    assert_double_exact(x->limit, 16);
+    assert_double_exact(x->usage, 6);
+    /* no Lineage path became a name */
+    for (uint32_t i = 0; i < m->strs.count; i++)
+        if (strtab_get(&m->strs, i)[0] == '/')
+            fail_msg("string %s interned", strtab_get(&m->strs, i));
+    tu_result_free(r);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values),          cmocka_unit_test(test_fixture_2205),
         cmocka_unit_test(test_newer_layout),    cmocka_unit_test(test_uid_only),
         cmocka_unit_test(test_odd_lines),       cmocka_unit_test(test_collector),
-        cmocka_unit_test(test_collector_edges),
+        cmocka_unit_test(test_collector_edges), cmocka_unit_test(test_edge_lineage_2311),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -355,6 +355,17 @@ static void test_compat_status_names(void **state)
         {"UNKNOWN", 0, "unknown"},
         {"UNKNOWN*", 0, "unknown*"},
         {"ERROR", 0, "error"},
+        /* 24.05: an idle node held by an exclusive-topology job is "blocked" after
+         * the suffixes and RESERVED, before PLANNED (node_state_string, 24.05) */
+        {"IDLE+BLOCKED", 0, "blocked"},
+        {"IDLE+BLOCKED+RESERVED", 0, "reserved"},
+        {"IDLE+BLOCKED+PLANNED", 0, "blocked"},
+        {"IDLE*+BLOCKED", 0, "idle*"},
+        {"MIXED+BLOCKED", 2, "mixed"},
+        /* 25.05: "external" only for the lone flag; an external idle node is idle */
+        {"UNKNOWN+EXTERNAL", 0, "external"},
+        {"IDLE+EXTERNAL", 0, "idle"},
+        {"ALLOCATED+EXTERNAL", 4, "allocated"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char line[256];
@@ -375,6 +386,52 @@ static void test_compat_status_names(void **state)
     }
 }
 
+/* Node flags added after 22.05 have their own names, never "other":
+ * BLOCKED (24.05: idle nodes held by an exclusive-topology job) and EXTERNAL
+ * (25.05: nodes without slurmd, for external jobs). scontrol prints the base
+ * state, then "+FLAG" per flag in the order of Slurm's node_state_flags
+ * table (BLOCKED first, EXTERNAL after DYNAMIC_NORM). */
+static void test_newer_state_flags(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "NodeName=b1 CPUAlloc=0 CPUTot=8 State=IDLE+BLOCKED\n"
+        "NodeName=b2 CPUAlloc=4 CPUTot=8 State=MIXED+BLOCKED\n"
+        "NodeName=b3 CPUAlloc=0 CPUTot=8 State=IDLE+BLOCKED+DRAIN\n"
+        "NodeName=e1 CPUAlloc=0 CPUTot=8 State=IDLE+EXTERNAL\n"
+        "NodeName=e2 CPUAlloc=8 CPUTot=8 State=ALLOCATED+EXTERNAL\n"
+        "NodeName=e3 CPUAlloc=0 CPUTot=8 State=IDLE+CLOUD+EXTERNAL+POWERED_DOWN\n";
+    struct parse_stats st;
+    struct dataset_result *r = tu_nodes_from(text, sizeof(text) - 1, &st);
+    assert_int_equal(st.errors, 0);
+    struct buf t;
+    render_node(r, 100000, 0, &t);
+    static const char *const want[] = {
+        "slurm_node_state{node=\"b1\",state=\"blocked\"} 1",
+        "slurm_node_state{node=\"b2\",state=\"mixed\"} 1",
+        "slurm_node_state{node=\"b3\",state=\"drained\"} 1",
+        "slurm_node_state{node=\"e1\",state=\"external\"} 1",
+        "slurm_node_state{node=\"e2\",state=\"allocated\"} 1",
+        "slurm_node_state{node=\"e3\",state=\"powered_down\"} 1",
+        "slurm_node_flag{node=\"b1\",flag=\"blocked\"} 1",
+        "slurm_node_flag{node=\"b2\",flag=\"blocked\"} 1",
+        "slurm_node_flag{node=\"b3\",flag=\"blocked\"} 1",
+        "slurm_node_flag{node=\"b3\",flag=\"drain\"} 1",
+        "slurm_node_flag{node=\"e1\",flag=\"external\"} 1",
+        "slurm_node_flag{node=\"e2\",flag=\"external\"} 1",
+        "slurm_node_flag{node=\"e3\",flag=\"external\"} 1",
+        "slurm_node_flag{node=\"e3\",flag=\"cloud\"} 1",
+        "slurm_node_flag{node=\"e3\",flag=\"powered_down\"} 1",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!tu_has_line(t.p, want[i]))
+            fail_msg("missing: %s", want[i]);
+    assert_false(strstr(t.p, "flag=\"other\""));
+    assert_int_equal(count_lines(t.p, "slurm_node_flag{"), 9);
+    buf_free(&t);
+    tu_result_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_collector_series_limit),
         cmocka_unit_test(test_compat_vpenso),
         cmocka_unit_test(test_compat_status_names),
+        cmocka_unit_test(test_newer_state_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -616,6 +616,67 @@ static void test_collector_families(void **state)
     free(buf);
 }
 
+/* tests/fixtures/edge/sdiag_exits (23.11's layout: exit sections, "\t%s:%2u" so
+ * a count under 10 follows a space, no "RPC queue enabled" line) and
+ * sdiag_rpc_queue (24.05 with the RPC queue on: the extra RPC columns). */
+static void test_edge_2311_2405(void **state)
+{
+    (void)state;
+    size_t len;
+    char *buf = tu_read_rel("tests/fixtures/edge/sdiag_exits/scheduler.txt", &len);
+    struct parse_stats st;
+    struct dataset_result *r = feed(NULL, buf, &st);
+    const struct sdiag_model *m = M(r);
+    assert_int_equal(st.errors, 0);
+    assert_false(sdiag_has(m, SD_RPC_QUEUE_ENABLED));
+    assert_int_equal(m->main_exit_have, (1u << SDX_MAIN_OTHER) - 1);
+    assert_int_equal(m->main_exit[SDX_MAIN_END], 530);
+    assert_int_equal(m->main_exit[SDX_MAIN_MAX_DEPTH], 9);
+    assert_int_equal(m->main_exit[SDX_MAIN_LIC], 4);
+    assert_int_equal(m->main_exit[SDX_MAIN_RPC_CNT], 12);
+    assert_int_equal(m->main_exit[SDX_MAIN_TIMEOUT], 0);
+    assert_int_equal(m->bf_exit_have, (1u << SDX_BF_OTHER) - 1);
+    assert_int_equal(m->bf_exit[SDX_BF_END], 16);
+    assert_int_equal(m->bf_exit[SDX_BF_MAX_JOB_TEST], 1);
+    assert_int_equal(m->bf_exit[SDX_BF_STATE_CHANGED], 1);
+    assert_int_equal(F(m, BF_CYCLES), 18);
+    assert_int_equal(F(m, MAIN_CYCLES), 545);
+    const struct sdiag_rpc *e = rpc(m, m->types, m->n_types, "REQUEST_JOB_INFO");
+    assert_non_null(e);
+    assert_false(e->have_queue);
+    assert_int_equal(e->count, 44);
+    assert_int_equal(e->total_time, 14571);
+    assert_true(m->have_pending);
+    assert_int_equal(m->n_pending, 0);
+    tu_result_free(r);
+    free(buf);
+
+    buf = tu_read_rel("tests/fixtures/edge/sdiag_rpc_queue/scheduler.txt", &len);
+    r = feed(NULL, buf, &st);
+    m = M(r);
+    assert_int_equal(st.errors, 0);
+    assert_int_equal(F(m, RPC_QUEUE_ENABLED), 1);
+    assert_int_equal(m->n_types, 3);
+    e = rpc(m, m->types, m->n_types, "REQUEST_JOB_INFO");
+    assert_non_null(e);
+    assert_true(e->have_queue);
+    assert_int_equal(e->count, 44);
+    assert_int_equal(e->ave_time, 331);
+    assert_int_equal(e->total_time, 14571);
+    assert_int_equal(e->queued, 3);
+    assert_int_equal(e->cycle_last, 2);
+    assert_int_equal(e->cycle_max, 9);
+    assert_int_equal(e->dropped, 5);
+    e = rpc(m, m->types, m->n_types, "MESSAGE_NODE_REGISTRATION_STATUS");
+    assert_non_null(e);
+    assert_int_equal(e->id, 1002);
+    assert_int_equal(e->cycle_last, 1);
+    assert_int_equal(m->n_pending, 1);
+    assert_int_equal(m->pending[0].count, 3);
+    tu_result_free(r);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_counters_across_resets),
         cmocka_unit_test(test_collector_families),
+        cmocka_unit_test(test_edge_2311_2405),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
