@@ -32,13 +32,20 @@ static bool is_alnum(char c)
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* c is one of the punctuation characters in set (never the NUL byte, which
+ * strchr would find at the set's end). */
+static bool is_one_of(char c, const char *set)
+{
+    return c != '\0' && strchr(set, c) != NULL;
+}
+
 /* A package name: "slurm" followed by letters, digits and . _ + - only. */
 static bool is_package(const char *s, size_t n)
 {
     if (n < 5 || memcmp(s, "slurm", 5) != 0)
         return false;
     for (size_t i = 5; i < n; i++)
-        if (!is_alnum(s[i]) && !strchr("._+-", s[i]))
+        if (!is_alnum(s[i]) && !is_one_of(s[i], "._+-"))
             return false;
     return true;
 }
@@ -61,7 +68,7 @@ static bool is_release(const char *s, size_t n)
     if (i == minor)
         return false;
     for (; i < n; i++)
-        if (!is_alnum(s[i]) && !strchr("._+~-", s[i]))
+        if (!is_alnum(s[i]) && !is_one_of(s[i], "._+~-"))
             return false;
     return true;
 }
