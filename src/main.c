@@ -86,6 +86,7 @@ static void reload(void)
     snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%lld",
              (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
     sd_notify_msg(msg);
+    poller_reload(); /* the Slurm version: a site may have upgraded Slurm under us */
     int rc = webconfig_live_reload(true, false);
     if (rc == 0)
         log_msg(LOG_INFO, "SIGHUP: no web configuration to reload");

@@ -35,6 +35,7 @@ struct dataset_rt {
     int id, cluster; /* dataset, index into P.clusters */
     struct log_limit lim_fail, lim_parse;
     uint64_t last_why; /* the last failure's errno and exit code: a new kind logs at once */
+    bool wake;         /* refresh now, not at the end of the interval (poller_reload) */
     size_t last_count; /* records in the last refresh, to size the next one */
 };
 
@@ -293,7 +294,7 @@ static void *dataset_thread(void *arg)
         pthread_mutex_unlock(&P.mu);
         double next = start + d->st.interval;
         pthread_mutex_lock(&P.mu);
-        while (!P.stop) {
+        while (!P.stop && !d->wake) {
             double left = next - mono_now_s();
             if (left <= 0)
                 break;
@@ -305,11 +306,23 @@ static void *dataset_thread(void *arg)
             pthread_cond_timedwait(&P.cv, &P.mu, &ts);
         }
         bool stop = P.stop;
+        d->wake = false;
         pthread_mutex_unlock(&P.mu);
         if (stop)
             break;
     }
     return NULL;
+}
+
+void poller_reload(void)
+{
+    pthread_mutex_lock(&P.mu);
+    for (int k = 0; k < P.nclusters; k++)
+        for (int i = 0; i < DS_COUNT; i++)
+            if (P.ds[k][i].st.enabled && sources[i]->on_reload)
+                P.ds[k][i].wake = true;
+    pthread_cond_broadcast(&P.cv);
+    pthread_mutex_unlock(&P.mu);
 }
 
 static bool all_attempted_locked(void)
@@ -457,7 +470,8 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
             /* Datasets that do not come from Slurm's client commands (files
              * on this host, posted traces) are polled once, with the first
              * cluster. */
-            d->st.enabled = ((needed >> i) & 1) && (k == 0 || sources[i]->clusters);
+            d->st.enabled = ((needed >> i) & 1) &&
+                            (k == 0 || sources[i]->clusters || sources[i]->every_cluster);
             d->st.interval = cfg->poll_interval[i];
             d->st.max_age = dataset_max_age(cfg, i);
             if (d->st.enabled && k == 0 && d->st.max_age > cfg->max_age) {

@@ -18,6 +18,9 @@
 int poller_init(const struct config *cfg, void (*on_refresh)(void));
 int poller_start(void);
 void poller_stop(void);
+/* The exporter reloads (SIGHUP): the datasets whose source asks for it
+ * (on_reload) are refreshed now; one in flight is refreshed again after it. */
+void poller_reload(void);
 void poller_free(void);
 /* True once on_refresh has run after every enabled dataset had been fetched
  * at least once. */

@@ -58,6 +58,13 @@ struct source_def {
     int (*read)(void *parser, const struct source_ctx *ctx, char *err, size_t errlen);
     /* true: the source takes -M CLUSTER (Slurm client commands) */
     bool clusters;
+    /* true: polled for every cluster like a clusters source, but its command
+     * runs without -M: it asks the local client, whose answer holds for each
+     * cluster it talks to (scontrol --version) */
+    bool every_cluster;
+    /* true: refreshed again at once when the exporter reloads (SIGHUP), not
+     * only on its interval */
+    bool on_reload;
     /* true: commit also when the refresh fails because most lines were
      * unreadable. For a source that reads a moving window (accounting):
      * the same records would be unreadable on every retry, so the window

@@ -98,6 +98,7 @@ FAMILIES = {
     "slurm_exporter_command_errors_total": ("counter", ("command",)),
     "slurm_exporter_parse_errors_total": ("counter", ("source",)),
     "slurm_exporter_build_info": ("gauge", None),
+    "slurm_exporter_slurm_info": ("gauge", ("version",)),
     "slurm_exporter_http_requests_total": ("counter", ("path", "code")),
     "process_cpu_seconds_total": ("counter", ()),
     "process_resident_memory_bytes": ("gauge", ()),
@@ -799,6 +800,20 @@ class Run:
         R.check("process_resident_memory_bytes and process_cpu_seconds_total served",
                 rss is not None and rss > 0 and cpu is not None and cpu >= 0, f"rss {rss}, cpu {cpu}")
 
+    def check_slurm_version(self, exp):
+        """slurm_exporter_slurm_info is the release `scontrol --version` prints at the same moment
+        (the exporter re-reads it every POLL s here), split from Slurm's line by this test."""
+        def slurm():
+            return run(["scontrol", "--version"], env=self.env, timeout=30).stdout
+        out, expo = sexp.same_moment(slurm, exp.metrics, lambda m: sexp.refresh_started(m, "version"),
+                                     error=Abort, what="scontrol --version")
+        words = out.split()
+        want = words[1] if len(words) == 2 else None
+        got = expo.get("slurm_exporter_slurm_info")
+        R.check(f"slurm_exporter_slurm_info{{version=\"{want}\"}} 1: the release scontrol --version prints "
+                f"({out.strip()!r})", want is not None and [(l, v) for l, v in got] == [({"version": want}, 1)],
+                f"got {got}")
+
     def check_histogram(self, expo, name, expected_waits):
         """Histogram structure, and per partition _count/_sum/buckets equal to the given waits."""
         problems = []
@@ -1233,6 +1248,7 @@ scrape_configs:
             raise
         expo, _ = self.check_values(exp)
         self.check_types_and_exporter_metrics(expo)
+        self.check_slurm_version(exp)
         self.check_promtool(expo.text)
         self.check_http(exp, expo)
         self.check_queue_wait(exp)

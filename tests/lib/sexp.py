@@ -33,7 +33,8 @@ WORKLOAD = os.path.join(ROOT, "tests", "harness", "workload")
 EXPORTER = os.environ.get("EXPORTER", os.path.join(ROOT, "build-san", "slurm_exporter"))
 # The fixture files a fake Slurm directory starts with: fixture name -> name fakebin reads.
 FAKE_FILES = (("exporter_squeue.txt", "squeue.txt"), ("exporter_nodes.txt", "nodes.txt"),
-              ("exporter_partitions.txt", "partitions.txt"))
+              ("exporter_partitions.txt", "partitions.txt"),
+              (os.path.join("..", "versions", "22.05.txt"), "version.txt"))
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -127,7 +128,8 @@ def bcrypt(password, cost=5):
 
 
 def fake_dir(parent=None, prefix="se-fake-", mode=None):
-    """A directory for tests/cli/fakebin (FAKE_DIR) with the 22.05 jobs, nodes and partitions."""
+    """A directory for tests/cli/fakebin (FAKE_DIR) with the 22.05 jobs, nodes and partitions and
+    scontrol --version's line."""
     d = tempfile.mkdtemp(prefix=prefix, dir=parent)
     for a, b in FAKE_FILES:
         shutil.copy(os.path.join(FIX, a), os.path.join(d, b))
