@@ -82,15 +82,18 @@ void collect_cgroup(const struct view *v, struct render *r, struct collect_out *
                   "per-job series).");
     render_sample(r, NULL, 0, (double)m->n);
     render_family(r, "slurm_cgroup_jobs_unresolved", M_GAUGE,
-                  "Job cgroups named by SLUID (Slurm 26.05 cgroup v2) whose job id squeue has "
-                  "not given (yet); they have no per-job series.");
+                  "Job cgroups named by SLUID (Slurm 26.05 cgroup v2) whose job id neither "
+                  "their slurmstepd's process title nor squeue has given (yet); they have no "
+                  "per-job series.");
     render_sample(r, NULL, 0, (double)m->unresolved);
     render_family(r, "slurm_cgroup_unknown_directories", M_GAUGE,
                   "Directories beside the job cgroups (in a slurmstepd scope or a v1 uid_ "
                   "directory) named neither job_<id> nor by a SLUID; skipped.");
     render_sample(r, NULL, 0, (double)m->unknown_dirs);
     render_family(r, "slurm_cgroup_sluid_lookups", M_COUNTER,
-                  "squeue runs mapping a job cgroup's SLUID to its job id (one per new SLUID).");
+                  "squeue runs mapping a job cgroup's SLUID to its job id (one per new SLUID "
+                  "whose slurmstepd's process title does not name it; 0 where titles are "
+                  "readable).");
     render_sample(r, NULL, 0, (double)m->lookups);
 
     family(r, m, "slurm_job_cgroup_cpu_seconds", M_COUNTER,

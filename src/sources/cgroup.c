@@ -2,9 +2,10 @@
 /* The cgroup source (see cgroup.h for the layout): a command-less dataset
  * whose read hook walks Slurm's cgroup hierarchy on a compute node. Files
  * are small and read whole (capped); directories and files that vanish
- * while walking are normal (jobs end) and skipped. The one command it may
- * run is squeue, for a job directory named by SLUID (Slurm 26.05), once per
- * new SLUID and bounded (see resolve_sluids). */
+ * while walking are normal (jobs end) and skipped. A job directory named by
+ * SLUID (Slurm 26.05) gets its job id from its slurmstepd's process title
+ * (see stepd_job_id); the one command it may run is squeue, only for a
+ * SLUID no title names, once per new SLUID and bounded (see resolve_sluids). */
 #include "sources/cgroup.h"
 #include "model.h"
 #include "sources/exec.h"
@@ -182,13 +183,54 @@ bool cgroup_parse_sluid_line(const char *line, size_t len, const char *sluid, ui
     return true;
 }
 
+/* slurmstepd names itself "[<step id>]" (_set_job_log_prefix,
+ * src/slurmd/slurmstepd/slurmstepd.c, slurm-26-05-3-1), " stepmgr" before the
+ * bracket when it runs the job's step manager; the step id is
+ * log_build_step_id_str(..., STEP_ID_FLAG_NO_PREFIX) (src/common/log.c): the
+ * job id when the step has one, else the SLUID, then "." and the step as its
+ * step_<step> directory is named (cgroup_p_step_create prints it with the same
+ * function). Slurm's setproctitle on Linux (src/common/setproctitle.c,
+ * auxdir/x_ac_setproctitle.m4) writes "<program>: " and the title over argv
+ * and pads with NULs. */
+bool cgroup_parse_stepd_title(const char *buf, size_t len, const char *step, uint32_t *id)
+{
+    static const char pre[] = "slurmstepd: [", mgr[] = " stepmgr";
+    const size_t pl = sizeof(pre) - 1, ml = sizeof(mgr) - 1, sl = strlen(step);
+    if (sl == 0 || sl > 32 ||
+        strspn(step, "0123456789+abcdefghijklmnopqrstuvwxyz"
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != sl)
+        return false;
+    if (len < pl || memcmp(buf, pre, pl) != 0)
+        return false;
+    size_t i = pl;
+    uint64_t v = 0;
+    while (i < len && i - pl < 10 && buf[i] >= '0' && buf[i] <= '9')
+        v = v * 10 + (uint64_t)(buf[i++] - '0');
+    if (i == pl || buf[pl] == '0' || v >= 0xfffffffeu || i == len || buf[i] != '.')
+        return false; /* no number, a leading 0 (or job id 0), NO_VAL, INFINITE, a SLUID */
+    i++;
+    if (len - i < sl || memcmp(buf + i, step, sl) != 0)
+        return false;
+    i += sl;
+    if (len - i >= ml && memcmp(buf + i, mgr, ml) == 0)
+        i += ml;
+    if (i == len || buf[i] != ']')
+        return false;
+    for (i++; i < len; i++)
+        if (buf[i] != '\0')
+            return false; /* more than the title */
+    *id = (uint32_t)v;
+    return true;
+}
+
 /* ---- the walk -------------------------------------------------------------- */
 
 struct scan {
     struct cgroup_parser *p;
     struct cgroup_job *raw; /* one entry per job directory read (v1: per controller) */
     size_t n, cap;
-    char *buf; /* CGROUP_MAX_FILE + 1 */
+    char *buf;       /* CGROUP_MAX_FILE + 1 */
+    unsigned titles; /* SLUID directories whose slurmstepd title was read */
 };
 
 static bool ends_with(const char *s, const char *suf)
@@ -287,6 +329,105 @@ static bool maybe_dir(const struct dirent *e)
     return e->d_type == DT_DIR || e->d_type == DT_UNKNOWN || e->d_type == DT_LNK;
 }
 
+/* Reads at most max bytes of dfd/name into buf (not terminated): the byte
+ * count, or -1. */
+static ssize_t read_small(int dfd, const char *name, char *buf, size_t max)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    size_t n = 0;
+    while (n < max) {
+        ssize_t r = read(fd, buf + n, max - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    return (ssize_t)n;
+}
+
+/* The job id in the title of a process listed in procs (a step's
+ * slurm/cgroup.procs: one pid a line), or 0. At most CGROUP_TITLE_PIDS pids
+ * are tried; only processes of root (slurmstepd's user) or of this exporter's
+ * own user count. /proc/<pid> is opened once and the title read through it,
+ * so it is that process's title even if the pid is reused meanwhile. */
+static uint32_t procs_title_id(const char *procs, size_t len, const char *step)
+{
+    uid_t me = geteuid();
+    unsigned tried = 0;
+    size_t i = 0;
+    while (i < len && tried < CGROUP_TITLE_PIDS) {
+        const char *nl = memchr(procs + i, '\n', len - i);
+        if (!nl)
+            break; /* a pid cut by the size limit */
+        size_t e = (size_t)(nl - procs);
+        uint64_t pid;
+        if (parse_u64(procs + i, e - i, &pid) < 0 || pid == 0 || pid > INT32_MAX) {
+            i = e + 1; /* 0: a process outside this pid namespace */
+            continue;
+        }
+        i = e + 1;
+        tried++;
+        char path[32];
+        snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)pid);
+        int pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+            continue; /* gone, or hidden (hidepid) */
+        struct stat st;
+        char title[CGROUP_TITLE_MAX];
+        uint32_t id = 0;
+        if (fstat(pfd, &st) == 0 && (st.st_uid == 0 || st.st_uid == me)) {
+            ssize_t n = read_small(pfd, "cmdline", title, sizeof(title));
+            if (n > 0 && !cgroup_parse_stepd_title(title, (size_t)n, step, &id))
+                id = 0;
+        }
+        close(pfd);
+        if (id)
+            return id;
+    }
+    return 0;
+}
+
+/* The job id of the SLUID directory jfd from its slurmstepds: each
+ * step_<step>/slurm leaf holds that step's slurmstepd (cgroup_p_step_create,
+ * src/plugins/cgroup/v2/cgroup_v2.c, slurm-26-05-3-1), whose title names the
+ * job id and the step. 0 when no step's title gives one, or when two steps
+ * name different jobs. Reads files only; asks no Slurm daemon. */
+static uint32_t stepd_job_id(int jfd)
+{
+    DIR *d = open_dir_at(jfd, ".");
+    if (!d)
+        return 0;
+    char *procs = xmalloc(CGROUP_PROCS_MAX);
+    uint32_t found = 0;
+    bool conflict = false;
+    unsigned steps = 0;
+    size_t seen = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && seen++ < CGROUP_MAX_DIR_ENTRIES &&
+           steps < CGROUP_TITLE_STEPS) {
+        if (!maybe_dir(e) || strncmp(e->d_name, "step_", 5) != 0 || strlen(e->d_name) > 40)
+            continue;
+        steps++;
+        char rel[sizeof(e->d_name) + 32];
+        snprintf(rel, sizeof(rel), "%s/slurm/cgroup.procs", e->d_name);
+        ssize_t n = read_small(dirfd(d), rel, procs, CGROUP_PROCS_MAX);
+        uint32_t id = n > 0 ? procs_title_id(procs, (size_t)n, e->d_name + 5) : 0;
+        if (id && found && id != found)
+            conflict = true;
+        if (id)
+            found = id;
+    }
+    closedir(d);
+    free(procs);
+    return conflict ? 0 : found;
+}
+
+static bool sluid_cached(const struct cgroup_ids *c, uint64_t sluid);
+
 static void v2_job(struct scan *s, int jfd, uint32_t id, uint64_t sluid)
 {
     struct cgroup_job *j = new_entry(s, id, sluid, 2);
@@ -326,8 +467,14 @@ static void v2_job(struct scan *s, int jfd, uint32_t id, uint64_t sluid)
         j->tasks = v;
         j->known |= CGJ_TASKS;
     }
-    if (!j->known)
+    if (!j->known) {
         s->n--; /* every file gone: the job ended while we looked */
+        return;
+    }
+    if (sluid && !sluid_cached(s->p->ids, sluid) && s->titles < CGROUP_MAX_TITLES) {
+        s->titles++;
+        j->job_id = stepd_job_id(jfd);
+    }
 }
 
 typedef void (*job_fn)(struct scan *, int, uint32_t, uint64_t);
@@ -522,10 +669,12 @@ static void merge(struct cgroup_job *a, const struct cgroup_job *b)
 
 /* ---- SLUID -> job id -------------------------------------------------------
  * A SLUID is cluster id, time stamp and sequence number (src/common/sluid.h):
- * the job id is not in it. squeue maps it (`--jobs=<SLUID>` loads that one
- * job), once per SLUID: the answer never changes, and is kept while the
- * directory is there. A SLUID squeue does not know (the job just ended, or a
- * stale directory) is asked again after CGROUP_LOOKUP_RETRY_S. */
+ * the job id is not in it. The job's slurmstepd title names it (v2_job,
+ * stepd_job_id); for a SLUID no title names, squeue maps it (`--jobs=<SLUID>`
+ * loads that one job), once per SLUID: the answer never changes, and either
+ * is kept while the directory is there. A SLUID squeue does not know (the job
+ * just ended, or a stale directory) is asked again after
+ * CGROUP_LOOKUP_RETRY_S; its title is read again every refresh. */
 
 struct sluid_ent {
     uint64_t sluid;
@@ -616,12 +765,6 @@ static int lookup(struct cgroup_ids *c, double timeout, uint64_t sluid, uint32_t
     return rc;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The entry for sluid in e[0..n) (sorted), or NULL. */
 static const struct sluid_ent *find_ent(const struct sluid_ent *e, size_t n, uint64_t sluid)
 {
@@ -638,9 +781,29 @@ static const struct sluid_ent *find_ent(const struct sluid_ent *e, size_t n, uin
     return NULL;
 }
 
-/* Gives every SLUID entry of s its job id (from the cache or squeue), drops
- * those still unknown (counted in unresolved), and makes the cache the set
- * of this scan's SLUIDs. */
+/* Is sluid's job id known from an earlier refresh? */
+static bool sluid_cached(const struct cgroup_ids *c, uint64_t sluid)
+{
+    const struct sluid_ent *e = c ? find_ent(c->e, c->n, sluid) : NULL;
+    return e && e->job_id;
+}
+
+struct sluid_seen {
+    uint64_t sluid;
+    uint32_t title_id; /* from slurmstepd's title this refresh, 0: none */
+};
+
+static int cmp_seen(const void *a, const void *b)
+{
+    const struct sluid_seen *x = a, *y = b;
+    if (x->sluid != y->sluid)
+        return x->sluid < y->sluid ? -1 : 1;
+    return x->title_id > y->title_id ? -1 : x->title_id < y->title_id; /* an id first */
+}
+
+/* Gives every SLUID entry of s its job id (from the cache, its slurmstepd's
+ * title or squeue), drops those still unknown (counted in unresolved), and
+ * makes the cache the set of this scan's SLUIDs. */
 static void resolve_sluids(struct scan *s)
 {
     struct cgroup_ids *c = s->p->ids;
@@ -652,15 +815,15 @@ static void resolve_sluids(struct scan *s)
             k++;
     if (!k && (!c || !c->n))
         return;
-    uint64_t *u = xmalloc((k ? k : 1) * sizeof(*u));
+    struct sluid_seen *u = xmalloc((k ? k : 1) * sizeof(*u));
     k = 0;
     for (size_t i = 0; i < s->n; i++)
         if (s->raw[i].sluid)
-            u[k++] = s->raw[i].sluid;
-    qsort(u, k, sizeof(*u), cmp_u64);
+            u[k++] = (struct sluid_seen){s->raw[i].sluid, s->raw[i].job_id};
+    qsort(u, k, sizeof(*u), cmp_seen);
     size_t nu = 0;
     for (size_t i = 0; i < k; i++)
-        if (!nu || u[nu - 1] != u[i])
+        if (!nu || u[nu - 1].sluid != u[i].sluid)
             u[nu++] = u[i];
 
     struct sluid_ent *ne = xmalloc((nu ? nu : 1) * sizeof(*ne));
@@ -671,12 +834,14 @@ static void resolve_sluids(struct scan *s)
     unsigned asked = 0;
     bool stop = !c;
     for (size_t i = 0; i < nu; i++) {
-        const struct sluid_ent *old = c ? find_ent(c->e, c->n, u[i]) : NULL;
-        struct sluid_ent e = old ? *old : (struct sluid_ent){.sluid = u[i]};
-        if (!e.job_id && e.retry <= now && !stop && asked < CGROUP_MAX_LOOKUPS &&
-            mono_now_s() - now < timeout) {
+        const struct sluid_ent *old = c ? find_ent(c->e, c->n, u[i].sluid) : NULL;
+        struct sluid_ent e = old ? *old : (struct sluid_ent){.sluid = u[i].sluid};
+        if (!e.job_id && u[i].title_id) {
+            e.job_id = u[i].title_id; /* no question to slurmctld */
+        } else if (!e.job_id && e.retry <= now && !stop && asked < CGROUP_MAX_LOOKUPS &&
+                   mono_now_s() - now < timeout) {
             asked++;
-            int rc = lookup(c, timeout, u[i], &e.job_id);
+            int rc = lookup(c, timeout, u[i].sluid, &e.job_id);
             if (rc < 0) {
                 e.job_id = 0;
                 e.retry = mono_now_s() + CGROUP_LOOKUP_RETRY_S;

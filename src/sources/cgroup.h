@@ -10,7 +10,10 @@
  *     From 26.05 the job directory is the job's SLUID ("s" + 13 base32
  *     digits, src/common/sluid.c) instead of job_<id>, unless
  *     CgroupJobIdPaths=yes (cgroup.conf, from 26.05.2). A SLUID does not hold
- *     the job id: squeue --jobs=<SLUID> maps it, once per SLUID (cgroup_ids).
+ *     the job id; the slurmstepd in the job's step_<x>/slurm leaf names it in
+ *     its process title ("slurmstepd: [1234.batch]"), read from /proc. Only
+ *     when no title gives it does squeue --jobs=<SLUID> map it, once per
+ *     SLUID (cgroup_ids).
  *   cgroup v1 (src/plugins/cgroup/v1/xcgroup.c, CgroupPrepend in
  *   src/common/cgroup.c):
  *     ROOT/<controller>/slurm[_<nodename>]/uid_<uid>/job_<id>/step_<id>/task_<n>
@@ -38,8 +41,13 @@
 #define CGROUP_LOOKUP_RETRY_S 60     /* before a SLUID squeue did not know is asked again */
 #define CGROUP_LOOKUP_MAX_BYTES 4096 /* squeue output read per lookup */
 #define CGROUP_LOOKUP_BUDGET_S                                                                     \
-    5 /* one lookup's time limit (or --slurm.timeout if shorter),                                  \
-       * and no lookup starts after this long in one read */
+    5                         /* one lookup's time limit (or --slurm.timeout if shorter),          \
+                               * and no lookup starts after this long in one read */
+#define CGROUP_MAX_TITLES 512 /* SLUID directories whose slurmstepd title is read per read */
+#define CGROUP_TITLE_STEPS 16 /* step_* directories looked at per SLUID directory */
+#define CGROUP_TITLE_PIDS 4   /* pids of a step's slurm/cgroup.procs tried */
+#define CGROUP_TITLE_MAX 256  /* bytes of /proc/<pid>/cmdline read */
+#define CGROUP_PROCS_MAX 4096 /* bytes of a step's slurm/cgroup.procs read */
 
 struct config;
 struct cgroup_ids; /* the SLUID -> job id cache (the source's state) */
@@ -59,8 +67,10 @@ struct cgroup_ids *cgroup_ids_new(const char *bin_path);
 void cgroup_ids_free(struct cgroup_ids *c);
 
 /* Walks root (e.g. /sys/fs/cgroup) for Slurm's v2 and v1 hierarchies and
- * fills p->m; SLUID directories get their job id from p->ids (asking squeue
- * for new ones, bounded: CGROUP_MAX_LOOKUPS, CGROUP_LOOKUP_BUDGET_S).
+ * fills p->m; SLUID directories get their job id from p->ids (the cache),
+ * else from their slurmstepd's process title (CGROUP_MAX_TITLES), else
+ * from squeue when p->ids is set (bounded: CGROUP_MAX_LOOKUPS,
+ * CGROUP_LOOKUP_BUDGET_S).
  * Directories and files that vanish while walking (jobs ending) are
  * skipped. Returns 0, or -errno when root itself cannot be opened. */
 int cgroup_scan(struct cgroup_parser *p, const char *root);
@@ -85,5 +95,12 @@ void cgroup_sluid_str(uint64_t sluid, char out[CGROUP_SLUID_LEN + 1]);
  * "SLUID|JOBID|". true and *id when its SLUID is sluid and its job id a
  * number (not 0, NO_VAL or INFINITE). */
 bool cgroup_parse_sluid_line(const char *line, size_t len, const char *sluid, uint32_t *id);
+/* /proc/<pid>/cmdline of the slurmstepd of step directory step_<step>, as
+ * Slurm sets it on Linux: "slurmstepd: [<job id>.<step>]" or
+ * "slurmstepd: [<job id>.<step> stepmgr]", then NULs only. true and *id when
+ * it is exactly that with a decimal job id (no leading zero, not 0, NO_VAL or
+ * INFINITE) and this step; a SLUID in place of the job id, another step, or
+ * anything else is false. step: letters, digits and '+' only. */
+bool cgroup_parse_stepd_title(const char *buf, size_t len, const char *step, uint32_t *id);
 
 #endif

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The cgroup file parsers (cpu.stat / memory.stat key-value, io.stat, single
- * values), the job directory names (job_<id>, SLUID) and the squeue line that
- * maps a SLUID: no read outside the buffer, results consistent with the input
- * (a found value is made of the input's digits, io sums never wrap, an
- * accepted SLUID prints back as the same name). */
+ * values), the job directory names (job_<id>, SLUID), slurmstepd's process
+ * title and the squeue line that map a SLUID to its job id: no read outside
+ * the buffer, results consistent with the input (a found value is made of the
+ * input's digits, io sums never wrap, an accepted SLUID prints back as the
+ * same name, an accepted title prints back as the same title). */
 #include "fuzz_common.h"
 #include "sources/cgroup.h"
 
@@ -59,6 +60,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (id == 0 || id >= 0xfffffffeu || size < sizeof(want) + 1 ||
          memcmp(buf, want, sizeof(want) - 1) != 0 || buf[sizeof(want) - 1] != '|'))
         fz_fail("sluid line: bad id or another SLUID's line", NULL, size);
+    /* slurmstepd's title (/proc/<pid>/cmdline) for fixed steps and for a step
+     * named by the input's first bytes: an accepted title is exactly
+     * "slurmstepd: [<id>.<step>]" (or "... stepmgr]") and NULs */
+    static const char *const steps[] = {"batch", "extern", "interactive", "0", "17+1", NULL};
+    char step[16];
+    size_t k = 0;
+    while (k < size && k < sizeof(step) - 1 && buf[k] && buf[k] != '[')
+        k++;
+    memcpy(step, buf, k);
+    step[k] = '\0';
+    for (size_t t = 0; t < sizeof(steps) / sizeof(steps[0]); t++) {
+        const char *st = steps[t] ? steps[t] : step;
+        id = 0;
+        if (!cgroup_parse_stepd_title(buf, size, st, &id))
+            continue;
+        char pr[96];
+        int wl = snprintf(pr, sizeof(pr), "slurmstepd: [%u.%s", id, st);
+        if (id == 0 || id >= 0xfffffffeu || wl <= 0 || (size_t)wl >= sizeof(pr) ||
+            size < (size_t)wl + 1 || memcmp(buf, pr, (size_t)wl) != 0)
+            fz_fail("stepd title: accepted a title that does not print back", NULL, size);
+        size_t i = (size_t)wl;
+        if (size - i >= 8 && memcmp(buf + i, " stepmgr", 8) == 0)
+            i += 8;
+        if (buf[i] != ']')
+            fz_fail("stepd title: no bracket after the step", NULL, i);
+        for (i++; i < size; i++)
+            if (buf[i])
+                fz_fail("stepd title: bytes after the title", NULL, i);
+        if (strspn(st, "0123456789+abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+            strlen(st))
+            fz_fail("stepd title: a step name with other characters", st, strlen(st));
+    }
     free(buf);
     return 0;
 }

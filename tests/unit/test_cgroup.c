@@ -8,7 +8,11 @@
 #include "sources/cgroup.h"
 #include "util/clock.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tmpl[64];
@@ -521,6 +525,255 @@ static void test_v2_sluid_lookup_failures(void **state)
     }
 }
 
+/* ---- the job id from slurmstepd's process title -------------------------
+ * A slurmstepd titles itself "slurmstepd: [<job id>.<step>]" (Slurm on Linux
+ * writes it over argv and pads with NULs, so /proc/<pid>/cmdline is that and
+ * NULs) and sits in its step's step_<step>/slurm leaf. The fake stepds below
+ * are real processes: /bin/cat reading a pipe this test holds, with the title
+ * as argv[0], as ps shows a slurmstepd. */
+
+struct stepd {
+    pid_t pid;
+    int wfd; /* cat's stdin: closing it ends cat */
+};
+
+/* A process titled title, not a child of this one: the exporter's command
+ * runner (squeue) kills and reaps its parent's children it did not start. */
+static struct stepd spawn_titled(const char *title)
+{
+    extern char **environ;
+    int pp[2], wp[2];
+    assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(wp, O_CLOEXEC), 0);
+    char *t = strdup(title);
+    char *argv[] = {t, NULL};
+    pid_t c = fork();
+    assert_true(c >= 0);
+    if (c == 0) {
+        pid_t g = fork();
+        if (g == 0) {
+            dup2(wp[0], 0);
+            execve("/bin/cat", argv, environ);
+            _exit(127);
+        }
+        _exit(write(pp[1], &g, sizeof(g)) == (ssize_t)sizeof(g) && g > 0 ? 0 : 1);
+    }
+    free(t);
+    close(pp[1]);
+    close(wp[0]);
+    struct stepd d = {-1, wp[1]};
+    assert_int_equal(read(pp[0], &d.pid, sizeof(d.pid)), sizeof(d.pid));
+    char x;
+    while (read(pp[0], &x, 1) > 0)
+        ; /* end of file: the grandchild has run execve (close-on-exec) */
+    close(pp[0]);
+    int st = 0;
+    assert_int_equal(waitpid(c, &st, 0), c);
+    assert_int_equal(st, 0);
+    return d;
+}
+
+/* Ends d (cat reads end of file) and reaps it when it is this process's
+ * child by now (the command runner makes this process a subreaper, and may
+ * have killed and reaped it already: ECHILD). */
+static void stop_titled(struct stepd *d)
+{
+    close(d->wfd);
+    while (waitpid(d->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* /proc/<pid>/cmdline is title and one NUL. */
+static void assert_title(pid_t pid, const char *title)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    size_t len = 0;
+    char *t = tu_read_file(path, &len);
+    assert_non_null(t);
+    assert_int_equal(len, strlen(title) + 1);
+    assert_memory_equal(t, title, len);
+    free(t);
+}
+
+/* The pid of a slurmstepd-titled process that has exited (and been reaped). */
+static pid_t dead_pid(void)
+{
+    extern char **environ;
+    char t[] = "slurmstepd: [10.batch]";
+    char *argv[] = {t, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ), 0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    return pid;
+}
+
+/* "<pid>\n" in b. */
+static const char *pid_line(pid_t pid, char *b, size_t n)
+{
+    snprintf(b, n, "%d\n", (int)pid);
+    return b;
+}
+
+/* Jobs named by SLUID whose slurmstepd title gives the id are never asked of
+ * squeue, even where squeue would answer (it maps s6W9M92WQK0X00 to 1; the
+ * title says 4242). Titles that are not a slurmstepd title with a decimal job
+ * id and this step are refused, and only then squeue runs (once per SLUID). */
+static void test_v2_sluid_stepd_titles(void **state)
+{
+    (void)state;
+    const char *R = new_root();
+    char bin[512], root[512], p[512], l[32];
+    snprintf(bin, sizeof(bin), "%s/bin", R);
+    snprintf(root, sizeof(root), "%s/cg", R);
+    put(R, "bin/", NULL);
+    fake_squeue(bin, "table");
+    const char *sc = "cg/system.slice/slurmstepd.scope/";
+#define S(rel, c)                                                                                  \
+    do {                                                                                           \
+        snprintf(p, sizeof(p), "%s%s", sc, rel);                                                   \
+        put(R, p, c);                                                                              \
+    } while (0)
+    S("cgroup.controllers", "cpuset cpu io memory pids\n");
+    S("job_101/memory.current", "100\n");
+
+    pid_t dead = dead_pid();
+    struct stepd good = spawn_titled("slurmstepd: [4242.batch]");
+    struct stepd mgr = spawn_titled("slurmstepd: [77.extern stepmgr]");
+    assert_title(good.pid, "slurmstepd: [4242.batch]");
+    static const char *const refused[] = {
+        "slurmstepd: [s6W9M92WQP8E00.batch]", /* the SLUID form: job id 0 or NO_VAL */
+        "slurmstepd: [4243.batch",            /* no closing bracket */
+        "slurmstepd: [99999999999.batch]",    /* over 32 bits */
+        "slurmstepd: [4294967294.batch]",     /* NO_VAL */
+        "slurmstepd: [04244.batch]",          /* Slurm prints no leading 0 */
+        "slurmstepd: [4245.0]",               /* another step than its directory */
+        "slurmd: [4246.batch]",               /* another program */
+        "garbage",
+    };
+    enum { NREF = sizeof(refused) / sizeof(refused[0]) };
+    /* SLUIDs the fake squeue does not know */
+    static const char *const rsl[NREF + 4] = {
+        "s6W9M92WQP8E00", "s6W9M92WQP8F00", "s6W9M92WQP8G00", "s6W9M92WQP8H00",
+        "s6W9M92WQP8J00", "s6W9M92WQP8K00", "s6W9M92WQP8M00", "s6W9M92WQP8N00",
+        "s6W9M92WQP8P00", "s6W9M92WQP8Q00", "s6W9M92WQP8R00", "s6W9M92WQP8S00",
+    };
+    struct stepd bad[NREF];
+    char rel[256];
+    for (size_t i = 0; i < NREF; i++) {
+        bad[i] = spawn_titled(refused[i]);
+        assert_title(bad[i].pid, refused[i]); /* refused for its title, not its absence */
+        snprintf(rel, sizeof(rel), "%s/memory.current", rsl[i]);
+        S(rel, "1\n");
+        snprintf(rel, sizeof(rel), "%s/step_batch/slurm/cgroup.procs", rsl[i]);
+        S(rel, pid_line(bad[i].pid, l, sizeof(l)));
+    }
+    /* processes that are no slurmstepd: init (root's) and this test */
+    snprintf(rel, sizeof(rel), "%s/memory.current", rsl[NREF]);
+    S(rel, "1\n");
+    snprintf(rel, sizeof(rel), "%s/step_batch/slurm/cgroup.procs", rsl[NREF]);
+    char notstepd[64];
+    snprintf(notstepd, sizeof(notstepd), "1\n%d\n", (int)getpid());
+    S(rel, notstepd);
+    /* two steps naming different jobs: neither is believed */
+    struct stepd c1 = spawn_titled("slurmstepd: [4247.batch]");
+    struct stepd c2 = spawn_titled("slurmstepd: [4248.0]");
+    snprintf(rel, sizeof(rel), "%s/memory.current", rsl[NREF + 1]);
+    S(rel, "1\n");
+    snprintf(rel, sizeof(rel), "%s/step_batch/slurm/cgroup.procs", rsl[NREF + 1]);
+    S(rel, pid_line(c1.pid, l, sizeof(l)));
+    snprintf(rel, sizeof(rel), "%s/step_0/slurm/cgroup.procs", rsl[NREF + 1]);
+    S(rel, pid_line(c2.pid, l, sizeof(l)));
+    /* a good title in the wrong place: the user leaf, not slurm */
+    snprintf(rel, sizeof(rel), "%s/memory.current", rsl[NREF + 2]);
+    S(rel, "1\n");
+    snprintf(rel, sizeof(rel), "%s/step_batch/user/task_0/cgroup.procs", rsl[NREF + 2]);
+    S(rel, pid_line(good.pid, l, sizeof(l)));
+    /* pids that cannot be: over any pid_max, and cut by no newline */
+    snprintf(rel, sizeof(rel), "%s/memory.current", rsl[NREF + 3]);
+    S(rel, "1\n");
+    snprintf(rel, sizeof(rel), "%s/step_batch/slurm/cgroup.procs", rsl[NREF + 3]);
+    char procs[64];
+    snprintf(procs, sizeof(procs), "99999999999\n%d", (int)good.pid);
+    S(rel, procs);
+
+    /* the titles that answer: 4242 (squeue would say 1), 77 after a pid of
+     * another pid namespace (0) and a dead one */
+    S("s6W9M92WQK0X00/memory.current", "1000\n");
+    S("s6W9M92WQK0X00/step_batch/slurm/cgroup.procs", pid_line(good.pid, l, sizeof(l)));
+    S("s6W9M92WQK0X00/step_batch/user/task_0/cgroup.procs", "1\n");
+    S("s6W9M92WQKFT00/memory.current", "77\n");
+    char mixed[96];
+    snprintf(mixed, sizeof(mixed), "0\n%d\n%d\n", (int)dead, (int)mgr.pid);
+    S("s6W9M92WQKFT00/step_extern/slurm/cgroup.procs", mixed);
+    /* unreadable title (the stepd is gone): squeue answers, 10 */
+    S("s6W9M92WQP8C00/memory.current", "2000\n");
+    S("s6W9M92WQP8C00/step_batch/slurm/cgroup.procs", pid_line(dead, l, sizeof(l)));
+#undef S
+
+    struct cgnode n;
+    node_init(&n, root, bin, 10);
+    struct scanned s = node_scan(&n);
+    assert_int_equal(s.rc, 0);
+    assert_int_equal(s.m->n, 4);
+    assert_non_null(find(s.m, 4242));
+    assert_int_equal(find(s.m, 4242)->mem_bytes, 1000);
+    assert_null(find(s.m, 1)); /* squeue's answer was not asked for */
+    assert_int_equal(find(s.m, 77)->mem_bytes, 77);
+    assert_int_equal(find(s.m, 10)->mem_bytes, 2000);
+    assert_int_equal(find(s.m, 101)->mem_bytes, 100);
+    /* no squeue for the titled jobs; one for each refused or unreadable */
+    assert_int_equal(squeue_calls(bin, "--jobs=s6W9M92WQK0X00"), 0);
+    assert_int_equal(squeue_calls(bin, "--jobs=s6W9M92WQKFT00"), 0);
+    assert_int_equal(squeue_calls(bin, "--jobs=s6W9M92WQP8C00"), 1);
+    for (size_t i = 0; i < NREF + 4; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "--jobs=%s", rsl[i]);
+        if (squeue_calls(bin, want) != 1)
+            fail_msg("%s (%s): squeue not asked once", rsl[i], i < NREF ? refused[i] : "");
+    }
+    assert_int_equal(squeue_calls(bin, NULL), 1 + NREF + 4);
+    char *t = render_scan(&s);
+    assert_double_exact(tu_sample(t, "slurm_job_cgroup_memory_bytes{job_id=\"4242\"}"), 1000);
+    assert_double_exact(tu_sample(t, "slurm_cgroup_jobs_unresolved"), NREF + 4);
+    assert_double_exact(tu_sample(t, "slurm_cgroup_sluid_lookups_total"), 1 + NREF + 4);
+    free(t);
+    tu_result_free(s.r);
+
+    /* the next refresh: the answers are kept (the stepds may be gone: the
+     * squeue runs above killed them, they were no child squeue), no squeue */
+    s = node_scan(&n);
+    assert_int_equal(s.m->n, 4);
+    assert_non_null(find(s.m, 4242));
+    assert_non_null(find(s.m, 77));
+    assert_int_equal(squeue_calls(bin, NULL), 1 + NREF + 4);
+    tu_result_free(s.r);
+    node_free(&n);
+    stop_titled(&good);
+    stop_titled(&mgr);
+    stop_titled(&c1);
+    stop_titled(&c2);
+    for (size_t i = 0; i < NREF; i++)
+        stop_titled(&bad[i]);
+
+    /* without the source's state (no cache, no squeue) titles still answer */
+    good = spawn_titled("slurmstepd: [4242.batch]");
+    mgr = spawn_titled("slurmstepd: [77.extern stepmgr]");
+    snprintf(p, sizeof(p), "%ss6W9M92WQK0X00/step_batch/slurm/cgroup.procs", sc);
+    put(R, p, pid_line(good.pid, l, sizeof(l)));
+    snprintf(p, sizeof(p), "%ss6W9M92WQKFT00/step_extern/slurm/cgroup.procs", sc);
+    put(R, p, pid_line(mgr.pid, l, sizeof(l)));
+    s = scan(root);
+    assert_int_equal(s.m->n, 3); /* 4242, 77, 101 */
+    assert_non_null(find(s.m, 4242));
+    assert_non_null(find(s.m, 77));
+    assert_int_equal(squeue_calls(bin, NULL), 1 + NREF + 4);
+    tu_result_free(s.r);
+    stop_titled(&good);
+    stop_titled(&mgr);
+    rm_rf(R);
+}
+
 /* cgroup v1: memory and cpuacct controllers, slurm/uid_<uid>/job_<id>. */
 static void test_v1(void **state)
 {
@@ -666,6 +919,78 @@ static void test_parsers(void **state)
     assert_false(cgroup_parse_sluid_line(L("CLUSTER: c")));
     assert_int_equal(id, 5);
 #undef L
+
+    /* slurmstepd's title as /proc/<pid>/cmdline shows it: "slurmstepd: " and
+     * "[<job>.<step>]" (log_build_step_id_str, STEP_ID_FLAG_NO_PREFIX), NUL
+     * padded. Lengths given, so embedded NULs count. */
+    static const struct {
+        const char *t;
+        size_t len;
+        const char *step;
+        uint32_t id; /* 0: refused */
+    } tt[] = {
+#define T(lit, step, id) {lit, sizeof(lit) - 1, step, id}
+        T("slurmstepd: [1234.batch]\0", "batch", 1234),
+        T("slurmstepd: [1234.batch]\0\0\0\0\0\0\0\0", "batch", 1234), /* padding */
+        T("slurmstepd: [1234.batch]", "batch", 1234),
+        T("slurmstepd: [1234.extern]\0", "extern", 1234),
+        T("slurmstepd: [1234.interactive]\0", "interactive", 1234),
+        T("slurmstepd: [1234.0]\0", "0", 1234),
+        T("slurmstepd: [1234.17+1]\0", "17+1", 1234), /* a het component without SLUID */
+        T("slurmstepd: [1234.batch stepmgr]\0", "batch", 1234),
+        T("slurmstepd: [4294967293.batch]\0", "batch", 4294967293u),
+        T("slurmstepd: [1.TBD]\0", "TBD", 1),
+        /* refused */
+        T("slurmstepd: [s6W9M92WQK0X00.batch]\0", "batch", 0), /* SLUID: no job id */
+        T("slurmstepd: [1234.batch]\0", "extern", 0),          /* another step */
+        T("slurmstepd: [1234.0]\0", "01", 0),
+        T("slurmstepd: [1234.01]\0", "0", 0),
+        T("slurmstepd: [1234.batch\0", "batch", 0),
+        T("slurmstepd: [1234.batch", "batch", 0),
+        T("slurmstepd: [1234.batch] \0", "batch", 0),
+        T("slurmstepd: [1234.batch]x", "batch", 0),
+        T("slurmstepd: [1234.batch]\0x\0", "batch", 0), /* another argument */
+        T("slurmstepd: [1234.batch stepmgr x]\0", "batch", 0),
+        T("slurmstepd: [1234.batch  stepmgr]\0", "batch", 0),
+        T("slurmstepd: [1234.batchstepmgr]\0", "batch", 0),
+        T("slurmstepd: [1234.batch]\0", "batch]", 0), /* not a step name */
+        T("slurmstepd: [1234.b]\0", "b]", 0),
+        T("slurmstepd: [1234.]\0", "", 0),
+        T("slurmstepd: [1234batch]\0", "batch", 0),
+        T("slurmstepd: [1234]\0", "batch", 0),
+        T("slurmstepd: [0.batch]\0", "batch", 0),
+        T("slurmstepd: [01234.batch]\0", "batch", 0),
+        T("slurmstepd: [+1234.batch]\0", "batch", 0),
+        T("slurmstepd: [-1.batch]\0", "batch", 0),
+        T("slurmstepd: [ 1234.batch]\0", "batch", 0),
+        T("slurmstepd: [4294967294.batch]\0", "batch", 0), /* NO_VAL */
+        T("slurmstepd: [4294967295.batch]\0", "batch", 0), /* INFINITE */
+        T("slurmstepd: [4294967296.batch]\0", "batch", 0),
+        T("slurmstepd: [99999999999.batch]\0", "batch", 0),
+        T("slurmstepd: [18446744073709551617.batch]\0", "batch", 0),
+        T("slurmstepd:[1234.batch]\0", "batch", 0),
+        T("slurmstepd: 1234.batch]\0", "batch", 0),
+        T("slurmstepd [1234.batch]\0", "batch", 0),
+        T("Slurmstepd: [1234.batch]\0", "batch", 0),
+        T("/usr/sbin/slurmstepd: [1234.batch]\0", "batch", 0),
+        T("slurmd: [1234.batch]\0", "batch", 0),
+        T("slurmstepd: [1234:namespace]\0", "batch", 0), /* ns_infinity */
+        T("/usr/sbin/slurmstepd\0", "batch", 0),         /* before the title is set */
+        T("slurmstepd\0infinity\0", "batch", 0),
+        T("\0slurmstepd: [1234.batch]\0", "batch", 0),
+        T("", "batch", 0),
+        T("slurmstepd: [", "batch", 0),
+        T("slurmstepd: [1", "batch", 0),
+        T("slurmstepd: [1.", "batch", 0),
+#undef T
+    };
+    for (size_t i = 0; i < sizeof(tt) / sizeof(tt[0]); i++) {
+        uint32_t got = 7;
+        bool ok = cgroup_parse_stepd_title(tt[i].t, tt[i].len, tt[i].step, &got);
+        if (ok != (tt[i].id != 0) || (ok && got != tt[i].id) || (!ok && got != 7))
+            fail_msg("title %zu \"%s\" step %s: %s %u", i, tt[i].t, tt[i].step,
+                     ok ? "accepted" : "refused", got);
+    }
 }
 
 /* Collector writes nothing without the dataset; the flag sets the root. */
@@ -703,6 +1028,7 @@ int main(void)
         cmocka_unit_test(test_v2_vanishing_and_garbage),
         cmocka_unit_test(test_v2_sluid_dirs),
         cmocka_unit_test(test_v2_sluid_lookup_failures),
+        cmocka_unit_test(test_v2_sluid_stepd_titles),
         cmocka_unit_test(test_v1),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_parsers),
