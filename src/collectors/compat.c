@@ -469,7 +469,9 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
     by_name_state(r, &usr, CPUS, "slurm_user_cpu_alloc", "username", &m->strs, job_state_names_uc,
                   "rivosinc compat: CPUs of jobs by user and state.");
     by_name_state(r, &part, N, "slurm_partition_job_state_total", "partition", &m->strs,
-                  job_state_names_uc, "rivosinc compat: jobs by partition and state.");
+                  job_state_names_uc,
+                  "rivosinc compat: jobs by partition and state. A job listing several "
+                  "partitions counts in each; slurm_queue_jobs counts every job once.");
     by_name_state(r, &acc, N, "slurm_account_job_state_total", "account", &m->strs,
                   job_state_names_uc, "rivosinc compat: jobs by account and state.");
     by_name_state(r, &acc, CPUS, "slurm_account_job_state_cpu_alloc", "account", &m->strs,

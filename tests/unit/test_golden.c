@@ -21,6 +21,7 @@
  * come from a build without it:
  *   cc -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit -o /tmp/tg tests/unit/test_golden.c \
  *      build/libse.a -lmicrohttpd -lz -pthread -lm -lcmocka && UPDATE_GOLDEN=1 /tmp/tg */
+#include "sources/squeue_fields.h"
 #include "testutil.h"
 
 #include <ctype.h>
@@ -461,6 +462,111 @@ static void test_multi_partition_counts(void **state)
     double per_user = sum_prefix(t, "slurm_user_jobs{");
     assert_true(per_part > per_user);
     assert_double_exact(sum_prefix(t, "slurm_account_jobs{"), per_user);
+}
+
+/* slurm_queue_* count every job once: the figures are computed here from
+ * the fixture's squeue lines (one line per job or array task, whatever
+ * partitions it lists) and compared with the rendered families. */
+static void test_queue_counts_each_job_once(void **state)
+{
+    (void)state;
+    const struct rendered *r = render_named("multi_partition_pending");
+    const char *t = r->text.p;
+    size_t len = 0;
+    char *sq = tu_read_rel("tests/fixtures/edge/multi_partition_pending/squeue.txt", &len);
+    assert_non_null(sq);
+    enum { MAXJ = 64 };
+    char ids[MAXJ][32], states[MAXJ][32], reasons[MAXJ][64];
+    double cpus[MAXJ];
+    size_t nj = 0, multi = 0;
+    for (char *line = strtok(sq, "\n"); line; line = strtok(NULL, "\n")) {
+        char *f[SQ_FIELD_COUNT] = {0};
+        int nf = 0;
+        for (char *p = line; nf < SQ_FIELD_COUNT; nf++) {
+            f[nf] = p;
+            char *bar = nf + 1 < SQ_FIELD_COUNT ? strchr(p, '|') : NULL;
+            if (!bar) {
+                nf++;
+                break;
+            }
+            *bar = '\0';
+            p = bar + 1;
+        }
+        assert_int_equal(nf, SQ_FIELD_COUNT);
+        size_t k = 0;
+        while (k < nj && strcmp(ids[k], f[SQ_JOB_ARRAY_ID]) != 0)
+            k++;
+        assert_true(k == nj); /* each job once in the fixture */
+        assert_true(nj < MAXJ);
+        snprintf(ids[nj], sizeof(ids[nj]), "%s", f[SQ_JOB_ARRAY_ID]);
+        for (size_t c = 0; c < sizeof(states[nj]); c++) {
+            states[nj][c] = (char)tolower((unsigned char)f[SQ_STATE][c]);
+            if (!f[SQ_STATE][c])
+                break;
+        }
+        /* the short reason code: squeue's text up to the first ',' */
+        snprintf(reasons[nj], sizeof(reasons[nj]), "%.*s", (int)strcspn(f[SQ_REASON], ","),
+                 f[SQ_REASON]);
+        const char *c = strstr(f[SQ_TRES_ALLOC], "cpu=");
+        cpus[nj] = c ? strtod(c + 4, NULL) : strtod(f[SQ_NUM_CPUS], NULL);
+        if (strchr(f[SQ_PARTITION], ','))
+            multi++;
+        nj++;
+    }
+    free(sq);
+    assert_true(multi >= 2); /* the case this test is about */
+    static const char *const st[] = {"pending", "running", "cancelled"};
+    double all = 0;
+    for (size_t s = 0; s < sizeof(st) / sizeof(st[0]); s++) {
+        double n = 0, ncpu = 0;
+        for (size_t k = 0; k < nj; k++)
+            if (strcmp(states[k], st[s]) == 0) {
+                n++;
+                ncpu += cpus[k];
+            }
+        assert_true(n > 0);
+        all += n;
+        char series[96];
+        snprintf(series, sizeof(series), "slurm_queue_jobs{state=\"%s\"}", st[s]);
+        EQ(series, n);
+        snprintf(series, sizeof(series), "slurm_queue_cpus{state=\"%s\"}", st[s]);
+        EQ(series, ncpu);
+    }
+    assert_double_exact(all, (double)nj);
+    assert_double_exact(sum_prefix(t, "slurm_queue_jobs{"), (double)nj);
+    /* the per-partition family counts the multi-partition jobs in each */
+    assert_true(sum_prefix(t, "slurm_jobs{partition=") > (double)nj);
+    double pending = 0;
+    for (size_t k = 0; k < nj; k++) {
+        if (strcmp(states[k], "pending") != 0)
+            continue;
+        pending++;
+        double n = 0;
+        for (size_t x = 0; x < nj; x++)
+            n += strcmp(states[x], "pending") == 0 && strcmp(reasons[x], reasons[k]) == 0;
+        char series[128];
+        snprintf(series, sizeof(series), "slurm_queue_jobs_pending{reason=\"%.63s\"}", reasons[k]);
+        EQ(series, n);
+    }
+    assert_double_exact(sum_prefix(t, "slurm_queue_jobs_pending{"), pending);
+    assert_true(sum_prefix(t, "slurm_jobs_pending{") > pending);
+    /* the per-partition families say so and name the exact family */
+    assert_non_null(strstr(t, "# HELP slurm_jobs Jobs "));
+    static const char *const note[][2] = {
+        {"# HELP slurm_jobs ", "slurm_queue_jobs counts every job once."},
+        {"# HELP slurm_jobs_cpus ", "slurm_queue_cpus counts every job once."},
+        {"# HELP slurm_jobs_memory_bytes ", "slurm_queue_memory_bytes counts every job once."},
+        {"# HELP slurm_jobs_gpus ", "slurm_queue_gpus counts every job once."},
+        {"# HELP slurm_jobs_pending ", "slurm_queue_jobs_pending counts every job once."},
+    };
+    for (size_t i = 0; i < sizeof(note) / sizeof(note[0]); i++) {
+        const char *h = strstr(t, note[i][0]);
+        assert_non_null(h);
+        const char *nl = strchr(h, '\n');
+        const char *w = strstr(h, note[i][1]);
+        if (!w || w > nl)
+            fail_msg("%s... does not name %s", note[i][0], note[i][1]);
+    }
 }
 
 /* A series limit drops label sets and counts them. */
@@ -1080,6 +1186,8 @@ int main(void)
     }
     tests[n++] = (struct CMUnitTest){"multi-partition counts", test_multi_partition_counts, NULL,
                                      free_slots, NULL};
+    tests[n++] = (struct CMUnitTest){"queue counts each job once", test_queue_counts_each_job_once,
+                                     NULL, free_slots, NULL};
     tests[n++] = (struct CMUnitTest){"series limit counts", test_series_limit_counts, NULL,
                                      free_slots, NULL};
     return _cmocka_run_group_tests("golden", tests, n, NULL, NULL);
