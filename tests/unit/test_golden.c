@@ -569,6 +569,80 @@ static void test_queue_counts_each_job_once(void **state)
     }
 }
 
+/* The value of "KEY=" in a scontrol line (up to the next space), or "". */
+static void kv_field(const char *line, const char *key, char *out, size_t n)
+{
+    char pat[32];
+    snprintf(pat, sizeof(pat), " %s=", key);
+    const char *p = strstr(line, pat);
+    if (!p && strncmp(line, pat + 1, strlen(pat + 1)) == 0)
+        p = line - 1;
+    out[0] = '\0';
+    if (!p)
+        return;
+    p += strlen(pat);
+    size_t k = strcspn(p, " \n");
+    snprintf(out, n, "%.*s", (int)(k < n ? k : n - 1), p);
+}
+
+/* Every sample line of the family `name` without labels equals want. */
+static void all_equal(const char *t, const char *name, double want)
+{
+    size_t nl = strlen(name), seen = 0;
+    for (const char *p = t; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, name, nl) == 0 && p[nl] == ' ') {
+            seen++;
+            if (strtod(p + nl + 1, NULL) != want)
+                fail_msg("%s = %g, expected %g", name, strtod(p + nl + 1, NULL), want);
+        }
+    }
+    assert_true(seen > 0);
+}
+
+/* The CPU figures rivosinc (and vpenso) took from sinfo: slurm_cpus_idle and
+ * slurm_partition_idle_cpus count the unallocated CPUs of every node that
+ * is neither DRAIN-flagged nor base DOWN (not responding, failed, powered
+ * down ... included), and slurm_cpus_per_state sums all the CPUs of the
+ * nodes in each state. Computed here from the fixture's scontrol lines. */
+static void test_compat_sinfo_cpus(void **state)
+{
+    (void)state;
+    const struct rendered *r = render_named("odd_states");
+    const char *t = r->text.p;
+    size_t len = 0;
+    char *txt = tu_read_rel("tests/fixtures/edge/odd_states/nodes.txt", &len);
+    assert_non_null(txt);
+    double idle = 0, idle_even = 0, total = 0, nresp = 0;
+    for (char *line = strtok(txt, "\n"); line; line = strtok(NULL, "\n")) {
+        char st[128], alloc[32], efctv[32], tot[32], parts[128];
+        kv_field(line, "State", st, sizeof(st));
+        kv_field(line, "CPUAlloc", alloc, sizeof(alloc));
+        kv_field(line, "CPUEfctv", efctv, sizeof(efctv));
+        kv_field(line, "CPUTot", tot, sizeof(tot));
+        kv_field(line, "Partitions", parts, sizeof(parts));
+        if (!st[0])
+            continue;
+        double cpus = strtod(efctv[0] ? efctv : tot, NULL), used = strtod(alloc, NULL);
+        total += cpus;
+        bool other = strncmp(st, "DOWN", 4) == 0 || strstr(st, "+DRAIN") != NULL;
+        if (!other) {
+            idle += cpus - used;
+            if (strstr(parts, "even"))
+                idle_even += cpus - used;
+        }
+        if (strcmp(st, "IDLE+NOT_RESPONDING") == 0)
+            nresp += cpus;
+    }
+    free(txt);
+    assert_true(nresp > 0); /* the fixture has an idle, not responding node */
+    all_equal(t, "slurm_cpus_idle", idle);
+    EQ("slurm_partition_idle_cpus{partition=\"even\"}", idle_even);
+    EQ("slurm_partition_cpus_idle{partition=\"even\"}", idle_even); /* vpenso's name */
+    EQ("slurm_cpus_per_state{state=\"not_responding\"}", nresp);
+    assert_double_exact(sum_prefix(t, "slurm_cpus_per_state{"), total);
+    all_equal(t, "slurm_cpus_total", total);
+}
+
 /* A series limit drops label sets and counts them. */
 static void test_series_limit_counts(void **state)
 {
@@ -1187,6 +1261,8 @@ int main(void)
     tests[n++] = (struct CMUnitTest){"multi-partition counts", test_multi_partition_counts, NULL,
                                      free_slots, NULL};
     tests[n++] = (struct CMUnitTest){"queue counts each job once", test_queue_counts_each_job_once,
+                                     NULL, free_slots, NULL};
+    tests[n++] = (struct CMUnitTest){"compat CPUs as sinfo counts them", test_compat_sinfo_cpus,
                                      NULL, free_slots, NULL};
     tests[n++] = (struct CMUnitTest){"series limit counts", test_series_limit_counts, NULL,
                                      free_slots, NULL};
