@@ -440,6 +440,7 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
     const struct jobs_model *m = jds->u.jobs;
     enum { N, CPUS, MEM };
     struct agg usr, acc, part, acc1, reason;
+    double by_state[JOB_STATE_COUNT] = {0};
     agg_init(&usr, v->series_limit);
     agg_init(&acc, v->series_limit);
     agg_init(&part, v->series_limit);
@@ -447,6 +448,7 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
     agg_init(&reason, v->series_limit);
     for (size_t i = 0; i < m->n; i++) {
         const struct job *j = &m->jobs[i];
+        by_state[j->state] += 1;
         struct agg *t[3] = {&usr, &acc, &acc1};
         uint32_t k[3][2] = {{j->user, j->state}, {j->account, j->state}, {j->account, 0}};
         for (int x = 0; x < 3; x++) {
@@ -499,6 +501,17 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
             "1e6).");
     by_name(r, &reason, N, "slurm_pending_reason_total", "reason", &m->strs,
             "rivosinc compat: pending jobs by reason.");
+    /* Listed in rivosinc's README ("jobs per state") but written by none of
+     * its versions: jobs by state, each once, like slurm_node_count_per_state
+     * for nodes (states that have jobs). */
+    render_family(r, "slurm_job_count_per_state", M_GAUGE,
+                  "rivosinc compat: jobs by state, each counted once (array tasks singly).");
+    for (int s = 0; s < JOB_STATE_COUNT; s++) {
+        if (by_state[s] <= 0)
+            continue;
+        struct label l[1] = {{"state", job_state_names_uc[s]}};
+        render_sample(r, l, 1, by_state[s]);
+    }
     for (int x = 0; x < 5; x++) {
         o->series_dropped += all[x]->dropped;
         agg_free(all[x]);

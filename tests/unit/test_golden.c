@@ -531,9 +531,17 @@ static void test_queue_counts_each_job_once(void **state)
         EQ(series, n);
         snprintf(series, sizeof(series), "slurm_queue_cpus{state=\"%s\"}", st[s]);
         EQ(series, ncpu);
+        /* rivosinc's README name, jobs by state in upper case, each once */
+        char up[32];
+        for (size_t c = 0; c < sizeof(up); c++)
+            if (!(up[c] = (char)toupper((unsigned char)st[s][c])))
+                break;
+        snprintf(series, sizeof(series), "slurm_job_count_per_state{state=\"%s\"}", up);
+        EQ(series, n);
     }
     assert_double_exact(all, (double)nj);
     assert_double_exact(sum_prefix(t, "slurm_queue_jobs{"), (double)nj);
+    assert_double_exact(sum_prefix(t, "slurm_job_count_per_state{"), (double)nj);
     /* the per-partition family counts the multi-partition jobs in each */
     assert_true(sum_prefix(t, "slurm_jobs{partition=") > (double)nj);
     double pending = 0;
