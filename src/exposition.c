@@ -265,6 +265,14 @@ static void process_metrics(struct render *r)
         render_family(r, "process_max_fds", M_GAUGE, "Maximum number of open file descriptors.");
         render_sample(r, NULL, 0, (double)rl.rlim_cur);
     }
+    /* The soft RLIMIT_AS, as the Go client reads it from /proc/self/limits:
+     * "unlimited" is 2^64 - 1 there (prometheus/procfs), not -1. */
+    if (getrlimit(RLIMIT_AS, &rl) == 0) {
+        render_family(r, "process_virtual_memory_max_bytes", M_GAUGE,
+                      "Maximum amount of virtual memory available in bytes.");
+        render_sample(r, NULL, 0,
+                      rl.rlim_cur == RLIM_INFINITY ? 18446744073709551615.0 : (double)rl.rlim_cur);
+    }
 }
 
 enum ds_field {

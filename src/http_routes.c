@@ -25,6 +25,7 @@ static struct {
     const struct config *cfg;
     struct http_hooks hooks;
     uint64_t requests[P_COUNT][NCODES];
+    int64_t metrics_in_flight; /* telemetry-path responses being built or sent */
 } R;
 
 void http_routes_init(const struct config *cfg, const struct http_hooks *hooks)
@@ -40,8 +41,32 @@ static void count(enum http_path p, int code)
             __atomic_add_fetch(&R.requests[p][i], 1, __ATOMIC_RELAXED);
 }
 
+/* --compat=rivosinc: the Go client's promhttp.Handler() counters, which
+ * rivosinc served (client_golang v1.16.0/v1.20.5, InstrumentMetricHandler):
+ * scrapes of the telemetry path by status code (200, 500 and 503 always
+ * present) and scrapes being served now, this one included. */
+static void render_promhttp(struct render *r)
+{
+    render_family(r, "promhttp_metric_handler_requests", M_COUNTER,
+                  "rivosinc compat: scrapes of the telemetry path by HTTP status code.");
+    for (size_t i = 0; i < NCODES; i++) {
+        uint64_t v = __atomic_load_n(&R.requests[P_METRICS][i], __ATOMIC_RELAXED);
+        if (!v && codes[i] != 200 && codes[i] != 500 && codes[i] != 503)
+            continue;
+        char code[8];
+        snprintf(code, sizeof(code), "%d", codes[i]);
+        struct label l[1] = {{"code", code}};
+        render_sample(r, l, 1, (double)v);
+    }
+    render_family(r, "promhttp_metric_handler_requests_in_flight", M_GAUGE,
+                  "rivosinc compat: scrapes of the telemetry path being served now.");
+    render_sample(r, NULL, 0, (double)__atomic_load_n(&R.metrics_in_flight, __ATOMIC_RELAXED));
+}
+
 void http_routes_render_metrics(struct render *r)
 {
+    if (R.cfg && (R.cfg->compat & COMPAT_RIVOSINC))
+        render_promhttp(r);
     render_family(r, "slurm_exporter_http_requests", M_COUNTER,
                   "HTTP requests served, by path (metrics = the telemetry path) and status code.");
     for (int p = 0; p < P_COUNT; p++) {
@@ -317,6 +342,7 @@ static void body_free(void *cls)
     struct response_body *b = cls;
     response_body_free(b);
     free(b);
+    __atomic_sub_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED);
 }
 
 static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webconfig *wc)
@@ -326,8 +352,10 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webc
     bool om = http_wants_openmetrics(accept);
     bool gz = http_wants_gzip(ae);
     struct response_body *b = xcalloc(1, sizeof(*b));
+    __atomic_add_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED); /* until body_free */
     if (R.hooks.response(om, gz, b) < 0) {
         free(b);
+        __atomic_sub_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED);
         return http_reply(c, wc, P_METRICS, 503,
                           "not ready: the first Slurm refresh has not finished\n");
     }

@@ -72,6 +72,15 @@ static void node_gpus(const struct nodes_model *m, const struct node *nd, double
     }
 }
 
+/* sinfo's CPUsState (%C) split, which both vpenso and rivosinc's CLI mode
+ * read: the unallocated CPUs of a node with DRAIN or base DOWN are "other",
+ * of any other node (not responding, failed, powered down, ...) "idle"
+ * (Slurm's src/sinfo/sinfo.c, _update_sinfo). */
+static bool sinfo_cpus_other(const struct node *nd)
+{
+    return nd->base == NODE_BASE_DOWN || (nd->flags & (1u << NODE_FLAG_DRAIN));
+}
+
 /* ---- vpenso ---------------------------------------------------------------- */
 
 /* vpenso counted nodes by the prefix of sinfo's state name. */
@@ -209,7 +218,7 @@ static void vpenso_nodes(const struct view *v, struct render *r)
         cpu_total += nd->cpus_total;
         cpu_alloc += nd->cpus_alloc;
         double free_cpus = nd->cpus_total > nd->cpus_alloc ? nd->cpus_total - nd->cpus_alloc : 0;
-        if (unavail)
+        if (sinfo_cpus_other(nd))
             cpu_other += free_cpus;
         else
             cpu_idle += free_cpus;
@@ -225,8 +234,10 @@ static void vpenso_nodes(const struct view *v, struct render *r)
                 nb[k] += 1;
     }
     gauge1(r, "slurm_cpus_alloc", "vpenso compat: allocated CPUs.", cpu_alloc);
-    gauge1(r, "slurm_cpus_idle", "vpenso compat: idle CPUs on nodes that can run jobs.", cpu_idle);
-    gauge1(r, "slurm_cpus_other", "vpenso compat: unallocated CPUs on down or drained nodes.",
+    gauge1(r, "slurm_cpus_idle",
+           "vpenso compat: unallocated CPUs of nodes neither drained nor down (sinfo %C).",
+           cpu_idle);
+    gauge1(r, "slurm_cpus_other", "vpenso compat: unallocated CPUs of drained or down nodes.",
            cpu_other);
     gauge1(r, "slurm_cpus_total", "vpenso compat: all CPUs.", cpu_total);
     gauge1(r, "slurm_gpus_alloc", "vpenso compat: allocated GPUs.", gpu_alloc);
@@ -262,7 +273,7 @@ static void vpenso_partitions(const struct view *v, struct render *r, struct col
             if (!row)
                 continue;
             row->v[ALLOC] += nd->cpus_alloc;
-            row->v[node_unavailable(nd->state) ? OTHER : IDLE] += free_cpus;
+            row->v[sinfo_cpus_other(nd) ? OTHER : IDLE] += free_cpus;
             row->v[TOTAL] += nd->cpus_total;
         }
     }
@@ -311,7 +322,7 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
     for (size_t i = 0; i < m->n; i++) {
         const struct node *nd = &m->nodes[i];
         double free_cpus = nd->cpus_total > nd->cpus_alloc ? nd->cpus_total - nd->cpus_alloc : 0;
-        double idle = node_unavailable(nd->state) ? 0 : free_cpus;
+        double idle = sinfo_cpus_other(nd) ? 0 : free_cpus;
         cpus_total += nd->cpus_total;
         cpus_idle += idle;
         mem_real += (double)nd->mem_total;
@@ -319,8 +330,8 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
         if (nd->mem_free != UINT64_MAX)
             mem_free += (double)nd->mem_free;
         struct agg_row *cs = agg_get(&cstate, (uint32_t[AGG_MAX_KEYS]){nd->state, 0, 0});
-        if (cs) {
-            cs->v[S_CPUS] += nd->cpus_alloc;
+        if (cs) { /* rivosinc summed every CPU of the nodes in the state */
+            cs->v[S_CPUS] += nd->cpus_total;
             cs->v[S_NODES] += 1;
         }
         const struct id_list *pl = &m->part_lists[nd->partitions];
@@ -366,7 +377,8 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
     by_name_state(r, &pstate, S_NODES, "slurm_partition_node_count", "partition", &m->strs,
                   node_state_names, "rivosinc compat: nodes by partition and node state.");
     by_name(r, &part, P_IDLE, "slurm_partition_idle_cpus", "partition", &m->strs,
-            "rivosinc compat: idle CPUs of the partition's nodes that can run jobs.");
+            "rivosinc compat: unallocated CPUs of the partition's nodes neither drained nor "
+            "down (sinfo %C).");
     by_name(r, &part, P_LOAD, "slurm_partition_cpu_load", "partition", &m->strs,
             "rivosinc compat: sum of the CPU load of the partition's nodes.");
     by_name(r, &part, P_WEIGHT, "slurm_partition_weight", "partition", &m->strs,
@@ -375,11 +387,12 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
      * meaning): written once. slurm_cpu_load is ours (nodes collector). */
     if (!(v->compat & COMPAT_VPENSO)) {
         gauge1(r, "slurm_cpus_total", "rivosinc compat: all CPUs.", cpus_total);
-        gauge1(r, "slurm_cpus_idle", "rivosinc compat: idle CPUs on nodes that can run jobs.",
+        gauge1(r, "slurm_cpus_idle",
+               "rivosinc compat: unallocated CPUs of nodes neither drained nor down (sinfo %C).",
                cpus_idle);
     }
     render_family(r, "slurm_cpus_per_state", M_GAUGE,
-                  "rivosinc compat: allocated CPUs by node state.");
+                  "rivosinc compat: CPUs of the nodes in each node state (all their CPUs).");
     for (size_t i = 0; i < cstate.n; i++) {
         struct label l[1] = {{"state", node_state_names[cstate.rows[i].key[0]]}};
         render_sample(r, l, 1, cstate.rows[i].v[S_CPUS]);
@@ -427,6 +440,7 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
     const struct jobs_model *m = jds->u.jobs;
     enum { N, CPUS, MEM };
     struct agg usr, acc, part, acc1, reason;
+    double by_state[JOB_STATE_COUNT] = {0};
     agg_init(&usr, v->series_limit);
     agg_init(&acc, v->series_limit);
     agg_init(&part, v->series_limit);
@@ -434,6 +448,7 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
     agg_init(&reason, v->series_limit);
     for (size_t i = 0; i < m->n; i++) {
         const struct job *j = &m->jobs[i];
+        by_state[j->state] += 1;
         struct agg *t[3] = {&usr, &acc, &acc1};
         uint32_t k[3][2] = {{j->user, j->state}, {j->account, j->state}, {j->account, 0}};
         for (int x = 0; x < 3; x++) {
@@ -469,7 +484,9 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
     by_name_state(r, &usr, CPUS, "slurm_user_cpu_alloc", "username", &m->strs, job_state_names_uc,
                   "rivosinc compat: CPUs of jobs by user and state.");
     by_name_state(r, &part, N, "slurm_partition_job_state_total", "partition", &m->strs,
-                  job_state_names_uc, "rivosinc compat: jobs by partition and state.");
+                  job_state_names_uc,
+                  "rivosinc compat: jobs by partition and state. A job listing several "
+                  "partitions counts in each; slurm_queue_jobs counts every job once.");
     by_name_state(r, &acc, N, "slurm_account_job_state_total", "account", &m->strs,
                   job_state_names_uc, "rivosinc compat: jobs by account and state.");
     by_name_state(r, &acc, CPUS, "slurm_account_job_state_cpu_alloc", "account", &m->strs,
@@ -484,6 +501,17 @@ static void rivosinc_jobs(const struct view *v, struct render *r, struct collect
             "1e6).");
     by_name(r, &reason, N, "slurm_pending_reason_total", "reason", &m->strs,
             "rivosinc compat: pending jobs by reason.");
+    /* Listed in rivosinc's README ("jobs per state") but written by none of
+     * its versions: jobs by state, each once, like slurm_node_count_per_state
+     * for nodes (states that have jobs). */
+    render_family(r, "slurm_job_count_per_state", M_GAUGE,
+                  "rivosinc compat: jobs by state, each counted once (array tasks singly).");
+    for (int s = 0; s < JOB_STATE_COUNT; s++) {
+        if (by_state[s] <= 0)
+            continue;
+        struct label l[1] = {{"state", job_state_names_uc[s]}};
+        render_sample(r, l, 1, by_state[s]);
+    }
     for (int x = 0; x < 5; x++) {
         o->series_dropped += all[x]->dropped;
         agg_free(all[x]);

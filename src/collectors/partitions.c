@@ -227,8 +227,9 @@ void collect_partitions(const struct view *v, struct render *r, struct collect_o
             render_sample(r, l, 1, acc[order[i]].running);
         }
         render_family(r, "slurm_partition_jobs_pending", M_GAUGE,
-                      "Pending jobs that may run in the partition (a job listing several "
-                      "partitions counts in each).");
+                      "Pending jobs that may run in the partition. A job listing several "
+                      "partitions counts in each; slurm_queue_jobs, state pending, counts every "
+                      "job once.");
         for (uint32_t i = 0; i < no; i++) {
             struct label l[1] = {{"partition", strtab_get(names, order[i])}};
             render_sample(r, l, 1, acc[order[i]].pending);

@@ -60,6 +60,11 @@ FAMILIES = {
     "slurm_jobs_pending": ("gauge", ("partition", "reason")),
     "slurm_jobs_oldest_pending_age_seconds": ("gauge", ("partition",)),
     "slurm_jobs_queue_wait_seconds": ("histogram", ("partition",)),
+    "slurm_queue_jobs": ("gauge", ("state",)),
+    "slurm_queue_cpus": ("gauge", ("state",)),
+    "slurm_queue_memory_bytes": ("gauge", ("state",)),
+    "slurm_queue_gpus": ("gauge", ("state",)),
+    "slurm_queue_jobs_pending": ("gauge", ("reason",)),
     "slurm_user_jobs": ("gauge", ("user", "state")),
     "slurm_user_cpus": ("gauge", ("user", "state")),
     "slurm_user_memory_bytes": ("gauge", ("user", "state")),
@@ -103,7 +108,8 @@ FAMILIES = {
     "process_cpu_seconds_total": ("counter", ()),
     "process_resident_memory_bytes": ("gauge", ()),
 }
-JOBS_FAMILIES = [n for n in FAMILIES if n.startswith(("slurm_jobs", "slurm_user_", "slurm_account_"))]
+JOBS_FAMILIES = [n for n in FAMILIES
+                 if n.startswith(("slurm_jobs", "slurm_queue_", "slurm_user_", "slurm_account_"))]
 COLLECTORS = ("jobs", "nodes", "partitions")
 
 
@@ -357,6 +363,13 @@ def expected_jobs(snap, now):
                     age = now - elig
                     cur = e["slurm_jobs_oldest_pending_age_seconds"].get((p,), 0)
                     e["slurm_jobs_oldest_pending_age_seconds"][(p,)] = max(cur, age)
+        # The whole queue: the job once, however many partitions it lists.
+        add(e["slurm_queue_jobs"], (state,), tasks)
+        add(e["slurm_queue_cpus"], (state,), cpus)
+        add(e["slurm_queue_memory_bytes"], (state,), mem)
+        add(e["slurm_queue_gpus"], (state,), gpus)
+        if state == "pending":
+            add(e["slurm_queue_jobs_pending"], (j["state_reason"],), tasks)
         for who, fam in (("user_name", "slurm_user"), ("account", "slurm_account")):
             key = (j[who], state)
             add(e[fam + "_jobs"], key, tasks)
@@ -748,6 +761,13 @@ class Run:
         R.check("slurm_cpus sums to slurm_cpus_configured", conf is not None and cpus == conf,
                 f"sum {fmt(cpus)}, configured {conf}")
         have = {l.get("state") for l, _ in expo.get("slurm_cpus")}
+        multi = [j["job_id"] for j in snap["jobs"] if "," in (j.get("partition") or "")]
+        R.check("the workload has a job listing several partitions (what slurm_queue_* count once)",
+                bool(multi), "none in squeue's answer")
+        queue = sum(v for _, v in expo.get("slurm_queue_jobs"))
+        users = sum(v for _, v in expo.get("slurm_user_jobs"))
+        R.check("sum(slurm_queue_jobs) equals sum(slurm_user_jobs)", queue == users,
+                f"{fmt(queue)} vs {fmt(users)}")
         R.check("slurm_cpus states are allocated|idle|other", have <= {"allocated", "idle", "other"}, f"states {sorted(have)}")
         return expo, snap
 
@@ -1024,6 +1044,7 @@ scrape_configs:
             running = sum(tasks(j) for j in jobs if j["job_state"] == "RUNNING")
             pending_total = sum(tasks(j) for j in jobs if j["job_state"] == "PENDING")
             gpu_reasons = {r: v for (p, r), v in e["slurm_jobs_pending"].items() if p == "gpu" and v}
+            reasons = {r: v for (r,), v in e["slurm_queue_jobs_pending"].items() if v}
             gres_alloc = sum(v for (g, _), v in e["slurm_gres_allocated"].items() if g == "gpu")
             gres_conf = sum(v for (g, _), v in e["slurm_gres_configured"].items() if g == "gpu")
             unavailable = sum(v for (s,), v in e["slurm_nodes"].items() if s in ("down", "drained", "draining", "fail"))
@@ -1064,6 +1085,16 @@ scrape_configs:
                 ("How many jobs are running?", 'sum(slurm_jobs{state="running"})', None, running, 0),
                 ("How many jobs are pending in the whole cluster (each job once)?",
                  'sum(slurm_user_jobs{state="pending"})', None, pending_total, 0),
+                ("How many jobs are pending in the whole cluster, from the queue family?",
+                 'slurm_queue_jobs{state="pending"}', None, pending_total, 0),
+                ("How many jobs does the queue hold, each once?",
+                 "sum(slurm_queue_jobs)", None, sum(tasks(j) for j in jobs), 0),
+                ("Why are jobs pending, cluster-wide (each job once)?",
+                 "sum by (reason) (slurm_queue_jobs_pending) > 0", "reason", reasons, 0),
+                ("How many more pending jobs do the partition series count than there are?",
+                 'sum(slurm_jobs{state="pending"}) - sum(slurm_queue_jobs{state="pending"})', None,
+                 sum(tasks(j) * (len([p for p in j["partition"].split(",") if p]) - 1)
+                     for j in jobs if j["job_state"] == "PENDING"), 0),
                 ("Why are jobs pending in partition gpu?",
                  'sum by (reason) (slurm_jobs_pending{partition="gpu"}) > 0', "reason", gpu_reasons, 0),
                 ("How long has the oldest eligible job waited, per partition?",

@@ -21,6 +21,7 @@
  * come from a build without it:
  *   cc -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit -o /tmp/tg tests/unit/test_golden.c \
  *      build/libse.a -lmicrohttpd -lz -pthread -lm -lcmocka && UPDATE_GOLDEN=1 /tmp/tg */
+#include "sources/squeue_fields.h"
 #include "testutil.h"
 
 #include <ctype.h>
@@ -461,6 +462,193 @@ static void test_multi_partition_counts(void **state)
     double per_user = sum_prefix(t, "slurm_user_jobs{");
     assert_true(per_part > per_user);
     assert_double_exact(sum_prefix(t, "slurm_account_jobs{"), per_user);
+}
+
+/* slurm_queue_* count every job once: the figures are computed here from
+ * the fixture's squeue lines (one line per job or array task, whatever
+ * partitions it lists) and compared with the rendered families. */
+static void test_queue_counts_each_job_once(void **state)
+{
+    (void)state;
+    const struct rendered *r = render_named("multi_partition_pending");
+    const char *t = r->text.p;
+    size_t len = 0;
+    char *sq = tu_read_rel("tests/fixtures/edge/multi_partition_pending/squeue.txt", &len);
+    assert_non_null(sq);
+    enum { MAXJ = 64 };
+    char ids[MAXJ][32], states[MAXJ][32], reasons[MAXJ][64];
+    double cpus[MAXJ];
+    size_t nj = 0, multi = 0;
+    for (char *line = strtok(sq, "\n"); line; line = strtok(NULL, "\n")) {
+        char *f[SQ_FIELD_COUNT] = {0};
+        int nf = 0;
+        for (char *p = line; nf < SQ_FIELD_COUNT; nf++) {
+            f[nf] = p;
+            char *bar = nf + 1 < SQ_FIELD_COUNT ? strchr(p, '|') : NULL;
+            if (!bar) {
+                nf++;
+                break;
+            }
+            *bar = '\0';
+            p = bar + 1;
+        }
+        assert_int_equal(nf, SQ_FIELD_COUNT);
+        size_t k = 0;
+        while (k < nj && strcmp(ids[k], f[SQ_JOB_ARRAY_ID]) != 0)
+            k++;
+        assert_true(k == nj); /* each job once in the fixture */
+        assert_true(nj < MAXJ);
+        snprintf(ids[nj], sizeof(ids[nj]), "%s", f[SQ_JOB_ARRAY_ID]);
+        for (size_t c = 0; c < sizeof(states[nj]); c++) {
+            states[nj][c] = (char)tolower((unsigned char)f[SQ_STATE][c]);
+            if (!f[SQ_STATE][c])
+                break;
+        }
+        /* the short reason code: squeue's text up to the first ',' */
+        snprintf(reasons[nj], sizeof(reasons[nj]), "%.*s", (int)strcspn(f[SQ_REASON], ","),
+                 f[SQ_REASON]);
+        const char *c = strstr(f[SQ_TRES_ALLOC], "cpu=");
+        cpus[nj] = c ? strtod(c + 4, NULL) : strtod(f[SQ_NUM_CPUS], NULL);
+        if (strchr(f[SQ_PARTITION], ','))
+            multi++;
+        nj++;
+    }
+    free(sq);
+    assert_true(multi >= 2); /* the case this test is about */
+    static const char *const st[] = {"pending", "running", "cancelled"};
+    double all = 0;
+    for (size_t s = 0; s < sizeof(st) / sizeof(st[0]); s++) {
+        double n = 0, ncpu = 0;
+        for (size_t k = 0; k < nj; k++)
+            if (strcmp(states[k], st[s]) == 0) {
+                n++;
+                ncpu += cpus[k];
+            }
+        assert_true(n > 0);
+        all += n;
+        char series[96];
+        snprintf(series, sizeof(series), "slurm_queue_jobs{state=\"%s\"}", st[s]);
+        EQ(series, n);
+        snprintf(series, sizeof(series), "slurm_queue_cpus{state=\"%s\"}", st[s]);
+        EQ(series, ncpu);
+        /* rivosinc's README name, jobs by state in upper case, each once */
+        char up[32];
+        for (size_t c = 0; c < sizeof(up); c++)
+            if (!(up[c] = (char)toupper((unsigned char)st[s][c])))
+                break;
+        snprintf(series, sizeof(series), "slurm_job_count_per_state{state=\"%s\"}", up);
+        EQ(series, n);
+    }
+    assert_double_exact(all, (double)nj);
+    assert_double_exact(sum_prefix(t, "slurm_queue_jobs{"), (double)nj);
+    assert_double_exact(sum_prefix(t, "slurm_job_count_per_state{"), (double)nj);
+    /* the per-partition family counts the multi-partition jobs in each */
+    assert_true(sum_prefix(t, "slurm_jobs{partition=") > (double)nj);
+    double pending = 0;
+    for (size_t k = 0; k < nj; k++) {
+        if (strcmp(states[k], "pending") != 0)
+            continue;
+        pending++;
+        double n = 0;
+        for (size_t x = 0; x < nj; x++)
+            n += strcmp(states[x], "pending") == 0 && strcmp(reasons[x], reasons[k]) == 0;
+        char series[128];
+        snprintf(series, sizeof(series), "slurm_queue_jobs_pending{reason=\"%.63s\"}", reasons[k]);
+        EQ(series, n);
+    }
+    assert_double_exact(sum_prefix(t, "slurm_queue_jobs_pending{"), pending);
+    assert_true(sum_prefix(t, "slurm_jobs_pending{") > pending);
+    /* the per-partition families say so and name the exact family */
+    assert_non_null(strstr(t, "# HELP slurm_jobs Jobs "));
+    static const char *const note[][2] = {
+        {"# HELP slurm_jobs ", "slurm_queue_jobs counts every job once."},
+        {"# HELP slurm_jobs_cpus ", "slurm_queue_cpus counts every job once."},
+        {"# HELP slurm_jobs_memory_bytes ", "slurm_queue_memory_bytes counts every job once."},
+        {"# HELP slurm_jobs_gpus ", "slurm_queue_gpus counts every job once."},
+        {"# HELP slurm_jobs_pending ", "slurm_queue_jobs_pending counts every job once."},
+    };
+    for (size_t i = 0; i < sizeof(note) / sizeof(note[0]); i++) {
+        const char *h = strstr(t, note[i][0]);
+        assert_non_null(h);
+        const char *nl = strchr(h, '\n');
+        const char *w = strstr(h, note[i][1]);
+        if (!w || w > nl)
+            fail_msg("%s... does not name %s", note[i][0], note[i][1]);
+    }
+}
+
+/* The value of "KEY=" in a scontrol line (up to the next space), or "". */
+static void kv_field(const char *line, const char *key, char *out, size_t n)
+{
+    char pat[32];
+    snprintf(pat, sizeof(pat), " %s=", key);
+    const char *p = strstr(line, pat);
+    if (!p && strncmp(line, pat + 1, strlen(pat + 1)) == 0)
+        p = line - 1;
+    out[0] = '\0';
+    if (!p)
+        return;
+    p += strlen(pat);
+    size_t k = strcspn(p, " \n");
+    snprintf(out, n, "%.*s", (int)(k < n ? k : n - 1), p);
+}
+
+/* Every sample line of the family `name` without labels equals want. */
+static void all_equal(const char *t, const char *name, double want)
+{
+    size_t nl = strlen(name), seen = 0;
+    for (const char *p = t; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, name, nl) == 0 && p[nl] == ' ') {
+            seen++;
+            if (strtod(p + nl + 1, NULL) != want)
+                fail_msg("%s = %g, expected %g", name, strtod(p + nl + 1, NULL), want);
+        }
+    }
+    assert_true(seen > 0);
+}
+
+/* The CPU figures rivosinc (and vpenso) took from sinfo: slurm_cpus_idle and
+ * slurm_partition_idle_cpus count the unallocated CPUs of every node that
+ * is neither DRAIN-flagged nor base DOWN (not responding, failed, powered
+ * down ... included), and slurm_cpus_per_state sums all the CPUs of the
+ * nodes in each state. Computed here from the fixture's scontrol lines. */
+static void test_compat_sinfo_cpus(void **state)
+{
+    (void)state;
+    const struct rendered *r = render_named("odd_states");
+    const char *t = r->text.p;
+    size_t len = 0;
+    char *txt = tu_read_rel("tests/fixtures/edge/odd_states/nodes.txt", &len);
+    assert_non_null(txt);
+    double idle = 0, idle_even = 0, total = 0, nresp = 0;
+    for (char *line = strtok(txt, "\n"); line; line = strtok(NULL, "\n")) {
+        char st[128], alloc[32], efctv[32], tot[32], parts[128];
+        kv_field(line, "State", st, sizeof(st));
+        kv_field(line, "CPUAlloc", alloc, sizeof(alloc));
+        kv_field(line, "CPUEfctv", efctv, sizeof(efctv));
+        kv_field(line, "CPUTot", tot, sizeof(tot));
+        kv_field(line, "Partitions", parts, sizeof(parts));
+        if (!st[0])
+            continue;
+        double cpus = strtod(efctv[0] ? efctv : tot, NULL), used = strtod(alloc, NULL);
+        total += cpus;
+        bool other = strncmp(st, "DOWN", 4) == 0 || strstr(st, "+DRAIN") != NULL;
+        if (!other) {
+            idle += cpus - used;
+            if (strstr(parts, "even"))
+                idle_even += cpus - used;
+        }
+        if (strcmp(st, "IDLE+NOT_RESPONDING") == 0)
+            nresp += cpus;
+    }
+    free(txt);
+    assert_true(nresp > 0); /* the fixture has an idle, not responding node */
+    all_equal(t, "slurm_cpus_idle", idle);
+    EQ("slurm_partition_idle_cpus{partition=\"even\"}", idle_even);
+    EQ("slurm_partition_cpus_idle{partition=\"even\"}", idle_even); /* vpenso's name */
+    EQ("slurm_cpus_per_state{state=\"not_responding\"}", nresp);
+    assert_double_exact(sum_prefix(t, "slurm_cpus_per_state{"), total);
+    all_equal(t, "slurm_cpus_total", total);
 }
 
 /* A series limit drops label sets and counts them. */
@@ -1080,6 +1268,10 @@ int main(void)
     }
     tests[n++] = (struct CMUnitTest){"multi-partition counts", test_multi_partition_counts, NULL,
                                      free_slots, NULL};
+    tests[n++] = (struct CMUnitTest){"queue counts each job once", test_queue_counts_each_job_once,
+                                     NULL, free_slots, NULL};
+    tests[n++] = (struct CMUnitTest){"compat CPUs as sinfo counts them", test_compat_sinfo_cpus,
+                                     NULL, free_slots, NULL};
     tests[n++] = (struct CMUnitTest){"series limit counts", test_series_limit_counts, NULL,
                                      free_slots, NULL};
     return _cmocka_run_group_tests("golden", tests, n, NULL, NULL);

@@ -89,6 +89,11 @@ def check(ctx):
                                         "slurm_cpus_total"))
     R.check("compat: slurm_cpus_{alloc,idle,other,total} equal sinfo %C", got == (a, i, o, t),
             f"exporter {got}, sinfo {(a, i, o, t)}")
+    # rivosinc's slurm_cpus_per_state holds all the CPUs of each state's nodes (its
+    # fetchNodeTotalCpuMetrics), so it sums to the CPU total.
+    per_state = sum(v for n, _l, v in expo.samples if n == "slurm_cpus_per_state")
+    R.check("compat: slurm_cpus_per_state sums to sinfo's CPU total", per_state == t,
+            f"exporter {per_state}, sinfo {t}")
     drain = sum(1 for s in nstate.values() if s.startswith("drain"))
     down = sum(1 for s in nstate.values() if s.startswith("down"))
     R.check("compat: slurm_nodes_drain and slurm_nodes_down equal sinfo's node states",
