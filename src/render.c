@@ -318,7 +318,8 @@ void render_filter_base(const char *in, size_t len, const char *name, const char
     render_escape_label(&want, value);
     buf_append(&want, "\"", 1);
     const char *p = in, *end = in + len;
-    const char *head = NULL; /* the pending metadata lines of the current family */
+    /* the pending metadata lines of the current family: [head, head_end) */
+    const char *head = NULL, *head_end = NULL;
     bool after_sample = true;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -326,6 +327,7 @@ void render_filter_base(const char *in, size_t len, const char *name, const char
         if (*p == '#') {
             if (after_sample || !head)
                 head = p;
+            head_end = le;
             after_sample = false;
         } else {
             after_sample = true;
@@ -338,7 +340,7 @@ void render_filter_base(const char *in, size_t len, const char *name, const char
                                       (b[want.len] == ',' || b[want.len] == '}'));
             if (keep) {
                 if (head)
-                    buf_append(out, head, (size_t)(p - head));
+                    buf_append(out, head, (size_t)(head_end - head));
                 head = NULL;
                 buf_append(out, p, (size_t)(le - p));
             }

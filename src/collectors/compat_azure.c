@@ -182,6 +182,10 @@ static void per_part(struct render *r, const char *name, const char *help, const
 void collect_compat_azure(const struct view *v, struct render *r, struct collect_out *o)
 {
     (void)o;
+    /* Only in the exposition of <telemetry path>/azure, which sets the bit
+     * (never in one with our own names: they collide). */
+    if (!(v->compat & COMPAT_AZURE))
+        return;
     struct azparts p;
     azparts_make(v, &p);
     const struct jobs_model *jm = view_jobs(v);
