@@ -123,10 +123,18 @@ static bool job_listed(uint8_t st)
     }
 }
 
+/* A job's JobID and its index in the model, sorted by JobID. */
+struct jrec {
+    uint32_t job_id;
+    uint32_t i;
+};
+
 static int cmp_job_id(const void *a, const void *b)
 {
-    const struct job *const *x = a, *const *y = b;
-    return ((*x)->job_id > (*y)->job_id) - ((*x)->job_id < (*y)->job_id);
+    const struct jrec *x = a, *y = b;
+    if (x->job_id != y->job_id)
+        return (x->job_id > y->job_id) - (x->job_id < y->job_id);
+    return (x->i > y->i) - (x->i < y->i);
 }
 
 /* The partitions sinfo -h -o %P lists (the hidden ones are not), in the
@@ -194,15 +202,15 @@ void collect_compat_azure(const struct view *v, struct render *r, struct collect
     double jglob[NJS + 1] = {0};
     double *jpart = xcalloc(p.n * jstride + 1, sizeof(double));
     if (jm) {
-        const struct job **rec = xcalloc(jm->n + 1, sizeof(*rec));
+        struct jrec *rec = xcalloc(jm->n + 1, sizeof(struct jrec));
         int *pix = xcalloc(p.n + 1, sizeof(int));
         for (size_t i = 0; i < jm->n; i++)
-            rec[i] = &jm->jobs[i];
-        qsort(rec, jm->n, sizeof(*rec), cmp_job_id);
+            rec[i] = (struct jrec){jm->jobs[i].job_id, (uint32_t)i};
+        qsort(rec, jm->n, sizeof(struct jrec), cmp_job_id);
         for (size_t i = 0; i < jm->n; i++) {
-            if (i > 0 && rec[i]->job_id == rec[i - 1]->job_id)
+            if (i > 0 && rec[i].job_id == rec[i - 1].job_id)
                 continue; /* one squeue line per job record */
-            const struct job *j = rec[i];
+            const struct job *j = &jm->jobs[rec[i].i];
             size_t np = 0;
             if (j->partition < jm->part_lists_n && jm->part_lists[j->partition].n > 0) {
                 const struct id_list *il = &jm->part_lists[j->partition];
