@@ -116,7 +116,10 @@ static const struct flag flags[] = {
     {"compat", K_COMPAT, OFF(compat), "",
      "Also serve another exporter's metric names, so its dashboards keep working: a "
      "comma-separated list of vpenso (vpenso/prometheus-slurm-exporter 0.20, dashboard 4323) "
-     "and rivosinc (rivosinc/prometheus-slurm-exporter 1.x, dashboard 19835), or none.",
+     "and rivosinc (rivosinc/prometheus-slurm-exporter 1.x, dashboard 19835), served on the "
+     "telemetry path and also on <telemetry path>/vpenso and /rivosinc, and azure (Azure "
+     "CycleCloud's azslurm-exporter, whose names collide with ours: served only on <telemetry "
+     "path>/azure), or none.",
      -1, 0},
     {"collector.series-limit", K_INT, OFF(series_limit), "100000",
      "Maximum label sets per aggregation; the rest is counted in "
@@ -556,8 +559,11 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
                 m |= COMPAT_VPENSO;
             else if (n == 8 && strncmp(p, "rivosinc", 8) == 0)
                 m |= COMPAT_RIVOSINC;
+            else if (n == 5 && strncmp(p, "azure", 5) == 0)
+                m |= COMPAT_AZURE;
             else if (!(n == 4 && strncmp(p, "none", 4) == 0))
-                return bad(err, f->name, "expected a list of vpenso, rivosinc (or none)", val);
+                return bad(err, f->name, "expected a list of vpenso, rivosinc, azure (or none)",
+                           val);
             p += n;
             if (*p == ',')
                 p++;
@@ -759,6 +765,8 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         cfg->collector_on[COLLECTOR_compat_vpenso] = true;
     if (cfg->compat & COMPAT_RIVOSINC)
         cfg->collector_on[COLLECTOR_compat_rivosinc] = true;
+    if (cfg->compat & COMPAT_AZURE)
+        cfg->collector_on[COLLECTOR_compat_azure] = true;
     if (!clean_url_path(cfg->telemetry_path) || strncmp(cfg->telemetry_path, "/-/", 3) == 0)
         return bad(err, "web.telemetry-path",
                    "must be a clean absolute URL path like /metrics (segments of letters, digits "

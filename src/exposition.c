@@ -18,19 +18,31 @@
 
 #define GZ_LEVEL 3
 
-struct exposition {
-    int refs;
-    struct buf body[2]; /* 0: text 0.0.4, 1: OpenMetrics; without the self section */
+/* One exposition's bodies: text 0.0.4 and OpenMetrics, without the self
+ * section, and their gzip made on first demand. */
+struct bodies {
+    struct buf body[2]; /* 0: text 0.0.4, 1: OpenMetrics */
     bool om_shared;     /* the two bodies were identical: body[1] is not kept */
     /* When they differ (counters' metadata lines), the OpenMetrics body is
      * kept compressed only (Prometheus always asks for gzip) and inflated
      * again on the first plain OpenMetrics request. */
     size_t om_len;
     bool om_plain; /* body[1] holds the plain OpenMetrics text */
-    pthread_mutex_t gz_mu;
     bool gz_done[2];
     struct buf gz[2]; /* raw deflate, sync-flushed, not final */
     uLong gz_crc[2];
+};
+
+struct exposition {
+    int refs;
+    int view;              /* EXPO_* */
+    pthread_mutex_t gz_mu; /* guards the lazy parts below and in the bodies */
+    struct bodies all;
+    /* ?cluster=NAME with several clusters: the series of that cluster (and
+     * those without a cluster label), cut out of `all` on first demand and
+     * kept with the exposition, so each refresh filters at most once per
+     * cluster asked for. */
+    struct bodies *cl[MAX_CLUSTERS];
     double built_at;
     double build_seconds;
     bool enabled[COLLECTOR_COUNT];
@@ -45,23 +57,55 @@ struct exposition {
     size_t series;
 };
 
+/* The expositions: the telemetry path's (every enabled collector but those
+ * of the sets that collide with our names), and one per compat set, on
+ * <telemetry path>/<name>, with that set's collector only. */
+static const struct {
+    const char *name;
+    unsigned compat;
+    int collector;
+    bool on_main; /* its names are also on the telemetry path */
+} views[EXPO_VIEWS] = {
+    [EXPO_MAIN] = {NULL, 0, -1, true},
+    [EXPO_VPENSO] = {"vpenso", COMPAT_VPENSO, COLLECTOR_compat_vpenso, true},
+    [EXPO_RIVOSINC] = {"rivosinc", COMPAT_RIVOSINC, COLLECTOR_compat_rivosinc, true},
+    [EXPO_AZURE] = {"azure", COMPAT_AZURE, COLLECTOR_compat_azure, false},
+};
+
+const char *const exposition_view_names[EXPO_VIEWS] = {
+    [EXPO_MAIN] = NULL,
+    [EXPO_VPENSO] = "vpenso",
+    [EXPO_RIVOSINC] = "rivosinc",
+    [EXPO_AZURE] = "azure",
+};
+
 static struct {
     pthread_mutex_t mu;        /* guards cur */
     pthread_mutex_t render_mu; /* one build at a time */
-    struct exposition *cur;
+    struct exposition *cur[EXPO_VIEWS];
     const struct config *cfg;
     struct exposition_hooks hooks;
     double start_time;
-    uint64_t builds;
+    uint64_t builds[EXPO_VIEWS];
 } E = {.mu = PTHREAD_MUTEX_INITIALIZER, .render_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void deflate_into(struct buf *out, const char *data, size_t len, int flush);
 
-static void expo_free(struct exposition *e)
+static void bodies_free(struct bodies *b)
 {
     for (int i = 0; i < 2; i++) {
-        buf_free(&e->body[i]);
-        buf_free(&e->gz[i]);
+        buf_free(&b->body[i]);
+        buf_free(&b->gz[i]);
+    }
+}
+
+static void expo_free(struct exposition *e)
+{
+    bodies_free(&e->all);
+    for (int k = 0; k < MAX_CLUSTERS; k++) {
+        if (e->cl[k])
+            bodies_free(e->cl[k]);
+        free(e->cl[k]);
     }
     pthread_mutex_destroy(&e->gz_mu);
     free(e);
@@ -115,27 +159,87 @@ void exposition_init(const struct config *cfg, const struct exposition_hooks *ho
 
 void exposition_shutdown(void)
 {
-    pthread_mutex_lock(&E.mu);
-    struct exposition *e = E.cur;
-    E.cur = NULL;
-    pthread_mutex_unlock(&E.mu);
-    expo_release(e);
+    for (int w = 0; w < EXPO_VIEWS; w++) {
+        pthread_mutex_lock(&E.mu);
+        struct exposition *e = E.cur[w];
+        E.cur[w] = NULL;
+        pthread_mutex_unlock(&E.mu);
+        expo_release(e);
+    }
 }
 
 bool exposition_ready(void)
 {
     pthread_mutex_lock(&E.mu);
-    bool r = E.cur != NULL;
+    bool r = E.cur[EXPO_MAIN] != NULL;
     pthread_mutex_unlock(&E.mu);
     return r;
 }
 
-void exposition_rebuild(void)
+static bool view_enabled(int w)
 {
-    pthread_mutex_lock(&E.render_mu);
+    return w == EXPO_MAIN ||
+           (w > EXPO_MAIN && w < EXPO_VIEWS && E.cfg && E.cfg->collector_on[views[w].collector]);
+}
+
+int exposition_view(const char *name)
+{
+    for (int w = 1; w < EXPO_VIEWS; w++)
+        if (strcmp(views[w].name, name) == 0)
+            return view_enabled(w) ? w : -2;
+    return -1;
+}
+
+int exposition_cluster(const char *name)
+{
+    const struct dataset_access *da = E.hooks.data;
+    for (int k = 0; da && k < da->clusters(); k++) {
+        const char *n = da->cluster_name(k);
+        if (n && strcmp(n, name) == 0)
+            return k;
+    }
+    return -1;
+}
+
+uint64_t exposition_builds(int view)
+{
+    pthread_mutex_lock(&E.mu);
+    uint64_t n = view >= 0 && view < EXPO_VIEWS ? E.builds[view] : 0;
+    pthread_mutex_unlock(&E.mu);
+    return n;
+}
+
+/* Whether collector c runs in exposition w. */
+static bool runs_in(int w, int c)
+{
+    if (!E.cfg->collector_on[c])
+        return false;
+    if (w != EXPO_MAIN)
+        return c == views[w].collector;
+    for (int x = 1; x < EXPO_VIEWS; x++)
+        if (c == views[x].collector && !views[x].on_main)
+            return false;
+    return true;
+}
+
+/* The compat bits a view's collectors see. */
+static unsigned view_compat(int w)
+{
+    if (w != EXPO_MAIN)
+        return views[w].compat;
+    unsigned m = E.cfg->compat;
+    for (int x = 1; x < EXPO_VIEWS; x++)
+        if (!views[x].on_main)
+            m &= ~views[x].compat;
+    return m;
+}
+
+static struct exposition *build(int w)
+{
     double t0 = mono_now_s();
     struct exposition *e = xcalloc(1, sizeof(*e));
     e->refs = 1;
+    e->view = w;
     pthread_mutex_init(&e->gz_mu, NULL);
     struct render r;
     memset(&r, 0, sizeof(r));
@@ -148,6 +252,7 @@ void exposition_rebuild(void)
     struct label cl[MAX_CLUSTERS];
     memset(parts, 0, sizeof(parts));
     double now = wall_now();
+    bool missing = false;
     for (int k = 0; k < nk; k++) {
         struct render *rk = nk > 1 ? &parts[k] : &r;
         const char *name = da->cluster_name(k);
@@ -159,12 +264,16 @@ void exposition_rebuild(void)
         rk->track = nk > 1;
         struct view v;
         da->view_cluster(&v, k, now);
+        v.compat = view_compat(w);
         struct dataset_state st[DS_COUNT];
         da->status_cluster(k, st);
         for (int c = 0; c < COLLECTOR_COUNT; c++) {
-            if (!E.cfg->collector_on[c])
+            if (!runs_in(w, c))
                 continue;
             e->enabled[c] = true;
+            for (int d = 0; d < DS_COUNT; d++)
+                if (((collectors[c].datasets >> d) & 1u) && !v.ds[d])
+                    missing = true;
             enum dataset_id p = collectors[c].primary;
             if (!v.ds[p])
                 continue; /* no usable data: no series, success 0 */
@@ -184,29 +293,43 @@ void exposition_rebuild(void)
             render_free(&parts[k]);
     }
     e->series = r.series;
-    e->body[0] = r.text;
+    if (w == EXPO_AZURE) /* Azure's own meta families, once, without a cluster label */
+        compat_azure_meta(&r, mono_now_s() - t0, wall_now(), missing);
+    e->all.body[0] = r.text;
     /* The collectors write gauges and histograms only, whose lines are the
      * same in both formats: keep one copy (half the memory of a big
      * exposition) unless something differs. */
     if (!r.om_split) {
-        e->om_shared = true;
+        e->all.om_shared = true;
     } else {
         /* gzip it now and keep only that: about a tenth of the size */
-        e->body[1] = r.om;
-        e->om_len = r.om.len;
-        deflate_into(&e->gz[1], e->body[1].p ? e->body[1].p : "", e->body[1].len, Z_SYNC_FLUSH);
-        e->gz_crc[1] = crc32(0L, (const Bytef *)e->body[1].p, (uInt)e->body[1].len);
-        e->gz_done[1] = true;
-        buf_free(&e->body[1]);
+        struct bodies *b = &e->all;
+        b->body[1] = r.om;
+        b->om_len = r.om.len;
+        deflate_into(&b->gz[1], b->body[1].p ? b->body[1].p : "", b->body[1].len, Z_SYNC_FLUSH);
+        b->gz_crc[1] = crc32(0L, (const Bytef *)b->body[1].p, (uInt)b->body[1].len);
+        b->gz_done[1] = true;
+        buf_free(&b->body[1]);
     }
     e->built_at = wall_now();
     e->build_seconds = mono_now_s() - t0;
-    pthread_mutex_lock(&E.mu);
-    struct exposition *old = E.cur;
-    E.cur = e;
-    E.builds++;
-    pthread_mutex_unlock(&E.mu);
-    expo_release(old);
+    return e;
+}
+
+void exposition_rebuild(void)
+{
+    pthread_mutex_lock(&E.render_mu);
+    for (int w = 0; w < EXPO_VIEWS; w++) {
+        if (!view_enabled(w))
+            continue;
+        struct exposition *e = build(w);
+        pthread_mutex_lock(&E.mu);
+        struct exposition *old = E.cur[w];
+        E.cur[w] = e;
+        E.builds[w]++;
+        pthread_mutex_unlock(&E.mu);
+        expo_release(old);
+    }
     pthread_mutex_unlock(&E.render_mu);
 }
 
@@ -335,7 +458,9 @@ static void dataset_samples(struct render *r, enum ds_field f, const struct data
     }
 }
 
-static void self_metrics(struct render *r, const struct exposition *e)
+/* The exporter's own section of a scrape of the telemetry path; with
+ * only >= 0 (?cluster=NAME) the per-cluster series of that cluster alone. */
+static void self_metrics(struct render *r, const struct exposition *e, int only)
 {
     double now = wall_now(), mono = mono_now_s();
     const struct dataset_access *da = E.hooks.data;
@@ -363,6 +488,8 @@ static void self_metrics(struct render *r, const struct exposition *e)
     for (int k = 0; k < 3; k++) {
         render_family(r, cfam[k].name, M_GAUGE, cfam[k].help);
         for (int q = 0; q < e->nclusters; q++) {
+            if (only >= 0 && q != only)
+                continue;
             struct label cl = {"cluster", da->cluster_name(q)};
             r->base = cl.value ? &cl : NULL;
             r->nbase = cl.value ? 1 : 0;
@@ -414,6 +541,8 @@ static void self_metrics(struct render *r, const struct exposition *e)
     for (size_t k = 0; k < sizeof(dfam) / sizeof(dfam[0]); k++) {
         render_family(r, dfam[k].name, dfam[k].type, dfam[k].help);
         for (int q = 0; q < da->clusters(); q++) {
+            if (only >= 0 && q != only)
+                continue;
             struct label cl = {"cluster", da->cluster_name(q)};
             r->base = cl.value ? &cl : NULL;
             r->nbase = cl.value ? 1 : 0;
@@ -433,6 +562,24 @@ static void self_metrics(struct render *r, const struct exposition *e)
     render_family(r, "slurm_exporter_exposition_series", M_GAUGE,
                   "Samples in the current exposition, the exporter's own section not counted.");
     render_sample(r, NULL, 0, (double)e->series);
+    render_family(r, "slurm_exporter_exposition_builds", M_COUNTER,
+                  "Expositions built (once per refresh, never per scrape), by path: the telemetry "
+                  "path and each compat set's path.");
+    pthread_mutex_lock(&E.mu);
+    uint64_t nb[EXPO_VIEWS];
+    memcpy(nb, E.builds, sizeof(nb));
+    pthread_mutex_unlock(&E.mu);
+    for (int w = 0; w < EXPO_VIEWS; w++) {
+        if (!view_enabled(w))
+            continue;
+        char path[300];
+        if (w == EXPO_MAIN)
+            snprintf(path, sizeof(path), "%s", E.cfg->telemetry_path);
+        else
+            snprintf(path, sizeof(path), "%s/%s", E.cfg->telemetry_path, views[w].name);
+        struct label l[1] = {{"path", path}};
+        render_sample(r, l, 1, (double)nb[w]);
+    }
     for (int i = 0; i < EXPOSITION_MAX_WRITERS && E.hooks.self_metrics[i]; i++)
         E.hooks.self_metrics[i](r);
     process_metrics(r);
@@ -455,85 +602,126 @@ static void deflate_into(struct buf *out, const char *data, size_t len, int flus
     deflateEnd(&zs);
 }
 
-static int body_index(const struct exposition *e, int fmt)
+static int body_index(const struct bodies *b, int fmt)
 {
-    return e->om_shared ? 0 : fmt;
+    return b->om_shared ? 0 : fmt;
 }
 
-/* The plain OpenMetrics body, inflated from its gzip on first demand. */
-static void ensure_om_plain(struct exposition *e)
+/* The plain OpenMetrics body, inflated from its gzip on first demand
+ * (e->gz_mu held). */
+static void ensure_om_plain_locked(struct bodies *b)
+{
+    if (b->om_plain)
+        return;
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    inflateInit2(&zs, -15);
+    buf_reserve(&b->body[1], b->om_len + 1);
+    zs.next_in = (Bytef *)b->gz[1].p;
+    zs.avail_in = (uInt)b->gz[1].len;
+    zs.next_out = (Bytef *)b->body[1].p;
+    zs.avail_out = (uInt)b->om_len;
+    int rc = inflate(&zs, Z_SYNC_FLUSH);
+    b->body[1].len = b->om_len - zs.avail_out;
+    inflateEnd(&zs);
+    if ((rc != Z_OK && rc != Z_STREAM_END) || b->body[1].len != b->om_len) {
+        char got[24], want[24];
+        snprintf(got, sizeof(got), "%zu", b->body[1].len);
+        snprintf(want, sizeof(want), "%zu", b->om_len);
+        log_msg(LOG_ERROR, "re-inflating the OpenMetrics body came up short", "bytes", got,
+                "expected", want);
+    }
+    b->om_plain = true;
+}
+
+static void ensure_om_plain(struct exposition *e, struct bodies *b)
 {
     pthread_mutex_lock(&e->gz_mu);
-    if (!e->om_plain) {
-        z_stream zs;
-        memset(&zs, 0, sizeof(zs));
-        inflateInit2(&zs, -15);
-        buf_reserve(&e->body[1], e->om_len + 1);
-        zs.next_in = (Bytef *)e->gz[1].p;
-        zs.avail_in = (uInt)e->gz[1].len;
-        zs.next_out = (Bytef *)e->body[1].p;
-        zs.avail_out = (uInt)e->om_len;
-        int rc = inflate(&zs, Z_SYNC_FLUSH);
-        e->body[1].len = e->om_len - zs.avail_out;
-        inflateEnd(&zs);
-        if ((rc != Z_OK && rc != Z_STREAM_END) || e->body[1].len != e->om_len) {
-            char got[24], want[24];
-            snprintf(got, sizeof(got), "%zu", e->body[1].len);
-            snprintf(want, sizeof(want), "%zu", e->om_len);
-            log_msg(LOG_ERROR, "re-inflating the OpenMetrics body came up short", "bytes", got,
-                    "expected", want);
-        }
-        e->om_plain = true;
-    }
+    ensure_om_plain_locked(b);
     pthread_mutex_unlock(&e->gz_mu);
 }
 
-static void ensure_gz(struct exposition *e, int fmt)
+static void ensure_gz(struct exposition *e, struct bodies *b, int fmt)
 {
-    fmt = body_index(e, fmt);
+    fmt = body_index(b, fmt);
     pthread_mutex_lock(&e->gz_mu);
-    if (!e->gz_done[fmt]) {
-        deflate_into(&e->gz[fmt], e->body[fmt].p ? e->body[fmt].p : "", e->body[fmt].len,
+    if (!b->gz_done[fmt]) {
+        deflate_into(&b->gz[fmt], b->body[fmt].p ? b->body[fmt].p : "", b->body[fmt].len,
                      Z_SYNC_FLUSH);
-        e->gz_crc[fmt] = crc32(0L, (const Bytef *)e->body[fmt].p, (uInt)e->body[fmt].len);
-        e->gz_done[fmt] = true;
+        b->gz_crc[fmt] = crc32(0L, (const Bytef *)b->body[fmt].p, (uInt)b->body[fmt].len);
+        b->gz_done[fmt] = true;
     }
     pthread_mutex_unlock(&e->gz_mu);
 }
 
-int exposition_response(bool openmetrics, bool gzip, struct response_body *out)
+/* The bodies of cluster k (?cluster=NAME): with one cluster all of them,
+ * with several cut out of the whole on first demand, once per exposition. */
+static struct bodies *cluster_bodies(struct exposition *e, int k)
+{
+    if (k < 0 || e->nclusters < 2)
+        return &e->all;
+    pthread_mutex_lock(&e->gz_mu);
+    if (!e->cl[k]) {
+        struct bodies *b = xcalloc(1, sizeof(*b));
+        const char *name = E.hooks.data->cluster_name(k);
+        render_filter_base(e->all.body[0].p ? e->all.body[0].p : "", e->all.body[0].len, "cluster",
+                           name, &b->body[0]);
+        if (e->all.om_shared) {
+            b->om_shared = true;
+        } else {
+            ensure_om_plain_locked(&e->all);
+            render_filter_base(e->all.body[1].p ? e->all.body[1].p : "", e->all.body[1].len,
+                               "cluster", name, &b->body[1]);
+            b->om_len = b->body[1].len;
+            b->om_plain = true;
+        }
+        e->cl[k] = b;
+    }
+    struct bodies *b = e->cl[k];
+    pthread_mutex_unlock(&e->gz_mu);
+    return b;
+}
+
+int exposition_response(const struct scrape_req *q, struct response_body *out)
 {
     memset(out, 0, sizeof(*out));
+    if (q->view < 0 || q->view >= EXPO_VIEWS || !view_enabled(q->view))
+        return -2;
     pthread_mutex_lock(&E.mu);
-    struct exposition *e = E.cur;
+    struct exposition *e = E.cur[q->view];
     if (e)
         __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
     pthread_mutex_unlock(&E.mu);
     if (!e)
         return -1;
     out->e = e;
-    int fmt = body_index(e, openmetrics ? 1 : 0);
+    bool openmetrics = q->openmetrics;
+    struct bodies *b = cluster_bodies(e, q->cluster);
+    int fmt = body_index(b, openmetrics ? 1 : 0);
     struct render r;
     memset(&r, 0, sizeof(r));
-    self_metrics(&r, e);
+    /* The exporter's own section goes with the telemetry path only: a compat
+     * set's path serves that set's names (and for Azure its meta families). */
+    if (q->view == EXPO_MAIN)
+        self_metrics(&r, e, q->cluster);
     render_eof(&r);
     struct buf *tail = openmetrics ? render_om(&r) : &r.text;
-    if (!gzip) {
+    if (!q->gzip) {
         if (fmt == 1)
-            ensure_om_plain(e);
-        out->mid = e->body[fmt].p;
-        out->mid_len = e->body[fmt].len;
+            ensure_om_plain(e, b);
+        out->mid = b->body[fmt].p;
+        out->mid_len = b->body[fmt].len;
         out->tail = *tail;
     } else {
-        ensure_gz(e, fmt);
+        ensure_gz(e, b, fmt);
         static const unsigned char hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
         buf_append(&out->head, hdr, sizeof(hdr));
-        out->mid = e->gz[fmt].p;
-        out->mid_len = e->gz[fmt].len;
-        deflate_into(&out->tail, tail->p, tail->len, Z_FINISH);
+        out->mid = b->gz[fmt].p;
+        out->mid_len = b->gz[fmt].len;
+        deflate_into(&out->tail, tail->p ? tail->p : "", tail->len, Z_FINISH);
         uLong crc = crc32_combine(
-            e->gz_crc[fmt], crc32(0L, (const Bytef *)tail->p, (uInt)tail->len), (z_off_t)tail->len);
-        uint32_t isize = (uint32_t)((fmt == 1 ? e->om_len : e->body[fmt].len) + tail->len);
+            b->gz_crc[fmt], crc32(0L, (const Bytef *)tail->p, (uInt)tail->len), (z_off_t)tail->len);
+        uint32_t isize = (uint32_t)((fmt == 1 ? b->om_len : b->body[fmt].len) + tail->len);
         unsigned char trl[8] = {(unsigned char)crc,           (unsigned char)(crc >> 8),
                                 (unsigned char)(crc >> 16),   (unsigned char)(crc >> 24),
                                 (unsigned char)isize,         (unsigned char)(isize >> 8),

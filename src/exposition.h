@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "dataset_access.h"
@@ -46,8 +47,28 @@ struct response_body {
     struct buf tail;
     size_t total;
 };
-/* Builds the body of one scrape. Returns -1 when nothing was rendered yet. */
-int exposition_response(bool openmetrics, bool gzip, struct response_body *out);
+/* The expositions built at each refresh: the telemetry path's and one per
+ * compat set, served on <telemetry path>/<name> (exposition_view_names). */
+enum { EXPO_MAIN, EXPO_VPENSO, EXPO_RIVOSINC, EXPO_AZURE, EXPO_VIEWS };
+extern const char *const exposition_view_names[EXPO_VIEWS]; /* [EXPO_MAIN] is NULL */
+/* The index of the set named name: -1 for no such set, -2 for a set that is
+ * not enabled. */
+int exposition_view(const char *name);
+/* The index of the cluster named name (--slurm.clusters), or -1. */
+int exposition_cluster(const char *name);
+/* How many times exposition `view` was built (a test hook; also served as
+ * slurm_exporter_exposition_builds_total). */
+uint64_t exposition_builds(int view);
+
+/* What one scrape asks for. */
+struct scrape_req {
+    int view;    /* EXPO_* */
+    int cluster; /* ?cluster=NAME: its index; -1 for every cluster */
+    bool openmetrics, gzip;
+};
+/* Builds the body of one scrape. Returns -1 when nothing was rendered yet,
+ * -2 when the view is not enabled. */
+int exposition_response(const struct scrape_req *q, struct response_body *out);
 void response_body_free(struct response_body *b);
 /* Copies up to max bytes of the body from offset pos. */
 size_t response_body_read(const struct response_body *b, size_t pos, char *dst, size_t max);

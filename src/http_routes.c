@@ -70,17 +70,26 @@ void http_routes_render_metrics(struct render *r)
     render_family(r, "slurm_exporter_http_requests", M_COUNTER,
                   "HTTP requests served, by path (metrics = the telemetry path) and status code.");
     for (int p = 0; p < P_COUNT; p++) {
+        /* a set's path: listed once it was asked for or is enabled */
+        bool quiet =
+            p >= P_SET_FIRST && R.hooks.view(exposition_view_names[p - P_SET_FIRST + 1]) < 0;
         for (size_t i = 0; i < NCODES; i++) {
             uint64_t v = __atomic_load_n(&R.requests[p][i], __ATOMIC_RELAXED);
-            if (!v && codes[i] != 200)
+            if (!v && (codes[i] != 200 || quiet))
                 continue;
             char code[8];
             snprintf(code, sizeof(code), "%d", codes[i]);
             if (p == P_TRACE && !R.cfg->trace_enabled)
                 continue;
+            char setpath[300];
             const char *path = p == P_METRICS ? R.cfg->telemetry_path
                                : p == P_TRACE ? R.cfg->trace_path
                                               : path_names[p];
+            if (p >= P_SET_FIRST) {
+                snprintf(setpath, sizeof(setpath), "%s/%s", R.cfg->telemetry_path,
+                         exposition_view_names[p - P_SET_FIRST + 1]);
+                path = setpath;
+            }
             struct label l[2] = {{"path", path}, {"code", code}};
             render_sample(r, l, 2, (double)v);
         }
@@ -345,19 +354,44 @@ static void body_free(void *cls)
     __atomic_sub_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED);
 }
 
-static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webconfig *wc)
+static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webconfig *wc,
+                                     enum http_path p)
 {
     const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
     const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
-    bool om = http_wants_openmetrics(accept);
-    bool gz = http_wants_gzip(ae);
+    const char *cluster = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cluster");
+    struct scrape_req q = {.view = p == P_METRICS ? EXPO_MAIN : (int)(p - P_SET_FIRST) + 1,
+                           .cluster = -1,
+                           .openmetrics = http_wants_openmetrics(accept),
+                           .gzip = http_wants_gzip(ae)};
+    bool om = q.openmetrics, gz = q.gzip;
+    if (q.view != EXPO_MAIN && R.hooks.view(exposition_view_names[q.view]) < 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "not found: the compat set %s is not enabled (start with --compat=%s)\n",
+                 exposition_view_names[q.view], exposition_view_names[q.view]);
+        return http_reply(c, wc, p, 404, msg);
+    }
+    if (cluster) {
+        q.cluster = R.hooks.cluster(cluster);
+        if (q.cluster < 0)
+            return http_reply(
+                c, wc, p, 400,
+                R.cfg->nclusters
+                    ? "unknown cluster: ?cluster= must name one of the clusters of "
+                      "--slurm.clusters\n"
+                    : "unknown cluster: without --slurm.clusters the exporter knows no cluster "
+                      "name; start it with --slurm.clusters=NAME to use ?cluster=NAME\n");
+    }
     struct response_body *b = xcalloc(1, sizeof(*b));
     __atomic_add_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED); /* until body_free */
-    if (R.hooks.response(om, gz, b) < 0) {
+    int rc = R.hooks.response(&q, b);
+    if (rc < 0) {
         free(b);
         __atomic_sub_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED);
-        return http_reply(c, wc, P_METRICS, 503,
-                          "not ready: the first Slurm refresh has not finished\n");
+        if (rc == -2)
+            return http_reply(c, wc, p, 404, http_status_text(404));
+        return http_reply(c, wc, p, 503, "not ready: the first Slurm refresh has not finished\n");
     }
     struct MHD_Response *resp =
         MHD_create_response_from_callback(b->total, (size_t)64 * 1024, body_reader, b, body_free);
@@ -374,7 +408,7 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webc
     security_headers(wc, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
-    count(P_METRICS, 200);
+    count(p, 200);
     return r;
 }
 
@@ -406,8 +440,14 @@ static enum MHD_Result serve_root(struct MHD_Connection *c, const struct webconf
 
 enum http_path http_route(const char *url)
 {
+    size_t tl = strlen(R.cfg->telemetry_path);
     if (strcmp(url, R.cfg->telemetry_path) == 0)
         return P_METRICS;
+    /* <telemetry path>/<set>: a compat set's own path (404 when it is off) */
+    if (strncmp(url, R.cfg->telemetry_path, tl) == 0 && url[tl] == '/')
+        for (int w = 1; w < EXPO_VIEWS; w++)
+            if (strcmp(url + tl + 1, exposition_view_names[w]) == 0)
+                return (enum http_path)(P_SET_FIRST + w - 1);
     if (strcmp(url, "/") == 0)
         return P_ROOT;
     if (strcmp(url, "/-/healthy") == 0)
@@ -575,7 +615,7 @@ enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconf
     rq->early = 200;
     switch (rq->p) {
     case P_METRICS:
-        return serve_metrics(c, wc);
+        return serve_metrics(c, wc, rq->p);
     case P_ROOT:
         return serve_root(c, wc);
     case P_HEALTHY:
@@ -588,6 +628,8 @@ enum MHD_Result http_route_answer(struct MHD_Connection *c, const struct webconf
         return http_reply(c, wc, rq->p, 503,
                           "not ready: the first Slurm refresh has not finished\n");
     default:
+        if (rq->p >= P_SET_FIRST && rq->p < P_COUNT)
+            return serve_metrics(c, wc, rq->p);
         rq->early = 404;
         return http_reply(c, wc, rq->p, 404, http_status_text(404));
     }

@@ -17,13 +17,27 @@
 #include "util/buf.h"
 #include "webconfig_types.h"
 
-enum http_path { P_METRICS, P_ROOT, P_HEALTHY, P_READY, P_TRACE, P_OTHER, P_COUNT };
+/* P_SET_FIRST + w - 1: the path of compat set w (EXPO_*), <telemetry path>/<name>. */
+enum http_path {
+    P_METRICS,
+    P_ROOT,
+    P_HEALTHY,
+    P_READY,
+    P_TRACE,
+    P_OTHER,
+    P_SET_FIRST,
+    P_COUNT = P_SET_FIRST + EXPO_VIEWS - 1
+};
 
 /* What the routes serve from. */
 struct http_hooks {
     /* The body of one scrape (exposition_response); -1 when nothing was
-     * rendered yet (503). */
-    int (*response)(bool openmetrics, bool gzip, struct response_body *out);
+     * rendered yet (503), -2 when the set is not enabled (404). */
+    int (*response)(const struct scrape_req *q, struct response_body *out);
+    /* A compat set's index by name (exposition_view): -1 none, -2 off. */
+    int (*view)(const char *name);
+    /* A cluster's index by name (exposition_cluster), or -1. */
+    int (*cluster)(const char *name);
     /* True when /-/ready answers 200. */
     bool (*ready)(void);
 };
@@ -40,7 +54,7 @@ struct route_req {
     size_t body_len;
 };
 
-/* Copies *hooks; both must be set. */
+/* Copies *hooks; all must be set. */
 void http_routes_init(const struct config *cfg, const struct http_hooks *hooks);
 /* The path a URL names. */
 enum http_path http_route(const char *url);

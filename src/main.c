@@ -233,7 +233,10 @@ int main(int argc, char **argv)
     poller_init(&cfg, exposition_rebuild);
     /* The HTTP routes serve the exposition's scrape bodies and answer
      * /-/ready from the poller and the exposition. */
-    struct http_hooks hh = {.response = exposition_response, .ready = serving_ready};
+    struct http_hooks hh = {.response = exposition_response,
+                            .ready = serving_ready,
+                            .view = exposition_view,
+                            .cluster = exposition_cluster};
     if (http_start(&cfg, &hh) < 0) {
         http_stop();
         poller_free();

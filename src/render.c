@@ -308,3 +308,44 @@ void render_merge(struct render *out, struct render *parts, size_t n)
         out->series += parts[p].series;
     }
 }
+
+void render_filter_base(const char *in, size_t len, const char *name, const char *value,
+                        struct buf *out)
+{
+    struct buf want = {0};
+    buf_printf(&want, "{%s=\"", name);
+    size_t prefix = want.len; /* `{name="`: the series has the label first */
+    render_escape_label(&want, value);
+    buf_append(&want, "\"", 1);
+    const char *p = in, *end = in + len;
+    /* the pending metadata lines of the current family: [head, head_end) */
+    const char *head = NULL, *head_end = NULL;
+    bool after_sample = true;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl + 1 : end;
+        if (*p == '#') {
+            if (after_sample || !head)
+                head = p;
+            head_end = le;
+            after_sample = false;
+        } else {
+            after_sample = true;
+            const char *b = p;
+            while (b < le && *b != '{' && *b != ' ')
+                b++;
+            size_t rest = (size_t)(le - b);
+            bool labelled = rest >= prefix && memcmp(b, want.p, prefix) == 0;
+            bool keep = !labelled || (rest > want.len && memcmp(b, want.p, want.len) == 0 &&
+                                      (b[want.len] == ',' || b[want.len] == '}'));
+            if (keep) {
+                if (head)
+                    buf_append(out, head, (size_t)(head_end - head));
+                head = NULL;
+                buf_append(out, p, (size_t)(le - p));
+            }
+        }
+        p = le;
+    }
+    buf_free(&want);
+}

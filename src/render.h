@@ -65,6 +65,14 @@ void render_free(struct render *r);
  * have not differed so far. */
 struct buf *render_om(struct render *r);
 
+/* Appends to out the lines of an exposition body [in, in+len) (either
+ * format) that belong to the series whose first label is name="value" or
+ * that have no such first label (the series of one cluster, from a render
+ * with the cluster as base label, plus those without it). A family's
+ * metadata lines are kept only when a sample of it is. */
+void render_filter_base(const char *in, size_t len, const char *name, const char *value,
+                        struct buf *out);
+
 /* Number formatting: integers below 2^53 exactly, other values in the
  * shortest form that reads back the same, NaN, +Inf, -Inf. */
 size_t render_number(char *out, size_t cap, double v);

@@ -43,6 +43,9 @@ struct dataset_result {
 /* --compat: other exporters' metric names served beside ours. */
 #define COMPAT_VPENSO 1u
 #define COMPAT_RIVOSINC 2u
+/* Azure CycleCloud's exporter: its names collide with ours, so it is served
+ * on a path of its own (--web.telemetry-path + "/azure"), never on /metrics. */
+#define COMPAT_AZURE 4u
 
 struct view {
     /* NULL when the dataset has no usable data (never fetched, failed and

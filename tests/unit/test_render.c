@@ -311,6 +311,58 @@ static void test_om_split(void **state)
     render_free(&parts[1]);
 }
 
+/* ?cluster=NAME: the series of one cluster cut out of a merged render; a
+ * family's metadata only with a sample kept; series without the label kept;
+ * a cluster whose name is a prefix of another's is not mixed up with it. */
+static void test_filter_base(void **state)
+{
+    (void)state;
+    struct render parts[2];
+    memset(parts, 0, sizeof(parts));
+    struct label cl[2] = {{"cluster", "a"}, {"cluster", "ab"}};
+    for (int k = 0; k < 2; k++) {
+        parts[k].base = &cl[k];
+        parts[k].nbase = 1;
+        parts[k].track = true;
+        render_family(&parts[k], "x_jobs", M_GAUGE, "jobs");
+        struct label l[1] = {{"state", "running"}};
+        render_sample(&parts[k], l, 1, k + 1);
+        render_family(&parts[k], "x_events", M_COUNTER, "events");
+        render_sample(&parts[k], NULL, 0, 10 * (k + 1));
+        if (k == 1) {
+            render_family(&parts[k], "x_only_ab", M_GAUGE, "only ab has it");
+            render_sample(&parts[k], NULL, 0, 7);
+        }
+    }
+    struct render all;
+    memset(&all, 0, sizeof(all));
+    render_merge(&all, parts, 2);
+    render_family(&all, "x_global", M_GAUGE, "no cluster label");
+    render_sample(&all, NULL, 0, 3);
+    struct buf out = {0};
+    render_filter_base(all.text.p, all.text.len, "cluster", "a", &out);
+    assert_string_equal(buf_cstr(&out), "# HELP x_jobs jobs\n"
+                                        "# TYPE x_jobs gauge\n"
+                                        "x_jobs{cluster=\"a\",state=\"running\"} 1\n"
+                                        "# HELP x_events_total events\n"
+                                        "# TYPE x_events_total counter\n"
+                                        "x_events_total{cluster=\"a\"} 10\n"
+                                        "# HELP x_global no cluster label\n"
+                                        "# TYPE x_global gauge\n"
+                                        "x_global 3\n");
+    buf_free(&out);
+    struct buf *om = render_om(&all);
+    render_filter_base(om->p, om->len, "cluster", "ab", &out);
+    const char *t = buf_cstr(&out);
+    assert_non_null(strstr(t, "# TYPE x_events counter\nx_events_total{cluster=\"ab\"} 20\n"));
+    assert_non_null(strstr(t, "x_only_ab{cluster=\"ab\"} 7\n"));
+    assert_null(strstr(t, "cluster=\"a\""));
+    buf_free(&out);
+    render_free(&all);
+    for (int k = 0; k < 2; k++)
+        render_free(&parts[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,7 +371,7 @@ int main(void)
         cmocka_unit_test(test_escape_label_utf8), cmocka_unit_test(test_labels_in_samples),
         cmocka_unit_test(test_help_escaping),     cmocka_unit_test(test_counter_naming),
         cmocka_unit_test(test_histogram),         cmocka_unit_test(test_histogram_wait_bounds),
-        cmocka_unit_test(test_om_split),
+        cmocka_unit_test(test_om_split),          cmocka_unit_test(test_filter_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
