@@ -96,13 +96,17 @@ def check(ctx):
         def counted():
             e = ctx.metrics()
             ended["n"] = e.value("slurm_exporter_trace_expired_total", cause="job_ended") or 0
+            ended["all"] = {l.get("cause"): v for n, l, v in e.samples if n == "slurm_exporter_trace_expired_total"}
             return ended["n"] >= 2 and not [n for n, l, _ in e.samples
                                              if n.startswith("slurm_job_") and l.get("job_id") == jid]
         try:
-            ctx.wait_until("both hosts counted as job_ended", counted, 10)
+            # (a deadline for a loaded machine: the trace refresh needs fresh jobs data of
+            # every cluster before it drops anything)
+            ctx.wait_until("both hosts counted as job_ended", counted, 60)
             R.ok("trace: the cancelled job's series are gone and counted as job_ended")
         except ctx.base.Abort:
             R.fail("trace: the cancelled job's series are gone and counted as job_ended",
-                   f"slurm_exporter_trace_expired_total{{cause=\"job_ended\"}} = {ended.get('n')}")
+                   f"slurm_exporter_trace_expired_total{{cause=\"job_ended\"}} = {ended.get('n')}, "
+                   f"by cause {ended.get('all')}")
     except ctx.base.Abort as ex:
         R.fail("trace: the cancelled job's series are gone", str(ex))

@@ -5,6 +5,7 @@ label names (tests/fixtures/dashboards/compat-names.txt), every query of Grafana
 exporter, and the main vpenso figures equal Slurm's own (sinfo %C, squeue)."""
 import json
 import os
+import re
 import time
 import urllib.parse
 
@@ -156,5 +157,19 @@ def check(ctx):
         pass
     empty, bad = last["empty"], last["bad"]
     R.check(f"compat: all {len(exprs)} queries of dashboard 4323 are valid PromQL", not bad, bad[:5])
-    R.check(f"compat: all {len(exprs)} queries of dashboard 4323 have data", not empty, empty[:8])
+    why = ""
+    if empty:  # what the exporter serves for them now, and how Prometheus's scrapes went
+        now = exp.metrics()
+        served = {e: [v for n, _, v in now.samples if n == e] for e in empty if re.fullmatch(r"[a-z_:]+", e)}
+        stats = {}
+        for q in ("scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+                  "prometheus_target_scrapes_sample_duplicate_timestamp_total",
+                  "prometheus_target_scrapes_sample_out_of_order_total"):
+            st, _, body = ctx.base.http(run.prom_url + "/api/v1/query?query=" + urllib.parse.quote(q))
+            if st == 200:
+                stats[q] = [r["value"][1] for r in json.loads(body)["data"]["result"]]
+        st, _, body = ctx.base.http(run.prom_url + "/api/v1/targets")
+        errs = [t.get("lastError") for t in json.loads(body)["data"]["activeTargets"]] if st == 200 else st
+        why = f"; exporter serves {served}; Prometheus {stats}, last errors {errs}"
+    R.check(f"compat: all {len(exprs)} queries of dashboard 4323 have data", not empty, f"{empty[:8]}{why}")
     run.stop_prometheus()
