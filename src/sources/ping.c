@@ -110,6 +110,12 @@ void ping_line(void *pv, const char *line, size_t len)
     }
     const char *host = s + 4;
     size_t hl = (size_t)(is - host);
+    for (size_t i = 0; i < hl; i++)
+        if ((unsigned char)host[i] <= ' ' || (unsigned char)host[i] >= 0x7f) {
+            snprintf(why, sizeof(why), "%s: host name with a space or control byte", what);
+            parse_error(&p->st, why, line, len);
+            return;
+        }
     if (p->cluster) {
         /* another cluster (-M): only its registered address is known (what
          * 25.11+ print alone); earlier releases repeat the ping once per local

@@ -206,12 +206,20 @@ static void test_bad_lines(void **state)
     assert_int_equal(r->u.ctld->n, 5);
     tu_result_free(r);
     static const char *const bad[] = {
-        "Slurmctld(primary) at  is UP",    "Slurmctld(primary) at x is",
-        "Slurmctld(primary)at x is UP",    "Slurmctld(primary at x is UP",
-        "Slurmctld(backup0) at x is UP",   "Slurmctld(backupx) at x is UP",
-        "Slurmctld(backup100) at x is UP", "slurmctld(primary) at x is UP",
-        "Slurmctld() at x is UP",          "Slurmctld(primary) at x is up",
+        "Slurmctld(primary) at  is UP",
+        "Slurmctld(primary) at x is",
+        "Slurmctld(primary)at x is UP",
+        "Slurmctld(primary at x is UP",
+        "Slurmctld(backup0) at x is UP",
+        "Slurmctld(backupx) at x is UP",
+        "Slurmctld(backup100) at x is UP",
+        "slurmctld(primary) at x is UP",
+        "Slurmctld() at x is UP",
+        "Slurmctld(primary) at x is up",
         "slurmdbd(primary) at x is UP",
+        "Slurmctld(primary) at a b is UP",
+        "Slurmctld(primary) at \x01x is UP",
+        "Slurmctld(primary) at \xc3\xa9 is UP",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         r = run_ping(DS_CONTROLLERS, NULL, bad[i], strlen(bad[i]), 0, "", &rc, &st);
