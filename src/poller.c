@@ -151,6 +151,7 @@ static int fetch_rt(struct dataset_rt *d)
         set_argv(d);
         o.path = d->path;
         rc = exec_run(&o, source_run_line, &run, &er);
+        rc = source_run_exit(&run, rc, er.exit_code, er.err); /* e.g. a ping: every daemon DOWN */
     }
     char why[640];
     why[0] = '\0';

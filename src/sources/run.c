@@ -44,6 +44,14 @@ int source_judge(const struct parse_stats *st, char *why, size_t whylen)
     return -EPROTO;
 }
 
+int source_run_exit(struct source_run *run, int rc, int exit_code, const char *err)
+{
+    if (rc == -EIO && run->src->exit_data &&
+        run->src->exit_data(run->parser, exit_code, err ? err : ""))
+        return 0;
+    return rc;
+}
+
 int source_run_end(struct source_run *run, int rc, char *why, size_t whylen, struct parse_stats *st)
 {
     const struct source_def *src = run->src;

@@ -56,6 +56,10 @@ struct source_def {
     /* optional, for command-less sources: reads the data and feeds the
      * parser. Returns 0 or -errno with a reason in err. */
     int (*read)(void *parser, const struct source_ctx *ctx, char *err, size_t errlen);
+    /* optional: a command that exited non-zero (exit_code; err: the start of
+     * its stderr) may still have printed data, e.g. a ping that lists every
+     * daemon DOWN. True: the refresh is judged like one that exited 0. */
+    bool (*exit_data)(void *parser, int exit_code, const char *err);
     /* true: the source takes -M CLUSTER (Slurm client commands) */
     bool clusters;
     /* true: polled for every cluster like a clusters source, but its command
@@ -99,6 +103,10 @@ void source_run_feed(struct source_run *run, const char *buf, size_t len);
  * (-EPROTO, the reason in why) rather than serve a plausible wrong number;
  * fewer bad lines are skipped and counted. Returns 0 or -EPROTO. */
 int source_judge(const struct parse_stats *st, char *why, size_t whylen);
+/* After the command: rc is its result (exec_run's); when it is -EIO (a
+ * non-zero exit) and the source's exit_data takes the output as data,
+ * returns 0, else rc. */
+int source_run_exit(struct source_run *run, int rc, int exit_code, const char *err);
 /* Ends the parse: finish, judge (when rc, the fetch's own result, is 0),
  * commit, and free the parser. Returns rc, or -EPROTO from the judge; *st
  * gets the parse counts. */

@@ -1237,6 +1237,23 @@ scrape_configs:
         succ = last.by("slurm_exporter_collector_success", ("collector",))
         R.check("controller down: nodes and partitions collectors fail too",
                 succ.get(("nodes",)) == 0 and succ.get(("partitions",)) == 0, f"success {succ}")
+        # A controller that does not answer is data: scontrol ping prints it DOWN (and exits 1
+        # when none answers); the controllers collector serves 0 and succeeds.
+        def ctld_down():
+            nonlocal last
+            last = exp.metrics()
+            ups = last.get("slurm_controller_up")
+            return ups and all(v == 0 for _, v in ups)
+        try:
+            wait_until("slurm_controller_up 0", ctld_down, 60, 0.5)
+        except Abort:
+            pass
+        ups = last.get("slurm_controller_up")
+        R.check("controller down: slurm_controller_up 0 on every controller, controllers collector succeeds",
+                ups and all(v == 0 for _, v in ups) and
+                last.value("slurm_exporter_collector_success", collector="controllers") == 1 and
+                not any(v for _, v in last.get("slurm_controller_in_control")),
+                f"up {ups}, success {last.value('slurm_exporter_collector_success', collector='controllers')}")
         age = last.value("slurm_exporter_dataset_age_seconds", dataset="jobs")
         R.check("controller down: slurm_exporter_dataset_age_seconds{dataset=\"jobs\"} keeps growing (> 3)",
                 age is not None and age > 3, f"age {age}")
