@@ -117,9 +117,10 @@ static const struct flag flags[] = {
      "Also serve another exporter's metric names, so its dashboards keep working: a "
      "comma-separated list of vpenso (vpenso/prometheus-slurm-exporter 0.20, dashboard 4323) "
      "and rivosinc (rivosinc/prometheus-slurm-exporter 1.x, dashboard 19835), served on the "
-     "telemetry path and also on <telemetry path>/vpenso and /rivosinc, and azure (Azure "
+     "telemetry path and also on <telemetry path>/vpenso and /rivosinc, azure (Azure "
      "CycleCloud's azslurm-exporter, whose names collide with ours: served only on <telemetry "
-     "path>/azure), or none.",
+     "path>/azure) and goldentooth (the goldentooth Ansible role's unlabelled cluster totals, "
+     "which collide too: served only on <telemetry path>/goldentooth), or none.",
      -1, 0},
     {"collector.series-limit", K_INT, OFF(series_limit), "100000",
      "Maximum label sets per aggregation; the rest is counted in "
@@ -561,8 +562,11 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
                 m |= COMPAT_RIVOSINC;
             else if (n == 5 && strncmp(p, "azure", 5) == 0)
                 m |= COMPAT_AZURE;
+            else if (n == 11 && strncmp(p, "goldentooth", 11) == 0)
+                m |= COMPAT_GOLDENTOOTH;
             else if (!(n == 4 && strncmp(p, "none", 4) == 0))
-                return bad(err, f->name, "expected a list of vpenso, rivosinc, azure (or none)",
+                return bad(err, f->name,
+                           "expected a list of vpenso, rivosinc, azure, goldentooth (or none)",
                            val);
             p += n;
             if (*p == ',')
@@ -767,6 +771,8 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         cfg->collector_on[COLLECTOR_compat_rivosinc] = true;
     if (cfg->compat & COMPAT_AZURE)
         cfg->collector_on[COLLECTOR_compat_azure] = true;
+    if (cfg->compat & COMPAT_GOLDENTOOTH)
+        cfg->collector_on[COLLECTOR_compat_goldentooth] = true;
     if (!clean_url_path(cfg->telemetry_path) || strncmp(cfg->telemetry_path, "/-/", 3) == 0)
         return bad(err, "web.telemetry-path",
                    "must be a clean absolute URL path like /metrics (segments of letters, digits "

@@ -70,13 +70,12 @@ static const struct {
     [EXPO_VPENSO] = {"vpenso", COMPAT_VPENSO, COLLECTOR_compat_vpenso, true},
     [EXPO_RIVOSINC] = {"rivosinc", COMPAT_RIVOSINC, COLLECTOR_compat_rivosinc, true},
     [EXPO_AZURE] = {"azure", COMPAT_AZURE, COLLECTOR_compat_azure, false},
+    [EXPO_GOLDENTOOTH] = {"goldentooth", COMPAT_GOLDENTOOTH, COLLECTOR_compat_goldentooth, false},
 };
 
 const char *const exposition_view_names[EXPO_VIEWS] = {
-    [EXPO_MAIN] = NULL,
-    [EXPO_VPENSO] = "vpenso",
-    [EXPO_RIVOSINC] = "rivosinc",
-    [EXPO_AZURE] = "azure",
+    [EXPO_MAIN] = NULL,     [EXPO_VPENSO] = "vpenso",           [EXPO_RIVOSINC] = "rivosinc",
+    [EXPO_AZURE] = "azure", [EXPO_GOLDENTOOTH] = "goldentooth",
 };
 
 static struct {

@@ -49,6 +49,10 @@ int cmp_rows_by_names(const void *a, const void *b, void *ctx);
 bool node_unavailable(uint8_t state);
 /* vpenso 0.20's per-node families (node collector, also run under --compat=vpenso). */
 void collect_node_compat_vpenso(const struct view *v, struct render *r, struct collect_out *o);
+/* The sinfo-like state vpenso 0.20 counted a node in: "alloc", "comp", "down"
+ * (base state DOWN, whatever its flags), "drain" (drained or draining),
+ * "err", "fail", "idle", "maint", "mix", "resv", or NULL (compat.c). */
+const char *compat_vpenso_node_bucket(const struct node *nd);
 /* Azure's meta families for the /azure exposition (compat_azure.c): the
  * build's duration and time, and slurm_exporter_errors_total 1 when error. */
 void compat_azure_meta(struct render *r, double duration, double when, bool error);

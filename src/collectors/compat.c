@@ -83,8 +83,9 @@ static bool sinfo_cpus_other(const struct node *nd)
 
 /* ---- vpenso ---------------------------------------------------------------- */
 
-/* vpenso counted nodes by the prefix of sinfo's state name. */
-static const char *vpenso_node_bucket(const struct node *nd)
+/* vpenso counted nodes by the prefix of sinfo's state name (also the
+ * goldentooth set's node states, compat_goldentooth.c). */
+const char *compat_vpenso_node_bucket(const struct node *nd)
 {
     switch (nd->state) {
     case NODE_STATE_ALLOCATED:
@@ -228,7 +229,7 @@ static void vpenso_nodes(const struct view *v, struct render *r)
         gpu_alloc += gu;
         if (unavail && gt > gu)
             gpu_other += gt - gu;
-        const char *b = vpenso_node_bucket(nd);
+        const char *b = compat_vpenso_node_bucket(nd);
         for (size_t k = 0; b && k < 10; k++)
             if (strcmp(b, buckets[k]) == 0)
                 nb[k] += 1;

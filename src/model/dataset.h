@@ -46,6 +46,10 @@ struct dataset_result {
 /* Azure CycleCloud's exporter: its names collide with ours, so it is served
  * on a path of its own (--web.telemetry-path + "/azure"), never on /metrics. */
 #define COMPAT_AZURE 4u
+/* The goldentooth Ansible role's names: slurm_jobs_pending and
+ * slurm_nodes_down collide with ours and vpenso's, so it too is served on a
+ * path of its own (--web.telemetry-path + "/goldentooth"). */
+#define COMPAT_GOLDENTOOTH 8u
 
 struct view {
     /* NULL when the dataset has no usable data (never fetched, failed and
