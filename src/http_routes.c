@@ -338,20 +338,41 @@ const char *http_status_text(int code)
     }
 }
 
+/* A telemetry-path response: in flight from its request until its last byte
+ * is handed to libmicrohttpd (a client reading it has the whole body then),
+ * or until it is freed unsent. */
+struct metrics_body {
+    struct response_body b;
+    bool landed; /* taken out of metrics_in_flight */
+};
+
+static void metrics_landed(struct metrics_body *mb)
+{
+    if (!mb->landed) {
+        mb->landed = true;
+        __atomic_sub_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED);
+    }
+}
+
 static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct response_body *b = cls;
-    if (pos >= b->total)
+    struct metrics_body *mb = cls;
+    if (pos >= mb->b.total) {
+        metrics_landed(mb);
         return MHD_CONTENT_READER_END_OF_STREAM;
-    return (ssize_t)response_body_read(b, (size_t)pos, buf, max);
+    }
+    size_t n = response_body_read(&mb->b, (size_t)pos, buf, max);
+    if (pos + n >= mb->b.total)
+        metrics_landed(mb);
+    return (ssize_t)n;
 }
 
 static void body_free(void *cls)
 {
-    struct response_body *b = cls;
-    response_body_free(b);
-    free(b);
-    __atomic_sub_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED);
+    struct metrics_body *mb = cls;
+    metrics_landed(mb);
+    response_body_free(&mb->b);
+    free(mb);
 }
 
 static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webconfig *wc,
@@ -383,20 +404,21 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webc
                     : "unknown cluster: without --slurm.clusters the exporter knows no cluster "
                       "name; start it with --slurm.clusters=NAME to use ?cluster=NAME\n");
     }
-    struct response_body *b = xcalloc(1, sizeof(*b));
-    __atomic_add_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED); /* until body_free */
+    struct metrics_body *mb = xcalloc(1, sizeof(*mb));
+    struct response_body *b = &mb->b;
+    __atomic_add_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED); /* until metrics_landed */
     int rc = R.hooks.response(&q, b);
     if (rc < 0) {
-        free(b);
+        free(mb);
         __atomic_sub_fetch(&R.metrics_in_flight, 1, __ATOMIC_RELAXED);
         if (rc == -2)
             return http_reply(c, wc, p, 404, http_status_text(404));
         return http_reply(c, wc, p, 503, "not ready: the first Slurm refresh has not finished\n");
     }
     struct MHD_Response *resp =
-        MHD_create_response_from_callback(b->total, (size_t)64 * 1024, body_reader, b, body_free);
+        MHD_create_response_from_callback(b->total, (size_t)64 * 1024, body_reader, mb, body_free);
     if (!resp) {
-        body_free(b);
+        body_free(mb);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type",
