@@ -108,6 +108,27 @@ def compare_until_equal(ctx, what, expect_fn, expo_fn, timeout=60):
         time.sleep(1)
 
 
+def moving_values(nodes, expo):
+    """The differences in load, free memory and last-busy time between Slurm's nodes and expo."""
+    now = time.time()
+    load = expo.by("slurm_node_cpu_load", ("node",))
+    free = expo.by("slurm_node_memory_free_bytes", ("node",))
+    busy = expo.by("slurm_node_last_busy_timestamp_seconds", ("node",))
+    bad = []
+    for name, n in nodes.items():
+        if known(n.get("cpu_load")) != ((name,) in load):
+            bad.append(f"{name}: load presence")
+        elif (name,) in load and abs(load[(name,)] - n["cpu_load"] / 100.0) > max(2.0, 0.5 * load[(name,)]):
+            bad.append(f"{name}: load {load[(name,)]} vs {n['cpu_load'] / 100.0}")
+        if known(n.get("free_memory")) != ((name,) in free):
+            bad.append(f"{name}: free memory presence")
+        elif (name,) in free and abs(free[(name,)] - n["free_memory"] * MIB) > 0.2 * n["free_memory"] * MIB + 64 * MIB:
+            bad.append(f"{name}: free {free[(name,)]} vs {n['free_memory'] * MIB}")
+        if n.get("last_busy") and not ((name,) in busy and 0 < busy[(name,)] <= now + 5):
+            bad.append(f"{name}: last busy {busy.get((name,))}")
+    return bad
+
+
 def check(ctx):
     R = ctx.R
     expo = ctx.metrics()
@@ -140,23 +161,16 @@ def check(ctx):
                 expo.value("slurm_node_reason_info", node=name, user=br[1]) == 1,
                 f"scontrol {br}, exporter {got}")
 
-    # Values that move on their own: present exactly when Slurm knows them, and close.
-    now = time.time()
-    load = expo.by("slurm_node_cpu_load", ("node",))
-    free = expo.by("slurm_node_memory_free_bytes", ("node",))
-    busy = expo.by("slurm_node_last_busy_timestamp_seconds", ("node",))
-    bad = []
-    for name, n in nodes.items():
-        if known(n.get("cpu_load")) != ((name,) in load):
-            bad.append(f"{name}: load presence")
-        elif (name,) in load and abs(load[(name,)] - n["cpu_load"] / 100.0) > max(2.0, 0.5 * load[(name,)]):
-            bad.append(f"{name}: load {load[(name,)]} vs {n['cpu_load'] / 100.0}")
-        if known(n.get("free_memory")) != ((name,) in free):
-            bad.append(f"{name}: free memory presence")
-        elif (name,) in free and abs(free[(name,)] - n["free_memory"] * MIB) > 0.2 * n["free_memory"] * MIB + 64 * MIB:
-            bad.append(f"{name}: free {free[(name,)]} vs {n['free_memory'] * MIB}")
-        if n.get("last_busy") and not ((name,) in busy and 0 < busy[(name,)] <= now + 5):
-            bad.append(f"{name}: last busy {busy.get((name,))}")
+    # Values that move on their own (slurmd reports load and free memory at its pings): present
+    # exactly when Slurm knows them, and close. Slurm's answer and the exporter's last refresh
+    # may straddle a ping, so compare again until they agree (each comparison takes Slurm's
+    # answer first, then scrapes), and report the last difference otherwise.
+    deadline = time.monotonic() + 60
+    while True:
+        bad = moving_values(slurm_nodes(ctx), ctx.metrics())
+        if not bad or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     R.check("node: load, free memory and last-busy time present when Slurm knows them, and close",
             not bad, "; ".join(bad)[:800])
     R.check("node: one state series per node",
