@@ -209,15 +209,22 @@ def check(ctx):
             az.value("slurm_exporter_collect_duration_seconds") is not None
             and az.value("slurm_exporter_last_collect_timestamp_seconds") is not None,
             sorted(schemas)[:10])
-    # /metrics: none of the names with azure's label schema (they would be the same series)
+    # /metrics: the azure collector does not leak into it. Two of our own names are azure's with
+    # its labels (slurm_partition_jobs_running and _pending{partition}: ours count array tasks
+    # singly, docs/metrics.md); they are served without --compat=azure too, so compare with an
+    # exporter without it.
     main = exp.metrics()
+    plain = ctx.start_exporter("azure-plain", [])
+    own = {n for n, _, _ in plain.metrics().samples}
+    plain.stop()
     clash = {}
     for n, l, _ in main.samples:
         key = tuple(sorted(k for k in l if k != "cluster"))
         want = {tuple(k for k in s if k != "cluster") for s in schemas.get(n, ())}
-        if key in want:
+        if key in want and n not in own:
             clash.setdefault(n, key)
-    R.check("azure: /metrics serves no azure name with azure's label schema", not clash, clash)
+    R.check("azure: nothing of the azure set on /metrics (names only azure writes, with its labels)", not clash,
+            clash)
 
     # promtool reads it: exit 0, or lint findings (3; 1 in older promtools), never a parse error
     promtool = ctx._run.promtool_bin
