@@ -50,6 +50,9 @@ struct dataset_result {
  * slurm_nodes_down collide with ours and vpenso's, so it too is served on a
  * path of its own (--web.telemetry-path + "/goldentooth"). */
 #define COMPAT_GOLDENTOOTH 8u
+/* jontk/slurm-exporter's names as its Prometheus integration guide (port 9341)
+ * queries them. */
+#define COMPAT_JONTK 16u
 
 struct view {
     /* NULL when the dataset has no usable data (never fetched, failed and
