@@ -567,9 +567,10 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
             else if (n == 5 && strncmp(p, "jontk", 5) == 0)
                 m |= COMPAT_JONTK;
             else if (!(n == 4 && strncmp(p, "none", 4) == 0))
-                return bad(err, f->name,
-                           "expected a list of vpenso, rivosinc, azure, goldentooth, jontk (or none)",
-                           val);
+                return bad(
+                    err, f->name,
+                    "expected a list of vpenso, rivosinc, azure, goldentooth, jontk (or none)",
+                    val);
             p += n;
             if (*p == ',')
                 p++;
