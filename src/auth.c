@@ -85,9 +85,9 @@ void auth_render_metrics(struct render *r)
         struct label l[1] = {{"result", result_names[i]}};
         render_sample(r, l, 1, (double)auth_counted((enum auth_result)i));
     }
-    render_family(r, "slurm_exporter_http_auth_checks_pending", M_GAUGE,
-                  "Basic-auth checks waiting for bcrypt or being checked now (one at a time).");
-    render_sample(r, NULL, 0, (double)auth_worker_pending());
+    render_gauge1(r, "slurm_exporter_http_auth_checks_pending",
+                  "Basic-auth checks waiting for bcrypt or being checked now (one at a time).",
+                  (double)auth_worker_pending());
 }
 
 static const char bcrypt_alphabet[] =

@@ -362,15 +362,13 @@ static void process_metrics(struct render *r)
         render_family(r, "process_cpu_seconds", M_COUNTER,
                       "Total user and system CPU time spent in seconds.");
         render_sample(r, NULL, 0, (double)(val[14] + val[15]) / tck);
-        render_family(r, "process_virtual_memory_bytes", M_GAUGE, "Virtual memory size in bytes.");
-        render_sample(r, NULL, 0, (double)val[23]);
-        render_family(r, "process_resident_memory_bytes", M_GAUGE,
-                      "Resident memory size in bytes.");
-        render_sample(r, NULL, 0, (double)val[24] * (double)sysconf(_SC_PAGESIZE));
+        render_gauge1(r, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                      (double)val[23]);
+        render_gauge1(r, "process_resident_memory_bytes", "Resident memory size in bytes.",
+                      (double)val[24] * (double)sysconf(_SC_PAGESIZE));
     }
-    render_family(r, "process_start_time_seconds", M_GAUGE,
-                  "Start time of the process since unix epoch in seconds.");
-    render_sample(r, NULL, 0, E.start_time);
+    render_gauge1(r, "process_start_time_seconds",
+                  "Start time of the process since unix epoch in seconds.", E.start_time);
     DIR *d = opendir("/proc/self/fd");
     if (d) {
         double n = 0;
@@ -379,20 +377,19 @@ static void process_metrics(struct render *r)
             if (de->d_name[0] != '.')
                 n++;
         closedir(d);
-        render_family(r, "process_open_fds", M_GAUGE, "Number of open file descriptors.");
-        render_sample(r, NULL, 0, n - 1); /* minus the one opendir holds */
+        /* minus the one opendir holds */
+        render_gauge1(r, "process_open_fds", "Number of open file descriptors.", n - 1);
     }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        render_family(r, "process_max_fds", M_GAUGE, "Maximum number of open file descriptors.");
-        render_sample(r, NULL, 0, (double)rl.rlim_cur);
+        render_gauge1(r, "process_max_fds", "Maximum number of open file descriptors.",
+                      (double)rl.rlim_cur);
     }
     /* The soft RLIMIT_AS, as the Go client reads it from /proc/self/limits:
      * "unlimited" is 2^64 - 1 there (prometheus/procfs), not -1. */
     if (getrlimit(RLIMIT_AS, &rl) == 0) {
-        render_family(r, "process_virtual_memory_max_bytes", M_GAUGE,
-                      "Maximum amount of virtual memory available in bytes.");
-        render_sample(r, NULL, 0,
+        render_gauge1(r, "process_virtual_memory_max_bytes",
+                      "Maximum amount of virtual memory available in bytes.",
                       rl.rlim_cur == RLIM_INFINITY ? 18446744073709551615.0 : (double)rl.rlim_cur);
     }
 }
@@ -555,12 +552,11 @@ static void self_metrics(struct render *r, const struct exposition *e, int only)
         r->base = NULL;
         r->nbase = 0;
     }
-    render_family(r, "slurm_exporter_exposition_build_duration_seconds", M_GAUGE,
-                  "Seconds the last exposition build took (all collectors).");
-    render_sample(r, NULL, 0, e->build_seconds);
-    render_family(r, "slurm_exporter_exposition_series", M_GAUGE,
-                  "Samples in the current exposition, the exporter's own section not counted.");
-    render_sample(r, NULL, 0, (double)e->series);
+    render_gauge1(r, "slurm_exporter_exposition_build_duration_seconds",
+                  "Seconds the last exposition build took (all collectors).", e->build_seconds);
+    render_gauge1(r, "slurm_exporter_exposition_series",
+                  "Samples in the current exposition, the exporter's own section not counted.",
+                  (double)e->series);
     render_family(r, "slurm_exporter_exposition_builds", M_COUNTER,
                   "Expositions built (once per refresh, never per scrape), by path: the telemetry "
                   "path and each compat set's path.");

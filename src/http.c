@@ -138,14 +138,13 @@ void http_render_metrics(struct render *r)
     render_sample(r, l, 1, (double)st.reloads_ok);
     l[0].value = "failure";
     render_sample(r, l, 1, (double)st.reloads_failed);
-    render_family(r, "slurm_exporter_web_config_last_reload_successful", M_GAUGE,
+    render_gauge1(r, "slurm_exporter_web_config_last_reload_successful",
                   "1 when the last load of the web configuration succeeded; 0 means the previous "
-                  "configuration is still served (see the log).");
-    render_sample(r, NULL, 0, st.last_ok ? 1 : 0);
+                  "configuration is still served (see the log).",
+                  st.last_ok ? 1 : 0);
     if (st.tls) {
-        render_family(r, "slurm_exporter_tls_certificate_not_after_timestamp_seconds", M_GAUGE,
-                      "Expiry (Unix time) of the TLS certificate being served.");
-        render_sample(r, NULL, 0, st.cert_not_after);
+        render_gauge1(r, "slurm_exporter_tls_certificate_not_after_timestamp_seconds",
+                      "Expiry (Unix time) of the TLS certificate being served.", st.cert_not_after);
         render_family(r, "slurm_exporter_tls_client_certificate_rejections", M_COUNTER,
                       "TLS handshakes refused because the client certificate was missing, "
                       "untrusted, expired or had no allowed SAN (see client_auth_type).");

@@ -58,9 +58,9 @@ static void render_promhttp(struct render *r)
         struct label l[1] = {{"code", code}};
         render_sample(r, l, 1, (double)v);
     }
-    render_family(r, "promhttp_metric_handler_requests_in_flight", M_GAUGE,
-                  "rivosinc compat: scrapes of the telemetry path being served now.");
-    render_sample(r, NULL, 0, (double)__atomic_load_n(&R.metrics_in_flight, __ATOMIC_RELAXED));
+    render_gauge1(r, "promhttp_metric_handler_requests_in_flight",
+                  "rivosinc compat: scrapes of the telemetry path being served now.",
+                  (double)__atomic_load_n(&R.metrics_in_flight, __ATOMIC_RELAXED));
 }
 
 void http_routes_render_metrics(struct render *r)

@@ -242,6 +242,12 @@ void render_sample(struct render *r, const struct label *l, size_t nl, double v)
     line(r, r->type == M_COUNTER ? "_total" : "", l, nl, NULL, NULL, v);
 }
 
+void render_gauge1(struct render *r, const char *name, const char *help, double v)
+{
+    render_family(r, name, M_GAUGE, help);
+    render_sample(r, NULL, 0, v);
+}
+
 void render_histogram(struct render *r, const struct label *l, size_t nl, const double *bounds,
                       const uint64_t *counts, size_t nb, double sum, uint64_t count)
 {

@@ -52,6 +52,8 @@ struct render {
  * the suffix, the 0.0.4 metadata names "<name>_total", OpenMetrics "<name>". */
 void render_family(struct render *r, const char *name, enum mtype type, const char *help);
 void render_sample(struct render *r, const struct label *l, size_t nl, double v);
+/* One gauge family of one unlabelled sample (the base labels still apply). */
+void render_gauge1(struct render *r, const char *name, const char *help, double v);
 /* A histogram series: non-cumulative counts per bound, the last one +Inf. */
 void render_histogram(struct render *r, const struct label *l, size_t nl, const double *bounds,
                       const uint64_t *counts, size_t nb, double sum, uint64_t count);

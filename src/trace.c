@@ -1059,15 +1059,13 @@ void trace_render_metrics(struct render *r)
         struct label l[1] = {{"reason", reason_names[i]}};
         render_sample(r, l, 1, (double)trace_counted((enum trace_reason)i));
     }
-    render_family(r, "slurm_exporter_trace_entries", M_GAUGE,
-                  "(job, host) pairs in the trace store.");
-    render_sample(r, NULL, 0, (double)st.entries);
-    render_family(r, "slurm_exporter_trace_jobs", M_GAUGE, "Jobs in the trace store.");
-    render_sample(r, NULL, 0, (double)st.jobs);
-    render_family(r, "slurm_exporter_trace_store_bytes", M_GAUGE,
+    render_gauge1(r, "slurm_exporter_trace_entries", "(job, host) pairs in the trace store.",
+                  (double)st.entries);
+    render_gauge1(r, "slurm_exporter_trace_jobs", "Jobs in the trace store.", (double)st.jobs);
+    render_gauge1(r, "slurm_exporter_trace_store_bytes",
                   "Heap the trace store holds, in bytes as requested from malloc (its per-block "
-                  "overhead not included).");
-    render_sample(r, NULL, 0, (double)st.bytes);
+                  "overhead not included).",
+                  (double)st.bytes);
     render_family(r, "slurm_exporter_trace_expired", M_COUNTER,
                   "(job, host) pairs dropped from the trace store: ttl (no post for --trace.ttl) "
                   "or job_ended (the job left the queue or stopped running).");

@@ -77,19 +77,19 @@ void collect_cgroup(const struct view *v, struct render *r, struct collect_out *
     struct label l1[1] = {{"version", "1"}}, l2[1] = {{"version", "2"}};
     render_sample(r, l1, 1, m->scopes_v1);
     render_sample(r, l2, 1, m->scopes_v2);
-    render_family(r, "slurm_cgroup_jobs", M_GAUGE,
+    render_gauge1(r, "slurm_cgroup_jobs",
                   "Job cgroups found on this node whose job id is known (the jobs with "
-                  "per-job series).");
-    render_sample(r, NULL, 0, (double)m->n);
-    render_family(r, "slurm_cgroup_jobs_unresolved", M_GAUGE,
+                  "per-job series).",
+                  (double)m->n);
+    render_gauge1(r, "slurm_cgroup_jobs_unresolved",
                   "Job cgroups named by SLUID (Slurm 26.05 cgroup v2) whose job id neither "
                   "their slurmstepd's process title nor squeue has given (yet); they have no "
-                  "per-job series.");
-    render_sample(r, NULL, 0, (double)m->unresolved);
-    render_family(r, "slurm_cgroup_unknown_directories", M_GAUGE,
+                  "per-job series.",
+                  (double)m->unresolved);
+    render_gauge1(r, "slurm_cgroup_unknown_directories",
                   "Directories beside the job cgroups (in a slurmstepd scope or a v1 uid_ "
-                  "directory) named neither job_<id> nor by a SLUID; skipped.");
-    render_sample(r, NULL, 0, (double)m->unknown_dirs);
+                  "directory) named neither job_<id> nor by a SLUID; skipped.",
+                  (double)m->unknown_dirs);
     render_family(r, "slurm_cgroup_sluid_lookups", M_COUNTER,
                   "squeue runs mapping a job cgroup's SLUID to its job id (one per new SLUID "
                   "whose slurmstepd's process title does not name it; 0 where titles are "

@@ -20,12 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void gauge1(struct render *r, const char *name, const char *help, double v)
-{
-    render_family(r, name, M_GAUGE, help);
-    render_sample(r, NULL, 0, v);
-}
-
 /* Writes one family from an agg table keyed by one strtab id (key[0]). */
 static void by_name(struct render *r, const struct agg *a, int col, const char *fam,
                     const char *lname, const struct strtab *names, const char *help)
@@ -198,8 +192,8 @@ static void vpenso_jobs(const struct view *v, struct render *r, struct collect_o
         {"slurm_queue_preempted", JOB_PREEMPTED}, {"slurm_queue_node_fail", JOB_NODE_FAIL},
     };
     for (size_t i = 0; i < sizeof(queue) / sizeof(queue[0]); i++)
-        gauge1(r, queue[i].name, "vpenso compat: jobs in the queue in this state.",
-               queue[i].state < 0 ? pending_dep : q[queue[i].state]);
+        render_gauge1(r, queue[i].name, "vpenso compat: jobs in the queue in this state.",
+                      queue[i].state < 0 ? pending_dep : q[queue[i].state]);
 }
 
 static void vpenso_nodes(const struct view *v, struct render *r)
@@ -234,25 +228,26 @@ static void vpenso_nodes(const struct view *v, struct render *r)
             if (strcmp(b, buckets[k]) == 0)
                 nb[k] += 1;
     }
-    gauge1(r, "slurm_cpus_alloc", "vpenso compat: allocated CPUs.", cpu_alloc);
-    gauge1(r, "slurm_cpus_idle",
-           "vpenso compat: unallocated CPUs of nodes neither drained nor down (sinfo %C).",
-           cpu_idle);
-    gauge1(r, "slurm_cpus_other", "vpenso compat: unallocated CPUs of drained or down nodes.",
-           cpu_other);
-    gauge1(r, "slurm_cpus_total", "vpenso compat: all CPUs.", cpu_total);
-    gauge1(r, "slurm_gpus_alloc", "vpenso compat: allocated GPUs.", gpu_alloc);
-    gauge1(r, "slurm_gpus_idle", "vpenso compat: idle GPUs on nodes that can run jobs.",
-           gpu_total - gpu_alloc - gpu_other);
-    gauge1(r, "slurm_gpus_other", "vpenso compat: unallocated GPUs on down or drained nodes.",
-           gpu_other);
-    gauge1(r, "slurm_gpus_total", "vpenso compat: all GPUs.", gpu_total);
-    gauge1(r, "slurm_gpus_utilization", "vpenso compat: allocated GPUs / all GPUs (0 to 1).",
-           gpu_total > 0 ? gpu_alloc / gpu_total : 0);
+    render_gauge1(r, "slurm_cpus_alloc", "vpenso compat: allocated CPUs.", cpu_alloc);
+    render_gauge1(r, "slurm_cpus_idle",
+                  "vpenso compat: unallocated CPUs of nodes neither drained nor down (sinfo %C).",
+                  cpu_idle);
+    render_gauge1(r, "slurm_cpus_other",
+                  "vpenso compat: unallocated CPUs of drained or down nodes.", cpu_other);
+    render_gauge1(r, "slurm_cpus_total", "vpenso compat: all CPUs.", cpu_total);
+    render_gauge1(r, "slurm_gpus_alloc", "vpenso compat: allocated GPUs.", gpu_alloc);
+    render_gauge1(r, "slurm_gpus_idle", "vpenso compat: idle GPUs on nodes that can run jobs.",
+                  gpu_total - gpu_alloc - gpu_other);
+    render_gauge1(r, "slurm_gpus_other",
+                  "vpenso compat: unallocated GPUs on down or drained nodes.", gpu_other);
+    render_gauge1(r, "slurm_gpus_total", "vpenso compat: all GPUs.", gpu_total);
+    render_gauge1(r, "slurm_gpus_utilization", "vpenso compat: allocated GPUs / all GPUs (0 to 1).",
+                  gpu_total > 0 ? gpu_alloc / gpu_total : 0);
     for (size_t k = 0; k < 10; k++) {
         char name[64];
         snprintf(name, sizeof(name), "slurm_nodes_%s", buckets[k]);
-        gauge1(r, name, "vpenso compat: nodes whose sinfo state starts with this name.", nb[k]);
+        render_gauge1(r, name, "vpenso compat: nodes whose sinfo state starts with this name.",
+                      nb[k]);
     }
 }
 
@@ -387,10 +382,11 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
     /* slurm_cpus_total and slurm_cpus_idle are vpenso's names too (same
      * meaning): written once. slurm_cpu_load is ours (nodes collector). */
     if (!(v->compat & COMPAT_VPENSO)) {
-        gauge1(r, "slurm_cpus_total", "rivosinc compat: all CPUs.", cpus_total);
-        gauge1(r, "slurm_cpus_idle",
-               "rivosinc compat: unallocated CPUs of nodes neither drained nor down (sinfo %C).",
-               cpus_idle);
+        render_gauge1(r, "slurm_cpus_total", "rivosinc compat: all CPUs.", cpus_total);
+        render_gauge1(
+            r, "slurm_cpus_idle",
+            "rivosinc compat: unallocated CPUs of nodes neither drained nor down (sinfo %C).",
+            cpus_idle);
     }
     render_family(r, "slurm_cpus_per_state", M_GAUGE,
                   "rivosinc compat: CPUs of the nodes in each node state (all their CPUs).");
@@ -404,12 +400,12 @@ static void rivosinc_nodes(const struct view *v, struct render *r, struct collec
         struct label l[1] = {{"state", node_state_names[cstate.rows[i].key[0]]}};
         render_sample(r, l, 1, cstate.rows[i].v[S_NODES]);
     }
-    gauge1(r, "slurm_mem_real", "rivosinc compat: memory of all nodes (Slurm MB x 1e6).",
-           riv_mem(mem_real));
-    gauge1(r, "slurm_mem_free", "rivosinc compat: free memory of all nodes (Slurm MB x 1e6).",
-           riv_mem(mem_free));
-    gauge1(r, "slurm_mem_alloc", "rivosinc compat: allocated memory (Slurm MB x 1e6).",
-           riv_mem(mem_alloc));
+    render_gauge1(r, "slurm_mem_real", "rivosinc compat: memory of all nodes (Slurm MB x 1e6).",
+                  riv_mem(mem_real));
+    render_gauge1(r, "slurm_mem_free",
+                  "rivosinc compat: free memory of all nodes (Slurm MB x 1e6).", riv_mem(mem_free));
+    render_gauge1(r, "slurm_mem_alloc", "rivosinc compat: allocated memory (Slurm MB x 1e6).",
+                  riv_mem(mem_alloc));
     o->series_dropped += part.dropped + pstate.dropped + cstate.dropped;
     agg_free(&part);
     agg_free(&pstate);
@@ -532,11 +528,11 @@ static void rivosinc_exporter(const struct view *v, struct render *r)
     for (int i = 0; i < 2; i++) {
         const struct dataset_result *d = v->ds[t[i].ds];
         if (d)
-            gauge1(r, t[i].dur, "rivosinc compat: milliseconds the last refresh took.",
-                   d->fetch_duration * 1000.0);
-        render_family(r, t[i].err, M_GAUGE,
-                      "rivosinc compat: failed refreshes since the exporter started (a counter).");
-        render_sample(r, NULL, 0, (double)v->fetch_errors[t[i].ds]);
+            render_gauge1(r, t[i].dur, "rivosinc compat: milliseconds the last refresh took.",
+                          d->fetch_duration * 1000.0);
+        render_gauge1(r, t[i].err,
+                      "rivosinc compat: failed refreshes since the exporter started (a counter).",
+                      (double)v->fetch_errors[t[i].ds]);
     }
 }
 

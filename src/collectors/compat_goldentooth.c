@@ -22,12 +22,6 @@
 
 #include <string.h>
 
-static void gauge1(struct render *r, const char *name, const char *help, double v)
-{
-    render_family(r, name, M_GAUGE, help);
-    render_sample(r, NULL, 0, v);
-}
-
 static void goldentooth_jobs(const struct view *v, struct render *r)
 {
     const struct jobs_model *m = view_jobs(v);
@@ -40,12 +34,13 @@ static void goldentooth_jobs(const struct view *v, struct render *r)
         else if (m->jobs[i].state == JOB_RUNNING)
             running += 1;
     }
-    gauge1(r, "slurm_jobs_pending",
-           "goldentooth compat: pending jobs in the queue, each counted once (array tasks "
-           "singly).",
-           pending);
-    gauge1(r, "slurm_jobs_running",
-           "goldentooth compat: running jobs, each counted once (array tasks singly).", running);
+    render_gauge1(r, "slurm_jobs_pending",
+                  "goldentooth compat: pending jobs in the queue, each counted once (array tasks "
+                  "singly).",
+                  pending);
+    render_gauge1(r, "slurm_jobs_running",
+                  "goldentooth compat: running jobs, each counted once (array tasks singly).",
+                  running);
 }
 
 static void goldentooth_nodes(const struct view *v, struct render *r)
@@ -70,24 +65,30 @@ static void goldentooth_nodes(const struct view *v, struct render *r)
         mem_alloc += (double)nd->mem_alloc;
     }
     const double mib = 1048576.0;
-    gauge1(r, "slurm_nodes_alloc",
-           "goldentooth compat: allocated nodes (sinfo state alloc; mixed nodes are not).", alloc);
-    gauge1(r, "slurm_nodes_idle", "goldentooth compat: idle nodes (sinfo state idle).", idle);
-    gauge1(r, "slurm_nodes_down",
-           "goldentooth compat: down nodes (base state DOWN, whatever their flags, DOWN+DRAIN "
-           "too).",
-           down);
-    gauge1(r, "slurm_nodes_up",
-           "goldentooth compat: nodes that are not down (every node minus slurm_nodes_down).",
-           (double)m->n - down);
-    gauge1(r, "slurm_cpus_total", "goldentooth compat: CPUs of every node.", cpus_total);
-    gauge1(r, "slurm_cpus_alloc", "goldentooth compat: allocated CPUs of every node.", cpus_alloc);
-    gauge1(r, "slurm_memory_total",
-           "goldentooth compat: memory of every node (RealMemory) in Slurm's MB (MiB).",
-           mem_total / mib);
-    gauge1(r, "slurm_memory_alloc",
-           "goldentooth compat: allocated memory of every node (AllocMem) in Slurm's MB (MiB).",
-           mem_alloc / mib);
+    render_gauge1(r, "slurm_nodes_alloc",
+                  "goldentooth compat: allocated nodes (sinfo state alloc; mixed nodes are not).",
+                  alloc);
+    render_gauge1(r, "slurm_nodes_idle", "goldentooth compat: idle nodes (sinfo state idle).",
+                  idle);
+    render_gauge1(
+        r, "slurm_nodes_down",
+        "goldentooth compat: down nodes (base state DOWN, whatever their flags, DOWN+DRAIN "
+        "too).",
+        down);
+    render_gauge1(
+        r, "slurm_nodes_up",
+        "goldentooth compat: nodes that are not down (every node minus slurm_nodes_down).",
+        (double)m->n - down);
+    render_gauge1(r, "slurm_cpus_total", "goldentooth compat: CPUs of every node.", cpus_total);
+    render_gauge1(r, "slurm_cpus_alloc", "goldentooth compat: allocated CPUs of every node.",
+                  cpus_alloc);
+    render_gauge1(r, "slurm_memory_total",
+                  "goldentooth compat: memory of every node (RealMemory) in Slurm's MB (MiB).",
+                  mem_total / mib);
+    render_gauge1(
+        r, "slurm_memory_alloc",
+        "goldentooth compat: allocated memory of every node (AllocMem) in Slurm's MB (MiB).",
+        mem_alloc / mib);
 }
 
 void collect_compat_goldentooth(const struct view *v, struct render *r, struct collect_out *o)

@@ -51,10 +51,10 @@ void collect_slurmdbd(const struct view *v, struct render *r, struct collect_out
     bool any = false;
     for (size_t i = 0; i < m->n; i++)
         any = any || m->e[i].up;
-    render_family(r, "slurm_database_up", M_GAUGE,
+    render_gauge1(r, "slurm_database_up",
                   "1 when a slurmdbd answers sacctmgr ping (the primary, or the backup when the "
-                  "primary is down), 0 when none does.");
-    render_sample(r, NULL, 0, any ? 1 : 0);
+                  "primary is down), 0 when none does.",
+                  any ? 1 : 0);
     render_family(r, "slurm_slurmdbd_up", M_GAUGE,
                   "1 when this slurmdbd answers sacctmgr ping, 0 when it does not; the backup "
                   "is pinged (and has a series) only while the primary does not answer.");

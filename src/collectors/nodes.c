@@ -162,23 +162,19 @@ void collect_nodes(const struct view *v, struct render *r, struct collect_out *o
     render_sample(r, ls, 1, cpu_idle);
     ls[0].value = "other";
     render_sample(r, ls, 1, cpu_other);
-    render_family(r, "slurm_cpus_configured", M_GAUGE,
-                  "CPUs of all nodes (CPUEfctv, else CPUTot).");
-    render_sample(r, NULL, 0, cpu_total);
+    render_gauge1(r, "slurm_cpus_configured", "CPUs of all nodes (CPUEfctv, else CPUTot).",
+                  cpu_total);
     if (have_load) {
-        render_family(r, "slurm_cpu_load", M_GAUGE,
-                      "Sum of the nodes' CPU load (load average as slurmd reports it).");
-        render_sample(r, NULL, 0, load);
+        render_gauge1(r, "slurm_cpu_load",
+                      "Sum of the nodes' CPU load (load average as slurmd reports it).", load);
     }
-    render_family(r, "slurm_memory_configured_bytes", M_GAUGE, "Memory of all nodes (RealMemory).");
-    render_sample(r, NULL, 0, mem_total);
-    render_family(r, "slurm_memory_allocated_bytes", M_GAUGE,
-                  "Memory allocated to jobs (AllocMem).");
-    render_sample(r, NULL, 0, mem_alloc);
+    render_gauge1(r, "slurm_memory_configured_bytes", "Memory of all nodes (RealMemory).",
+                  mem_total);
+    render_gauge1(r, "slurm_memory_allocated_bytes", "Memory allocated to jobs (AllocMem).",
+                  mem_alloc);
     if (have_free) {
-        render_family(r, "slurm_memory_free_bytes", M_GAUGE,
-                      "Free memory the nodes' operating systems report (FreeMem).");
-        render_sample(r, NULL, 0, mem_free);
+        render_gauge1(r, "slurm_memory_free_bytes",
+                      "Free memory the nodes' operating systems report (FreeMem).", mem_free);
     }
     const struct strtab *gt[3] = {&m->strs, &m->strs, NULL};
     agg_sort(&gres, cmp_rows_by_names, (void *)gt);

@@ -261,10 +261,9 @@ static void compat_rivosinc(struct render *r, const struct sdiag_model *m, size_
     /* Slurm's sum of backfill cycle times: sdiag prints only the mean (sum /
      * cycles, rounded down), so this is mean x cycles. */
     if (has(m, SD_BF_CYCLES) && (has(m, SD_BF_MEAN) || m->v[SD_BF_CYCLES] == 0)) {
-        render_family(r, "slurm_backfill_cycle_count", M_GAUGE,
+        render_gauge1(r, "slurm_backfill_cycle_count",
                       "Compat (rivosinc): total backfill cycle time in microseconds since the "
-                      "last reset (mean cycle x cycles).");
-        render_sample(r, NULL, 0,
+                      "last reset (mean cycle x cycles).",
                       has(m, SD_BF_MEAN) ? (double)m->v[SD_BF_MEAN] * (double)m->v[SD_BF_CYCLES]
                                          : 0);
     }

@@ -38,10 +38,24 @@ static bool starts(const char *s, size_t n, const char *pfx)
     return n >= k && memcmp(s, pfx, k) == 0;
 }
 
-/* "primary" -> primary; "backup" -> backup1 for controllers (Slurm writes
- * "backup" when there are exactly two, "backupN" when more), "backup" for
- * slurmdbd; "backupN" (N 1..99) as it is. Returns -1 for anything else. */
-static int role_of(enum ping_kind kind, const char *s, size_t n, char out[16])
+/* All the two commands' lines differ in; the rest is one grammar,
+ * "<prefix><role>) at <host> is <UP|DOWN>". */
+static const struct ping_syntax {
+    const char *what;     /* the command, in the log */
+    const char *prefix;   /* the daemon's name and "(" */
+    const char *not_ours; /* the problem of a line without the prefix */
+    const char *backup;   /* the label of a plain "backup" */
+    bool numbered;        /* "backupN" (N 1..99) is a role too */
+} syntax[] = {
+    /* scontrol writes "backup" when there are exactly two controllers,
+     * "backupN" when more: backup1 either way */
+    [PING_SLURMCTLD] = {"scontrol ping", "Slurmctld(", "not a Slurmctld( line", "backup1", true},
+    [PING_SLURMDBD] = {"sacctmgr ping", "slurmdbd(", "not a slurmdbd( line", "backup", false},
+};
+
+/* "primary", "backup" (sx->backup), "backupN" as it is where sx->numbered.
+ * Returns -1 for anything else. */
+static int role_of(const struct ping_syntax *sx, const char *s, size_t n, char out[16])
 {
     if (n == 7 && memcmp(s, "primary", 7) == 0) {
         snprintf(out, 16, "primary");
@@ -50,10 +64,10 @@ static int role_of(enum ping_kind kind, const char *s, size_t n, char out[16])
     if (!starts(s, n, "backup"))
         return -1;
     if (n == 6) {
-        snprintf(out, 16, "%s", kind == PING_SLURMCTLD ? "backup1" : "backup");
+        snprintf(out, 16, "%s", sx->backup);
         return 0;
     }
-    if (kind != PING_SLURMCTLD || n > 8 || s[6] == '0')
+    if (!sx->numbered || n > 8 || s[6] == '0')
         return -1;
     for (size_t i = 6; i < n; i++)
         if (!isdigit((unsigned char)s[i]))
@@ -62,31 +76,24 @@ static int role_of(enum ping_kind kind, const char *s, size_t n, char out[16])
     return 0;
 }
 
-void ping_line(void *pv, const char *line, size_t len)
+/* Reads one line (trailing CR and spaces already cut) of either command.
+ * Returns 1 for a daemon (its role, host and state in *e), 0 for a line
+ * that is no record (blank, the "RESTORE SLURMCTLD DAEMON TO SERVICE"
+ * banner), -1 for an unreadable line, its problem in *why. */
+static int read_line(const struct ping_syntax *sx, const char *line, size_t len,
+                     struct ping_entry *e, const char **why)
 {
-    struct ping_parser *p = pv;
-    struct ping_model *m = p->m;
-    p->st.lines++;
-    while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
-        len--;
     if (len == 0 || line[0] == '*')
-        return; /* blank, or the "RESTORE SLURMCTLD DAEMON TO SERVICE" banner */
-    const char *pfx = p->kind == PING_SLURMCTLD ? "Slurmctld(" : "slurmdbd(";
-    const char *what = p->kind == PING_SLURMCTLD ? "scontrol ping" : "sacctmgr ping";
-    char why[64];
-    if (!starts(line, len, pfx)) {
-        snprintf(why, sizeof(why), "%s: not a %s line", what, pfx);
-        parse_error(&p->st, why, line, len);
-        return;
+        return 0;
+    if (!starts(line, len, sx->prefix)) {
+        *why = sx->not_ours;
+        return -1;
     }
-    const char *s = line + strlen(pfx), *end = line + len;
+    const char *s = line + strlen(sx->prefix), *end = line + len;
     const char *close = memchr(s, ')', (size_t)(end - s));
-    struct ping_entry e;
-    memset(&e, 0, sizeof(e));
-    if (!close || role_of(p->kind, s, (size_t)(close - s), e.role) < 0) {
-        snprintf(why, sizeof(why), "%s: unknown role", what);
-        parse_error(&p->st, why, line, len);
-        return;
+    if (!close || role_of(sx, s, (size_t)(close - s), e->role) < 0) {
+        *why = "unknown role";
+        return -1;
     }
     s = close + 1;
     /* " at HOST is STATE": the state is the last word, the host all before " is " */
@@ -95,49 +102,70 @@ void ping_line(void *pv, const char *line, size_t len)
         if (memcmp(s + k - 4, " is ", 4) == 0)
             is = s + k - 4;
     if (!starts(s, (size_t)(end - s), " at ") || !is || is <= s + 4) {
-        snprintf(why, sizeof(why), "%s: no \" at HOST is STATE\"", what);
-        parse_error(&p->st, why, line, len);
-        return;
+        *why = "no \" at HOST is STATE\"";
+        return -1;
     }
     const char *state = is + 4;
     size_t sl = (size_t)(end - state);
     if (sl == 2 && memcmp(state, "UP", 2) == 0)
-        e.up = true;
-    else if (!(sl == 4 && memcmp(state, "DOWN", 4) == 0)) {
-        snprintf(why, sizeof(why), "%s: state neither UP nor DOWN", what);
-        parse_error(&p->st, why, line, len);
-        return;
+        e->up = true;
+    else if (sl == 4 && memcmp(state, "DOWN", 4) == 0)
+        e->up = false;
+    else {
+        *why = "state neither UP nor DOWN";
+        return -1;
     }
     const char *host = s + 4;
     size_t hl = (size_t)(is - host);
     for (size_t i = 0; i < hl; i++)
         if ((unsigned char)host[i] <= ' ' || (unsigned char)host[i] >= 0x7f) {
-            snprintf(why, sizeof(why), "%s: host name with a space or control byte", what);
-            parse_error(&p->st, why, line, len);
-            return;
+            *why = "host name with a space or control byte";
+            return -1;
         }
+    if (hl > MAX_LABEL_LEN)
+        hl = MAX_LABEL_LEN;
+    memcpy(e->host, host, hl);
+    e->host[hl] = '\0';
+    return 1;
+}
+
+void ping_line(void *pv, const char *line, size_t len)
+{
+    struct ping_parser *p = pv;
+    struct ping_model *m = p->m;
+    const struct ping_syntax *sx = &syntax[p->kind];
+    p->st.lines++;
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+    struct ping_entry e;
+    memset(&e, 0, sizeof(e));
+    const char *problem = NULL;
+    char why[80];
+    int got = read_line(sx, line, len, &e, &problem);
+    if (got == 0)
+        return;
+    if (got < 0) {
+        snprintf(why, sizeof(why), "%s: %s", sx->what, problem);
+        parse_error(&p->st, why, line, len);
+        return;
+    }
     if (p->cluster) {
         /* another cluster (-M): only its registered address is known (what
          * 25.11+ print alone); earlier releases repeat the ping once per local
          * controller, under the local host names */
         if (m->n)
             return;
-        host = p->cluster;
-        hl = strlen(host);
+        snprintf(e.host, sizeof(e.host), "%s", p->cluster);
         snprintf(e.role, sizeof(e.role), "primary");
     }
-    if (hl > MAX_LABEL_LEN)
-        hl = MAX_LABEL_LEN;
-    memcpy(e.host, host, hl);
-    e.host[hl] = '\0';
     for (size_t i = 0; i < m->n; i++)
         if (strcmp(m->e[i].role, e.role) == 0) {
-            snprintf(why, sizeof(why), "%s: role repeated", what);
+            snprintf(why, sizeof(why), "%s: role repeated", sx->what);
             parse_error(&p->st, why, line, len);
             return;
         }
     if (m->n == PING_MAX) {
-        snprintf(why, sizeof(why), "%s: more than %d daemons", what, PING_MAX);
+        snprintf(why, sizeof(why), "%s: more than %d daemons", sx->what, PING_MAX);
         parse_error(&p->st, why, line, len);
         return;
     }

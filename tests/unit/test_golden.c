@@ -35,19 +35,56 @@
 #define NOW 1795424700.0 /* the render time of 22.05 and of the edge cases */
 #define MAX_CASES 64
 
-/* The version directories, with the time each was recorded at (rendering
- * then, the ages and "active" states are those Slurm saw). For 24.11 and
- * 26.05 it is sdiag's "sdiag output at", which is also the end of the sacct
- * window. Every tests/fixtures/NN.NN directory must be listed here. */
-static const struct {
-    const char *name;
-    double now;
-} versions[] = {{"22.05", NOW}, {"24.11", 1796467670.0}, {"26.05", 1796467425.0}};
+/* Families the reference version (22.05) serves that a version's
+ * recordings have no data for:
+ * - the trace families: the trace dataset is what job wrappers post to the
+ *   exporter (--trace.path), not the output of a Slurm command; only 22.05
+ *   has a (hand-written) exporter_trace.txt;
+ * - the per-user and per-account QoS families: they list the limits that
+ *   are set, and no QoS of the 24.11 and 26.05 recordings sets one (their
+ *   "User Limits=" and "Account Limits=" entries are all N(use)). */
+static const char *const no_trace_no_qos_limits[] = {
+    "slurm_job_trace_cpu_usage",
+    "slurm_job_trace_memory_bytes",
+    "slurm_job_trace_threads",
+    "slurm_job_trace_read_bytes",
+    "slurm_job_trace_write_bytes",
+    "slurm_job_trace_pid",
+    "slurm_job_trace_last_update_timestamp_seconds",
+    "slurm_job_allocated_cpus",
+    "slurm_job_allocated_memory_bytes",
+    "slurm_qos_user_limit",
+    "slurm_qos_user_usage",
+    "slurm_qos_account_limit",
+    "slurm_qos_account_usage",
+    NULL};
+
+/* The version directories, one row each, driving the same checks: the
+ * golden comparison, the recount from the raw fixtures and (but for the
+ * reference, the first row) "serves the families of the reference". now is
+ * the time each was recorded at (rendering then, the ages and "active"
+ * states are those Slurm saw); for 24.11 and 26.05 it is sdiag's "sdiag
+ * output at", which is also the end of the sacct window. lacking: the
+ * reference's families the version may lack (NULL-terminated). Every
+ * tests/fixtures/NN.NN directory must be listed here. */
+struct version {
+    const char *name; /* the case, and tests/golden/<name>.{prom,om} */
+    const char *dir;  /* the recordings, relative to the root */
+    double now;       /* render time */
+    const char *const *lacking;
+};
+static const struct version versions[] = {
+    {"22.05", "tests/fixtures/22.05", NOW, NULL},
+    {"24.11", "tests/fixtures/24.11", 1796467670.0, no_trace_no_qos_limits},
+    {"26.05", "tests/fixtures/26.05", 1796467425.0, no_trace_no_qos_limits},
+};
+#define NVERSIONS (sizeof(versions) / sizeof(versions[0]))
 
 struct golden_case {
     char name[64];
-    char dir[160]; /* relative to the root */
-    double now;    /* render time */
+    char dir[160];                 /* relative to the root */
+    double now;                    /* render time */
+    const struct version *version; /* NULL for an edge case */
     const char *files[DS_COUNT];
     char file_store[DS_COUNT][64]; /* names of the datasets not in the tables below */
 };
@@ -1050,31 +1087,14 @@ static bool has_family(const char *text, const char *name, size_t n)
     return tu_has_line(text, line);
 }
 
-/* Every family served on 22.05 is served on the other versions too, but
- * for those their recordings have no data for:
- * - the trace families: the trace dataset is what job wrappers post to the
- *   exporter (--trace.path), not the output of a Slurm command; only 22.05
- *   has a (hand-written) exporter_trace.txt;
- * - the per-user and per-account QoS families: they list the limits that
- *   are set, and no QoS of the 24.11 and 26.05 recordings sets one (their
- *   "User Limits=" and "Account Limits=" entries are all N(use)). */
+/* Every family the reference version serves is served on the others too,
+ * but for those their row of versions[] lists (and each of those is one
+ * the reference serves and the version does not: a stale exemption fails). */
 static void test_version_families(void **state)
 {
     const struct golden_case *c = *state;
-    static const char *const lacking[] = {"slurm_job_trace_cpu_usage",
-                                          "slurm_job_trace_memory_bytes",
-                                          "slurm_job_trace_threads",
-                                          "slurm_job_trace_read_bytes",
-                                          "slurm_job_trace_write_bytes",
-                                          "slurm_job_trace_pid",
-                                          "slurm_job_trace_last_update_timestamp_seconds",
-                                          "slurm_job_allocated_cpus",
-                                          "slurm_job_allocated_memory_bytes",
-                                          "slurm_qos_user_limit",
-                                          "slurm_qos_user_usage",
-                                          "slurm_qos_account_limit",
-                                          "slurm_qos_account_usage"};
-    render_case(find_case("22.05"), &slot[1]);
+    const char *const *lacking = c->version->lacking;
+    render_case(find_case(versions[0].name), &slot[1]);
     render_case(c, &slot[0]);
     const char *base = buf_cstr(&slot[1].text), *t = buf_cstr(&slot[0].text);
     size_t families = 0;
@@ -1085,12 +1105,20 @@ static void test_version_families(void **state)
         if (has_family(t, name, n))
             continue;
         bool expected = false;
-        for (size_t i = 0; i < sizeof(lacking) / sizeof(lacking[0]); i++)
+        for (size_t i = 0; lacking[i]; i++)
             expected |= strlen(lacking[i]) == n && memcmp(lacking[i], name, n) == 0;
         if (!expected)
-            fail_msg("%s serves %.*s but %s does not", "22.05", (int)n, name, c->name);
+            fail_msg("%s serves %.*s but %s does not", versions[0].name, (int)n, name, c->name);
     }
     assert_true(families > 100);
+    for (size_t i = 0; lacking[i]; i++) {
+        if (!has_family(base, lacking[i], strlen(lacking[i])))
+            fail_msg("%s is listed as lacking on %s, but %s does not serve it", lacking[i], c->name,
+                     versions[0].name);
+        if (has_family(t, lacking[i], strlen(lacking[i])))
+            fail_msg("%s is listed as lacking on %s, but %s serves it", lacking[i], c->name,
+                     c->name);
+    }
 }
 
 static void test_version_crosscheck(void **state)
@@ -1162,11 +1190,12 @@ static bool is_dir(const char *rel)
 static void discover(void)
 {
     struct golden_case *c;
-    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+    for (size_t i = 0; i < NVERSIONS; i++) {
         c = &cases[ncases++];
         snprintf(c->name, sizeof(c->name), "%s", versions[i].name);
-        snprintf(c->dir, sizeof(c->dir), "tests/fixtures/%s", versions[i].name);
+        snprintf(c->dir, sizeof(c->dir), "%s", versions[i].dir);
         c->now = versions[i].now;
+        c->version = &versions[i];
         memcpy(c->files, version_files, sizeof(c->files));
         default_files(c, "exporter_");
     }
@@ -1177,9 +1206,11 @@ static void discover(void)
     while (d && (e = readdir(d))) {
         if (!version_like(e->d_name))
             continue;
+        char rel[256];
+        snprintf(rel, sizeof(rel), "tests/fixtures/%.60s", e->d_name);
         bool listed = false;
-        for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
-            listed |= strcmp(versions[i].name, e->d_name) == 0;
+        for (size_t i = 0; i < NVERSIONS; i++)
+            listed |= strcmp(versions[i].dir, rel) == 0;
         if (!listed && strlen(unlisted_versions) + 7 < sizeof(unlisted_versions)) {
             strcat(unlisted_versions, " ");
             strcat(unlisted_versions, e->d_name);
@@ -1222,10 +1253,9 @@ static void test_required_cases(void **state)
         "odd_states", "series_limit",    "special_chars",           "typed_gres"};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
         find_case(required[i]);
-    size_t nversions = sizeof(versions) / sizeof(versions[0]);
-    assert_true(ncases >= nversions + sizeof(required) / sizeof(required[0]));
+    assert_true(ncases >= NVERSIONS + sizeof(required) / sizeof(required[0]));
     /* each version directory exists and holds the core three */
-    for (size_t i = 0; i < nversions; i++) {
+    for (size_t i = 0; i < NVERSIONS; i++) {
         const struct golden_case *c = find_case(versions[i].name);
         static const enum dataset_id core[] = {DS_JOBS, DS_NODES, DS_PARTITIONS};
         for (size_t k = 0; k < sizeof(core) / sizeof(core[0]); k++) {
@@ -1245,26 +1275,27 @@ static void test_required_cases(void **state)
 int main(void)
 {
     discover();
-    struct CMUnitTest tests[MAX_CASES + 16 + 2 * sizeof(versions) / sizeof(versions[0])];
+    struct CMUnitTest tests[MAX_CASES + 16 + 2 * NVERSIONS];
     size_t n = 0;
     tests[n++] = (struct CMUnitTest){"version and edge cases present", test_required_cases, NULL,
                                      NULL, NULL};
     for (size_t i = 0; i < ncases; i++)
         tests[n++] = (struct CMUnitTest){cases[i].name, test_case, NULL, free_slots, &cases[i]};
     tests[n++] = (struct CMUnitTest){"22.05 numbers", test_2205_numbers, NULL, free_slots, NULL};
-    static char xnames[sizeof(versions) / sizeof(versions[0])][64];
-    static char fnames[sizeof(versions) / sizeof(versions[0])][64];
-    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
-        if (strcmp(versions[i].name, "22.05") == 0)
-            continue; /* the reference */
-        snprintf(fnames[i], sizeof(fnames[i]), "%s serves the families of 22.05", versions[i].name);
-        tests[n++] = (struct CMUnitTest){fnames[i], test_version_families, NULL, free_slots,
-                                         (void *)find_case(versions[i].name)};
-    }
-    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+    /* per version: its families against the reference's (not the
+     * reference itself), its recount from the raw fixtures */
+    static char fnames[NVERSIONS][64], xnames[NVERSIONS][64];
+    for (size_t i = 0; i < NVERSIONS; i++) {
+        const struct golden_case *c = find_case(versions[i].name);
+        if (i > 0) {
+            snprintf(fnames[i], sizeof(fnames[i]), "%s serves the families of %s", versions[i].name,
+                     versions[0].name);
+            tests[n++] =
+                (struct CMUnitTest){fnames[i], test_version_families, NULL, free_slots, (void *)c};
+        }
         snprintf(xnames[i], sizeof(xnames[i]), "%s against the raw fixtures", versions[i].name);
-        tests[n++] = (struct CMUnitTest){xnames[i], test_version_crosscheck, NULL, free_slots,
-                                         (void *)find_case(versions[i].name)};
+        tests[n++] =
+            (struct CMUnitTest){xnames[i], test_version_crosscheck, NULL, free_slots, (void *)c};
     }
     tests[n++] = (struct CMUnitTest){"multi-partition counts", test_multi_partition_counts, NULL,
                                      free_slots, NULL};

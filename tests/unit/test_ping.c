@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The controllers and slurmdbd datasets (scontrol ping, sacctmgr ping) and
- * their collectors: the recorded outputs, Slurm's other cases (backup down,
- * primary down, three controllers, all down with exit 1), the banner, bad
- * lines, -M, the exit statuses that are data and those that are not, and
- * the host-name match. */
+ * their collectors: one table of lines (every form both commands print on
+ * 22.05, 24.11 and 26.05, and malformed ones) through the line parser; the
+ * recorded outputs, Slurm's other cases (backup down, primary down, three
+ * controllers, all down with exit 1), bad lines among good ones, -M, the exit
+ * statuses that are data and those that are not, and the host-name match. */
 #include "testutil.h"
 
 #include "sources/ping.h"
@@ -188,6 +189,176 @@ static void test_all_down_exit_1(void **state)
     tu_result_free(r);
 }
 
+/* ---- one line at a time: every form both commands print, and malformed ones ---- */
+
+enum want { DAEMON, SKIP, BAD };
+
+/* One line of output and what the line parser makes of it: a daemon (its
+ * role label, host and state), nothing (blank, the banner), or an unreadable
+ * line (counted, with its problem logged). */
+struct ping_case {
+    enum ping_kind kind;
+    const char *line;
+    size_t len;
+    enum want want;
+    const char *role, *host; /* DAEMON */
+    bool up;                 /* DAEMON */
+    const char *why;         /* BAD: the problem, after "scontrol ping: " or "sacctmgr ping: " */
+};
+
+#define CTLD(text) PING_SLURMCTLD, text, sizeof(text) - 1
+#define DBD(text) PING_SLURMDBD, text, sizeof(text) - 1
+#define NOT_CTLD "not a Slurmctld( line"
+#define NOT_DBD "not a slurmdbd( line"
+#define ROLE "unknown role"
+#define NO_AT "no \" at HOST is STATE\""
+#define STATE "state neither UP nor DOWN"
+#define HOST "host name with a space or control byte"
+#define H10 "hhhhhhhhhh"
+#define H120 H10 H10 H10 H10 H10 H10 H10 H10 H10 H10 H10 H10
+
+static const struct ping_case ping_cases[] = {
+    /* scontrol ping, "Slurmctld(%s) at %s is %s": 22.05 _ping_slurmctld, 24.11
+     * and 26.05 _print_ping (src/scontrol/scontrol.c), the same printf */
+    {CTLD("Slurmctld(primary) at vm is UP"), DAEMON, "primary", "vm", true, NULL}, /* recorded */
+    {CTLD("Slurmctld(primary) at ctl1 is DOWN"), DAEMON, "primary", "ctl1", false, NULL},
+    /* exactly two controllers: "backup" */
+    {CTLD("Slurmctld(backup) at ctl2 is UP"), DAEMON, "backup1", "ctl2", true, NULL},
+    {CTLD("Slurmctld(backup) at ctl2 is DOWN"), DAEMON, "backup1", "ctl2", false, NULL},
+    /* three or more: "backup%d" */
+    {CTLD("Slurmctld(backup1) at ctl2 is UP"), DAEMON, "backup1", "ctl2", true, NULL},
+    {CTLD("Slurmctld(backup2) at ctl3.example.org is DOWN"), DAEMON, "backup2", "ctl3.example.org",
+     false, NULL},
+    {CTLD("Slurmctld(backup99) at h99 is UP"), DAEMON, "backup99", "h99", true, NULL},
+    {CTLD("Slurmctld(primary) at 10.0.0.1 is UP"), DAEMON, "primary", "10.0.0.1", true, NULL},
+    /* 26.05 with -M NAME: the cluster's name where the host was */
+    {CTLD("Slurmctld(primary) at other is DOWN"), DAEMON, "primary", "other", false, NULL},
+    /* line ends as a pipe may bring them */
+    {CTLD("Slurmctld(primary) at vm is UP\r"), DAEMON, "primary", "vm", true, NULL},
+    {CTLD("Slurmctld(primary) at vm is DOWN  "), DAEMON, "primary", "vm", false, NULL},
+    /* a host name longer than a label value is cut */
+    {CTLD("Slurmctld(primary) at " H120 "hhhhhhhhhh is UP"), DAEMON, "primary", H120 "hhhhhhhh",
+     true, NULL},
+    /* root, a controller DOWN: the banner; blank lines */
+    {CTLD("*****************************************"), SKIP, NULL, NULL, false, NULL},
+    {CTLD("** RESTORE SLURMCTLD DAEMON TO SERVICE **"), SKIP, NULL, NULL, false, NULL},
+    {CTLD(""), SKIP, NULL, NULL, false, NULL},
+    {CTLD("  \r"), SKIP, NULL, NULL, false, NULL},
+
+    /* sacctmgr ping, "slurmdbd(%s) at %s is %s": 24.11 and 26.05 _print_db_ping
+     * (src/sacctmgr/sacctmgr.c, from 24.05.5); 22.05 prints no line (stderr
+     * "invalid keyword: ping": test_slurmdbd_absent) */
+    {DBD("slurmdbd(primary) at 127.0.0.1 is UP"), DAEMON, "primary", "127.0.0.1", true, NULL},
+    {DBD("slurmdbd(primary) at dbd1 is DOWN"), DAEMON, "primary", "dbd1", false, NULL},
+    /* the backup (printed only while the primary is DOWN): always "backup" */
+    {DBD("slurmdbd(backup) at dbd2 is UP"), DAEMON, "backup", "dbd2", true, NULL},
+    {DBD("slurmdbd(backup) at dbd2 is DOWN"), DAEMON, "backup", "dbd2", false, NULL},
+    {DBD("slurmdbd(primary) at dbd1 is UP\r"), DAEMON, "primary", "dbd1", true, NULL},
+    {DBD(""), SKIP, NULL, NULL, false, NULL},
+    {DBD("*****************************************"), SKIP, NULL, NULL, false, NULL},
+
+    /* malformed: scontrol ping */
+    {CTLD("slurmctld(primary) at x is UP"), BAD, NULL, NULL, false, NOT_CTLD},
+    {CTLD(" Slurmctld(primary) at x is UP"), BAD, NULL, NULL, false, NOT_CTLD},
+    {CTLD("slurmdbd(primary) at x is UP"), BAD, NULL, NULL, false, NOT_CTLD},
+    {CTLD("CLUSTER: other"), BAD, NULL, NULL, false, NOT_CTLD},
+    {CTLD("scontrol: error: slurm_ping"), BAD, NULL, NULL, false, NOT_CTLD},
+    {CTLD("Slurmctld("), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld() at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(primary at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(PRIMARY) at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(backup0) at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(backup01) at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(backupx) at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(backup-1) at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(backup100) at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(backup ) at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {CTLD("Slurmctld(primary)"), BAD, NULL, NULL, false, NO_AT},
+    {CTLD("Slurmctld(primary)at x is UP"), BAD, NULL, NULL, false, NO_AT},
+    {CTLD("Slurmctld(primary) at  is UP"), BAD, NULL, NULL, false, NO_AT},
+    {CTLD("Slurmctld(primary) at is UP"), BAD, NULL, NULL, false, NO_AT},
+    {CTLD("Slurmctld(primary) at x is"), BAD, NULL, NULL, false, NO_AT},
+    {CTLD("Slurmctld(primary) at x is "), BAD, NULL, NULL, false, NO_AT},
+    {CTLD("Slurmctld(primary) at x UP"), BAD, NULL, NULL, false, NO_AT},
+    {CTLD("Slurmctld(primary) at x is up"), BAD, NULL, NULL, false, STATE},
+    {CTLD("Slurmctld(primary) at x is SLEEPING"), BAD, NULL, NULL, false, STATE},
+    {CTLD("Slurmctld(primary) at x is UP extra"), BAD, NULL, NULL, false, STATE},
+    {CTLD("Slurmctld(primary) at x is  UP"), BAD, NULL, NULL, false, STATE},
+    {CTLD("Slurmctld(primary) at a b is UP"), BAD, NULL, NULL, false, HOST},
+    {CTLD("Slurmctld(primary) at a is b is UP"), BAD, NULL, NULL, false, HOST},
+    {CTLD("Slurmctld(primary) at \x01x is UP"), BAD, NULL, NULL, false, HOST},
+    {CTLD("Slurmctld(primary) at a\tb is UP"), BAD, NULL, NULL, false, HOST},
+    {CTLD("Slurmctld(primary) at a\0b is UP"), BAD, NULL, NULL, false, HOST},
+    {CTLD("Slurmctld(primary) at a\x7f is UP"), BAD, NULL, NULL, false, HOST},
+    {CTLD("Slurmctld(primary) at \xc3\xa9 is UP"), BAD, NULL, NULL, false, HOST},
+
+    /* malformed: sacctmgr ping */
+    {DBD("Slurmdbd(primary) at x is UP"), BAD, NULL, NULL, false, NOT_DBD},
+    {DBD("Slurmctld(primary) at x is UP"), BAD, NULL, NULL, false, NOT_DBD},
+    {DBD("sacctmgr: error: Problem talking to the database"), BAD, NULL, NULL, false, NOT_DBD},
+    {DBD("slurmdbd(backup1) at x is UP"), BAD, NULL, NULL, false, ROLE}, /* no numbered backups */
+    {DBD("slurmdbd(backup2) at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {DBD("slurmdbd() at x is UP"), BAD, NULL, NULL, false, ROLE},
+    {DBD("slurmdbd(primary) at  is UP"), BAD, NULL, NULL, false, NO_AT},
+    {DBD("slurmdbd(primary) at x is"), BAD, NULL, NULL, false, NO_AT},
+    {DBD("slurmdbd(primary) at x is up"), BAD, NULL, NULL, false, STATE},
+    {DBD("slurmdbd(primary) at a b is UP"), BAD, NULL, NULL, false, HOST},
+    {DBD("slurmdbd(primary) at a\x01 is UP"), BAD, NULL, NULL, false, HOST},
+};
+
+/* Reads one case's line with a fresh parser; false, and what went wrong in
+ * msg, when the result is not the case's. */
+static bool ping_case_holds(const struct ping_case *c, char *msg, size_t cap)
+{
+    struct ping_model m;
+    struct ping_parser p;
+    ping_parser_init(&p, &m, c->kind, NULL);
+    ping_line(&p, c->line, c->len);
+    char why[256];
+    int verdict = source_judge(&p.st, why, sizeof(why));
+    msg[0] = '\0';
+    if (p.st.lines != 1)
+        snprintf(msg, cap, "%llu lines read", (unsigned long long)p.st.lines);
+    else if (c->want == DAEMON && (p.st.errors != 0 || verdict != 0 || m.n != 1))
+        snprintf(msg, cap, "not read as a daemon (%zu daemons, error \"%s\")", m.n,
+                 p.st.first_error);
+    else if (c->want == DAEMON &&
+             (strcmp(m.e[0].role, c->role) != 0 || strcmp(m.e[0].host, c->host) != 0 ||
+              m.e[0].up != c->up || m.e[0].local))
+        snprintf(msg, cap, "read role %s, host %s, up %d", m.e[0].role, m.e[0].host,
+                 (int)m.e[0].up);
+    else if (c->want == SKIP && (p.st.errors != 0 || m.n != 0))
+        snprintf(msg, cap, "not skipped (%zu daemons, error \"%s\")", m.n, p.st.first_error);
+    else if (c->want == BAD && (p.st.errors != 1 || m.n != 0 || verdict != -EPROTO))
+        snprintf(msg, cap, "accepted (%zu daemons)", m.n);
+    else if (c->want == BAD) {
+        char want_why[160];
+        snprintf(want_why, sizeof(want_why),
+                 "%s: %s: line 1: ", c->kind == PING_SLURMCTLD ? "scontrol ping" : "sacctmgr ping",
+                 c->why);
+        if (strncmp(p.st.first_error, want_why, strlen(want_why)) != 0)
+            snprintf(msg, cap, "logged \"%s\"", p.st.first_error);
+    }
+    return msg[0] == '\0';
+}
+
+static void test_lines(void **state)
+{
+    (void)state;
+    size_t failed = 0;
+    for (size_t i = 0; i < sizeof(ping_cases) / sizeof(ping_cases[0]); i++) {
+        char msg[256];
+        if (!ping_case_holds(&ping_cases[i], msg, sizeof(msg))) {
+            print_error("case %zu (%s) \"%.*s\": %s\n", i,
+                        ping_cases[i].kind == PING_SLURMCTLD ? "scontrol" : "sacctmgr",
+                        (int)ping_cases[i].len, ping_cases[i].line, msg);
+            failed++;
+        }
+    }
+    if (failed)
+        fail_msg("%zu of %zu lines read wrong", failed, sizeof(ping_cases) / sizeof(ping_cases[0]));
+}
+
 static void test_bad_lines(void **state)
 {
     (void)state;
@@ -204,32 +375,6 @@ static void test_bad_lines(void **state)
     assert_int_equal(rc, 0);
     assert_int_equal(st.errors, 2);
     assert_int_equal(r->u.ctld->n, 5);
-    tu_result_free(r);
-    static const char *const bad[] = {
-        "Slurmctld(primary) at  is UP",
-        "Slurmctld(primary) at x is",
-        "Slurmctld(primary)at x is UP",
-        "Slurmctld(primary at x is UP",
-        "Slurmctld(backup0) at x is UP",
-        "Slurmctld(backupx) at x is UP",
-        "Slurmctld(backup100) at x is UP",
-        "slurmctld(primary) at x is UP",
-        "Slurmctld() at x is UP",
-        "Slurmctld(primary) at x is up",
-        "slurmdbd(primary) at x is UP",
-        "Slurmctld(primary) at a b is UP",
-        "Slurmctld(primary) at \x01x is UP",
-        "Slurmctld(primary) at \xc3\xa9 is UP",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        r = run_ping(DS_CONTROLLERS, NULL, bad[i], strlen(bad[i]), 0, "", &rc, &st);
-        if (st.errors != 1 || r->u.ctld->n != 0 || rc != -EPROTO)
-            fail_msg("accepted: %s", bad[i]);
-        tu_result_free(r);
-    }
-    /* the slurmdbd parser: backupN is not a slurmdbd role */
-    r = run_ping(DS_SLURMDBD, NULL, S("slurmdbd(backup1) at x is UP\n"), 0, "", &rc, &st);
-    assert_int_equal(st.errors, 1);
     tu_result_free(r);
     /* more controllers than kept: counted, not stored */
     char big[2048];
@@ -366,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_all_down_exit_1), cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_cluster),         cmocka_unit_test(test_slurmdbd),
         cmocka_unit_test(test_slurmdbd_absent), cmocka_unit_test(test_host_match),
+        cmocka_unit_test(test_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

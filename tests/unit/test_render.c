@@ -252,6 +252,47 @@ static void test_histogram_wait_bounds(void **state)
     render_free(&r);
 }
 
+/* render_gauge1: one unlabelled gauge family with one sample, the same bytes
+ * as render_family + render_sample in both formats: with the base labels,
+ * with a help text OpenMetrics escapes differently, and tracked for merging. */
+static void test_gauge1(void **state)
+{
+    (void)state;
+    const struct label base[1] = {{"cluster", "c1"}};
+    struct render g, two;
+    memset(&g, 0, sizeof(g));
+    memset(&two, 0, sizeof(two));
+    g.track = two.track = true;
+    render_gauge1(&g, "a", "A.", 3);
+    render_family(&two, "a", M_GAUGE, "A.");
+    render_sample(&two, NULL, 0, 3);
+    assert_false(g.om_split);
+    g.base = two.base = base;
+    g.nbase = two.nbase = 1;
+    render_gauge1(&g, "b_bytes", "Says \"b\".", 0.5);
+    render_family(&two, "b_bytes", M_GAUGE, "Says \"b\".");
+    render_sample(&two, NULL, 0, 0.5);
+    const char *text = "# HELP a A.\n# TYPE a gauge\na 3\n"
+                       "# HELP b_bytes Says \"b\".\n# TYPE b_bytes gauge\n"
+                       "b_bytes{cluster=\"c1\"} 0.5\n";
+    const char *om = "# HELP a A.\n# TYPE a gauge\na 3\n"
+                     "# HELP b_bytes Says \\\"b\\\".\n# TYPE b_bytes gauge\n"
+                     "b_bytes{cluster=\"c1\"} 0.5\n";
+    assert_string_equal(buf_cstr(&g.text), text);
+    assert_string_equal(buf_cstr(render_om(&g)), om);
+    assert_string_equal(buf_cstr(&two.text), text);
+    assert_string_equal(buf_cstr(render_om(&two)), om);
+    assert_int_equal(g.type, M_GAUGE);
+    assert_int_equal(g.samples, 1);
+    assert_int_equal(g.series, 2);
+    assert_int_equal(g.nfams, 2);
+    assert_string_equal(g.fams[1].name, "b_bytes");
+    assert_int_equal(g.fams[1].t_body, two.fams[1].t_body);
+    assert_int_equal(g.fams[1].o_body, two.fams[1].o_body);
+    render_free(&g);
+    render_free(&two);
+}
+
 /* The OpenMetrics output is kept apart only once it differs from the text
  * output; until then it is the text output, and merging renders of both
  * kinds gives each format what writing both in full would have. */
@@ -366,12 +407,19 @@ static void test_filter_base(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_number_integers),   cmocka_unit_test(test_number_fractions),
-        cmocka_unit_test(test_number_round_trip), cmocka_unit_test(test_escape_label),
-        cmocka_unit_test(test_escape_label_utf8), cmocka_unit_test(test_labels_in_samples),
-        cmocka_unit_test(test_help_escaping),     cmocka_unit_test(test_counter_naming),
-        cmocka_unit_test(test_histogram),         cmocka_unit_test(test_histogram_wait_bounds),
-        cmocka_unit_test(test_om_split),          cmocka_unit_test(test_filter_base),
+        cmocka_unit_test(test_number_integers),
+        cmocka_unit_test(test_number_fractions),
+        cmocka_unit_test(test_number_round_trip),
+        cmocka_unit_test(test_escape_label),
+        cmocka_unit_test(test_escape_label_utf8),
+        cmocka_unit_test(test_labels_in_samples),
+        cmocka_unit_test(test_help_escaping),
+        cmocka_unit_test(test_counter_naming),
+        cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_histogram_wait_bounds),
+        cmocka_unit_test(test_om_split),
+        cmocka_unit_test(test_filter_base),
+        cmocka_unit_test(test_gauge1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
