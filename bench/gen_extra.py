@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Fake outputs of the other datasets' commands for bench/run, scaled from the 22.05
 recordings in tests/fixtures/22.05 (so every line has a shape the parsers met on a real
-Slurm): sdiag, sshare (accounts), scontrol show assoc_mgr (an association per user and
+Slurm): sdiag, sshare (accounts; and with --all, users too), scontrol show assoc_mgr (an association per user and
 account, QoS), scontrol show licenses, scontrol show reservations, sacct (finished jobs of
 one refresh window, with their steps).
 
@@ -52,6 +52,19 @@ def main():
     for i in range(a.accounts):
         lines.append(re.sub(r"^ [^|]+", " acct%04d" % i, acct))
     write(a.out, "sshare.out", lines)
+    # sshare --all (--collector.fairshare.users): each account followed by its users, a user in
+    # the account assoc_mgr below gives it
+    fsu = read("exporter_fairshare_users.txt")
+    user = next(l for l in fsu if l.startswith("  ") and l.split("|")[1] not in ("", "root"))
+    lines = [fsu[0]]
+    per_acct = {}
+    for u in range(a.users):
+        per_acct.setdefault(u % max(1, a.accounts), []).append(u)
+    for i in range(a.accounts):
+        lines.append(re.sub(r"^ [^|]+", " acct%04d" % i, acct))
+        for u in per_acct.get(i, []):
+            lines.append(re.sub(r"^  [^|]+\|[^|]+", "  acct%04d|user%05d" % (i, u), user))
+    write(a.out, "sshare_users.out", lines)
 
     # assoc_mgr: an account association per account, a user association per user, QoS
     lm = read("exporter_limits.txt")
