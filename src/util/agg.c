@@ -36,6 +36,43 @@ static void rehash(struct agg *a)
     a->nslots = ns;
 }
 
+/* Counts a refused key once: the refused keys are kept in a set of their
+ * own (bounded by the input, like the rows; freed with the table). */
+static void refuse(struct agg *a, const uint32_t key[AGG_MAX_KEYS])
+{
+    if (a->nd_slots) {
+        size_t i = hash_slot(key_hash(key), a->nd_slots);
+        while (a->dslots[i]) {
+            if (memcmp(a->dkeys[a->dslots[i] - 1], key, sizeof(a->dkeys[0])) == 0)
+                return;
+            i = (i + 1) & (a->nd_slots - 1);
+        }
+    }
+    if ((a->dropped + 1) * 2 > a->nd_slots) {
+        size_t ns = a->nd_slots ? a->nd_slots * 2 : 64;
+        uint32_t *slots = xcalloc(ns, sizeof(*slots));
+        for (size_t r = 0; r < a->dropped; r++) {
+            size_t i = hash_slot(key_hash(a->dkeys[r]), ns);
+            while (slots[i])
+                i = (i + 1) & (ns - 1);
+            slots[i] = (uint32_t)r + 1;
+        }
+        free(a->dslots);
+        a->dslots = slots;
+        a->nd_slots = ns;
+    }
+    if (a->dropped == a->dcap) {
+        a->dcap = a->dcap ? a->dcap * 2 : 64;
+        a->dkeys = xrealloc(a->dkeys, a->dcap * sizeof(*a->dkeys));
+    }
+    memcpy(a->dkeys[a->dropped], key, sizeof(a->dkeys[0]));
+    size_t i = hash_slot(key_hash(key), a->nd_slots);
+    while (a->dslots[i])
+        i = (i + 1) & (a->nd_slots - 1);
+    a->dslots[i] = (uint32_t)a->dropped + 1;
+    a->dropped++;
+}
+
 struct agg_row *agg_get(struct agg *a, const uint32_t key[AGG_MAX_KEYS])
 {
     if (a->nslots) {
@@ -48,7 +85,7 @@ struct agg_row *agg_get(struct agg *a, const uint32_t key[AGG_MAX_KEYS])
         }
     }
     if (a->n >= a->limit) {
-        a->dropped++;
+        refuse(a, key);
         return NULL;
     }
     if ((a->n + 1) * 2 > a->nslots)
@@ -82,5 +119,7 @@ void agg_free(struct agg *a)
 {
     free(a->rows);
     free(a->slots);
+    free(a->dkeys);
+    free(a->dslots);
     memset(a, 0, sizeof(*a));
 }

@@ -22,7 +22,12 @@ struct agg {
     uint32_t *slots; /* row index + 1 */
     size_t nslots;
     size_t limit;
-    uint64_t dropped; /* updates refused because the row limit was reached */
+    /* distinct keys refused because the row limit was reached (each a label
+     * set left out, however many updates fell on it) */
+    uint64_t dropped;
+    uint32_t (*dkeys)[AGG_MAX_KEYS]; /* those keys */
+    uint32_t *dslots;                /* their index + 1 */
+    size_t dcap, nd_slots;
 };
 
 void agg_init(struct agg *a, size_t limit);

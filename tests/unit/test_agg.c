@@ -56,14 +56,20 @@ static void test_limit(void **state)
     assert_null(get3(&a, 3, 0, 0));
     assert_null(get3(&a, 4, 0, 0));
     assert_null(get3(&a, 3, 0, 0));
-    assert_int_equal(a.dropped, 3); /* every refused update counts */
+    assert_int_equal(a.dropped, 2); /* each refused key once: two label sets left out */
     assert_int_equal(a.n, 2);
     /* existing rows are still found at the limit */
     struct agg_row *r = get3(&a, 2, 0, 0);
     assert_non_null(r);
     assert_int_equal(r->key[0], 2);
-    assert_int_equal(a.dropped, 3);
+    assert_int_equal(a.dropped, 2);
+    /* many refused keys, each many times: counted once each */
+    for (int round = 0; round < 3; round++)
+        for (uint32_t k = 10; k < 1010; k++)
+            assert_null(get3(&a, k, 0, 7));
+    assert_int_equal(a.dropped, 1002);
     agg_free(&a);
+    assert_null(a.dkeys);
 
     agg_init(&a, 0);
     assert_null(get3(&a, 1, 1, 1));
