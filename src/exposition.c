@@ -71,11 +71,12 @@ static const struct {
     [EXPO_RIVOSINC] = {"rivosinc", COMPAT_RIVOSINC, COLLECTOR_compat_rivosinc, true},
     [EXPO_AZURE] = {"azure", COMPAT_AZURE, COLLECTOR_compat_azure, false},
     [EXPO_GOLDENTOOTH] = {"goldentooth", COMPAT_GOLDENTOOTH, COLLECTOR_compat_goldentooth, false},
+    [EXPO_JONTK] = {"jontk", COMPAT_JONTK, COLLECTOR_compat_jontk, true},
 };
 
 const char *const exposition_view_names[EXPO_VIEWS] = {
     [EXPO_MAIN] = NULL,     [EXPO_VPENSO] = "vpenso",           [EXPO_RIVOSINC] = "rivosinc",
-    [EXPO_AZURE] = "azure", [EXPO_GOLDENTOOTH] = "goldentooth",
+    [EXPO_AZURE] = "azure", [EXPO_GOLDENTOOTH] = "goldentooth", [EXPO_JONTK] = "jontk",
 };
 
 static struct {
@@ -284,6 +285,9 @@ static struct exposition *build(int w)
             e->success[k][c] = st[p].last_ok;
             e->fresh_until[k][c] = st[p].success_mono + st[p].max_age;
         }
+        /* jontk's collection families: every polled dataset, fresh or not */
+        if (v.compat & COMPAT_JONTK)
+            compat_jontk_collections(&v, rk);
         da->release_view(&v);
     }
     if (nk > 1) {

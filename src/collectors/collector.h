@@ -53,6 +53,19 @@ void collect_node_compat_vpenso(const struct view *v, struct render *r, struct c
  * (base state DOWN, whatever its flags), "drain" (drained or draining),
  * "err", "fail", "idle", "maint", "mix", "resv", or NULL (compat.c). */
 const char *compat_vpenso_node_bucket(const struct node *nd);
+/* vpenso's per-partition CPU families, which jontk's guide queries too (same
+ * names, labels and meaning): slurm_partition_cpus_allocated, with
+ * idle_other slurm_partition_cpus_idle and _other, then _total, one series
+ * per partition that has nodes (compat.c). */
+void compat_partition_cpus(const struct view *v, struct render *r, struct collect_out *o,
+                           bool idle_other);
+/* jontk's per-node families (node.c): slurm_node_cpus_total,
+ * slurm_node_cpus_allocated (the node collector's, which leaves it to this
+ * one under --compat=jontk), slurm_node_gpus_total and _allocated. */
+void collect_node_compat_jontk(const struct view *v, struct render *r, struct collect_out *o);
+/* jontk's collection families for every polled dataset of the view (the
+ * exposition build writes them, whatever data is fresh; compat_jontk.c). */
+void compat_jontk_collections(const struct view *v, struct render *r);
 /* Azure's meta families for the /azure exposition (compat_azure.c): the
  * build's duration and time, and slurm_exporter_errors_total 1 when error. */
 void compat_azure_meta(struct render *r, double duration, double when, bool error);
