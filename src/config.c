@@ -122,7 +122,8 @@ static const struct flag flags[] = {
      "path>/azure) and goldentooth (the goldentooth Ansible role's unlabelled cluster totals, "
      "which collide too: served only on <telemetry path>/goldentooth), jontk (the names "
      "jontk/slurm-exporter's Prometheus integration guide queries: on the telemetry path and "
-     "on <telemetry path>/jontk), or none.",
+     "on <telemetry path>/jontk), or none. Each set's path serves every name of the set, "
+     "whichever collector writes it.",
      -1, 0},
     {"collector.series-limit", K_INT, OFF(series_limit), "100000",
      "Maximum label sets per aggregation; the rest is counted in "

@@ -35,6 +35,21 @@ extern const struct collector_def collectors[COLLECTOR_COUNT];
 #include "collectors.def"
 #undef X
 
+/* The families of the --compat sets (compat_sets.def): what each set's path
+ * serves. owner is the collector that writes the family when it runs with
+ * the set's bit, or COMPAT_OWNER_BUILD (the exposition build writes it) or
+ * COMPAT_OWNER_SCRAPE (the per-scrape section does). name is the name a
+ * query uses: a counter's with "_total" (render_kept). */
+#define COMPAT_OWNER_BUILD (-1)
+#define COMPAT_OWNER_SCRAPE (-2)
+struct compat_family {
+    unsigned set; /* COMPAT_* */
+    int owner;    /* COLLECTOR_*, COMPAT_OWNER_BUILD or COMPAT_OWNER_SCRAPE */
+    const char *name;
+};
+extern const struct compat_family compat_families[];
+extern const size_t compat_families_n;
+
 /* Helpers shared by collectors. */
 /* A local name table mapping another strtab's ids into one namespace. */
 struct namemap {
