@@ -120,7 +120,10 @@ static const struct flag flags[] = {
      "telemetry path and also on <telemetry path>/vpenso and /rivosinc, azure (Azure "
      "CycleCloud's azslurm-exporter, whose names collide with ours: served only on <telemetry "
      "path>/azure) and goldentooth (the goldentooth Ansible role's unlabelled cluster totals, "
-     "which collide too: served only on <telemetry path>/goldentooth), or none.",
+     "which collide too: served only on <telemetry path>/goldentooth), jontk (the names "
+     "jontk/slurm-exporter's Prometheus integration guide queries: on the telemetry path and "
+     "on <telemetry path>/jontk), or none. Each set's path serves every name of the set, "
+     "whichever collector writes it.",
      -1, 0},
     {"collector.series-limit", K_INT, OFF(series_limit), "100000",
      "Maximum label sets per aggregation; the rest is counted in "
@@ -776,6 +779,8 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         cfg->collector_on[COLLECTOR_compat_azure] = true;
     if (cfg->compat & COMPAT_GOLDENTOOTH)
         cfg->collector_on[COLLECTOR_compat_goldentooth] = true;
+    if (cfg->compat & COMPAT_JONTK)
+        cfg->collector_on[COLLECTOR_compat_jontk] = true;
     if (!clean_url_path(cfg->telemetry_path) || strncmp(cfg->telemetry_path, "/-/", 3) == 0)
         return bad(err, "web.telemetry-path",
                    "must be a clean absolute URL path like /metrics (segments of letters, digits "

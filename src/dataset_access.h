@@ -25,6 +25,7 @@ struct dataset_state {
     double max_age;
     double last_duration;
     uint64_t fetch_ok, fetch_err, parse_errors, cmd_errors;
+    struct fetch_hist fetches; /* the attempts (fetch_ok + fetch_err) by duration */
     double cmd_duration;
     const char *command; /* "squeue", "scontrol" */
 };

@@ -59,7 +59,7 @@ struct exposition {
 
 /* The expositions: the telemetry path's (every enabled collector but those
  * of the sets that collide with our names), and one per compat set, on
- * <telemetry path>/<name>, with that set's collector only. */
+ * <telemetry path>/<name>, enabled with the set's collector. */
 static const struct {
     const char *name;
     unsigned compat;
@@ -71,12 +71,24 @@ static const struct {
     [EXPO_RIVOSINC] = {"rivosinc", COMPAT_RIVOSINC, COLLECTOR_compat_rivosinc, true},
     [EXPO_AZURE] = {"azure", COMPAT_AZURE, COLLECTOR_compat_azure, false},
     [EXPO_GOLDENTOOTH] = {"goldentooth", COMPAT_GOLDENTOOTH, COLLECTOR_compat_goldentooth, false},
+    [EXPO_JONTK] = {"jontk", COMPAT_JONTK, COLLECTOR_compat_jontk, true},
 };
 
 const char *const exposition_view_names[EXPO_VIEWS] = {
     [EXPO_MAIN] = NULL,     [EXPO_VPENSO] = "vpenso",           [EXPO_RIVOSINC] = "rivosinc",
-    [EXPO_AZURE] = "azure", [EXPO_GOLDENTOOTH] = "goldentooth",
+    [EXPO_AZURE] = "azure", [EXPO_GOLDENTOOTH] = "goldentooth", [EXPO_JONTK] = "jontk",
 };
+
+/* What a compat set's path serves: the families of its set
+ * (compat_sets.def), sorted for render.keep; the collectors that write
+ * them, each run for the path with only the set's bit; and whether some are
+ * written per scrape. Made once, at exposition_init. */
+static struct {
+    const char **keep;
+    size_t nkeep;
+    bool runs[COLLECTOR_COUNT];
+    bool scrape;
+} VF[EXPO_VIEWS];
 
 static struct {
     pthread_mutex_t mu;        /* guards cur */
@@ -149,11 +161,32 @@ static double proc_start_time(void)
     return btime + (double)start / (double)sysconf(_SC_CLK_TCK);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 void exposition_init(const struct config *cfg, const struct exposition_hooks *hooks)
 {
     E.cfg = cfg;
     E.hooks = *hooks;
     E.start_time = proc_start_time();
+    for (int w = 1; w < EXPO_VIEWS; w++) {
+        free(VF[w].keep);
+        memset(&VF[w], 0, sizeof(VF[w]));
+        VF[w].keep = xcalloc(compat_families_n + 1, sizeof(*VF[w].keep));
+        for (size_t i = 0; i < compat_families_n; i++) {
+            const struct compat_family *f = &compat_families[i];
+            if (f->set != views[w].compat)
+                continue;
+            VF[w].keep[VF[w].nkeep++] = f->name;
+            if (f->owner >= 0)
+                VF[w].runs[f->owner] = true;
+            else if (f->owner == COMPAT_OWNER_SCRAPE)
+                VF[w].scrape = true;
+        }
+        qsort(VF[w].keep, VF[w].nkeep, sizeof(*VF[w].keep), cmp_str);
+    }
 }
 
 void exposition_shutdown(void)
@@ -208,13 +241,14 @@ uint64_t exposition_builds(int view)
     return n;
 }
 
-/* Whether collector c runs in exposition w. */
+/* Whether collector c runs in exposition w: on a set's path, each enabled
+ * collector that writes a family of the set. */
 static bool runs_in(int w, int c)
 {
     if (!E.cfg->collector_on[c])
         return false;
     if (w != EXPO_MAIN)
-        return c == views[w].collector;
+        return VF[w].runs[c];
     for (int x = 1; x < EXPO_VIEWS; x++)
         if (c == views[x].collector && !views[x].on_main)
             return false;
@@ -261,6 +295,10 @@ static struct exposition *build(int w)
             rk->nbase = 1;
         }
         rk->track = nk > 1;
+        if (w != EXPO_MAIN) { /* a set's path: only the set's families */
+            rk->keep = VF[w].keep;
+            rk->nkeep = VF[w].nkeep;
+        }
         struct view v;
         da->view_cluster(&v, k, now);
         v.compat = view_compat(w);
@@ -284,12 +322,19 @@ static struct exposition *build(int w)
             e->success[k][c] = st[p].last_ok;
             e->fresh_until[k][c] = st[p].success_mono + st[p].max_age;
         }
+        /* jontk's collection families: every polled dataset, fresh or not */
+        if (v.compat & COMPAT_JONTK)
+            compat_jontk_collections(&v, rk);
         da->release_view(&v);
     }
     if (nk > 1) {
         render_merge(&r, parts, (size_t)nk);
         for (int k = 0; k < nk; k++)
             render_free(&parts[k]);
+        if (w != EXPO_MAIN) {
+            r.keep = VF[w].keep;
+            r.nkeep = VF[w].nkeep;
+        }
     }
     e->series = r.series;
     if (w == EXPO_AZURE) /* Azure's own meta families, once, without a cluster label */
@@ -695,10 +740,16 @@ int exposition_response(const struct scrape_req *q, struct response_body *out)
     int fmt = body_index(b, openmetrics ? 1 : 0);
     struct render r;
     memset(&r, 0, sizeof(r));
-    /* The exporter's own section goes with the telemetry path only: a compat
-     * set's path serves that set's names (and for Azure its meta families). */
-    if (q->view == EXPO_MAIN)
+    /* The exporter's own section goes with the telemetry path; a compat
+     * set's path serves that set's names (for Azure its meta families too),
+     * of this section only those of the set (rivosinc's Go client names). */
+    if (q->view == EXPO_MAIN) {
         self_metrics(&r, e, q->cluster);
+    } else if (VF[q->view].scrape) {
+        r.keep = VF[q->view].keep;
+        r.nkeep = VF[q->view].nkeep;
+        self_metrics(&r, e, q->cluster);
+    }
     render_eof(&r);
     struct buf *tail = openmetrics ? render_om(&r) : &r.text;
     if (!q->gzip) {

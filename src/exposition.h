@@ -49,7 +49,15 @@ struct response_body {
 };
 /* The expositions built at each refresh: the telemetry path's and one per
  * compat set, served on <telemetry path>/<name> (exposition_view_names). */
-enum { EXPO_MAIN, EXPO_VPENSO, EXPO_RIVOSINC, EXPO_AZURE, EXPO_GOLDENTOOTH, EXPO_VIEWS };
+enum {
+    EXPO_MAIN,
+    EXPO_VPENSO,
+    EXPO_RIVOSINC,
+    EXPO_AZURE,
+    EXPO_GOLDENTOOTH,
+    EXPO_JONTK,
+    EXPO_VIEWS
+};
 extern const char *const exposition_view_names[EXPO_VIEWS]; /* [EXPO_MAIN] is NULL */
 /* The index of the set named name: -1 for no such set, -2 for a set that is
  * not enabled. */

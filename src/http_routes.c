@@ -43,14 +43,18 @@ static void count(enum http_path p, int code)
 
 /* --compat=rivosinc: the Go client's promhttp.Handler() counters, which
  * rivosinc served (client_golang v1.16.0/v1.20.5, InstrumentMetricHandler):
- * scrapes of the telemetry path by status code (200, 500 and 503 always
- * present) and scrapes being served now, this one included. */
+ * scrapes of the telemetry path and of <telemetry path>/rivosinc (both
+ * serve these names) by status code (200, 500 and 503 always present) and
+ * scrapes being served now, this one included. */
 static void render_promhttp(struct render *r)
 {
     render_family(r, "promhttp_metric_handler_requests", M_COUNTER,
-                  "rivosinc compat: scrapes of the telemetry path by HTTP status code.");
+                  "rivosinc compat: scrapes of the telemetry path and of its /rivosinc path by "
+                  "HTTP status code.");
     for (size_t i = 0; i < NCODES; i++) {
-        uint64_t v = __atomic_load_n(&R.requests[P_METRICS][i], __ATOMIC_RELAXED);
+        uint64_t v =
+            __atomic_load_n(&R.requests[P_METRICS][i], __ATOMIC_RELAXED) +
+            __atomic_load_n(&R.requests[P_SET_FIRST + EXPO_RIVOSINC - 1][i], __ATOMIC_RELAXED);
         if (!v && codes[i] != 200 && codes[i] != 500 && codes[i] != 503)
             continue;
         char code[8];

@@ -120,6 +120,18 @@ static void set_argv(struct dataset_rt *d)
     d->argv[k] = NULL;
 }
 
+/* Counts one refresh attempt of `seconds` into h. */
+static void fetch_hist_add(struct fetch_hist *h, double seconds)
+{
+    for (int b = 0; b < FETCH_HIST_BOUNDS; b++)
+        if (seconds <= fetch_hist_bounds[b]) {
+            h->counts[b]++;
+            break;
+        }
+    h->count++;
+    h->sum += seconds;
+}
+
 static int fetch_rt(struct dataset_rt *d)
 {
     int id = d->id;
@@ -184,6 +196,7 @@ static int fetch_rt(struct dataset_rt *d)
     pthread_mutex_lock(&P.mu);
     d->st.attempted = true;
     d->st.last_duration = dur;
+    fetch_hist_add(&d->st.fetches, dur);
     d->st.cmd_duration = er.duration_s;
     d->st.parse_errors += ps->errors;
     if ((d->path || !src->command) && rc != 0 && rc != -EPROTO)
@@ -600,8 +613,10 @@ void poller_view_cluster(struct view *v, int k, double now)
     double mono = mono_now_s();
     pthread_mutex_lock(&P.mu);
     for (int i = 0; i < DS_COUNT; i++) {
-        v->fetch_errors[i] = P.ds[k][i].st.fetch_err;
         const struct dataset_state *st = &P.ds[k][i].st;
+        v->fetch_errors[i] = st->fetch_err;
+        v->polled[i] = st->enabled;
+        v->fetches[i] = st->fetches;
         struct dataset_result *r = st->current;
         if (!r || mono - st->success_mono > st->max_age)
             continue;

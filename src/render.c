@@ -156,8 +156,28 @@ static void close_family(struct render *r)
     }
 }
 
+static int cmp_name(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+bool render_kept(const char *const *keep, size_t n, const char *name, enum mtype type)
+{
+    char full[160];
+    if (type == M_COUNTER) {
+        int len = snprintf(full, sizeof(full), "%s_total", name);
+        if (len < 0 || (size_t)len >= sizeof(full))
+            return false;
+        name = full;
+    }
+    return n && bsearch(name, keep, n, sizeof(*keep), cmp_name) != NULL;
+}
+
 void render_family(struct render *r, const char *name, enum mtype type, const char *help)
 {
+    r->skip = r->keep && !render_kept(r->keep, r->nkeep, name, type);
+    if (r->skip)
+        return;
     struct render_fam *f = NULL;
     if (r->track) {
         close_family(r);
@@ -239,6 +259,8 @@ static void line(struct render *r, const char *suffix, const struct label *l, si
 
 void render_sample(struct render *r, const struct label *l, size_t nl, double v)
 {
+    if (r->skip)
+        return;
     line(r, r->type == M_COUNTER ? "_total" : "", l, nl, NULL, NULL, v);
 }
 
@@ -251,6 +273,8 @@ void render_gauge1(struct render *r, const char *name, const char *help, double 
 void render_histogram(struct render *r, const struct label *l, size_t nl, const double *bounds,
                       const uint64_t *counts, size_t nb, double sum, uint64_t count)
 {
+    if (r->skip)
+        return;
     uint64_t cum = 0;
     char le[40];
     for (size_t i = 0; i < nb; i++) {

@@ -37,6 +37,12 @@ struct render {
     /* Labels written first on every sample (the cluster label), or none. */
     const struct label *base;
     size_t nbase;
+    /* When keep is set, only the families whose exposed name (a counter's
+     * with its "_total") is one of keep[0..nkeep), sorted by strcmp, are
+     * written; the others are dropped whole (a compat set's path). */
+    const char *const *keep;
+    size_t nkeep;
+    bool skip; /* the current family is dropped */
     /* Record family positions (for merging several renders). */
     bool track;
     struct render_fam *fams;
@@ -49,7 +55,8 @@ struct render {
 };
 
 /* Starts a family. For counters pass the name without "_total": samples get
- * the suffix, the 0.0.4 metadata names "<name>_total", OpenMetrics "<name>". */
+ * the suffix, the 0.0.4 metadata names "<name>_total", OpenMetrics "<name>".
+ * With render.keep set, a family not in it is dropped with its samples. */
 void render_family(struct render *r, const char *name, enum mtype type, const char *help);
 void render_sample(struct render *r, const struct label *l, size_t nl, double v);
 /* One gauge family of one unlabelled sample (the base labels still apply). */
@@ -74,6 +81,10 @@ struct buf *render_om(struct render *r);
  * metadata lines are kept only when a sample of it is. */
 void render_filter_base(const char *in, size_t len, const char *name, const char *value,
                         struct buf *out);
+
+/* True when the family `name` of `type` is in the sorted list keep[0..n):
+ * its exposed name, a counter's with "_total", is listed. */
+bool render_kept(const char *const *keep, size_t n, const char *name, enum mtype type);
 
 /* Number formatting: integers below 2^53 exactly, other values in the
  * shortest form that reads back the same, NaN, +Inf, -Inf. */

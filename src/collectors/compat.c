@@ -251,7 +251,8 @@ static void vpenso_nodes(const struct view *v, struct render *r)
     }
 }
 
-static void vpenso_partitions(const struct view *v, struct render *r, struct collect_out *o)
+void compat_partition_cpus(const struct view *v, struct render *r, struct collect_out *o,
+                           bool idle_other)
 {
     const struct dataset_result *nds = v->ds[DS_NODES];
     if (!nds)
@@ -276,10 +277,12 @@ static void vpenso_partitions(const struct view *v, struct render *r, struct col
     agg_sort(&pa, cmp_first_name, (void *)&m->strs);
     by_name(r, &pa, ALLOC, "slurm_partition_cpus_allocated", "partition", &m->strs,
             "vpenso compat: allocated CPUs of the partition's nodes.");
-    by_name(r, &pa, IDLE, "slurm_partition_cpus_idle", "partition", &m->strs,
-            "vpenso compat: idle CPUs of the partition's nodes.");
-    by_name(r, &pa, OTHER, "slurm_partition_cpus_other", "partition", &m->strs,
-            "vpenso compat: unallocated CPUs of the partition's down or drained nodes.");
+    if (idle_other) {
+        by_name(r, &pa, IDLE, "slurm_partition_cpus_idle", "partition", &m->strs,
+                "vpenso compat: idle CPUs of the partition's nodes.");
+        by_name(r, &pa, OTHER, "slurm_partition_cpus_other", "partition", &m->strs,
+                "vpenso compat: unallocated CPUs of the partition's down or drained nodes.");
+    }
     by_name(r, &pa, TOTAL, "slurm_partition_cpus_total", "partition", &m->strs,
             "vpenso compat: CPUs of the partition's nodes.");
     o->series_dropped += pa.dropped;
@@ -290,7 +293,7 @@ void collect_compat_vpenso(const struct view *v, struct render *r, struct collec
 {
     vpenso_jobs(v, r, o);
     vpenso_nodes(v, r);
-    vpenso_partitions(v, r, o);
+    compat_partition_cpus(v, r, o, true);
     collect_node_compat_vpenso(v, r, o);
 }
 

@@ -133,6 +133,13 @@ static double get_last_busy(const struct node *nd)
     return nd->last_busy > 0 ? (double)nd->last_busy : NAN;
 }
 
+static void cpus_allocated_family(const struct ctx *c)
+{
+    render_family(c->r, "slurm_node_cpus_allocated", M_GAUGE,
+                  "CPUs of the node allocated to jobs.");
+    per_node(c, get_cpus_alloc);
+}
+
 static void gres_family(const struct ctx *c, bool used)
 {
     const struct nodes_model *m = c->m;
@@ -206,8 +213,10 @@ void collect_node(const struct view *v, struct render *r, struct collect_out *o)
     render_family(r, "slurm_node_cpus_configured", M_GAUGE,
                   "CPUs of the node (CPUEfctv, else CPUTot).");
     per_node(&c, get_cpus);
-    render_family(r, "slurm_node_cpus_allocated", M_GAUGE, "CPUs of the node allocated to jobs.");
-    per_node(&c, get_cpus_alloc);
+    /* Under --compat=jontk compat_jontk writes this family (the same one):
+     * the guide queries it, with or without this collector. */
+    if (!(v->compat & COMPAT_JONTK))
+        cpus_allocated_family(&c);
     render_family(r, "slurm_node_cpu_load", M_GAUGE,
                   "The node's CPU load as slurmd reports it (no series when N/A).");
     per_node(&c, get_load);
@@ -450,5 +459,61 @@ void collect_node_compat_vpenso(const struct view *v, struct render *r, struct c
     render_family(r, "slurm_node_mem_total", M_GAUGE, "Total memory per node.");
     vp_family(&c, status, VP_MEM_TOTAL);
     free(status);
+    free(order);
+}
+
+/* GPUs of a node (GRES named gpu, any type): configured, or in use; NaN
+ * (no series) for a node without any. */
+static double node_gpus(const struct ctx *c, const struct node *nd, bool used)
+{
+    double n = NAN;
+    for (uint32_t g = nd->gres_first; g < nd->gres_first + nd->gres_count; g++) {
+        if (strcmp(S(c, c->m->gres[g].name), "gpu") != 0)
+            continue;
+        n = (isnan(n) ? 0 : n) + (double)(used ? c->m->gres[g].used : c->m->gres[g].total);
+    }
+    return n;
+}
+
+static void gpus_family(const struct ctx *c, bool used)
+{
+    struct budget b = budget_start(c->v, c->o);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct node *nd = &c->m->nodes[c->order[i]];
+        double val = node_gpus(c, nd, used);
+        if (isnan(val) || !take(&b))
+            continue;
+        struct label l[1] = {{"node", S(c, nd->name)}};
+        render_sample(c->r, l, 1, val);
+    }
+}
+
+/* jontk's per-node families, as its integration guide queries them
+ * (slurm_node_cpus_allocated / slurm_node_cpus_total by node, sum() of the
+ * GPU ones): every node once, in name order, as the node collector writes
+ * its own. Written whenever --compat=jontk is on, also when the node
+ * collector is off; slurm_node_cpus_allocated is that collector's family,
+ * which it then leaves to this function. */
+void collect_node_compat_jontk(const struct view *v, struct render *r, struct collect_out *o)
+{
+    if (!v->ds[DS_NODES])
+        return;
+    const struct nodes_model *m = v->ds[DS_NODES]->u.nodes;
+    size_t n;
+    uint32_t *order = node_order(m, &n);
+    const struct ctx c = {v, r, o, m, order, n};
+    render_family(r, "slurm_node_cpus_total", M_GAUGE,
+                  "jontk compat: CPUs of the node (CPUEfctv, else CPUTot), as "
+                  "slurm_node_cpus_configured.");
+    per_node(&c, get_cpus);
+    cpus_allocated_family(&c);
+    render_family(r, "slurm_node_gpus_total", M_GAUGE,
+                  "jontk compat: GPUs of the node (GRES gpu, any type); no series for a node "
+                  "without GPUs.");
+    gpus_family(&c, false);
+    render_family(r, "slurm_node_gpus_allocated", M_GAUGE,
+                  "jontk compat: GPUs of the node in use (GresUsed gpu, any type); no series for "
+                  "a node without GPUs.");
+    gpus_family(&c, true);
     free(order);
 }

@@ -11,6 +11,17 @@ const struct collector_def collectors[COLLECTOR_COUNT] = {
 #undef X
 };
 
+const struct compat_family compat_families[] = {
+#define F(set, coll, name) {COMPAT_##set, COLLECTOR_##coll, name},
+#define B(set, name) {COMPAT_##set, COMPAT_OWNER_BUILD, name},
+#define S(set, name) {COMPAT_##set, COMPAT_OWNER_SCRAPE, name},
+#include "compat_sets.def"
+#undef F
+#undef B
+#undef S
+};
+const size_t compat_families_n = sizeof(compat_families) / sizeof(compat_families[0]);
+
 uint32_t collectors_datasets(const bool on[COLLECTOR_COUNT])
 {
     uint32_t ds = 0;

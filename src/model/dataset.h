@@ -6,6 +6,7 @@
 #ifndef SE_MODEL_DATASET_H
 #define SE_MODEL_DATASET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,17 +52,31 @@ struct dataset_result {
  * path of its own (--web.telemetry-path + "/goldentooth"). */
 #define COMPAT_GOLDENTOOTH 8u
 /* jontk/slurm-exporter's names as its Prometheus integration guide (port 9341)
- * queries them. */
+ * queries them; none collides with ours, so they are on the telemetry path
+ * too (and on --web.telemetry-path + "/jontk"). */
 #define COMPAT_JONTK 16u
+
+/* One dataset's refresh attempts since the exporter started, by how long
+ * each took (command and parsing): the histogram --compat=jontk serves as
+ * slurm_exporter_collect_duration_seconds. */
+#define FETCH_HIST_BOUNDS 12
+extern const double fetch_hist_bounds[FETCH_HIST_BOUNDS];
+struct fetch_hist {
+    uint64_t counts[FETCH_HIST_BOUNDS]; /* per bound, not cumulative; above the last: count */
+    uint64_t count;                     /* attempts */
+    double sum;                         /* their seconds */
+};
 
 struct view {
     /* NULL when the dataset has no usable data (never fetched, failed and
      * older than the max age, or not polled). */
     const struct dataset_result *ds[DS_COUNT];
-    double now;                      /* wall clock of the render */
-    size_t series_limit;             /* per aggregation table */
-    unsigned compat;                 /* COMPAT_* bits: also write those exporters' names */
-    uint64_t fetch_errors[DS_COUNT]; /* failed refreshes of each dataset so far */
+    double now;                          /* wall clock of the render */
+    size_t series_limit;                 /* per aggregation table */
+    unsigned compat;                     /* COMPAT_* bits: also write those exporters' names */
+    uint64_t fetch_errors[DS_COUNT];     /* failed refreshes of each dataset so far */
+    bool polled[DS_COUNT];               /* the dataset is refreshed (a collector reads it) */
+    struct fetch_hist fetches[DS_COUNT]; /* its refresh attempts so far, by duration */
 };
 
 /* Typed access to a view's models: NULL when the dataset has no usable data. */

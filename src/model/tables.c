@@ -20,6 +20,11 @@ const char *const acct_state_names[ACCT_STATE_COUNT] = {
 #undef X
 };
 
+/* Refresh durations: squeue and scontrol take milliseconds on a small
+ * cluster and seconds on a big one; --slurm.timeout is 30 s by default. */
+const double fetch_hist_bounds[FETCH_HIST_BOUNDS] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                     1,    2.5,   5,    10,  30,   60};
+
 static const double run_bounds[] = {10,    60,    300,   600,   1800,   3600,   7200,
                                     14400, 28800, 43200, 86400, 172800, 345600, 604800};
 static const double eff_bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.5};

@@ -980,13 +980,25 @@ class Run:
 
     # -- Prometheus ------------------------------------------------------------------------------
 
-    def start_prometheus(self, exp):
+    def start_prometheus(self, exp, paths=()):
+        """A Prometheus scraping exp's /metrics every second as job "slurm", and each of
+        `paths` (a compat set's path, /metrics/NAME) as job "slurm-NAME". Each start gets a
+        directory (and a TSDB) of its own."""
         if not os.access(self.prometheus_bin, os.X_OK):
             raise Abort(f"{self.prometheus_bin} not found")
         port = free_port()
         pdir = os.path.join(self.workdir, "prometheus")
+        n = 1
+        while os.path.exists(pdir):
+            n += 1
+            pdir = os.path.join(self.workdir, f"prometheus-{n}")
         os.makedirs(pdir)
         cfg = os.path.join(pdir, "prometheus.yml")
+        jobs = "".join(f"""  - job_name: slurm-{p.rsplit("/", 1)[-1]}
+    metrics_path: {p}
+    static_configs:
+      - targets: ['127.0.0.1:{exp.port}']
+""" for p in paths)
         with open(cfg, "w") as f:
             f.write(f"""global:
   scrape_interval: 1s
@@ -996,7 +1008,7 @@ scrape_configs:
   - job_name: slurm
     static_configs:
       - targets: ['127.0.0.1:{exp.port}']
-""")
+{jobs}""")
         self.prom_url = f"http://127.0.0.1:{port}"
         self.prom_log = open(os.path.join(pdir, "prometheus.log"), "wb")
         self.prom = subprocess.Popen(

@@ -520,3 +520,19 @@ def record_families(expo):
         with open(path + ".tmp", "w") as fh:
             fh.write("".join(f + "\n" for f in expo.served()))
         os.replace(path + ".tmp", path)
+
+
+def compat_sets():
+    """The families of each --compat set, read from src/compat_sets.def (what the set's path
+    <telemetry path>/<set> serves): {set: {name: owner}}, the set in lower case, the name as a
+    query names it (a counter's with _total), owner a collector name or "build" / "scrape"."""
+    out = {}
+    with open(os.path.join(ROOT, "src", "compat_sets.def")) as f:
+        for line in f:
+            m = re.match(r'\s*([FBS])\((\w+),\s*(?:(\w+),\s*)?"([a-z_:]+)"\)', line)
+            if not m:
+                continue
+            kind, cset, owner, name = m.groups()
+            owner = owner if kind == "F" else ("build" if kind == "B" else "scrape")
+            out.setdefault(cset.lower(), {})[name] = owner
+    return out

@@ -404,6 +404,53 @@ static void test_filter_base(void **state)
         render_free(&parts[k]);
 }
 
+/* render.keep (a compat set's path): only the listed families are written,
+ * a counter matched by its _total name, a histogram by its own; a dropped
+ * family writes nothing, splits no OpenMetrics output and leaves no trace
+ * in a tracked render's family list. */
+static void test_keep(void **state)
+{
+    (void)state;
+    static const char *const keep[] = {"h_seconds", "kept", "x_total"}; /* sorted */
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    r.keep = keep;
+    r.nkeep = 3;
+    r.track = true;
+    render_family(&r, "dropped", M_GAUGE, "D.");
+    render_sample(&r, NULL, 0, 1);
+    render_family(&r, "y", M_COUNTER, "a counter not listed");
+    render_sample(&r, NULL, 0, 2);
+    assert_false(r.om_split);
+    render_family(&r, "kept", M_GAUGE, "K.");
+    render_sample(&r, NULL, 0, 3);
+    render_family(&r, "x_total", M_GAUGE, "a gauge named like the counter x: not x");
+    render_sample(&r, NULL, 0, 9);
+    render_family(&r, "x", M_COUNTER, "X.");
+    render_sample(&r, NULL, 0, 4);
+    render_family(&r, "h_seconds", M_HISTOGRAM, "H.");
+    static const double b[1] = {1};
+    static const uint64_t c[1] = {1};
+    render_histogram(&r, NULL, 0, b, c, 1, 0.5, 2);
+    render_family(&r, "h2", M_HISTOGRAM, "not listed");
+    render_histogram(&r, NULL, 0, b, c, 1, 0.5, 2);
+    assert_string_equal(buf_cstr(&r.text), "# HELP kept K.\n# TYPE kept gauge\nkept 3\n"
+                                           "# HELP x_total a gauge named like the counter x: "
+                                           "not x\n# TYPE x_total gauge\nx_total 9\n"
+                                           "# HELP x_total X.\n# TYPE x_total counter\n"
+                                           "x_total 4\n"
+                                           "# HELP h_seconds H.\n# TYPE h_seconds histogram\n"
+                                           "h_seconds_bucket{le=\"1.0\"} 1\n"
+                                           "h_seconds_bucket{le=\"+Inf\"} 2\n"
+                                           "h_seconds_sum 0.5\nh_seconds_count 2\n");
+    assert_int_equal(r.nfams, 4);
+    assert_int_equal(r.series, 7);
+    assert_true(render_kept(keep, 3, "x", M_COUNTER));
+    assert_false(render_kept(keep, 3, "x", M_GAUGE));
+    assert_false(render_kept(keep, 0, "kept", M_GAUGE));
+    render_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_om_split),
         cmocka_unit_test(test_filter_base),
         cmocka_unit_test(test_gauge1),
+        cmocka_unit_test(test_keep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
