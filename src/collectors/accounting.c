@@ -6,7 +6,23 @@
 #include "collectors/collector.h"
 #include "model/accounting.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
+
+/* A field of struct acct_sums by its offset: a job count or a double. */
+static double sum_value(const struct acct_sums *s, size_t off, bool count)
+{
+    const unsigned char *p = (const unsigned char *)s + off;
+    if (count) {
+        uint64_t v;
+        memcpy(&v, p, sizeof(v));
+        return (double)v;
+    }
+    double d;
+    memcpy(&d, p, sizeof(d));
+    return d;
+}
 
 static void hist_family(struct render *r, const struct acct_model *m, int kind, const char *name,
                         const char *help)
@@ -39,22 +55,45 @@ void collect_accounting(const struct view *v, struct render *r, struct collect_o
             struct label l[3] = {{"partition", strtab_get(t, g->partition)},
                                  {"account", strtab_get(t, g->account)},
                                  {"state", acct_state_names[s]}};
-            render_sample(r, l, 3, (double)g->jobs[s]);
+            render_sample(r, l, 3, (double)g->s.jobs[s]);
         }
     }
-    render_family(r, "slurm_accounting_cpu_used_seconds", M_COUNTER,
-                  "CPU time (user + system, TotalCPU) of the finished jobs that ran.");
-    for (size_t i = 0; i < m->ngroups; i++) {
-        struct label l[2] = {{"partition", strtab_get(t, m->groups[i].partition)},
-                             {"account", strtab_get(t, m->groups[i].account)}};
-        render_sample(r, l, 2, m->groups[i].cpu_used);
-    }
-    render_family(r, "slurm_accounting_cpu_allocated_seconds", M_COUNTER,
-                  "Allocated CPU time (elapsed x allocated CPUs) of the finished jobs that ran.");
-    for (size_t i = 0; i < m->ngroups; i++) {
-        struct label l[2] = {{"partition", strtab_get(t, m->groups[i].partition)},
-                             {"account", strtab_get(t, m->groups[i].account)}};
-        render_sample(r, l, 2, m->groups[i].cpu_alloc);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+        bool count; /* a uint64_t job count, else a double */
+    } sums[] = {
+        {"slurm_accounting_cpu_used_seconds",
+         "CPU time (user + system, TotalCPU) of the finished jobs that ran.",
+         offsetof(struct acct_sums, cpu_used), false},
+        {"slurm_accounting_cpu_allocated_seconds",
+         "Allocated CPU time (elapsed x allocated CPUs) of the finished jobs that ran.",
+         offsetof(struct acct_sums, cpu_alloc), false},
+        {"slurm_accounting_memory_used_byte_seconds",
+         "Used memory x elapsed time of the finished jobs that ran with a memory sample and "
+         "allocated memory (the peak as the memory efficiency histogram estimates it: largest "
+         "step MaxRSS x its tasks). Summed over the same jobs as "
+         "slurm_accounting_memory_allocated_byte_seconds_total: used / allocated is their "
+         "memory efficiency, allocated - used their waste.",
+         offsetof(struct acct_sums, mem_used), false},
+        {"slurm_accounting_memory_allocated_byte_seconds",
+         "Allocated memory (AllocTRES mem=) x elapsed time of the finished jobs that ran with a "
+         "memory sample and allocated memory; the jobs without either are left out of both "
+         "memory counters (slurm_accounting_memory_unmeasured_jobs_total).",
+         offsetof(struct acct_sums, mem_alloc), false},
+        {"slurm_accounting_memory_unmeasured_jobs",
+         "Finished jobs that ran but add to neither memory counter: no memory sample (MaxRSS) "
+         "in any step, or no mem= in AllocTRES.",
+         offsetof(struct acct_sums, mem_unmeasured), true},
+    };
+    for (size_t k = 0; k < sizeof(sums) / sizeof(sums[0]); k++) {
+        render_family(r, sums[k].name, M_COUNTER, sums[k].help);
+        for (size_t i = 0; i < m->ngroups; i++) {
+            const struct acct_group *g = &m->groups[i];
+            struct label l[2] = {{"partition", strtab_get(t, g->partition)},
+                                 {"account", strtab_get(t, g->account)}};
+            render_sample(r, l, 2, sum_value(&g->s, sums[k].off, sums[k].count));
+        }
     }
     hist_family(r, m, ACCT_H_WAIT, "slurm_accounting_job_queue_wait_seconds",
                 "Queue wait of finished jobs that ran: start - eligible time (submit time when "

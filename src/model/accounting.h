@@ -44,6 +44,16 @@ struct acct_job {
     double mem_used;    /* max over steps of MaxRSS x NTasks, bytes; -1 = unknown */
 };
 
+/* Whether a job that ran adds to the memory sums: it has a memory sample
+ * (mem_used) and an allocation (mem_alloc), the same jobs the memory
+ * efficiency histogram observes. Allocated and used memory-seconds are
+ * summed over exactly these jobs, so used / allocated is an efficiency and
+ * allocated - used a waste. */
+static inline bool acct_job_mem_measured(const struct acct_job *j)
+{
+    return j->ran && j->mem_used >= 0 && j->mem_alloc > 0;
+}
+
 /* Histograms: queue wait, run time, CPU efficiency, memory efficiency. */
 enum { ACCT_H_WAIT, ACCT_H_RUN, ACCT_H_CPU_EFF, ACCT_H_MEM_EFF, ACCT_HISTS };
 #define ACCT_MAX_BUCKETS 16
@@ -55,10 +65,19 @@ struct acct_hist {
     double sum;
 };
 
+/* What the finished jobs of one group add up to, since counting began. */
+struct acct_sums {
+    uint64_t jobs[ACCT_STATE_COUNT];
+    double cpu_used, cpu_alloc; /* CPU-seconds: TotalCPU; ElapsedRaw x CPUs */
+    /* byte-seconds, over the jobs acct_job_mem_measured() takes: peak x
+     * ElapsedRaw and AllocTRES mem= x ElapsedRaw */
+    double mem_used, mem_alloc;
+    uint64_t mem_unmeasured; /* jobs that ran but add to neither memory sum */
+};
+
 struct acct_group { /* per partition and account */
     uint32_t partition, account;
-    uint64_t jobs[ACCT_STATE_COUNT];
-    double cpu_used, cpu_alloc; /* CPU-seconds */
+    struct acct_sums s;
 };
 struct acct_part {
     uint32_t partition;

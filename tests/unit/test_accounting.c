@@ -64,7 +64,7 @@ static uint64_t group_jobs(const struct acct_model *m, const char *part, const c
     for (size_t i = 0; i < m->ngroups; i++)
         if (strcmp(strtab_get(&m->strs, m->groups[i].partition), part) == 0 &&
             strcmp(strtab_get(&m->strs, m->groups[i].account), acct) == 0)
-            return m->groups[i].jobs[st];
+            return m->groups[i].s.jobs[st];
     return 0;
 }
 
@@ -73,7 +73,7 @@ static uint64_t total_jobs(const struct acct_model *m)
     uint64_t n = 0;
     for (size_t i = 0; i < m->ngroups; i++)
         for (int s = 0; s < ACCT_STATE_COUNT; s++)
-            n += m->groups[i].jobs[s];
+            n += m->groups[i].s.jobs[s];
     return n;
 }
 
@@ -415,7 +415,17 @@ static void test_state_corrupt(void **state)
     /* damaged records */
     static const char *const bad[] = {
         "garbage\n",
-        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 3\nfloor 1\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 0\nfloor 1\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state\nfloor 1\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 2 x\nfloor 1\nwatermark 2\nend 2\n",
+        /* version 2: a group line has the memory figures too */
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 0 0\nend 3\n",
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 0 0 1 -1 0\nend 3\n",
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 0 0 1 2 x\nend 3\n",
         "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\nend 3\n",
         "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\nend 2\nfloor 1\n",
         "slurm_exporter-accounting-state 1\nfloor x\nwatermark 2\nend 2\n",
@@ -443,13 +453,17 @@ static void test_state_corrupt(void **state)
     }
     /* a refused file leaves the state as it was */
     assert_int_equal(T->tot.counted, counted);
+    /* the reason names an unknown version */
+    const char *v3 = "slurm_exporter-accounting-state 3\nfloor 1\nwatermark 2\nend 2\n";
+    assert_true(acct_state_parse(T, v3, strlen(v3), err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "version 3"));
     /* a name with escaped bytes survives */
     const char *odd = "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
                       "group =a%20b =%25x 1 0 0 0 0 0 0 0 0 0.5 1\nend 3\n";
     assert_int_equal(acct_state_parse(T, odd, strlen(odd), err, sizeof(err)), 0);
-    assert_int_equal(T->ngroups, 1);
-    assert_string_equal(strtab_get(&T->names, T->groups[0].partition), "a b");
-    assert_string_equal(strtab_get(&T->names, T->groups[0].account), "%x");
+    assert_int_equal(T->groups.n, 1);
+    assert_string_equal(strtab_get(&T->names, T->groups.v[0].partition), "a b");
+    assert_string_equal(strtab_get(&T->names, T->groups.v[0].account), "%x");
     /* a file that is not there, or a directory */
     assert_int_equal(acct_state_load(T, "/nonexistent/x", err, sizeof(err)), -ENOENT);
     assert_true(acct_state_load(T, "/tmp", err, sizeof(err)) < 0);
@@ -500,6 +514,104 @@ static void test_collector(void **state)
     render_free(&rr);
     tu_result_free(r);
     free(text);
+}
+
+/* Memory-seconds from tests/fixtures/22.05/exporter_accounting.txt, by hand
+ * (MiB = 1048576 bytes; used = the largest step MaxRSS x its NTasks):
+ *  batch/chemistry: job 24, 5 s, mem=4000M, steps 24.batch 11116544 x 1 and
+ *    24.0 223440896 x 2 = 446881792: used 446881792 x 5 = 2234408960, allocated
+ *    4000 x 1048576 x 5 = 20971520000.
+ *  debug/physics: jobs 1, 10, 11 (600 s, mem=2000M, peaks 3207168, 3407872,
+ *    3358720), 21 (60 s, 2000M, 3301376) and 30 (5 s, 1024M, steps 10985472
+ *    and 13684736): used 600 x 9973760 + 60 x 3301376 + 5 x 13684736 =
+ *    6250762240, allocated (3 x 600 + 60) x 2097152000 + 5 x 1073741824 =
+ *    3906071429120. Jobs 9, 25, 26, 27 ran without a sample: 4 unmeasured.
+ *  debug/biology: 4 (600 s, 4096M, 3252224) measured; 8 and 28 (no sample)
+ *    unmeasured. Job 20 (debug,batch) never ran: it adds to neither. */
+static void test_memory_counters(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting.txt", &len);
+    struct dataset_result *r = tu_result_from(DS_ACCOUNTING, text, len, NULL);
+    struct view v;
+    memset(&v, 0, sizeof(v));
+    v.ds[DS_ACCOUNTING] = r;
+    v.series_limit = 100000;
+    struct render rr;
+    memset(&rr, 0, sizeof(rr));
+    struct collect_out o = {0};
+    collect_accounting(&v, &rr, &o);
+    const char *t = buf_cstr(&rr.text);
+#define MEM(kind, part, acct)                                                                      \
+    tu_sample(t, "slurm_accounting_memory_" kind "_total{partition=\"" part "\",account=\"" acct   \
+                 "\"}")
+    assert_double_exact(MEM("used_byte_seconds", "batch", "chemistry"), 2234408960.0);
+    assert_double_exact(MEM("allocated_byte_seconds", "batch", "chemistry"), 20971520000.0);
+    assert_double_exact(MEM("unmeasured_jobs", "batch", "chemistry"), 0);
+    assert_double_exact(MEM("used_byte_seconds", "debug", "physics"), 6250762240.0);
+    assert_double_exact(MEM("allocated_byte_seconds", "debug", "physics"), 3906071429120.0);
+    assert_double_exact(MEM("unmeasured_jobs", "debug", "physics"), 4);
+    assert_double_exact(MEM("used_byte_seconds", "debug", "biology"), 600.0 * 3252224);
+    assert_double_exact(MEM("allocated_byte_seconds", "debug", "biology"), 600.0 * 4096 * 1048576);
+    assert_double_exact(MEM("unmeasured_jobs", "debug", "biology"), 2);
+    assert_double_exact(MEM("unmeasured_jobs", "debug,batch", "biology"), 0);
+    assert_double_exact(MEM("allocated_byte_seconds", "debug,batch", "biology"), 0);
+    /* the same jobs as the memory efficiency histogram: in a partition, the
+     * jobs that ran less the unmeasured ones */
+    double unmeasured_debug = MEM("unmeasured_jobs", "debug", "physics") +
+                              MEM("unmeasured_jobs", "debug", "biology") +
+                              MEM("unmeasured_jobs", "debug", "chemistry");
+#undef MEM
+    assert_double_exact(
+        tu_sample(t, "slurm_accounting_job_memory_efficiency_count{partition=\"debug\"}"),
+        tu_sample(t, "slurm_accounting_job_run_seconds_count{partition=\"debug\"}") -
+            unmeasured_debug);
+    render_free(&rr);
+    tu_result_free(r);
+    free(text);
+}
+
+/* A version 1 state file (before the memory figures) is read: its counters
+ * continue, the memory counters start at 0; it is written back as version 2. */
+static void test_state_version_1(void **state)
+{
+    (void)state;
+    const char *v1 = "slurm_exporter-accounting-state 1\nfloor 100\nwatermark 200\nno_overlap 0\n"
+                     "totals 3 0 0 0\nseen 7 190\n"
+                     "group =debug =physics 2 1 0 0 0 0 0 0 0 12.5 40\nend 6\n";
+    struct acct_state *S = new_state(60, 0);
+    char err[256];
+    assert_int_equal(acct_state_parse(S, v1, strlen(v1), err, sizeof(err)), 0);
+    assert_int_equal(S->groups.n, 1);
+    const struct acct_sums *g = &S->groups.v[0].s;
+    assert_int_equal(g->jobs[ACCT_COMPLETED], 2);
+    assert_int_equal(g->jobs[ACCT_FAILED], 1);
+    assert_double_exact(g->cpu_used, 12.5);
+    assert_double_exact(g->cpu_alloc, 40);
+    assert_double_exact(g->mem_used, 0);
+    assert_double_exact(g->mem_alloc, 0);
+    size_t len;
+    char *dump = acct_state_dump(S, &len);
+    assert_true(strncmp(dump, "slurm_exporter-accounting-state 2\n", 34) == 0);
+    assert_non_null(strstr(dump, "\ngroup =debug =physics 2 1 0 0 0 0 0 0 0 12.5 40 0 0 0\n"));
+    struct acct_state *T = new_state(60, 0);
+    assert_int_equal(acct_state_parse(T, dump, len, err, sizeof(err)), 0);
+    free(dump);
+    /* a job counted after the upgrade adds its memory */
+    struct dataset_result *r =
+        refresh(T, 300,
+                "8|COMPLETED|debug|physics|210|210|220|250|30|cpu=2,mem=1G,node=1|00:10.000||\n"
+                "8.batch|COMPLETED||physics|220|220|220|250|30|cpu=2|00:10.000|1048576|2\n",
+                NULL, NULL);
+    const struct acct_group *mg = &r->u.acct->groups[0];
+    assert_int_equal(mg->s.jobs[ACCT_COMPLETED], 3);
+    assert_double_exact(mg->s.mem_used, 2.0 * 1048576 * 30);
+    assert_double_exact(mg->s.mem_alloc, 1073741824.0 * 30);
+    assert_double_exact(mg->s.cpu_alloc, 40 + 60);
+    tu_result_free(r);
+    acct_state_free(T);
+    acct_state_free(S);
 }
 
 static void test_config_since(void **state)
@@ -568,6 +680,8 @@ int main(void)
         cmocka_unit_test(test_state_round_trip),
         cmocka_unit_test(test_state_corrupt),
         cmocka_unit_test(test_collector),
+        cmocka_unit_test(test_memory_counters),
+        cmocka_unit_test(test_state_version_1),
         cmocka_unit_test(test_config_since),
         cmocka_unit_test(test_state_file_per_cluster),
     };

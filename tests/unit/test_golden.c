@@ -1018,28 +1018,88 @@ static void crosscheck_licres(const struct golden_case *c, const char *t)
             assert_double_exact(tu_sample(t, ts.t[i].series), ts.t[i].v);
 }
 
-/* sacct: finished allocations (not steps) by partition, account and state. */
+/* Bytes of AllocTRES' mem= (a number and a K/M/G/T suffix); 0 without one. */
+static double tres_mem(const char *tres)
+{
+    const char *m = strstr(tres, "mem=");
+    if (!m || (m != tres && m[-1] != ','))
+        return 0;
+    char *end;
+    double v = strtod(m + 4, &end);
+    static const char units[] = "KMGT";
+    const char *u = strchr(units, *end);
+    for (ptrdiff_t k = u && *end ? u - units + 1 : 0; k > 0; k--)
+        v *= 1024;
+    return v;
+}
+
+/* One allocation of the sacct fixture while its step lines are read. */
+struct acct_alloc {
+    char key[160]; /* partition="..",account=".." */
+    bool ran;
+    double elapsed, mem, peak; /* peak < 0: no step sampled memory */
+};
+
+static void acct_alloc_flush(struct tallies *ts, struct acct_alloc *a)
+{
+    if (!a->key[0])
+        return;
+    bool measured = a->ran && a->peak >= 0 && a->mem > 0;
+    tally_add(ts, measured ? a->peak * a->elapsed : 0,
+              "slurm_accounting_memory_used_byte_seconds_total{%s}", a->key);
+    tally_add(ts, measured ? a->mem * a->elapsed : 0,
+              "slurm_accounting_memory_allocated_byte_seconds_total{%s}", a->key);
+    tally_add(ts, a->ran && !measured, "slurm_accounting_memory_unmeasured_jobs_total{%s}", a->key);
+    a->key[0] = '\0';
+}
+
+/* sacct: finished allocations (not steps) by partition, account and state;
+ * their memory-seconds (peak = the largest step MaxRSS x NTasks). */
 static void crosscheck_accounting(const struct golden_case *c, const char *t)
 {
     static struct tallies ts;
     memset(&ts, 0, sizeof(ts));
     char *buf = fixture_text(c, DS_ACCOUNTING), *cur = buf, *line;
+    struct acct_alloc cur_job = {0};
     while ((line = next_line(&cur))) {
-        char id[32], state[48], part[64], account[64];
+        char id[32], state[48], part[64], account[64], start[32], end[32], el[32], tres[256],
+            rss[32], tasks[16];
         pipe_field(line, 0, id, sizeof(id));
-        if (strchr(id, '.'))
-            continue; /* a step */
+        if (strchr(id, '.')) { /* a step */
+            pipe_field(line, 11, rss, sizeof(rss));
+            pipe_field(line, 12, tasks, sizeof(tasks));
+            double peak = strtod(rss, NULL) * (tasks[0] ? strtod(tasks, NULL) : 1);
+            if (rss[0] && peak > cur_job.peak)
+                cur_job.peak = peak;
+            continue;
+        }
+        acct_alloc_flush(&ts, &cur_job);
         pipe_field(line, 1, state, sizeof(state));
         pipe_field(line, 2, part, sizeof(part));
         pipe_field(line, 3, account, sizeof(account));
+        pipe_field(line, 6, start, sizeof(start));
+        pipe_field(line, 7, end, sizeof(end));
+        pipe_field(line, 8, el, sizeof(el));
+        pipe_field(line, 9, tres, sizeof(tres));
         state[strcspn(state, " ")] = '\0'; /* "CANCELLED by 0" */
         lower(state);
         tally_add(&ts, 1,
                   "slurm_accounting_jobs_total{partition=\"%s\",account=\"%s\",state=\"%s\"}", part,
                   account, state);
+        snprintf(cur_job.key, sizeof(cur_job.key), "partition=\"%s\",account=\"%s\"", part,
+                 account);
+        cur_job.ran = strstr(tres, "cpu=") && isdigit((unsigned char)start[0]) &&
+                      strtod(start, NULL) <= strtod(end, NULL);
+        cur_job.elapsed = strtod(el, NULL);
+        cur_job.mem = tres_mem(tres);
+        cur_job.peak = -1;
     }
+    acct_alloc_flush(&ts, &cur_job);
     free(buf);
     tally_check(&ts, t, "slurm_accounting_jobs_total{");
+    tally_check(&ts, t, "slurm_accounting_memory_used_byte_seconds_total{");
+    tally_check(&ts, t, "slurm_accounting_memory_allocated_byte_seconds_total{");
+    tally_check(&ts, t, "slurm_accounting_memory_unmeasured_jobs_total{");
 }
 
 /* Whether text declares the family (a "# TYPE name " line). */
