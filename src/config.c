@@ -151,6 +151,11 @@ static const struct flag flags[] = {
      "after each refresh and restore them at start, so counters continue across restarts "
      "(PATH.CLUSTER for each of several --slurm.clusters).",
      -1, 0},
+    {"accounting.users", K_BOOL, OFF(accounting_users), "false",
+     "Accounting collector: also count finished jobs, CPU and memory time per user "
+     "(slurm_accounting_user_*, one series per partition, account and user, bounded by "
+     "--collector.series-limit; sacct is asked for the User field too).",
+     -1, 0},
     {"trace.enabled", K_BOOL, OFF(trace_enabled), "false",
      "Accept job trace posts (the JSON body of rivosinc's proctrac.py) on --trace.path and "
      "serve them as slurm_job_trace_* metrics (turns on the trace collector).",
@@ -567,9 +572,10 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
             else if (n == 5 && strncmp(p, "jontk", 5) == 0)
                 m |= COMPAT_JONTK;
             else if (!(n == 4 && strncmp(p, "none", 4) == 0))
-                return bad(err, f->name,
-                           "expected a list of vpenso, rivosinc, azure, goldentooth, jontk (or none)",
-                           val);
+                return bad(
+                    err, f->name,
+                    "expected a list of vpenso, rivosinc, azure, goldentooth, jontk (or none)",
+                    val);
             p += n;
             if (*p == ',')
                 p++;

@@ -36,6 +36,75 @@ static void hist_family(struct render *r, const struct acct_model *m, int kind, 
     }
 }
 
+/* The group figures (struct acct_sums): family name after the prefix, help,
+ * the field. */
+static const struct {
+    const char *name, *help;
+    size_t off;
+    bool count; /* a uint64_t job count, else a double */
+} sum_families[] = {
+    {"cpu_used_seconds", "CPU time (user + system, TotalCPU) of the finished jobs that ran.",
+     offsetof(struct acct_sums, cpu_used), false},
+    {"cpu_allocated_seconds",
+     "Allocated CPU time (elapsed x allocated CPUs) of the finished jobs that ran.",
+     offsetof(struct acct_sums, cpu_alloc), false},
+    {"memory_used_byte_seconds",
+     "Used memory x elapsed time of the finished jobs that ran with a memory sample and "
+     "allocated memory (the peak as the memory efficiency histogram estimates it: largest step "
+     "MaxRSS x its tasks). Summed over the same jobs as the allocated memory-seconds: used / "
+     "allocated is their memory efficiency, allocated - used their waste.",
+     offsetof(struct acct_sums, mem_used), false},
+    {"memory_allocated_byte_seconds",
+     "Allocated memory (AllocTRES mem=) x elapsed time of the finished jobs that ran with a "
+     "memory sample and allocated memory; the jobs without either are left out of both memory "
+     "counters (and counted as unmeasured).",
+     offsetof(struct acct_sums, mem_alloc), false},
+    {"memory_unmeasured_jobs",
+     "Finished jobs that ran but add to neither memory counter: no memory sample (MaxRSS) in "
+     "any step, or no mem= in AllocTRES.",
+     offsetof(struct acct_sums, mem_unmeasured), true},
+};
+
+/* The jobs by state and the figures of a group table: per partition and
+ * account (prefix "slurm_accounting_"), or per partition, account and user
+ * ("slurm_accounting_user_"). */
+static void group_families(struct render *r, const struct strtab *t, const struct acct_group *g,
+                           size_t n, bool users)
+{
+    const char *prefix = users ? "slurm_accounting_user_" : "slurm_accounting_";
+    const char *per = users ? " Per partition, account and user (--accounting.users)." : "";
+    char name[96], help[640];
+    snprintf(name, sizeof(name), "%sjobs", prefix);
+    snprintf(help, sizeof(help),
+             "Finished jobs by final state, partition and account, each counted once, since "
+             "counting began (slurm_accounting_counting_since_timestamp_seconds).%s",
+             per);
+    render_family(r, name, M_COUNTER, help);
+    for (size_t i = 0; i < n; i++) {
+        for (int s = 0; s < ACCT_STATE_COUNT; s++) {
+            struct label l[4] = {{"partition", strtab_get(t, g[i].partition)},
+                                 {"account", strtab_get(t, g[i].account)},
+                                 {"user", users ? strtab_get(t, g[i].user) : ""},
+                                 {"state", acct_state_names[s]}};
+            if (!users)
+                l[2] = l[3];
+            render_sample(r, l, users ? 4 : 3, (double)g[i].s.jobs[s]);
+        }
+    }
+    for (size_t k = 0; k < sizeof(sum_families) / sizeof(sum_families[0]); k++) {
+        snprintf(name, sizeof(name), "%s%s", prefix, sum_families[k].name);
+        snprintf(help, sizeof(help), "%s%s", sum_families[k].help, per);
+        render_family(r, name, M_COUNTER, help);
+        for (size_t i = 0; i < n; i++) {
+            struct label l[3] = {{"partition", strtab_get(t, g[i].partition)},
+                                 {"account", strtab_get(t, g[i].account)},
+                                 {"user", users ? strtab_get(t, g[i].user) : ""}};
+            render_sample(r, l, users ? 3 : 2,
+                          sum_value(&g[i].s, sum_families[k].off, sum_families[k].count));
+        }
+    }
+}
+
 void collect_accounting(const struct view *v, struct render *r, struct collect_out *o)
 {
     (void)o;
@@ -44,57 +113,10 @@ void collect_accounting(const struct view *v, struct render *r, struct collect_o
         return;
     if (!m->committed)
         return;
-    const struct strtab *t = &m->strs;
 
-    render_family(r, "slurm_accounting_jobs", M_COUNTER,
-                  "Finished jobs by final state, partition and account, each counted once, since "
-                  "counting began (slurm_accounting_counting_since_timestamp_seconds).");
-    for (size_t i = 0; i < m->ngroups; i++) {
-        const struct acct_group *g = &m->groups[i];
-        for (int s = 0; s < ACCT_STATE_COUNT; s++) {
-            struct label l[3] = {{"partition", strtab_get(t, g->partition)},
-                                 {"account", strtab_get(t, g->account)},
-                                 {"state", acct_state_names[s]}};
-            render_sample(r, l, 3, (double)g->s.jobs[s]);
-        }
-    }
-    static const struct {
-        const char *name, *help;
-        size_t off;
-        bool count; /* a uint64_t job count, else a double */
-    } sums[] = {
-        {"slurm_accounting_cpu_used_seconds",
-         "CPU time (user + system, TotalCPU) of the finished jobs that ran.",
-         offsetof(struct acct_sums, cpu_used), false},
-        {"slurm_accounting_cpu_allocated_seconds",
-         "Allocated CPU time (elapsed x allocated CPUs) of the finished jobs that ran.",
-         offsetof(struct acct_sums, cpu_alloc), false},
-        {"slurm_accounting_memory_used_byte_seconds",
-         "Used memory x elapsed time of the finished jobs that ran with a memory sample and "
-         "allocated memory (the peak as the memory efficiency histogram estimates it: largest "
-         "step MaxRSS x its tasks). Summed over the same jobs as "
-         "slurm_accounting_memory_allocated_byte_seconds_total: used / allocated is their "
-         "memory efficiency, allocated - used their waste.",
-         offsetof(struct acct_sums, mem_used), false},
-        {"slurm_accounting_memory_allocated_byte_seconds",
-         "Allocated memory (AllocTRES mem=) x elapsed time of the finished jobs that ran with a "
-         "memory sample and allocated memory; the jobs without either are left out of both "
-         "memory counters (slurm_accounting_memory_unmeasured_jobs_total).",
-         offsetof(struct acct_sums, mem_alloc), false},
-        {"slurm_accounting_memory_unmeasured_jobs",
-         "Finished jobs that ran but add to neither memory counter: no memory sample (MaxRSS) "
-         "in any step, or no mem= in AllocTRES.",
-         offsetof(struct acct_sums, mem_unmeasured), true},
-    };
-    for (size_t k = 0; k < sizeof(sums) / sizeof(sums[0]); k++) {
-        render_family(r, sums[k].name, M_COUNTER, sums[k].help);
-        for (size_t i = 0; i < m->ngroups; i++) {
-            const struct acct_group *g = &m->groups[i];
-            struct label l[2] = {{"partition", strtab_get(t, g->partition)},
-                                 {"account", strtab_get(t, g->account)}};
-            render_sample(r, l, 2, sum_value(&g->s, sums[k].off, sums[k].count));
-        }
-    }
+    group_families(r, &m->strs, m->groups, m->ngroups, false);
+    if (m->users)
+        group_families(r, &m->strs, m->ugroups, m->nugroups, true);
     hist_family(r, m, ACCT_H_WAIT, "slurm_accounting_job_queue_wait_seconds",
                 "Queue wait of finished jobs that ran: start - eligible time (submit time when "
                 "unknown).");
@@ -114,6 +136,12 @@ void collect_accounting(const struct view *v, struct render *r, struct collect_o
     for (int k = 0; k < 3; k++) {
         struct label l[1] = {{"result", res[k]}};
         render_sample(r, l, 1, vals[k]);
+    }
+    if (m->users) {
+        render_family(r, "slurm_accounting_user_dropped_jobs", M_COUNTER,
+                      "Counted finished jobs left out of the per-user counters: a new partition, "
+                      "account and user over --collector.series-limit (--accounting.users).");
+        render_sample(r, NULL, 0, (double)m->tot.user_dropped);
     }
     render_family(r, "slurm_accounting_late_records", M_COUNTER,
                   "Counted jobs that slurmdbd recorded after the window holding their end time "

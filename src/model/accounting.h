@@ -30,12 +30,16 @@ enum acct_state_id {
 };
 extern const char *const acct_state_names[ACCT_STATE_COUNT];
 
+/* No user: the field was not asked for, or a (partition, account) group. */
+#define ACCT_NO_USER UINT32_MAX
+
 /* One finished allocation of the window. */
 struct acct_job {
     uint32_t job_id;             /* JobIDRaw: array tasks and het components have their own */
     uint8_t state;               /* enum acct_state_id */
     bool ran;                    /* it had an allocation (AllocTRES cpu=) and a start time */
     uint32_t partition, account; /* strtab ids */
+    uint32_t user;               /* strtab id; ACCT_NO_USER without --accounting.users */
     int64_t submit, eligible, start, end;
     int64_t elapsed;    /* ElapsedRaw: end - start - suspended */
     uint32_t cpus;      /* AllocTRES cpu= */
@@ -75,8 +79,8 @@ struct acct_sums {
     uint64_t mem_unmeasured; /* jobs that ran but add to neither memory sum */
 };
 
-struct acct_group { /* per partition and account */
-    uint32_t partition, account;
+struct acct_group { /* per partition and account, or per partition, account and user */
+    uint32_t partition, account, user; /* user: ACCT_NO_USER in the first kind */
     struct acct_sums s;
 };
 struct acct_part {
@@ -89,6 +93,9 @@ struct acct_totals {
     uint64_t duplicates; /* records read again in an overlapping window, not counted again */
     uint64_t late;       /* counted jobs that ended before the previous window's end */
     uint64_t dropped;    /* finished jobs not counted: series limit */
+    /* counted jobs left out of the per-user groups: series limit
+     * (--accounting.users) */
+    uint64_t user_dropped;
 };
 
 struct acct_model {
@@ -103,6 +110,9 @@ struct acct_model {
     bool committed;
     struct acct_group *groups; /* by partition, then account name */
     size_t ngroups;
+    bool users;                 /* --accounting.users: the records have a user, and */
+    struct acct_group *ugroups; /* the groups per partition, account and user (by name) */
+    size_t nugroups;
     struct acct_part *parts; /* by partition name */
     size_t nparts;
     struct acct_totals tot;

@@ -190,6 +190,7 @@ void acct_state_init(struct acct_state *S, const struct config *cfg)
     S->overlap = cfg->accounting_overlap > 0 ? (int64_t)ceil(cfg->accounting_overlap) : 0;
     S->max_window = ACCT_MAX_WINDOW;
     S->limit = cfg->series_limit ? cfg->series_limit : 100000;
+    S->users = cfg->accounting_users;
     S->path = cfg->accounting_state_file && cfg->accounting_state_file[0]
                   ? cfg->accounting_state_file
                   : NULL;
@@ -200,6 +201,7 @@ void acct_state_clear(struct acct_state *S)
 {
     free(S->seen);
     gtable_free(&S->groups);
+    gtable_free(&S->ugroups);
     free(S->parts);
     strtab_free(&S->names);
     arena_free(&S->arena);
@@ -271,6 +273,39 @@ static int cmp_names2(const void *a, const void *b, void *ctx)
     return c ? c : strcmp(strtab_get(t, x->account), strtab_get(t, y->account));
 }
 
+static int cmp_names3(const void *a, const void *b, void *ctx)
+{
+    const struct strtab *t = ctx;
+    const struct acct_group *x = a, *y = b;
+    int c = cmp_names2(a, b, ctx);
+    return c ? c : strcmp(strtab_get(t, x->user), strtab_get(t, y->user));
+}
+
+/* A state table's groups into the snapshot: names interned in m->strs,
+ * sorted by partition, account (and user). */
+static struct acct_group *groups_copy(const struct acct_state *S, const struct acct_gtable *t,
+                                      struct acct_model *m, struct arena *a)
+{
+    struct acct_group *out = arena_alloc(a, (t->n + 1) * sizeof(*out));
+    for (size_t i = 0; i < t->n; i++) {
+        const struct acct_sgroup *g = &t->v[i];
+        const char *pn = strtab_get(&S->names, g->partition);
+        const char *an = strtab_get(&S->names, g->account);
+        out[i].partition = strtab_intern(&m->strs, pn, strlen(pn));
+        out[i].account = strtab_intern(&m->strs, an, strlen(an));
+        out[i].user = ACCT_NO_USER;
+        if (g->user != ACCT_NO_USER) {
+            const char *un = strtab_get(&S->names, g->user);
+            out[i].user = strtab_intern(&m->strs, un, strlen(un));
+        }
+        out[i].s = g->s;
+    }
+    bool users = t->n && t->v[0].user != ACCT_NO_USER;
+    if (t->n > 1)
+        qsort_r(out, t->n, sizeof(*out), users ? cmp_names3 : cmp_names2, &m->strs);
+    return out;
+}
+
 static int cmp_parts(const void *a, const void *b, void *ctx)
 {
     const struct strtab *t = ctx;
@@ -305,6 +340,15 @@ static void count_job(struct acct_state *S, const struct acct_model *m, const st
     }
     S->tot.counted++;
     sums_add(&g->s, j);
+    if (S->users && j->user != ACCT_NO_USER) {
+        struct acct_sgroup *u =
+            acct_group_get(S, &S->ugroups, strtab_get(&m->strs, j->partition),
+                           strtab_get(&m->strs, j->account), strtab_get(&m->strs, j->user));
+        if (u)
+            sums_add(&u->s, j);
+        else
+            S->tot.user_dropped++;
+    }
     if (!j->ran)
         return;
     struct acct_spart *sp = acct_part_get(S, g->partition);
@@ -368,16 +412,10 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
     m->window_end = we;
     m->seen = S->seen_n;
     m->ngroups = S->groups.n;
-    m->groups = arena_alloc(a, (S->groups.n + 1) * sizeof(*m->groups));
-    for (size_t i = 0; i < S->groups.n; i++) {
-        const struct acct_sgroup *g = &S->groups.v[i];
-        struct acct_group *o = &m->groups[i];
-        const char *pn = strtab_get(&S->names, g->partition);
-        const char *an = strtab_get(&S->names, g->account);
-        o->partition = strtab_intern(&m->strs, pn, strlen(pn));
-        o->account = strtab_intern(&m->strs, an, strlen(an));
-        o->s = g->s;
-    }
+    m->groups = groups_copy(S, &S->groups, m, a);
+    m->users = S->users;
+    m->nugroups = S->ugroups.n;
+    m->ugroups = groups_copy(S, &S->ugroups, m, a);
     m->nparts = S->nparts;
     m->parts = arena_alloc(a, (S->nparts + 1) * sizeof(*m->parts));
     for (size_t i = 0; i < S->nparts; i++) {
@@ -385,8 +423,6 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
         m->parts[i].partition = strtab_intern(&m->strs, pn, strlen(pn));
         memcpy(m->parts[i].h, S->parts[i].h, sizeof(m->parts[i].h));
     }
-    if (m->ngroups > 1)
-        qsort_r(m->groups, m->ngroups, sizeof(*m->groups), cmp_names2, &m->strs);
     if (m->nparts > 1)
         qsort_r(m->parts, m->nparts, sizeof(*m->parts), cmp_parts, &m->strs);
 

@@ -17,8 +17,8 @@
 
 #define STATE_FILE_MAX (64u << 20)
 /* The first line: the magic and the version. Version 2 added the memory
- * figures to each group line; a version 1 file is still read (its groups'
- * memory figures start at 0). */
+ * figures to each group line and the per-user groups ("ugroup" lines); a
+ * version 1 file is still read (its groups' memory figures start at 0). */
 #define STATE_MAGIC "slurm_exporter-accounting-state"
 #define STATE_VERSION 2
 
@@ -67,9 +67,9 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
     buf_printf(&b, "%s %d\n", STATE_MAGIC, STATE_VERSION);
     buf_printf(&b, "floor %lld\nwatermark %lld\nno_overlap %d\n", (long long)S->floor,
                (long long)S->watermark, S->no_overlap ? 1 : 0);
-    buf_printf(&b, "totals %llu %llu %llu %llu\n", (unsigned long long)S->tot.counted,
+    buf_printf(&b, "totals %llu %llu %llu %llu %llu\n", (unsigned long long)S->tot.counted,
                (unsigned long long)S->tot.duplicates, (unsigned long long)S->tot.late,
-               (unsigned long long)S->tot.dropped);
+               (unsigned long long)S->tot.dropped, (unsigned long long)S->tot.user_dropped);
     lines += 4; /* the records after the first line, before "end" */
     /* in (end, id) order: the same state always writes the same file */
     struct acct_seen *seen = xmalloc((S->seen_n + 1) * sizeof(*seen));
@@ -88,6 +88,18 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
         put_name(&b, strtab_get(&S->names, g->partition));
         buf_putc(&b, ' ');
         put_name(&b, strtab_get(&S->names, g->account));
+        put_sums(&b, &g->s);
+        buf_putc(&b, '\n');
+        lines++;
+    }
+    for (size_t i = 0; i < S->ugroups.n; i++) {
+        const struct acct_sgroup *g = &S->ugroups.v[i];
+        buf_puts(&b, "ugroup ");
+        put_name(&b, strtab_get(&S->names, g->partition));
+        buf_putc(&b, ' ');
+        put_name(&b, strtab_get(&S->names, g->account));
+        buf_putc(&b, ' ');
+        put_name(&b, strtab_get(&S->names, g->user));
         put_sums(&b, &g->s);
         buf_putc(&b, '\n');
         lines++;
@@ -272,13 +284,14 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
     T.since = S->since;
     T.overlap = S->overlap;
     T.limit = S->limit;
+    T.users = S->users;
     T.path = S->path;
     T.path_owned = S->path_owned;
     const char *p = buf, *end = buf + len;
     size_t line = 0, records = 0;
     bool ended = false, have_floor = false, have_wm = false;
     int rc = 0, version = 0;
-    char pn[MAX_LABEL_LEN * 3 + 8], an[MAX_LABEL_LEN * 3 + 8];
+    char pn[MAX_LABEL_LEN * 3 + 8], an[MAX_LABEL_LEN * 3 + 8], un[MAX_LABEL_LEN * 3 + 8];
     while (p < end && rc == 0) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) {
@@ -319,7 +332,10 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
             T.no_overlap = ok && v == 1;
         } else if (KW("totals")) {
             ok = tok_u64(&s, e, &T.tot.counted) && tok_u64(&s, e, &T.tot.duplicates) &&
-                 tok_u64(&s, e, &T.tot.late) && tok_u64(&s, e, &T.tot.dropped);
+                 tok_u64(&s, e, &T.tot.late) && tok_u64(&s, e, &T.tot.dropped) &&
+                 (version < 2 || tok_u64(&s, e, &T.tot.user_dropped));
+            if (!T.users)
+                T.tot.user_dropped = 0;
         } else if (KW("seen")) {
             uint64_t id;
             int64_t en;
@@ -343,6 +359,27 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
                 ok = false;
             else
                 ng->s = sums;
+        } else if (KW("ugroup") && version >= 2) {
+            /* per user (--accounting.users); read but left out when the
+             * flag is off now: those counters restart when it is on again */
+            ok = tok_name(&s, e, pn, sizeof(pn)) && tok_name(&s, e, an, sizeof(an)) &&
+                 tok_name(&s, e, un, sizeof(un)) && strlen(pn) <= MAX_LABEL_LEN &&
+                 strlen(an) <= MAX_LABEL_LEN && strlen(un) <= MAX_LABEL_LEN;
+            struct acct_sums sums;
+            ok = ok && tok_sums(&s, e, version, &sums);
+            if (ok && T.users) {
+                uint32_t pi = strtab_find(&T.names, pn, strlen(pn));
+                uint32_t ai = strtab_find(&T.names, an, strlen(an));
+                uint32_t ui = strtab_find(&T.names, un, strlen(un));
+                if (pi != UINT32_MAX && ai != UINT32_MAX && ui != UINT32_MAX &&
+                    acct_group_find(&T.ugroups, pi, ai, ui))
+                    ok = false; /* twice */
+                struct acct_sgroup *ng = ok ? acct_group_get(&T, &T.ugroups, pn, an, un) : NULL;
+                if (!ng)
+                    ok = false; /* or more than the series limit */
+                else
+                    ng->s = sums;
+            }
         } else if (KW("hist")) {
             uint64_t kind, count;
             double sum;

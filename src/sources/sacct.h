@@ -32,8 +32,10 @@ struct sacct_parser {
     struct arena *a;
     struct parse_stats st;
     bool in_job; /* the last record may take step lines */
+    bool users;  /* the lines end with the User field (--accounting.users) */
 };
-void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a);
+/* users: the output is of the --format=CLI_SACCT_FORMAT_USERS command. */
+void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a, bool users);
 void cli_sacct_line(void *p, const char *line, size_t len);
 /* Parses a sacct time field ("05:03.123", "1:02:03", "2-01:02:03") into seconds. */
 int cli_sacct_cputime(const char *s, size_t n, double *secs);
@@ -47,7 +49,6 @@ struct acct_seen {
 /* One group's cumulative figures: per (partition, account), and with
  * --accounting.users per (partition, account, user); user is ACCT_NO_USER
  * in the first table. */
-#define ACCT_NO_USER UINT32_MAX
 struct acct_sgroup {
     uint32_t partition, account, user; /* ids in the state's name table */
     struct acct_sums s;
@@ -92,7 +93,9 @@ struct acct_state {
     /* names and cumulative figures */
     struct arena arena;
     struct strtab names;
-    struct acct_gtable groups; /* per partition and account */
+    struct acct_gtable groups;  /* per partition and account */
+    bool users;                 /* --accounting.users */
+    struct acct_gtable ugroups; /* per partition, account and user (with users) */
     struct acct_spart *parts;
     size_t nparts, parts_cap;
     struct acct_totals tot;

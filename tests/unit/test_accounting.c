@@ -9,16 +9,22 @@
 
 #include <unistd.h>
 
-static struct dataset_result *parse_text(const char *text, size_t len, struct parse_stats *st)
+static struct dataset_result *parse_text_users(const char *text, size_t len, bool users,
+                                               struct parse_stats *st)
 {
     struct dataset_result *r = tu_result_new(DS_ACCOUNTING);
     struct sacct_parser p;
     struct acct_model *m = r->u.acct;
-    cli_sacct_init(&p, m, &r->arena);
+    cli_sacct_init(&p, m, &r->arena, users);
     cli_feed(cli_sacct_line, &p, text, len);
     if (st)
         *st = p.st;
     return r;
+}
+
+static struct dataset_result *parse_text(const char *text, size_t len, struct parse_stats *st)
+{
+    return parse_text_users(text, len, false, st);
 }
 
 static struct dataset_result *parse_str(const char *text)
@@ -93,19 +99,87 @@ static void job_line(struct buf *b, unsigned id, const char *state, long long en
     "JobIDRaw,State,Partition,Account,Submit,Eligible,Start,End,ElapsedRaw,AllocTRES,TotalCPU,"    \
     "MaxRSS,NTasks"
 
+/* The command line the poller runs (command, fixed arguments, dynamic
+ * ones; no -M), joined by spaces; without a state the window is left out. */
+static void source_argv(const struct config *cfg, void *state, char *out, size_t cap)
+{
+    const struct source_def *src = sources[DS_ACCOUNTING];
+    size_t n = (size_t)snprintf(out, cap, "%s", src->command);
+    for (size_t i = 0; i < SOURCE_MAX_ARGS && src->args[i]; i++)
+        n += (size_t)snprintf(out + n, cap - n, " %s", src->args[i]);
+    char dyn[8][256];
+    struct source_ctx ctx = {cfg, NULL, state, NULL};
+    int k = src->dyn_args(&ctx, dyn, 8);
+    for (int i = 0; i < k; i++)
+        n += (size_t)snprintf(out + n, cap - n, " %s", dyn[i]);
+    assert_true(n < cap);
+}
+
+/* The argv of a recording in a version's INDEX.txt, up to its window. */
+static void index_argv(const char *version, const char *file, char *out, size_t cap)
+{
+    char rel[128];
+    snprintf(rel, sizeof(rel), "tests/fixtures/%s/INDEX.txt", version);
+    size_t len;
+    char *idx = tu_read_rel(rel, &len);
+    out[0] = '\0';
+    for (char *line = idx; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strncmp(line, file, strlen(file)) == 0 && line[strlen(file)] == ' ') {
+            const char *cmd = strstr(line, " sacct ");
+            assert_non_null(cmd);
+            const char *win = strstr(cmd, " --starttime=");
+            assert_non_null(win);
+            snprintf(out, cap, "%.*s", (int)(win - cmd - 1), cmd + 1);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(idx);
+    if (!out[0])
+        fail_msg("%s has no line for %s", rel, file);
+}
+
 static void test_format(void **state)
 {
     (void)state;
     assert_string_equal(CLI_SACCT_FORMAT, SACCT_FORMAT_LITERAL);
+    assert_string_equal(CLI_SACCT_FORMAT_USERS, SACCT_FORMAT_LITERAL ",User");
     assert_int_equal(SA_FIELD_COUNT, 13);
     assert_int_equal(SA_STATE, 1);
     assert_int_equal(SA_NTASKS, SA_FIELD_COUNT - 1);
-    const char *arg = NULL;
-    for (size_t i = 0; i < SOURCE_MAX_ARGS && source_accounting.args[i]; i++)
-        if (strncmp(source_accounting.args[i], "--format=", 9) == 0)
-            arg = source_accounting.args[i];
-    assert_non_null(arg);
-    assert_string_equal(arg, "--format=" SACCT_FORMAT_LITERAL);
+    assert_int_equal(SA_USER, SA_FIELD_COUNT);
+    assert_int_equal(SA_FIELD_COUNT_USERS, 14);
+    /* the command: the default one is the one the fixtures of every version
+     * were recorded with (their INDEX.txt), --accounting.users appends User
+     * to --format and changes nothing else */
+    static const char *const want =
+        "sacct --allusers --noheader --parsable2 --noconvert --state=CA,CD,DL,F,NF,OOM,PR,TO,BF "
+        "--format=" SACCT_FORMAT_LITERAL;
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    char got[1024], rec[1024];
+    source_argv(&cfg, NULL, got, sizeof(got));
+    assert_string_equal(got, want);
+    static const char *const versions[] = {"22.05", "24.11", "26.05"};
+    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+        index_argv(versions[i], "exporter_accounting.txt", rec, sizeof(rec));
+        assert_string_equal(rec, got);
+    }
+    cfg.accounting_users = true;
+    source_argv(&cfg, NULL, got, sizeof(got));
+    assert_string_equal(got, "sacct --allusers --noheader --parsable2 --noconvert "
+                             "--state=CA,CD,DL,F,NF,OOM,PR,TO,BF --format=" SACCT_FORMAT_LITERAL
+                             ",User");
+    index_argv("22.05", "exporter_accounting_users.txt", rec, sizeof(rec));
+    assert_string_equal(rec, got);
+    /* with a state the window follows */
+    struct acct_state *S = acct_state_new(&cfg);
+    source_argv(&cfg, S, got, sizeof(got));
+    assert_non_null(strstr(got, ",User --starttime=uts"));
+    assert_non_null(strstr(got, " --endtime=uts"));
+    acct_state_free(S);
 }
 
 static void test_fixture_22_05(void **state)
@@ -614,6 +688,266 @@ static void test_state_version_1(void **state)
     acct_state_free(S);
 }
 
+/* ---- per user (--accounting.users) ------------------------------------------ */
+
+/* A state counting per user too. */
+static struct acct_state *new_user_state(double overlap, size_t limit)
+{
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_overlap = overlap;
+    cfg.series_limit = limit;
+    cfg.accounting_users = true;
+    return acct_state_new(&cfg);
+}
+
+static struct dataset_result *commit_users(struct acct_state *S, const char *text)
+{
+    struct dataset_result *r = parse_text_users(text, strlen(text), true, NULL);
+    acct_commit(S, r->u.acct, &r->arena);
+    return r;
+}
+
+static const struct acct_group *find_ugroup(const struct acct_model *m, const char *part,
+                                            const char *acct, const char *user)
+{
+    for (size_t i = 0; i < m->nugroups; i++)
+        if (strcmp(strtab_get(&m->strs, m->ugroups[i].partition), part) == 0 &&
+            strcmp(strtab_get(&m->strs, m->ugroups[i].account), acct) == 0 &&
+            strcmp(strtab_get(&m->strs, m->ugroups[i].user), user) == 0)
+            return &m->ugroups[i];
+    fail_msg("no group %s/%s/%s", part, acct, user);
+    return NULL;
+}
+
+/* User is read from its own field (the last of the users format); a line of
+ * the default format is unreadable then, and the other way round. */
+static void test_user_field(void **state)
+{
+    (void)state;
+    const char *users = "5|COMPLETED|debug|physics|90|90|95|100|5|cpu=1,mem=1G|00:01.000|||alice\n"
+                        "5.batch|COMPLETED||physics|95|95|95|100|5|cpu=1|00:01.000|2048|1|\n"
+                        "6|FAILED|debug|physics|90|90|95|100|5|cpu=1,mem=1G|00:01.000|||bob\n";
+    struct parse_stats st;
+    struct dataset_result *r = parse_text_users(users, strlen(users), true, &st);
+    const struct acct_model *m = r->u.acct;
+    assert_int_equal(st.errors, 0);
+    assert_string_equal(strtab_get(&m->strs, find_job(m, 5)->user), "alice");
+    assert_string_equal(strtab_get(&m->strs, find_job(m, 6)->user), "bob");
+    assert_double_exact(find_job(m, 5)->mem_used, 2048);
+    tu_result_free(r);
+    /* the default format's parser does not take a 14th field */
+    r = parse_text_users(users, strlen(users), false, &st);
+    assert_int_equal(st.errors, 3);
+    tu_result_free(r);
+    /* nor does the users format's parser take 13 */
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting.txt", &len);
+    r = parse_text_users(text, len, true, &st);
+    assert_int_equal(st.errors, st.lines);
+    tu_result_free(r);
+    free(text);
+    /* without the flag no user is kept */
+    r = parse_str("5|COMPLETED|debug|physics|90|90|95|100|5|cpu=1,mem=1G|00:01.000||\n");
+    assert_int_equal(find_job(r->u.acct, 5)->user, ACCT_NO_USER);
+    tu_result_free(r);
+}
+
+/* The per-user groups count the same jobs as the (partition, account) ones
+ * and are bounded by the series limit on their own; the jobs they drop are
+ * counted. */
+static void test_user_series_limit(void **state)
+{
+    (void)state;
+    struct acct_state *S = new_user_state(60, 3);
+    const char *text = "1|COMPLETED|debug|physics|900|900|950|1000|50|cpu=1|00:01.000|||alice\n"
+                       "2|COMPLETED|debug|physics|900|900|950|1000|50|cpu=1|00:01.000|||bob\n"
+                       "3|FAILED|debug|physics|900|900|950|1000|50|cpu=2|00:02.000|||carol\n"
+                       "4|FAILED|debug|physics|900|900|950|1000|50|cpu=2|00:02.000|||dave\n"
+                       "5|FAILED|debug|physics|900|900|950|1000|50|cpu=2|00:02.000|||alice\n"
+                       "6|TIMEOUT|batch|physics|900|900|950|1000|50|cpu=4|00:04.000|||alice\n";
+    struct dataset_result *r = commit_users(S, text);
+    const struct acct_model *m = r->u.acct;
+    assert_true(m->users);
+    assert_int_equal(m->ngroups, 2);
+    assert_int_equal(m->tot.counted, 6);
+    assert_int_equal(m->tot.dropped, 0);
+    /* alice, bob, carol in debug/physics fill the 3 user groups: dave's job
+     * and alice's batch job are not counted per user */
+    assert_int_equal(m->nugroups, 3);
+    assert_int_equal(m->tot.user_dropped, 2);
+    const struct acct_group *a = find_ugroup(m, "debug", "physics", "alice");
+    assert_int_equal(a->s.jobs[ACCT_COMPLETED], 1);
+    assert_int_equal(a->s.jobs[ACCT_FAILED], 1);
+    assert_double_exact(a->s.cpu_alloc, 50 + 100);
+    assert_double_exact(a->s.cpu_used, 3);
+    /* sorted by partition, account, user */
+    assert_string_equal(strtab_get(&m->strs, m->ugroups[0].user), "alice");
+    assert_string_equal(strtab_get(&m->strs, m->ugroups[2].user), "carol");
+    struct view v;
+    memset(&v, 0, sizeof(v));
+    v.ds[DS_ACCOUNTING] = r;
+    struct render rr;
+    memset(&rr, 0, sizeof(rr));
+    struct collect_out o = {0};
+    collect_accounting(&v, &rr, &o);
+    const char *t = buf_cstr(&rr.text);
+    assert_double_exact(tu_sample(t, "slurm_accounting_user_dropped_jobs_total"), 2);
+    assert_double_exact(tu_sample(t, "slurm_accounting_user_jobs_total{partition=\"debug\","
+                                     "account=\"physics\",user=\"alice\",state=\"failed\"}"),
+                        1);
+    assert_double_exact(tu_sample(t, "slurm_accounting_user_cpu_allocated_seconds_total{"
+                                     "partition=\"debug\",account=\"physics\",user=\"carol\"}"),
+                        100);
+    assert_false(tu_has_line(t, "slurm_accounting_user_jobs_total{partition=\"debug\","
+                                "account=\"physics\",user=\"dave\",state=\"failed\"} 1"));
+    render_free(&rr);
+    tu_result_free(r);
+    acct_state_free(S);
+}
+
+/* The state file keeps the per-user groups; an exporter started without
+ * --accounting.users reads the file and leaves them out (they start again
+ * from 0 when the flag is back), one with it continues them. */
+static void test_state_round_trip_users(void **state)
+{
+    (void)state;
+    struct acct_state *S = new_user_state(60, 0);
+    struct dataset_result *r =
+        commit_users(S, "1|COMPLETED|debug|physics|900|900|950|1000|50|cpu=1,mem=1G|00:01.000|||"
+                        "al ice\n"
+                        "1.batch|COMPLETED||physics|950|950|950|1000|50|cpu=1|00:01.000|1024|1|\n"
+                        "2|FAILED|debug|chemistry|900|900|950|1000|50|cpu=2|00:02.000|||bob\n");
+    tu_result_free(r);
+    size_t len;
+    char *dump = acct_state_dump(S, &len);
+    assert_non_null(strstr(dump, "\nugroup =debug =physics =al%20ice 1 0 0 0 0 0 0 0 0 1 50 51200 "
+                                 "53687091200 0\n"));
+    assert_non_null(strstr(dump, "\ntotals 2 0 0 0 0\n"));
+    char err[256];
+    struct acct_state *T = new_user_state(60, 0);
+    assert_int_equal(acct_state_parse(T, dump, len, err, sizeof(err)), 0);
+    size_t len2;
+    char *dump2 = acct_state_dump(T, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(dump, dump2, len);
+    free(dump2);
+    assert_int_equal(T->ugroups.n, 2);
+    /* counting continues */
+    r = commit_users(T,
+                     "3|COMPLETED|debug|chemistry|1900|1900|1950|2000|50|cpu=2|00:02.000|||bob\n");
+    const struct acct_group *b = find_ugroup(r->u.acct, "debug", "chemistry", "bob");
+    assert_int_equal(b->s.jobs[ACCT_FAILED], 1);
+    assert_int_equal(b->s.jobs[ACCT_COMPLETED], 1);
+    tu_result_free(r);
+    acct_state_free(T);
+    /* without the flag: read, but no per-user groups */
+    struct acct_state *U = new_state(60, 0);
+    assert_int_equal(acct_state_parse(U, dump, len, err, sizeof(err)), 0);
+    assert_int_equal(U->groups.n, 2);
+    assert_int_equal(U->ugroups.n, 0);
+    char *dump3 = acct_state_dump(U, NULL);
+    assert_null(strstr(dump3, "ugroup"));
+    free(dump3);
+    acct_state_free(U);
+    /* more per-user groups than the limit: the file is refused */
+    struct acct_state *V = new_user_state(60, 1);
+    assert_true(acct_state_parse(V, dump, len, err, sizeof(err)) < 0);
+    acct_state_free(V);
+    /* a damaged ugroup line is refused */
+    static const char *const bad[] = {
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "ugroup =a =b 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nend 3\n",
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0\nend 3\n",
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nend 4\n",
+        "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
+        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0\nend 3\n",
+    };
+    struct acct_state *W = new_user_state(60, 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (acct_state_parse(W, bad[i], strlen(bad[i]), err, sizeof(err)) == 0)
+            fail_msg("corrupt state %zu accepted", i);
+    acct_state_free(W);
+    free(dump);
+    acct_state_free(S);
+}
+
+/* The per-user counters of tests/fixtures/22.05/exporter_accounting_users.txt
+ * (recorded with the --accounting.users command), by hand:
+ *  debug/physics/root: 1 completed (16 s x 2 CPUs, TotalCPU 4.862, 1000M,
+ *    peak max(10981376, 76476416 x 2 tasks) = 152952832), 3 completed (1 s x
+ *    1 CPU, 0.016, no memory sample: unmeasured), 8 cancelled while held
+ *    (never ran: adds to no sum): CPU 4.862 + 0.016 used of 16 x 2 + 1 = 33,
+ *    memory 152952832 x 16 = 2447245312 used of 1000 MiB x 16 = 16777216000.
+ *  debug/chemistry/root: 2 completed (10 s, 2.118, 1024M, 46800896) and 7
+ *    timeout (24 s, 0.017, 2000M, 3133440): CPU 2.135 of 34, memory
+ *    46800896 x 10 + 3133440 x 24 = 543211520 of 1 GiB x 10 + 2000 MiB x 24 =
+ *    61069066240.
+ *  debug/biology/sexp2: 4 completed (7 s, 1.604, 2048M, 52015104) and 5 failed
+ *    (1 s, 0.011, no sample): CPU 1.615 of 8, memory 364105728 of 15032385536.
+ *  batch/biology/sexp2: 6 completed on 2 nodes (6 s x 2 CPUs, 2.254, 2048M,
+ *    peak max(11280384, 29626368 x 2) = 59252736): CPU 2.254 of 12, memory
+ *    355516416 of 12884901888. */
+static void test_user_counters_fixture(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting_users.txt", &len);
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_users = true;
+    struct parse_stats st;
+    struct dataset_result *r = tu_result_run_cfg(DS_ACCOUNTING, text, len, 0, &cfg, &st, NULL);
+    assert_int_equal(st.errors, 0);
+    const struct acct_model *m = r->u.acct;
+    assert_int_equal(m->nugroups, 4);
+    const struct acct_group *g = find_ugroup(m, "debug", "physics", "root");
+    assert_int_equal(g->s.jobs[ACCT_COMPLETED], 2);
+    assert_int_equal(g->s.jobs[ACCT_CANCELLED], 1);
+    assert_double_exact(g->s.cpu_used, 4.862 + 0.016);
+    assert_double_exact(g->s.cpu_alloc, 33);
+    assert_double_exact(g->s.mem_used, 2447245312.0);
+    assert_double_exact(g->s.mem_alloc, 16777216000.0);
+    assert_int_equal(g->s.mem_unmeasured, 1);
+    g = find_ugroup(m, "debug", "chemistry", "root");
+    assert_int_equal(g->s.jobs[ACCT_COMPLETED], 1);
+    assert_int_equal(g->s.jobs[ACCT_TIMEOUT], 1);
+    assert_double_exact(g->s.cpu_used, 2.118 + 0.017);
+    assert_double_exact(g->s.cpu_alloc, 34);
+    assert_double_exact(g->s.mem_used, 543211520.0);
+    assert_double_exact(g->s.mem_alloc, 61069066240.0);
+    g = find_ugroup(m, "debug", "biology", "sexp2");
+    assert_int_equal(g->s.jobs[ACCT_COMPLETED], 1);
+    assert_int_equal(g->s.jobs[ACCT_FAILED], 1);
+    assert_double_exact(g->s.cpu_used, 1.604 + 0.011);
+    assert_double_exact(g->s.cpu_alloc, 8);
+    assert_double_exact(g->s.mem_used, 364105728.0);
+    assert_double_exact(g->s.mem_alloc, 15032385536.0);
+    assert_int_equal(g->s.mem_unmeasured, 1);
+    g = find_ugroup(m, "batch", "biology", "sexp2");
+    assert_int_equal(g->s.jobs[ACCT_COMPLETED], 1);
+    assert_double_exact(g->s.cpu_used, 2.254);
+    assert_double_exact(g->s.cpu_alloc, 12);
+    assert_double_exact(g->s.mem_used, 355516416.0);
+    assert_double_exact(g->s.mem_alloc, 12884901888.0);
+    /* one user per partition and account here: each user group equals its
+     * (partition, account) group */
+    for (size_t i = 0; i < m->nugroups; i++) {
+        const struct acct_group *u = &m->ugroups[i];
+        const struct acct_group *a = NULL;
+        for (size_t k = 0; k < m->ngroups; k++)
+            if (m->groups[k].partition == u->partition && m->groups[k].account == u->account)
+                a = &m->groups[k];
+        assert_non_null(a);
+        assert_memory_equal(&a->s, &u->s, sizeof(a->s));
+    }
+    tu_result_free(r);
+    free(text);
+}
+
 static void test_config_since(void **state)
 {
     (void)state;
@@ -682,6 +1016,10 @@ int main(void)
         cmocka_unit_test(test_collector),
         cmocka_unit_test(test_memory_counters),
         cmocka_unit_test(test_state_version_1),
+        cmocka_unit_test(test_user_field),
+        cmocka_unit_test(test_user_series_limit),
+        cmocka_unit_test(test_state_round_trip_users),
+        cmocka_unit_test(test_user_counters_fixture),
         cmocka_unit_test(test_config_since),
         cmocka_unit_test(test_state_file_per_cluster),
     };

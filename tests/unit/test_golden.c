@@ -46,8 +46,10 @@ static const struct {
 
 struct golden_case {
     char name[64];
-    char dir[160]; /* relative to the root */
-    double now;    /* render time */
+    char dir[160];   /* relative to the root */
+    double now;      /* render time */
+    bool acct_users; /* --accounting.users */
+    unsigned compat; /* --compat bits the view carries */
     const char *files[DS_COUNT];
     char file_store[DS_COUNT][64]; /* names of the datasets not in the tables below */
 };
@@ -90,6 +92,8 @@ static int free_slots(void **state)
 /* Reads a fixture file of the case; NULL when absent. */
 static char *case_file(const struct golden_case *c, const char *file, size_t *len)
 {
+    if (!file)
+        return NULL;
     char rel[512];
     snprintf(rel, sizeof(rel), "%s/%s", c->dir, file);
     char *p = tu_path(rel);
@@ -103,6 +107,8 @@ struct inputs {
     size_t len[DS_COUNT];
     size_t series_limit;
     double now;
+    bool acct_users;
+    unsigned compat;
 };
 
 /* Parses the inputs and runs the collectors (in the child). */
@@ -110,11 +116,15 @@ static void render_inputs(const struct inputs *in, struct rendered *out)
 {
     memset(out, 0, sizeof(*out));
     struct dataset_result *res[DS_COUNT] = {0};
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_users = in->acct_users;
+    cfg.compat = in->compat;
     for (int d = 0; d < DS_COUNT; d++) {
         if (!in->buf[d])
             continue;
         out->have[d] = true;
-        res[d] = tu_served_from((enum dataset_id)d, in->buf[d], in->len[d]);
+        res[d] = tu_served_cfg((enum dataset_id)d, in->buf[d], in->len[d], &cfg);
     }
     if (res[DS_NODES])
         out->nodes = res[DS_NODES]->u.nodes->n;
@@ -122,6 +132,7 @@ static void render_inputs(const struct inputs *in, struct rendered *out)
     memset(&v, 0, sizeof(v));
     v.now = in->now;
     v.series_limit = in->series_limit;
+    v.compat = in->compat;
     for (int d = 0; d < DS_COUNT; d++)
         v.ds[d] = res[d];
     struct render r;
@@ -146,6 +157,8 @@ static void render_case(const struct golden_case *c, struct rendered *out)
         in.buf[d] = case_file(c, c->files[d], &in.len[d]);
     in.series_limit = 100000;
     in.now = c->now;
+    in.acct_users = c->acct_users;
+    in.compat = c->compat;
     size_t len;
     char *lim = case_file(c, "series_limit", &len);
     if (lim) {
@@ -1102,6 +1115,52 @@ static void crosscheck_accounting(const struct golden_case *c, const char *t)
     tally_check(&ts, t, "slurm_accounting_memory_unmeasured_jobs_total{");
 }
 
+/* The per-user recording (sacct with User last): finished allocations by
+ * partition, account, user and state, and their allocated CPU-seconds. */
+static void test_accounting_users_crosscheck(void **state)
+{
+    (void)state;
+    const struct golden_case *c = find_case("22.05-accounting-users");
+    render_case(c, &slot[0]);
+    const char *t = buf_cstr(&slot[0].text);
+    static struct tallies ts;
+    memset(&ts, 0, sizeof(ts));
+    char *buf = fixture_text(c, DS_ACCOUNTING), *cur = buf, *line;
+    while ((line = next_line(&cur))) {
+        char id[32], st[48], part[64], account[64], user[64], el[32], tres[256];
+        pipe_field(line, 0, id, sizeof(id));
+        if (strchr(id, '.'))
+            continue; /* a step */
+        pipe_field(line, 1, st, sizeof(st));
+        pipe_field(line, 2, part, sizeof(part));
+        pipe_field(line, 3, account, sizeof(account));
+        pipe_field(line, 8, el, sizeof(el));
+        pipe_field(line, 9, tres, sizeof(tres));
+        pipe_field(line, 13, user, sizeof(user));
+        st[strcspn(st, " ")] = '\0';
+        lower(st);
+        tally_add(&ts, 1,
+                  "slurm_accounting_user_jobs_total{partition=\"%s\",account=\"%s\",user=\"%s\","
+                  "state=\"%s\"}",
+                  part, account, user, st);
+        const char *cpu = strstr(tres, "cpu=");
+        tally_add(&ts, cpu ? strtod(el, NULL) * strtod(cpu + 4, NULL) : 0,
+                  "slurm_accounting_user_cpu_allocated_seconds_total{partition=\"%s\","
+                  "account=\"%s\",user=\"%s\"}",
+                  part, account, user);
+    }
+    free(buf);
+    tally_check(&ts, t, "slurm_accounting_user_jobs_total{");
+    tally_check(&ts, t, "slurm_accounting_user_cpu_allocated_seconds_total{");
+    /* each job is in one user group: the per-user families sum to the
+     * (partition, account) ones */
+    assert_double_exact(sum_prefix(t, "slurm_accounting_user_jobs_total{"),
+                        sum_prefix(t, "slurm_accounting_jobs_total{"));
+    assert_double_exact(sum_prefix(t, "slurm_accounting_user_memory_used_byte_seconds_total{"),
+                        sum_prefix(t, "slurm_accounting_memory_used_byte_seconds_total{"));
+    assert_double_exact(tu_sample(t, "slurm_accounting_user_dropped_jobs_total"), 0);
+}
+
 /* Whether text declares the family (a "# TYPE name " line). */
 static bool has_family(const char *text, const char *name, size_t n)
 {
@@ -1230,6 +1289,15 @@ static void discover(void)
         memcpy(c->files, version_files, sizeof(c->files));
         default_files(c, "exporter_");
     }
+    /* the per-user accounting recording of 22.05, rendered with
+     * --accounting.users (its own case: the version's recordings are of the
+     * default command) */
+    c = &cases[ncases++];
+    snprintf(c->name, sizeof(c->name), "22.05-accounting-users");
+    snprintf(c->dir, sizeof(c->dir), "tests/fixtures/22.05");
+    c->now = NOW;
+    c->acct_users = true;
+    c->files[DS_ACCOUNTING] = "exporter_accounting_users.txt";
     char *fixtures = tu_path("tests/fixtures");
     DIR *d = opendir(fixtures);
     free(fixtures);
@@ -1305,7 +1373,7 @@ static void test_required_cases(void **state)
 int main(void)
 {
     discover();
-    struct CMUnitTest tests[MAX_CASES + 16 + 2 * sizeof(versions) / sizeof(versions[0])];
+    struct CMUnitTest tests[MAX_CASES + 17 + 2 * sizeof(versions) / sizeof(versions[0])];
     size_t n = 0;
     tests[n++] = (struct CMUnitTest){"version and edge cases present", test_required_cases, NULL,
                                      NULL, NULL};
@@ -1334,5 +1402,7 @@ int main(void)
                                      NULL, free_slots, NULL};
     tests[n++] = (struct CMUnitTest){"series limit counts", test_series_limit_counts, NULL,
                                      free_slots, NULL};
+    tests[n++] = (struct CMUnitTest){"22.05 accounting per user against the raw fixture",
+                                     test_accounting_users_crosscheck, NULL, free_slots, NULL};
     return _cmocka_run_group_tests("golden", tests, n, NULL, NULL);
 }
