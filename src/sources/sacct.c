@@ -87,11 +87,13 @@ static void acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r
         acct_commit(ctx->state, r->u.acct, &r->arena);
 }
 
+static const char state_arg[] = "--state=" CLI_SACCT_STATES;
+
 const struct source_def source_accounting = {
     .model_size = sizeof(struct acct_model),
     .command = "sacct",
     /* --format and the window are dyn_args */
-    .args = {"--allusers", "--noheader", "--parsable2", "--noconvert", "--state=" CLI_SACCT_STATES},
+    .args = {"--allusers", "--noheader", "--parsable2", "--noconvert", state_arg},
     .parser_size = sizeof(struct sacct_parser),
     .stats_offset = offsetof(struct sacct_parser, st),
     .init = acct_init,
