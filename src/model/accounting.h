@@ -77,6 +77,10 @@ struct acct_sums {
      * ElapsedRaw and AllocTRES mem= x ElapsedRaw */
     double mem_used, mem_alloc;
     uint64_t mem_unmeasured; /* jobs that ran but add to neither memory sum */
+    /* what each job left unused, summed: max(0, allocated - used) per job,
+     * CPU-seconds and (over the measured jobs) byte-seconds; a job that used
+     * more than it was allocated adds 0 rather than offsetting another's */
+    double cpu_waste, mem_waste;
 };
 
 struct acct_group { /* per partition and account, or per partition, account and user */

@@ -319,12 +319,15 @@ static void sums_add(struct acct_sums *s, const struct acct_job *j)
     s->jobs[j->state]++;
     if (!j->ran)
         return;
-    double el = (double)j->elapsed;
+    double el = (double)j->elapsed, cpu = el * (double)j->cpus;
     s->cpu_used += j->cpu_used;
-    s->cpu_alloc += el * (double)j->cpus;
+    s->cpu_alloc += cpu;
+    s->cpu_waste += cpu > j->cpu_used ? cpu - j->cpu_used : 0;
     if (acct_job_mem_measured(j)) {
-        s->mem_used += j->mem_used * el;
-        s->mem_alloc += (double)j->mem_alloc * el;
+        double used = j->mem_used * el, alloc = (double)j->mem_alloc * el;
+        s->mem_used += used;
+        s->mem_alloc += alloc;
+        s->mem_waste += alloc > used ? alloc - used : 0;
     } else {
         s->mem_unmeasured++;
     }

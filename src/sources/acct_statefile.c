@@ -16,9 +16,10 @@
 #include <unistd.h>
 
 #define STATE_FILE_MAX (64u << 20)
-/* The first line: the magic and the version. Version 2 added the memory
- * figures to each group line and the per-user groups ("ugroup" lines); a
- * version 1 file is still read (its groups' memory figures start at 0). */
+/* The first line: the magic and the version. Version 2 added the memory and
+ * waste figures to each group line, the per-user groups ("ugroup" lines)
+ * and their dropped jobs to "totals"; a version 1 file is still read (those
+ * figures start at 0). */
 #define STATE_MAGIC "slurm_exporter-accounting-state"
 #define STATE_VERSION 2
 
@@ -40,7 +41,8 @@ static void put_double(struct buf *b, double v)
     buf_printf(b, " %.17g", v);
 }
 
-/* A group's figures: the jobs by state, CPU and memory sums (version 2). */
+/* A group's figures: the jobs by state, CPU and memory sums, the jobs
+ * without memory figures, CPU and memory waste (version 2). */
 static void put_sums(struct buf *b, const struct acct_sums *s)
 {
     for (int k = 0; k < ACCT_STATE_COUNT; k++)
@@ -50,6 +52,8 @@ static void put_sums(struct buf *b, const struct acct_sums *s)
     put_double(b, s->mem_used);
     put_double(b, s->mem_alloc);
     buf_printf(b, " %llu", (unsigned long long)s->mem_unmeasured);
+    put_double(b, s->cpu_waste);
+    put_double(b, s->mem_waste);
 }
 
 static int cmp_seen(const void *a, const void *b)
@@ -245,7 +249,8 @@ static bool tok_sums(const char **p, const char *end, int version, struct acct_s
     if (version < 2)
         return true;
     return tok_double(p, end, &s->mem_used) && tok_double(p, end, &s->mem_alloc) &&
-           tok_u64(p, end, &s->mem_unmeasured);
+           tok_u64(p, end, &s->mem_unmeasured) && tok_double(p, end, &s->cpu_waste) &&
+           tok_double(p, end, &s->mem_waste);
 }
 
 /* The first line: "<magic> <version>"; returns the version, or -1 with a

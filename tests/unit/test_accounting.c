@@ -7,6 +7,7 @@
 #include "sources/sacct.h"
 #include "sources/source.h"
 
+#include <math.h>
 #include <unistd.h>
 
 static struct dataset_result *parse_text_users(const char *text, size_t len, bool users,
@@ -500,6 +501,10 @@ static void test_state_corrupt(void **state)
         "group =a =b 0 0 0 0 0 0 0 0 0 0 0 1 -1 0\nend 3\n",
         "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
         "group =a =b 0 0 0 0 0 0 0 0 0 0 0 1 2 x\nend 3\n",
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 0 0 1 2 0 0\nend 3\n",
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "group =a =b 0 0 0 0 0 0 0 0 0 0 0 1 2 0 0 0 0\nend 3\n",
         "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\nend 3\n",
         "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\nend 2\nfloor 1\n",
         "slurm_exporter-accounting-state 1\nfloor x\nwatermark 2\nend 2\n",
@@ -668,7 +673,7 @@ static void test_state_version_1(void **state)
     size_t len;
     char *dump = acct_state_dump(S, &len);
     assert_true(strncmp(dump, "slurm_exporter-accounting-state 2\n", 34) == 0);
-    assert_non_null(strstr(dump, "\ngroup =debug =physics 2 1 0 0 0 0 0 0 0 12.5 40 0 0 0\n"));
+    assert_non_null(strstr(dump, "\ngroup =debug =physics 2 1 0 0 0 0 0 0 0 12.5 40 0 0 0 0 0\n"));
     struct acct_state *T = new_state(60, 0);
     assert_int_equal(acct_state_parse(T, dump, len, err, sizeof(err)), 0);
     free(dump);
@@ -821,8 +826,11 @@ static void test_state_round_trip_users(void **state)
     tu_result_free(r);
     size_t len;
     char *dump = acct_state_dump(S, &len);
+    /* the figures: jobs by state, CPU used and allocated, memory used and
+     * allocated, unmeasured jobs, CPU and memory waste (50 - 1, 1 GiB x 50 -
+     * 1024 x 50) */
     assert_non_null(strstr(dump, "\nugroup =debug =physics =al%20ice 1 0 0 0 0 0 0 0 0 1 50 51200 "
-                                 "53687091200 0\n"));
+                                 "53687091200 0 49 53687040000\n"));
     assert_non_null(strstr(dump, "\ntotals 2 0 0 0 0\n"));
     char err[256];
     struct acct_state *T = new_user_state(60, 0);
@@ -861,8 +869,10 @@ static void test_state_round_trip_users(void **state)
         "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
         "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0\nend 3\n",
         "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
-        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
-        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nend 4\n",
+        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nend 4\n",
+        "slurm_exporter-accounting-state 2\nfloor 1\nwatermark 2\n"
+        "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0 0 0 0 -1 0\nend 3\n",
         "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
         "ugroup =a =b =c 0 0 0 0 0 0 0 0 0 0 0\nend 3\n",
     };
@@ -948,6 +958,132 @@ static void test_user_counters_fixture(void **state)
     free(text);
 }
 
+/* ---- jontk's names (--compat=jontk) ----------------------------------------- */
+
+static void render_acct(const struct dataset_result *r, unsigned compat, struct render *rr)
+{
+    struct view v;
+    memset(&v, 0, sizeof(v));
+    v.ds[DS_ACCOUNTING] = r;
+    v.series_limit = 100000;
+    v.compat = compat;
+    memset(rr, 0, sizeof(*rr));
+    struct collect_out o = {0};
+    collect_accounting(&v, rr, &o);
+}
+
+#define assert_near(a, b)                                                                          \
+    do {                                                                                           \
+        double na_ = (a), nb_ = (b);                                                               \
+        if (fabs(na_ - nb_) > 1e-12 * fmax(1, fabs(nb_)))                                          \
+            fail_msg("%s == %.17g, expected %.17g", #a, na_, nb_);                                 \
+    } while (0)
+
+/* From tests/fixtures/22.05/exporter_accounting.txt, by hand (no user label
+ * without --accounting.users):
+ *  debug/physics completed: jobs 1, 10, 11, 30; failed: 25, 26, 27.
+ *  chemistry's CPU time used, all partitions: 24 (5.017 s, batch), 5, 7 and
+ *    29 (0.002 + 0.001 + 0.003 s, debug) = 5.023 s.
+ *  batch/chemistry: job 24, 5 s x 2 CPUs = 10 CPU-s allocated, 5.017 used:
+ *    waste 4.983 CPU-s; memory 4000 MiB x 5 s allocated, 446881792 x 5 used:
+ *    waste 18737111040 byte-s.
+ *  debug/chemistry CPU waste: 5 (600 - 0.002) + 29 (6 - 0.003); job 7 used
+ *    0.001 s of 0 s allocated (elapsed 0) and adds 0, not -0.001.
+ *  batch efficiency: 24 and 2 (131 s x 2 CPUs, 0.001 used): 5.018 / 272. */
+static void test_jontk_names(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting.txt", &len);
+    struct dataset_result *r = tu_result_from(DS_ACCOUNTING, text, len, NULL);
+    struct render rr;
+    render_acct(r, 0, &rr);
+    const char *t = buf_cstr(&rr.text);
+    assert_null(strstr(t, "slurm_jobs_completed"));
+    assert_null(strstr(t, "slurm_job_waste"));
+    render_free(&rr);
+    render_acct(r, COMPAT_JONTK, &rr);
+    t = buf_cstr(&rr.text);
+    assert_double_exact(
+        tu_sample(t, "slurm_jobs_completed_total{partition=\"debug\",account=\"physics\"}"), 4);
+    assert_double_exact(
+        tu_sample(t, "slurm_jobs_failed_total{partition=\"debug\",account=\"physics\"}"), 3);
+    assert_double_exact(
+        tu_sample(t, "slurm_jobs_failed_total{partition=\"debug\",account=\"biology\"}"), 1);
+    assert_near(tu_sample(t, "slurm_account_cpu_hours_used_total{account=\"chemistry\"}"),
+                5.023 / 3600);
+    assert_near(
+        tu_sample(t, "slurm_job_cpu_hours_total{partition=\"batch\",account=\"chemistry\"}"),
+        10.0 / 3600);
+    assert_near(
+        tu_sample(t, "slurm_job_waste_cpu_hours{partition=\"batch\",account=\"chemistry\"}"),
+        4.983 / 3600);
+    assert_near(
+        tu_sample(t, "slurm_job_waste_memory_gb_hours{partition=\"batch\",account=\"chemistry\"}"),
+        18737111040.0 / 1e9 / 3600);
+    assert_near(
+        tu_sample(t, "slurm_job_waste_cpu_hours{partition=\"debug\",account=\"chemistry\"}"),
+        ((600 - 0.002) + (6 - 0.003)) / 3600);
+    assert_near(tu_sample(t, "slurm_job_cpu_efficiency_ratio{partition=\"batch\"}"), 5.018 / 272);
+    /* the wait histogram is the accounting one under jontk's name */
+    assert_double_exact(
+        tu_sample(t, "slurm_job_wait_time_seconds_count{partition=\"debug\"}"),
+        tu_sample(t, "slurm_accounting_job_queue_wait_seconds_count{partition=\"debug\"}"));
+    assert_double_exact(
+        tu_sample(t, "slurm_job_wait_time_seconds_sum{partition=\"gpu\"}"),
+        tu_sample(t, "slurm_accounting_job_queue_wait_seconds_sum{partition=\"gpu\"}"));
+    /* no user label without --accounting.users */
+    assert_null(strstr(t, "user=\""));
+    /* types: the waste names keep jontk's (no _total: gauges that only grow) */
+    assert_true(tu_has_line(t, "# TYPE slurm_job_waste_cpu_hours gauge"));
+    assert_true(tu_has_line(t, "# TYPE slurm_jobs_completed_total counter"));
+    assert_true(tu_has_line(t, "# TYPE slurm_job_wait_time_seconds histogram"));
+    render_free(&rr);
+    tu_result_free(r);
+    free(text);
+}
+
+/* With --accounting.users the same names carry the user, from the per-user
+ * groups of tests/fixtures/22.05/exporter_accounting_users.txt (by hand, see
+ * test_user_counters_fixture): root's CPU time in physics is 4.862 + 0.016 s
+ * (jobs 1 and 3), in chemistry 2.118 + 0.017 s (2 and 7). */
+static void test_jontk_names_users(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tu_read_rel("tests/fixtures/22.05/exporter_accounting_users.txt", &len);
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_users = true;
+    struct dataset_result *r = tu_result_run_cfg(DS_ACCOUNTING, text, len, 0, &cfg, NULL, NULL);
+    struct render rr;
+    render_acct(r, COMPAT_JONTK, &rr);
+    const char *t = buf_cstr(&rr.text);
+    assert_near(
+        tu_sample(t, "slurm_account_cpu_hours_used_total{account=\"physics\",user=\"root\"}"),
+        (4.862 + 0.016) / 3600);
+    assert_near(
+        tu_sample(t, "slurm_account_cpu_hours_used_total{account=\"chemistry\",user=\"root\"}"),
+        (2.118 + 0.017) / 3600);
+    assert_double_exact(tu_sample(t, "slurm_jobs_failed_total{partition=\"debug\","
+                                     "account=\"biology\",user=\"sexp2\"}"),
+                        1);
+    assert_double_exact(tu_sample(t, "slurm_jobs_completed_total{partition=\"debug\","
+                                     "account=\"physics\",user=\"root\"}"),
+                        2);
+    assert_near(tu_sample(t, "slurm_job_cpu_hours_total{partition=\"batch\",account=\"biology\","
+                             "user=\"sexp2\"}"),
+                12.0 / 3600);
+    /* memory waste of batch/biology/sexp2: job 6, 2048 MiB x 6 s allocated,
+     * 59252736 x 6 used */
+    assert_near(tu_sample(t, "slurm_job_waste_memory_gb_hours{partition=\"batch\","
+                             "account=\"biology\",user=\"sexp2\"}"),
+                (12884901888.0 - 355516416.0) / 1e9 / 3600);
+    render_free(&rr);
+    tu_result_free(r);
+    free(text);
+}
+
 static void test_config_since(void **state)
 {
     (void)state;
@@ -1020,6 +1156,8 @@ int main(void)
         cmocka_unit_test(test_user_series_limit),
         cmocka_unit_test(test_state_round_trip_users),
         cmocka_unit_test(test_user_counters_fixture),
+        cmocka_unit_test(test_jontk_names),
+        cmocka_unit_test(test_jontk_names_users),
         cmocka_unit_test(test_config_since),
         cmocka_unit_test(test_state_file_per_cluster),
     };

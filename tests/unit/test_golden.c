@@ -1290,13 +1290,14 @@ static void discover(void)
         default_files(c, "exporter_");
     }
     /* the per-user accounting recording of 22.05, rendered with
-     * --accounting.users (its own case: the version's recordings are of the
-     * default command) */
+     * --accounting.users and --compat=jontk (its own case: the version's
+     * recordings are of the default command) */
     c = &cases[ncases++];
     snprintf(c->name, sizeof(c->name), "22.05-accounting-users");
     snprintf(c->dir, sizeof(c->dir), "tests/fixtures/22.05");
     c->now = NOW;
     c->acct_users = true;
+    c->compat = COMPAT_JONTK;
     c->files[DS_ACCOUNTING] = "exporter_accounting_users.txt";
     char *fixtures = tu_path("tests/fixtures");
     DIR *d = opendir(fixtures);
