@@ -984,7 +984,8 @@ class Run:
         if not os.access(self.prometheus_bin, os.X_OK):
             raise Abort(f"{self.prometheus_bin} not found")
         port = free_port()
-        pdir = os.path.join(self.workdir, "prometheus")
+        # one directory per start: a coverage run may start Prometheus in several modules
+        pdir = os.path.join(self.workdir, f"prometheus-{port}")
         os.makedirs(pdir)
         cfg = os.path.join(pdir, "prometheus.yml")
         with open(cfg, "w") as f:
