@@ -6,23 +6,30 @@
 #include "collectors/collector.h"
 #include "model/accounting.h"
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A field of struct acct_sums by its offset: a job count or a double. */
-static double sum_value(const struct acct_sums *s, size_t off, bool count)
+/* The figures of a group (struct acct_sums), as sample values. */
+static double sv_cpu_used(const struct acct_sums *s)
 {
-    const unsigned char *p = (const unsigned char *)s + off;
-    if (count) {
-        uint64_t v;
-        memcpy(&v, p, sizeof(v));
-        return (double)v;
-    }
-    double d;
-    memcpy(&d, p, sizeof(d));
-    return d;
+    return s->cpu_used;
+}
+static double sv_cpu_alloc(const struct acct_sums *s)
+{
+    return s->cpu_alloc;
+}
+static double sv_mem_used(const struct acct_sums *s)
+{
+    return s->mem_used;
+}
+static double sv_mem_alloc(const struct acct_sums *s)
+{
+    return s->mem_alloc;
+}
+static double sv_mem_unmeasured(const struct acct_sums *s)
+{
+    return (double)s->mem_unmeasured;
 }
 
 static void hist_family(struct render *r, const struct acct_model *m, int kind, const char *name,
@@ -37,33 +44,30 @@ static void hist_family(struct render *r, const struct acct_model *m, int kind, 
     }
 }
 
-/* The group figures (struct acct_sums): family name after the prefix, help,
- * the field. */
+/* The group figures: family name after the prefix, help, value. */
 static const struct {
     const char *name, *help;
-    size_t off;
-    bool count; /* a uint64_t job count, else a double */
+    double (*value)(const struct acct_sums *);
 } sum_families[] = {
     {"cpu_used_seconds", "CPU time (user + system, TotalCPU) of the finished jobs that ran.",
-     offsetof(struct acct_sums, cpu_used), false},
+     sv_cpu_used},
     {"cpu_allocated_seconds",
-     "Allocated CPU time (elapsed x allocated CPUs) of the finished jobs that ran.",
-     offsetof(struct acct_sums, cpu_alloc), false},
+     "Allocated CPU time (elapsed x allocated CPUs) of the finished jobs that ran.", sv_cpu_alloc},
     {"memory_used_byte_seconds",
      "Used memory x elapsed time of the finished jobs that ran with a memory sample and "
      "allocated memory (the peak as the memory efficiency histogram estimates it: largest step "
      "MaxRSS x its tasks). Summed over the same jobs as the allocated memory-seconds: used / "
      "allocated is their memory efficiency, allocated - used their waste.",
-     offsetof(struct acct_sums, mem_used), false},
+     sv_mem_used},
     {"memory_allocated_byte_seconds",
      "Allocated memory (AllocTRES mem=) x elapsed time of the finished jobs that ran with a "
      "memory sample and allocated memory; the jobs without either are left out of both memory "
      "counters (and counted as unmeasured).",
-     offsetof(struct acct_sums, mem_alloc), false},
+     sv_mem_alloc},
     {"memory_unmeasured_jobs",
      "Finished jobs that ran but add to neither memory counter: no memory sample (MaxRSS) in "
      "any step, or no mem= in AllocTRES.",
-     offsetof(struct acct_sums, mem_unmeasured), true},
+     sv_mem_unmeasured},
 };
 
 /* The jobs by state and the figures of a group table: per partition and
@@ -100,8 +104,7 @@ static void group_families(struct render *r, const struct strtab *t, const struc
             struct label l[3] = {{"partition", strtab_get(t, g[i].partition)},
                                  {"account", strtab_get(t, g[i].account)},
                                  {"user", users ? strtab_get(t, g[i].user) : ""}};
-            render_sample(r, l, users ? 3 : 2,
-                          sum_value(&g[i].s, sum_families[k].off, sum_families[k].count));
+            render_sample(r, l, users ? 3 : 2, sum_families[k].value(&g[i].s));
         }
     }
 }

@@ -236,8 +236,8 @@ static bool tok_name(const char **p, const char *end, char *out, size_t cap)
     return true;
 }
 
-/* A group's figures as put_sums wrote them (version 1: without the memory
- * sums, which stay 0). */
+/* A group's figures as put_sums wrote them (version 1: only the jobs and the
+ * CPU sums; the rest stays 0). */
 static bool tok_sums(const char **p, const char *end, int version, struct acct_sums *s)
 {
     memset(s, 0, sizeof(*s));
