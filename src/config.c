@@ -154,6 +154,12 @@ static const struct flag flags[] = {
      "after each refresh and restore them at start, so counters continue across restarts "
      "(PATH.CLUSTER for each of several --slurm.clusters).",
      -1, 0},
+    {"accounting.users", K_BOOL, OFF(accounting_users), "false",
+     "Accounting collector: also count finished jobs, CPU and memory time per user "
+     "(slurm_accounting_user_*, one series per partition, account and user, bounded by "
+     "--collector.series-limit; sacct is asked for the User field too). With --compat=jontk "
+     "jontk's accounting names get a user label too.",
+     -1, 0},
     {"trace.enabled", K_BOOL, OFF(trace_enabled), "false",
      "Accept job trace posts (the JSON body of rivosinc's proctrac.py) on --trace.path and "
      "serve them as slurm_job_trace_* metrics (turns on the trace collector).",

@@ -46,6 +46,7 @@ struct config {
     double accounting_since;   /* epoch seconds to count finished jobs from; 0 = start time */
     double accounting_overlap; /* seconds each window re-reads before the last one's end */
     const char *accounting_state_file; /* "" = none */
+    bool accounting_users;             /* --accounting.users: per-user counters too */
     /* job tracing (trace.h) */
     bool trace_enabled;
     const char *trace_path;

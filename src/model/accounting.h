@@ -30,12 +30,16 @@ enum acct_state_id {
 };
 extern const char *const acct_state_names[ACCT_STATE_COUNT];
 
+/* No user: the field was not asked for, or a (partition, account) group. */
+#define ACCT_NO_USER UINT32_MAX
+
 /* One finished allocation of the window. */
 struct acct_job {
     uint32_t job_id;             /* JobIDRaw: array tasks and het components have their own */
     uint8_t state;               /* enum acct_state_id */
     bool ran;                    /* it had an allocation (AllocTRES cpu=) and a start time */
     uint32_t partition, account; /* strtab ids */
+    uint32_t user;               /* strtab id; ACCT_NO_USER without --accounting.users */
     int64_t submit, eligible, start, end;
     int64_t elapsed;    /* ElapsedRaw: end - start - suspended */
     uint32_t cpus;      /* AllocTRES cpu= */
@@ -43,6 +47,16 @@ struct acct_job {
     double cpu_used;    /* TotalCPU (sum over the steps), seconds */
     double mem_used;    /* max over steps of MaxRSS x NTasks, bytes; -1 = unknown */
 };
+
+/* Whether a job that ran adds to the memory sums: it has a memory sample
+ * (mem_used) and an allocation (mem_alloc), the same jobs the memory
+ * efficiency histogram observes. Allocated and used memory-seconds are
+ * summed over exactly these jobs, so used / allocated is an efficiency and
+ * allocated - used a waste. */
+static inline bool acct_job_mem_measured(const struct acct_job *j)
+{
+    return j->ran && j->mem_used >= 0 && j->mem_alloc > 0;
+}
 
 /* Histograms: queue wait, run time, CPU efficiency, memory efficiency. */
 enum { ACCT_H_WAIT, ACCT_H_RUN, ACCT_H_CPU_EFF, ACCT_H_MEM_EFF, ACCT_HISTS };
@@ -55,10 +69,23 @@ struct acct_hist {
     double sum;
 };
 
-struct acct_group { /* per partition and account */
-    uint32_t partition, account;
+/* What the finished jobs of one group add up to, since counting began. */
+struct acct_sums {
     uint64_t jobs[ACCT_STATE_COUNT];
-    double cpu_used, cpu_alloc; /* CPU-seconds */
+    double cpu_used, cpu_alloc; /* CPU-seconds: TotalCPU; ElapsedRaw x CPUs */
+    /* byte-seconds, over the jobs acct_job_mem_measured() takes: peak x
+     * ElapsedRaw and AllocTRES mem= x ElapsedRaw */
+    double mem_used, mem_alloc;
+    uint64_t mem_unmeasured; /* jobs that ran but add to neither memory sum */
+    /* what each job left unused, summed: max(0, allocated - used) per job,
+     * CPU-seconds and (over the measured jobs) byte-seconds; a job that used
+     * more than it was allocated adds 0 rather than offsetting another's */
+    double cpu_waste, mem_waste;
+};
+
+struct acct_group { /* per partition and account, or per partition, account and user */
+    uint32_t partition, account, user; /* user: ACCT_NO_USER in the first kind */
+    struct acct_sums s;
 };
 struct acct_part {
     uint32_t partition;
@@ -70,6 +97,9 @@ struct acct_totals {
     uint64_t duplicates; /* records read again in an overlapping window, not counted again */
     uint64_t late;       /* counted jobs that ended before the previous window's end */
     uint64_t dropped;    /* finished jobs not counted: series limit */
+    /* counted jobs left out of the per-user groups: series limit
+     * (--accounting.users) */
+    uint64_t user_dropped;
 };
 
 struct acct_model {
@@ -84,6 +114,9 @@ struct acct_model {
     bool committed;
     struct acct_group *groups; /* by partition, then account name */
     size_t ngroups;
+    bool users;                 /* --accounting.users: the records have a user, and */
+    struct acct_group *ugroups; /* the groups per partition, account and user (by name) */
+    size_t nugroups;
     struct acct_part *parts; /* by partition name */
     size_t nparts;
     struct acct_totals tot;

@@ -79,62 +79,78 @@ static void seen_prune(struct acct_state *S, int64_t keep_from)
 
 /* ---- state: groups and partitions -------------------------------------------- */
 
-static size_t group_slot(const struct acct_state *S, uint32_t p, uint32_t a)
+static uint64_t group_hash(uint32_t p, uint32_t a, uint32_t u)
 {
-    size_t i = hash_slot((uint64_t)p << 32 | a, S->gslots_n);
-    while (S->gslots[i]) {
-        const struct acct_sgroup *g = &S->groups[S->gslots[i] - 1];
-        if (g->partition == p && g->account == a)
+    return ((uint64_t)p << 32 | a) ^ ((uint64_t)u * 0xC2B2AE3D27D4EB4FULL);
+}
+
+static size_t group_slot(const struct acct_gtable *t, uint32_t p, uint32_t a, uint32_t u)
+{
+    size_t i = hash_slot(group_hash(p, a, u), t->nslots);
+    while (t->slots[i]) {
+        const struct acct_sgroup *g = &t->v[t->slots[i] - 1];
+        if (g->partition == p && g->account == a && g->user == u)
             break;
-        i = (i + 1) & (S->gslots_n - 1);
+        i = (i + 1) & (t->nslots - 1);
     }
     return i;
 }
 
-struct acct_sgroup *acct_group_find(const struct acct_state *S, uint32_t p, uint32_t a)
+struct acct_sgroup *acct_group_find(const struct acct_gtable *t, uint32_t p, uint32_t a, uint32_t u)
 {
-    if (!S->gslots_n)
+    if (!t->nslots)
         return NULL;
-    uint32_t k = S->gslots[group_slot(S, p, a)];
-    return k ? &S->groups[k - 1] : NULL;
+    uint32_t k = t->slots[group_slot(t, p, a, u)];
+    return k ? &t->v[k - 1] : NULL;
 }
 
-static struct acct_sgroup *group_add(struct acct_state *S, uint32_t p, uint32_t a)
+static struct acct_sgroup *group_add(struct acct_gtable *t, uint32_t p, uint32_t a, uint32_t u)
 {
-    if (S->ngroups == S->groups_cap) {
-        S->groups_cap = S->groups_cap ? S->groups_cap * 2 : 16;
-        S->groups = xrealloc(S->groups, S->groups_cap * sizeof(*S->groups));
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
     }
-    if ((S->ngroups + 1) * 2 > S->gslots_n) {
-        free(S->gslots);
-        S->gslots_n = S->gslots_n ? S->gslots_n * 2 : 64;
-        S->gslots = xcalloc(S->gslots_n, sizeof(uint32_t));
-        for (size_t i = 0; i < S->ngroups; i++)
-            S->gslots[group_slot(S, S->groups[i].partition, S->groups[i].account)] =
+    if ((t->n + 1) * 2 > t->nslots) {
+        free(t->slots);
+        t->nslots = t->nslots ? t->nslots * 2 : 64;
+        t->slots = xcalloc(t->nslots, sizeof(uint32_t));
+        for (size_t i = 0; i < t->n; i++)
+            t->slots[group_slot(t, t->v[i].partition, t->v[i].account, t->v[i].user)] =
                 (uint32_t)i + 1;
     }
-    struct acct_sgroup *g = &S->groups[S->ngroups];
+    struct acct_sgroup *g = &t->v[t->n];
     memset(g, 0, sizeof(*g));
     g->partition = p;
     g->account = a;
-    S->gslots[group_slot(S, p, a)] = (uint32_t)++S->ngroups;
+    g->user = u;
+    t->slots[group_slot(t, p, a, u)] = (uint32_t)++t->n;
     return g;
 }
 
-/* The group of a partition and account, created unless the limit is
- * reached (NULL then). */
-struct acct_sgroup *acct_group_get(struct acct_state *S, const char *pn, const char *an)
+static void gtable_free(struct acct_gtable *t)
+{
+    free(t->v);
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
+
+struct acct_sgroup *acct_group_get(struct acct_state *S, struct acct_gtable *t, const char *pn,
+                                   const char *an, const char *un)
 {
     uint32_t p = strtab_find(&S->names, pn, strlen(pn));
     uint32_t a = strtab_find(&S->names, an, strlen(an));
-    struct acct_sgroup *g = p != UINT32_MAX && a != UINT32_MAX ? acct_group_find(S, p, a) : NULL;
+    uint32_t u = un ? strtab_find(&S->names, un, strlen(un)) : ACCT_NO_USER;
+    struct acct_sgroup *g = p != UINT32_MAX && a != UINT32_MAX && (!un || u != UINT32_MAX)
+                                ? acct_group_find(t, p, a, u)
+                                : NULL;
     if (g)
         return g;
-    if (S->ngroups >= S->limit)
+    if (t->n >= S->limit)
         return NULL;
     p = strtab_intern(&S->names, pn, strlen(pn));
     a = strtab_intern(&S->names, an, strlen(an));
-    return group_add(S, p, a);
+    u = un ? strtab_intern(&S->names, un, strlen(un)) : ACCT_NO_USER;
+    return group_add(t, p, a, u);
 }
 
 /* The histograms of a partition (its name is interned: a group has it). */
@@ -174,6 +190,7 @@ void acct_state_init(struct acct_state *S, const struct config *cfg)
     S->overlap = cfg->accounting_overlap > 0 ? (int64_t)ceil(cfg->accounting_overlap) : 0;
     S->max_window = ACCT_MAX_WINDOW;
     S->limit = cfg->series_limit ? cfg->series_limit : 100000;
+    S->users = cfg->accounting_users;
     S->path = cfg->accounting_state_file && cfg->accounting_state_file[0]
                   ? cfg->accounting_state_file
                   : NULL;
@@ -183,8 +200,8 @@ void acct_state_init(struct acct_state *S, const struct config *cfg)
 void acct_state_clear(struct acct_state *S)
 {
     free(S->seen);
-    free(S->groups);
-    free(S->gslots);
+    gtable_free(&S->groups);
+    gtable_free(&S->ugroups);
     free(S->parts);
     strtab_free(&S->names);
     arena_free(&S->arena);
@@ -256,6 +273,39 @@ static int cmp_names2(const void *a, const void *b, void *ctx)
     return c ? c : strcmp(strtab_get(t, x->account), strtab_get(t, y->account));
 }
 
+static int cmp_names3(const void *a, const void *b, void *ctx)
+{
+    const struct strtab *t = ctx;
+    const struct acct_group *x = a, *y = b;
+    int c = cmp_names2(a, b, ctx);
+    return c ? c : strcmp(strtab_get(t, x->user), strtab_get(t, y->user));
+}
+
+/* A state table's groups into the snapshot: names interned in m->strs,
+ * sorted by partition, account (and user). */
+static struct acct_group *groups_copy(const struct acct_state *S, const struct acct_gtable *t,
+                                      struct acct_model *m, struct arena *a)
+{
+    struct acct_group *out = arena_alloc(a, (t->n + 1) * sizeof(*out));
+    for (size_t i = 0; i < t->n; i++) {
+        const struct acct_sgroup *g = &t->v[i];
+        const char *pn = strtab_get(&S->names, g->partition);
+        const char *an = strtab_get(&S->names, g->account);
+        out[i].partition = strtab_intern(&m->strs, pn, strlen(pn));
+        out[i].account = strtab_intern(&m->strs, an, strlen(an));
+        out[i].user = ACCT_NO_USER;
+        if (g->user != ACCT_NO_USER) {
+            const char *un = strtab_get(&S->names, g->user);
+            out[i].user = strtab_intern(&m->strs, un, strlen(un));
+        }
+        out[i].s = g->s;
+    }
+    bool users = t->n && t->v[0].user != ACCT_NO_USER;
+    if (t->n > 1)
+        qsort_r(out, t->n, sizeof(*out), users ? cmp_names3 : cmp_names2, &m->strs);
+    return out;
+}
+
 static int cmp_parts(const void *a, const void *b, void *ctx)
 {
     const struct strtab *t = ctx;
@@ -263,30 +313,58 @@ static int cmp_parts(const void *a, const void *b, void *ctx)
     return strcmp(strtab_get(t, x->partition), strtab_get(t, y->partition));
 }
 
+/* Adds a finished job to a group's figures. */
+static void sums_add(struct acct_sums *s, const struct acct_job *j)
+{
+    s->jobs[j->state]++;
+    if (!j->ran)
+        return;
+    double el = (double)j->elapsed, cpu = el * (double)j->cpus;
+    s->cpu_used += j->cpu_used;
+    s->cpu_alloc += cpu;
+    s->cpu_waste += cpu > j->cpu_used ? cpu - j->cpu_used : 0;
+    if (acct_job_mem_measured(j)) {
+        double used = j->mem_used * el, alloc = (double)j->mem_alloc * el;
+        s->mem_used += used;
+        s->mem_alloc += alloc;
+        s->mem_waste += alloc > used ? alloc - used : 0;
+    } else {
+        s->mem_unmeasured++;
+    }
+}
+
 static void count_job(struct acct_state *S, const struct acct_model *m, const struct acct_job *j)
 {
-    struct acct_sgroup *g =
-        acct_group_get(S, strtab_get(&m->strs, j->partition), strtab_get(&m->strs, j->account));
+    struct acct_sgroup *g = acct_group_get(S, &S->groups, strtab_get(&m->strs, j->partition),
+                                           strtab_get(&m->strs, j->account), NULL);
     if (!g) {
         S->tot.dropped++;
         return;
     }
     S->tot.counted++;
-    g->jobs[j->state]++;
+    sums_add(&g->s, j);
+    if (S->users && j->user != ACCT_NO_USER) {
+        struct acct_sgroup *u =
+            acct_group_get(S, &S->ugroups, strtab_get(&m->strs, j->partition),
+                           strtab_get(&m->strs, j->account), strtab_get(&m->strs, j->user));
+        if (u)
+            sums_add(&u->s, j);
+        else
+            S->tot.user_dropped++;
+    }
     if (!j->ran)
         return;
     struct acct_spart *sp = acct_part_get(S, g->partition);
+    if (!sp)
+        return;
     int64_t from = j->eligible > 0 && j->eligible <= j->start ? j->eligible : j->submit;
-    if (sp && from > 0 && from <= j->start)
+    if (from > 0 && from <= j->start)
         observe(&sp->h[ACCT_H_WAIT], ACCT_H_WAIT, (double)(j->start - from));
-    if (sp)
-        observe(&sp->h[ACCT_H_RUN], ACCT_H_RUN, (double)j->elapsed);
+    observe(&sp->h[ACCT_H_RUN], ACCT_H_RUN, (double)j->elapsed);
     double alloc = (double)j->elapsed * (double)j->cpus;
-    g->cpu_used += j->cpu_used;
-    g->cpu_alloc += alloc;
-    if (sp && alloc > 0)
+    if (alloc > 0)
         observe(&sp->h[ACCT_H_CPU_EFF], ACCT_H_CPU_EFF, j->cpu_used / alloc);
-    if (sp && j->mem_used >= 0 && j->mem_alloc > 0)
+    if (acct_job_mem_measured(j))
         observe(&sp->h[ACCT_H_MEM_EFF], ACCT_H_MEM_EFF, j->mem_used / (double)j->mem_alloc);
 }
 
@@ -336,19 +414,11 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
     m->window_start = ws;
     m->window_end = we;
     m->seen = S->seen_n;
-    m->ngroups = S->ngroups;
-    m->groups = arena_alloc(a, (S->ngroups + 1) * sizeof(*m->groups));
-    for (size_t i = 0; i < S->ngroups; i++) {
-        const struct acct_sgroup *g = &S->groups[i];
-        struct acct_group *o = &m->groups[i];
-        const char *pn = strtab_get(&S->names, g->partition);
-        const char *an = strtab_get(&S->names, g->account);
-        o->partition = strtab_intern(&m->strs, pn, strlen(pn));
-        o->account = strtab_intern(&m->strs, an, strlen(an));
-        memcpy(o->jobs, g->jobs, sizeof(o->jobs));
-        o->cpu_used = g->cpu_used;
-        o->cpu_alloc = g->cpu_alloc;
-    }
+    m->ngroups = S->groups.n;
+    m->groups = groups_copy(S, &S->groups, m, a);
+    m->users = S->users;
+    m->nugroups = S->ugroups.n;
+    m->ugroups = groups_copy(S, &S->ugroups, m, a);
     m->nparts = S->nparts;
     m->parts = arena_alloc(a, (S->nparts + 1) * sizeof(*m->parts));
     for (size_t i = 0; i < S->nparts; i++) {
@@ -356,8 +426,6 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
         m->parts[i].partition = strtab_intern(&m->strs, pn, strlen(pn));
         memcpy(m->parts[i].h, S->parts[i].h, sizeof(m->parts[i].h));
     }
-    if (m->ngroups > 1)
-        qsort_r(m->groups, m->ngroups, sizeof(*m->groups), cmp_names2, &m->strs);
     if (m->nparts > 1)
         qsort_r(m->parts, m->nparts, sizeof(*m->parts), cmp_parts, &m->strs);
 

@@ -16,7 +16,12 @@
 #include <unistd.h>
 
 #define STATE_FILE_MAX (64u << 20)
-#define STATE_MAGIC "slurm_exporter-accounting-state 1"
+/* The first line: the magic and the version. Version 2 added the memory and
+ * waste figures to each group line, the per-user groups ("ugroup" lines)
+ * and their dropped jobs to "totals"; a version 1 file is still read (those
+ * figures start at 0). */
+#define STATE_MAGIC "slurm_exporter-accounting-state"
+#define STATE_VERSION 2
 
 /* ---- state file ---------------------------------------------------------- */
 
@@ -36,6 +41,21 @@ static void put_double(struct buf *b, double v)
     buf_printf(b, " %.17g", v);
 }
 
+/* A group's figures: the jobs by state, CPU and memory sums, the jobs
+ * without memory figures, CPU and memory waste (version 2). */
+static void put_sums(struct buf *b, const struct acct_sums *s)
+{
+    for (int k = 0; k < ACCT_STATE_COUNT; k++)
+        buf_printf(b, " %llu", (unsigned long long)s->jobs[k]);
+    put_double(b, s->cpu_used);
+    put_double(b, s->cpu_alloc);
+    put_double(b, s->mem_used);
+    put_double(b, s->mem_alloc);
+    buf_printf(b, " %llu", (unsigned long long)s->mem_unmeasured);
+    put_double(b, s->cpu_waste);
+    put_double(b, s->mem_waste);
+}
+
 static int cmp_seen(const void *a, const void *b)
 {
     const struct acct_seen *x = a, *y = b;
@@ -48,12 +68,12 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
 {
     struct buf b = {0};
     size_t lines = 0;
-    buf_printf(&b, "%s\n", STATE_MAGIC);
+    buf_printf(&b, "%s %d\n", STATE_MAGIC, STATE_VERSION);
     buf_printf(&b, "floor %lld\nwatermark %lld\nno_overlap %d\n", (long long)S->floor,
                (long long)S->watermark, S->no_overlap ? 1 : 0);
-    buf_printf(&b, "totals %llu %llu %llu %llu\n", (unsigned long long)S->tot.counted,
+    buf_printf(&b, "totals %llu %llu %llu %llu %llu\n", (unsigned long long)S->tot.counted,
                (unsigned long long)S->tot.duplicates, (unsigned long long)S->tot.late,
-               (unsigned long long)S->tot.dropped);
+               (unsigned long long)S->tot.dropped, (unsigned long long)S->tot.user_dropped);
     lines += 4; /* the records after the first line, before "end" */
     /* in (end, id) order: the same state always writes the same file */
     struct acct_seen *seen = xmalloc((S->seen_n + 1) * sizeof(*seen));
@@ -66,16 +86,25 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
         buf_printf(&b, "seen %u %lld\n", seen[i].job_id, (long long)seen[i].end);
     lines += ns;
     free(seen);
-    for (size_t i = 0; i < S->ngroups; i++) {
-        const struct acct_sgroup *g = &S->groups[i];
+    for (size_t i = 0; i < S->groups.n; i++) {
+        const struct acct_sgroup *g = &S->groups.v[i];
         buf_puts(&b, "group ");
         put_name(&b, strtab_get(&S->names, g->partition));
         buf_putc(&b, ' ');
         put_name(&b, strtab_get(&S->names, g->account));
-        for (int k = 0; k < ACCT_STATE_COUNT; k++)
-            buf_printf(&b, " %llu", (unsigned long long)g->jobs[k]);
-        put_double(&b, g->cpu_used);
-        put_double(&b, g->cpu_alloc);
+        put_sums(&b, &g->s);
+        buf_putc(&b, '\n');
+        lines++;
+    }
+    for (size_t i = 0; i < S->ugroups.n; i++) {
+        const struct acct_sgroup *g = &S->ugroups.v[i];
+        buf_puts(&b, "ugroup ");
+        put_name(&b, strtab_get(&S->names, g->partition));
+        buf_putc(&b, ' ');
+        put_name(&b, strtab_get(&S->names, g->account));
+        buf_putc(&b, ' ');
+        put_name(&b, strtab_get(&S->names, g->user));
+        put_sums(&b, &g->s);
         buf_putc(&b, '\n');
         lines++;
     }
@@ -207,6 +236,44 @@ static bool tok_name(const char **p, const char *end, char *out, size_t cap)
     return true;
 }
 
+/* A group's figures as put_sums wrote them (version 1: only the jobs and the
+ * CPU sums; the rest stays 0). */
+static bool tok_sums(const char **p, const char *end, int version, struct acct_sums *s)
+{
+    memset(s, 0, sizeof(*s));
+    for (int k = 0; k < ACCT_STATE_COUNT; k++)
+        if (!tok_u64(p, end, &s->jobs[k]))
+            return false;
+    if (!tok_double(p, end, &s->cpu_used) || !tok_double(p, end, &s->cpu_alloc))
+        return false;
+    if (version < 2)
+        return true;
+    return tok_double(p, end, &s->mem_used) && tok_double(p, end, &s->mem_alloc) &&
+           tok_u64(p, end, &s->mem_unmeasured) && tok_double(p, end, &s->cpu_waste) &&
+           tok_double(p, end, &s->mem_waste);
+}
+
+/* The first line: "<magic> <version>"; returns the version, or -1 with a
+ * reason in why. */
+static int read_magic(const char *s, size_t n, char *why, size_t whylen)
+{
+    size_t ml = strlen(STATE_MAGIC);
+    uint64_t v;
+    if (n <= ml + 1 || memcmp(s, STATE_MAGIC, ml) != 0 || s[ml] != ' ' ||
+        parse_u64(s + ml + 1, n - ml - 1, &v) < 0) {
+        snprintf(why, whylen, "not an accounting state file");
+        return -1;
+    }
+    if (v < 1 || v > STATE_VERSION) {
+        snprintf(why, whylen,
+                 "accounting state file of version %llu, which this exporter does not know (it "
+                 "reads versions 1 to %d)",
+                 (unsigned long long)v, STATE_VERSION);
+        return -1;
+    }
+    return (int)v;
+}
+
 static int bad_line(char *err, size_t errlen, size_t line, const char *what)
 {
     snprintf(err, errlen, "line %zu: %s", line, what);
@@ -222,13 +289,14 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
     T.since = S->since;
     T.overlap = S->overlap;
     T.limit = S->limit;
+    T.users = S->users;
     T.path = S->path;
     T.path_owned = S->path_owned;
     const char *p = buf, *end = buf + len;
     size_t line = 0, records = 0;
     bool ended = false, have_floor = false, have_wm = false;
-    int rc = 0;
-    char pn[MAX_LABEL_LEN * 3 + 8], an[MAX_LABEL_LEN * 3 + 8];
+    int rc = 0, version = 0;
+    char pn[MAX_LABEL_LEN * 3 + 8], an[MAX_LABEL_LEN * 3 + 8], un[MAX_LABEL_LEN * 3 + 8];
     while (p < end && rc == 0) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) {
@@ -243,9 +311,10 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
             break;
         }
         if (line == 1) {
-            if ((size_t)(e - s) != strlen(STATE_MAGIC) ||
-                memcmp(s, STATE_MAGIC, (size_t)(e - s)) != 0)
-                rc = bad_line(err, errlen, line, "not an accounting state file (version 1)");
+            char why[160];
+            version = read_magic(s, (size_t)(e - s), why, sizeof(why));
+            if (version < 0)
+                rc = bad_line(err, errlen, line, why);
             continue;
         }
         const char *kw;
@@ -268,7 +337,10 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
             T.no_overlap = ok && v == 1;
         } else if (KW("totals")) {
             ok = tok_u64(&s, e, &T.tot.counted) && tok_u64(&s, e, &T.tot.duplicates) &&
-                 tok_u64(&s, e, &T.tot.late) && tok_u64(&s, e, &T.tot.dropped);
+                 tok_u64(&s, e, &T.tot.late) && tok_u64(&s, e, &T.tot.dropped) &&
+                 (version < 2 || tok_u64(&s, e, &T.tot.user_dropped));
+            if (!T.users)
+                T.tot.user_dropped = 0;
         } else if (KW("seen")) {
             uint64_t id;
             int64_t en;
@@ -278,24 +350,40 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
         } else if (KW("group")) {
             ok = tok_name(&s, e, pn, sizeof(pn)) && tok_name(&s, e, an, sizeof(an)) &&
                  strlen(pn) <= MAX_LABEL_LEN && strlen(an) <= MAX_LABEL_LEN;
-            struct acct_sgroup g;
-            memset(&g, 0, sizeof(g));
-            for (int k = 0; ok && k < ACCT_STATE_COUNT; k++)
-                ok = tok_u64(&s, e, &g.jobs[k]);
-            ok = ok && tok_double(&s, e, &g.cpu_used) && tok_double(&s, e, &g.cpu_alloc);
+            struct acct_sums sums;
+            ok = ok && tok_sums(&s, e, version, &sums);
             if (ok) {
                 uint32_t pi = strtab_find(&T.names, pn, strlen(pn));
                 uint32_t ai = strtab_find(&T.names, an, strlen(an));
-                if (pi != UINT32_MAX && ai != UINT32_MAX && acct_group_find(&T, pi, ai))
+                if (pi != UINT32_MAX && ai != UINT32_MAX &&
+                    acct_group_find(&T.groups, pi, ai, ACCT_NO_USER))
                     ok = false; /* twice */
             }
-            struct acct_sgroup *ng = ok ? acct_group_get(&T, pn, an) : NULL;
+            struct acct_sgroup *ng = ok ? acct_group_get(&T, &T.groups, pn, an, NULL) : NULL;
             if (!ng)
                 ok = false;
-            else {
-                memcpy(ng->jobs, g.jobs, sizeof(g.jobs));
-                ng->cpu_used = g.cpu_used;
-                ng->cpu_alloc = g.cpu_alloc;
+            else
+                ng->s = sums;
+        } else if (KW("ugroup") && version >= 2) {
+            /* per user (--accounting.users); read but left out when the
+             * flag is off now: those counters restart when it is on again */
+            ok = tok_name(&s, e, pn, sizeof(pn)) && tok_name(&s, e, an, sizeof(an)) &&
+                 tok_name(&s, e, un, sizeof(un)) && strlen(pn) <= MAX_LABEL_LEN &&
+                 strlen(an) <= MAX_LABEL_LEN && strlen(un) <= MAX_LABEL_LEN;
+            struct acct_sums sums;
+            ok = ok && tok_sums(&s, e, version, &sums);
+            if (ok && T.users) {
+                uint32_t pi = strtab_find(&T.names, pn, strlen(pn));
+                uint32_t ai = strtab_find(&T.names, an, strlen(an));
+                uint32_t ui = strtab_find(&T.names, un, strlen(un));
+                if (pi != UINT32_MAX && ai != UINT32_MAX && ui != UINT32_MAX &&
+                    acct_group_find(&T.ugroups, pi, ai, ui))
+                    ok = false; /* twice */
+                struct acct_sgroup *ng = ok ? acct_group_get(&T, &T.ugroups, pn, an, un) : NULL;
+                if (!ng)
+                    ok = false; /* or more than the series limit */
+                else
+                    ng->s = sums;
             }
         } else if (KW("hist")) {
             uint64_t kind, count;

@@ -2,7 +2,9 @@
 /* Parser for `sacct --allusers --noheader --parsable2 --noconvert
  * --state=CLI_SACCT_STATES --format=CLI_SACCT_FORMAT -S uts.. -E uts..` with
  * SLURM_TIME_FORMAT=%s: one line per allocation ("1234"), each followed by
- * its steps ("1234.batch", "1234.extern", "1234.0"), '|' between fields. */
+ * its steps ("1234.batch", "1234.extern", "1234.0"), '|' between fields.
+ * With --accounting.users the format is CLI_SACCT_FORMAT_USERS: the same
+ * fields and User last. */
 #include "sources/kv.h"
 #include "sources/sacct.h"
 #include "util/buf.h"
@@ -10,12 +12,14 @@
 #include <math.h>
 #include <string.h>
 
-void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a)
+void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a, bool users)
 {
     memset(p, 0, sizeof(*p));
     memset(m, 0, sizeof(*m));
     p->m = m;
     p->a = a;
+    p->users = users;
+    m->users = users;
     strtab_init(&m->strs, a);
 }
 
@@ -135,14 +139,15 @@ void cli_sacct_line(void *pv, const char *line, size_t len)
         len--;
     if (len == 0)
         return;
-    const char *f[SA_FIELD_COUNT];
-    size_t fl[SA_FIELD_COUNT];
-    size_t nf = split_fields(line, len, '|', f, fl, SA_FIELD_COUNT);
-    if (nf > SA_FIELD_COUNT) {
+    const char *f[SA_FIELD_COUNT_USERS];
+    size_t fl[SA_FIELD_COUNT_USERS];
+    size_t want = p->users ? (size_t)SA_FIELD_COUNT_USERS : (size_t)SA_FIELD_COUNT;
+    size_t nf = split_fields(line, len, '|', f, fl, want);
+    if (nf > want) {
         parse_error(&p->st, "too many fields", line, len);
         return;
     }
-    if (nf != SA_FIELD_COUNT) {
+    if (nf != want) {
         parse_error(&p->st, "wrong number of fields", line, len);
         return;
     }
@@ -210,6 +215,7 @@ void cli_sacct_line(void *pv, const char *line, size_t len)
     j.ran = j.cpus > 0 && j.start > 0 && j.start <= j.end;
     j.partition = intern(m, f[SA_PARTITION], fl[SA_PARTITION]);
     j.account = intern(m, f[SA_ACCOUNT], fl[SA_ACCOUNT]);
+    j.user = p->users ? intern(m, f[SA_USER], fl[SA_USER]) : ACCT_NO_USER;
     if (m->n == m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 64;
         m->jobs = arena_realloc(p->a, m->jobs, m->cap * sizeof(*m->jobs), nc * sizeof(*m->jobs));

@@ -25,9 +25,8 @@
 
 static void acct_init(void *p, struct dataset_result *r, const struct source_ctx *ctx, size_t hint)
 {
-    (void)ctx;
     struct acct_model *m = r->u.acct;
-    cli_sacct_init(p, m, &r->arena);
+    cli_sacct_init(p, m, &r->arena, ctx && ctx->cfg && ctx->cfg->accounting_users);
     if (hint) {
         m->jobs = arena_alloc(&r->arena, (hint + hint / 16) * sizeof(*m->jobs));
         m->cap = hint + hint / 16;
@@ -64,15 +63,22 @@ static void acct_state_free_v(void *state)
     acct_state_free(state);
 }
 
+/* --format (User appended only with --accounting.users: without it the
+ * command is the one the recorded fixtures were taken with, byte for byte),
+ * then the window. */
 static int acct_dyn_args(const struct source_ctx *ctx, char buf[][256], int max)
 {
-    if (!ctx->state || max < 2)
+    if (max < 3)
         return 0;
+    bool users = ctx->cfg && ctx->cfg->accounting_users;
+    snprintf(buf[0], 256, "--format=%s", users ? CLI_SACCT_FORMAT_USERS : CLI_SACCT_FORMAT);
+    if (!ctx->state)
+        return 1;
     int64_t start, end;
     acct_window(ctx->state, (int64_t)time(NULL), mono_now_s(), &start, &end);
-    snprintf(buf[0], 256, "--starttime=uts%lld", (long long)start);
-    snprintf(buf[1], 256, "--endtime=uts%lld", (long long)end);
-    return 2;
+    snprintf(buf[1], 256, "--starttime=uts%lld", (long long)start);
+    snprintf(buf[2], 256, "--endtime=uts%lld", (long long)end);
+    return 3;
 }
 
 static void acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r)
@@ -81,11 +87,13 @@ static void acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r
         acct_commit(ctx->state, r->u.acct, &r->arena);
 }
 
+static const char state_arg[] = "--state=" CLI_SACCT_STATES;
+
 const struct source_def source_accounting = {
     .model_size = sizeof(struct acct_model),
     .command = "sacct",
-    .args = {"--allusers", "--noheader", "--parsable2", "--noconvert", "--state=" CLI_SACCT_STATES,
-             "--format=" CLI_SACCT_FORMAT},
+    /* --format and the window are dyn_args */
+    .args = {"--allusers", "--noheader", "--parsable2", "--noconvert", state_arg},
     .parser_size = sizeof(struct sacct_parser),
     .stats_offset = offsetof(struct sacct_parser, st),
     .init = acct_init,

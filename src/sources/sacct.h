@@ -32,8 +32,10 @@ struct sacct_parser {
     struct arena *a;
     struct parse_stats st;
     bool in_job; /* the last record may take step lines */
+    bool users;  /* the lines end with the User field (--accounting.users) */
 };
-void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a);
+/* users: the output is of the --format=CLI_SACCT_FORMAT_USERS command. */
+void cli_sacct_init(struct sacct_parser *p, struct acct_model *m, struct arena *a, bool users);
 void cli_sacct_line(void *p, const char *line, size_t len);
 /* Parses a sacct time field ("05:03.123", "1:02:03", "2-01:02:03") into seconds. */
 int cli_sacct_cputime(const char *s, size_t n, double *secs);
@@ -44,10 +46,19 @@ struct acct_seen {
     uint32_t job_id;
     int64_t end; /* 0 = empty slot */
 };
+/* One group's cumulative figures: per (partition, account), and with
+ * --accounting.users per (partition, account, user); user is ACCT_NO_USER
+ * in the first table. */
 struct acct_sgroup {
-    uint32_t partition, account; /* ids in the state's name table */
-    uint64_t jobs[ACCT_STATE_COUNT];
-    double cpu_used, cpu_alloc;
+    uint32_t partition, account, user; /* ids in the state's name table */
+    struct acct_sums s;
+};
+/* Groups found by their names: open addressing over the index. */
+struct acct_gtable {
+    struct acct_sgroup *v;
+    size_t n, cap;
+    uint32_t *slots; /* group index + 1 */
+    size_t nslots;
 };
 struct acct_spart {
     uint32_t partition;
@@ -82,10 +93,9 @@ struct acct_state {
     /* names and cumulative figures */
     struct arena arena;
     struct strtab names;
-    struct acct_sgroup *groups;
-    size_t ngroups, groups_cap;
-    uint32_t *gslots; /* group index + 1, open addressing */
-    size_t gslots_n;
+    struct acct_gtable groups;  /* per partition and account */
+    bool users;                 /* --accounting.users */
+    struct acct_gtable ugroups; /* per partition, account and user (with users) */
     struct acct_spart *parts;
     size_t nparts, parts_cap;
     struct acct_totals tot;
@@ -104,8 +114,12 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a);
 void acct_state_init(struct acct_state *S, const struct config *cfg);
 void acct_state_clear(struct acct_state *S);
 int acct_seen_add(struct acct_state *S, uint32_t id, int64_t end);
-struct acct_sgroup *acct_group_find(const struct acct_state *S, uint32_t p, uint32_t a);
-struct acct_sgroup *acct_group_get(struct acct_state *S, const char *pn, const char *an);
+struct acct_sgroup *acct_group_find(const struct acct_gtable *t, uint32_t p, uint32_t a,
+                                    uint32_t u);
+/* The group of these names in t (un NULL: no user), created unless t holds
+ * S->limit groups already (NULL then). */
+struct acct_sgroup *acct_group_get(struct acct_state *S, struct acct_gtable *t, const char *pn,
+                                   const char *an, const char *un);
 struct acct_spart *acct_part_get(struct acct_state *S, uint32_t p);
 /* State file: text, versioned, written atomically (temporary file and
  * rename). Loading a bad file fails with a reason and leaves S as it was. */

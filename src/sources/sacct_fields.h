@@ -28,9 +28,27 @@ enum sacct_field {
         SA_FIELD_COUNT
 };
 
-/* "JobIDRaw,State,...,NTasks", a string literal. */
+/* Fields appended after the fixed ones only with --accounting.users, so
+ * that the default --format stays what it was. Same X(ENUM, "name") form. */
+#define SACCT_USER_FIELDS(X, LAST) LAST(USER, "User")
+
+enum sacct_user_field {
+#define SA_UENUM_(e, name) SA_##e##_,
+    SACCT_USER_FIELDS(SA_UENUM_, SA_UENUM_)
+#undef SA_UENUM_
+        SA_USER_FIELD_COUNT
+};
+/* their indices in a line of the --accounting.users format */
+enum {
+    SA_USER = SA_FIELD_COUNT + SA_USER_,
+    SA_FIELD_COUNT_USERS = SA_FIELD_COUNT + SA_USER_FIELD_COUNT
+};
+
+/* "JobIDRaw,State,...,NTasks", a string literal; with --accounting.users
+ * "JobIDRaw,State,...,NTasks,User". */
 #define SA_SPEC_(e, name) name ","
 #define SA_SPEC_LAST_(e, name) name
 #define CLI_SACCT_FORMAT SACCT_FIELDS(SA_SPEC_, SA_SPEC_LAST_)
+#define CLI_SACCT_FORMAT_USERS CLI_SACCT_FORMAT "," SACCT_USER_FIELDS(SA_SPEC_, SA_SPEC_LAST_)
 
 #endif

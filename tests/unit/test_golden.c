@@ -85,6 +85,8 @@ struct golden_case {
     char dir[160];                 /* relative to the root */
     double now;                    /* render time */
     const struct version *version; /* NULL for an edge case */
+    bool acct_users;               /* --accounting.users */
+    unsigned compat;               /* --compat bits the view carries */
     const char *files[DS_COUNT];
     char file_store[DS_COUNT][64]; /* names of the datasets not in the tables below */
 };
@@ -127,6 +129,8 @@ static int free_slots(void **state)
 /* Reads a fixture file of the case; NULL when absent. */
 static char *case_file(const struct golden_case *c, const char *file, size_t *len)
 {
+    if (!file)
+        return NULL;
     char rel[512];
     snprintf(rel, sizeof(rel), "%s/%s", c->dir, file);
     char *p = tu_path(rel);
@@ -140,6 +144,8 @@ struct inputs {
     size_t len[DS_COUNT];
     size_t series_limit;
     double now;
+    bool acct_users;
+    unsigned compat;
 };
 
 /* Parses the inputs and runs the collectors (in the child). */
@@ -147,11 +153,15 @@ static void render_inputs(const struct inputs *in, struct rendered *out)
 {
     memset(out, 0, sizeof(*out));
     struct dataset_result *res[DS_COUNT] = {0};
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_users = in->acct_users;
+    cfg.compat = in->compat;
     for (int d = 0; d < DS_COUNT; d++) {
         if (!in->buf[d])
             continue;
         out->have[d] = true;
-        res[d] = tu_served_from((enum dataset_id)d, in->buf[d], in->len[d]);
+        res[d] = tu_served_cfg((enum dataset_id)d, in->buf[d], in->len[d], &cfg);
     }
     if (res[DS_NODES])
         out->nodes = res[DS_NODES]->u.nodes->n;
@@ -159,6 +169,7 @@ static void render_inputs(const struct inputs *in, struct rendered *out)
     memset(&v, 0, sizeof(v));
     v.now = in->now;
     v.series_limit = in->series_limit;
+    v.compat = in->compat;
     for (int d = 0; d < DS_COUNT; d++)
         v.ds[d] = res[d];
     struct render r;
@@ -183,6 +194,8 @@ static void render_case(const struct golden_case *c, struct rendered *out)
         in.buf[d] = case_file(c, c->files[d], &in.len[d]);
     in.series_limit = 100000;
     in.now = c->now;
+    in.acct_users = c->acct_users;
+    in.compat = c->compat;
     size_t len;
     char *lim = case_file(c, "series_limit", &len);
     if (lim) {
@@ -1055,28 +1068,134 @@ static void crosscheck_licres(const struct golden_case *c, const char *t)
             assert_double_exact(tu_sample(t, ts.t[i].series), ts.t[i].v);
 }
 
-/* sacct: finished allocations (not steps) by partition, account and state. */
+/* Bytes of AllocTRES' mem= (a number and a K/M/G/T suffix); 0 without one. */
+static double tres_mem(const char *tres)
+{
+    const char *m = strstr(tres, "mem=");
+    if (!m || (m != tres && m[-1] != ','))
+        return 0;
+    char *end;
+    double v = strtod(m + 4, &end);
+    static const char units[] = "KMGT";
+    const char *u = strchr(units, *end);
+    for (ptrdiff_t k = u && *end ? u - units + 1 : 0; k > 0; k--)
+        v *= 1024;
+    return v;
+}
+
+/* One allocation of the sacct fixture while its step lines are read. */
+struct acct_alloc {
+    char key[160]; /* partition="..",account=".." */
+    bool ran;
+    double elapsed, mem, peak; /* peak < 0: no step sampled memory */
+};
+
+static void acct_alloc_flush(struct tallies *ts, struct acct_alloc *a)
+{
+    if (!a->key[0])
+        return;
+    bool measured = a->ran && a->peak >= 0 && a->mem > 0;
+    tally_add(ts, measured ? a->peak * a->elapsed : 0,
+              "slurm_accounting_memory_used_byte_seconds_total{%s}", a->key);
+    tally_add(ts, measured ? a->mem * a->elapsed : 0,
+              "slurm_accounting_memory_allocated_byte_seconds_total{%s}", a->key);
+    tally_add(ts, a->ran && !measured, "slurm_accounting_memory_unmeasured_jobs_total{%s}", a->key);
+    a->key[0] = '\0';
+}
+
+/* sacct: finished allocations (not steps) by partition, account and state;
+ * their memory-seconds (peak = the largest step MaxRSS x NTasks). */
 static void crosscheck_accounting(const struct golden_case *c, const char *t)
 {
     static struct tallies ts;
     memset(&ts, 0, sizeof(ts));
     char *buf = fixture_text(c, DS_ACCOUNTING), *cur = buf, *line;
+    struct acct_alloc cur_job = {0};
     while ((line = next_line(&cur))) {
-        char id[32], state[48], part[64], account[64];
+        char id[32], state[48], part[64], account[64], start[32], end[32], el[32], tres[256],
+            rss[32], tasks[16];
         pipe_field(line, 0, id, sizeof(id));
-        if (strchr(id, '.'))
-            continue; /* a step */
+        if (strchr(id, '.')) { /* a step */
+            pipe_field(line, 11, rss, sizeof(rss));
+            pipe_field(line, 12, tasks, sizeof(tasks));
+            double peak = strtod(rss, NULL) * (tasks[0] ? strtod(tasks, NULL) : 1);
+            if (rss[0] && peak > cur_job.peak)
+                cur_job.peak = peak;
+            continue;
+        }
+        acct_alloc_flush(&ts, &cur_job);
         pipe_field(line, 1, state, sizeof(state));
         pipe_field(line, 2, part, sizeof(part));
         pipe_field(line, 3, account, sizeof(account));
+        pipe_field(line, 6, start, sizeof(start));
+        pipe_field(line, 7, end, sizeof(end));
+        pipe_field(line, 8, el, sizeof(el));
+        pipe_field(line, 9, tres, sizeof(tres));
         state[strcspn(state, " ")] = '\0'; /* "CANCELLED by 0" */
         lower(state);
         tally_add(&ts, 1,
                   "slurm_accounting_jobs_total{partition=\"%s\",account=\"%s\",state=\"%s\"}", part,
                   account, state);
+        snprintf(cur_job.key, sizeof(cur_job.key), "partition=\"%s\",account=\"%s\"", part,
+                 account);
+        cur_job.ran = strstr(tres, "cpu=") && isdigit((unsigned char)start[0]) &&
+                      strtod(start, NULL) <= strtod(end, NULL);
+        cur_job.elapsed = strtod(el, NULL);
+        cur_job.mem = tres_mem(tres);
+        cur_job.peak = -1;
     }
+    acct_alloc_flush(&ts, &cur_job);
     free(buf);
     tally_check(&ts, t, "slurm_accounting_jobs_total{");
+    tally_check(&ts, t, "slurm_accounting_memory_used_byte_seconds_total{");
+    tally_check(&ts, t, "slurm_accounting_memory_allocated_byte_seconds_total{");
+    tally_check(&ts, t, "slurm_accounting_memory_unmeasured_jobs_total{");
+}
+
+/* The per-user recording (sacct with User last): finished allocations by
+ * partition, account, user and state, and their allocated CPU-seconds. */
+static void test_accounting_users_crosscheck(void **state)
+{
+    (void)state;
+    const struct golden_case *c = find_case("22.05-accounting-users");
+    render_case(c, &slot[0]);
+    const char *t = buf_cstr(&slot[0].text);
+    static struct tallies ts;
+    memset(&ts, 0, sizeof(ts));
+    char *buf = fixture_text(c, DS_ACCOUNTING), *cur = buf, *line;
+    while ((line = next_line(&cur))) {
+        char id[32], st[48], part[64], account[64], user[64], el[32], tres[256];
+        pipe_field(line, 0, id, sizeof(id));
+        if (strchr(id, '.'))
+            continue; /* a step */
+        pipe_field(line, 1, st, sizeof(st));
+        pipe_field(line, 2, part, sizeof(part));
+        pipe_field(line, 3, account, sizeof(account));
+        pipe_field(line, 8, el, sizeof(el));
+        pipe_field(line, 9, tres, sizeof(tres));
+        pipe_field(line, 13, user, sizeof(user));
+        st[strcspn(st, " ")] = '\0';
+        lower(st);
+        tally_add(&ts, 1,
+                  "slurm_accounting_user_jobs_total{partition=\"%s\",account=\"%s\",user=\"%s\","
+                  "state=\"%s\"}",
+                  part, account, user, st);
+        const char *cpu = strstr(tres, "cpu=");
+        tally_add(&ts, cpu ? strtod(el, NULL) * strtod(cpu + 4, NULL) : 0,
+                  "slurm_accounting_user_cpu_allocated_seconds_total{partition=\"%s\","
+                  "account=\"%s\",user=\"%s\"}",
+                  part, account, user);
+    }
+    free(buf);
+    tally_check(&ts, t, "slurm_accounting_user_jobs_total{");
+    tally_check(&ts, t, "slurm_accounting_user_cpu_allocated_seconds_total{");
+    /* each job is in one user group: the per-user families sum to the
+     * (partition, account) ones */
+    assert_double_exact(sum_prefix(t, "slurm_accounting_user_jobs_total{"),
+                        sum_prefix(t, "slurm_accounting_jobs_total{"));
+    assert_double_exact(sum_prefix(t, "slurm_accounting_user_memory_used_byte_seconds_total{"),
+                        sum_prefix(t, "slurm_accounting_memory_used_byte_seconds_total{"));
+    assert_double_exact(tu_sample(t, "slurm_accounting_user_dropped_jobs_total"), 0);
 }
 
 /* Whether text declares the family (a "# TYPE name " line). */
@@ -1199,6 +1318,16 @@ static void discover(void)
         memcpy(c->files, version_files, sizeof(c->files));
         default_files(c, "exporter_");
     }
+    /* the per-user accounting recording of 22.05, rendered with
+     * --accounting.users and --compat=jontk (its own case: the version's
+     * recordings are of the default command) */
+    c = &cases[ncases++];
+    snprintf(c->name, sizeof(c->name), "22.05-accounting-users");
+    snprintf(c->dir, sizeof(c->dir), "tests/fixtures/22.05");
+    c->now = NOW;
+    c->acct_users = true;
+    c->compat = COMPAT_JONTK;
+    c->files[DS_ACCOUNTING] = "exporter_accounting_users.txt";
     char *fixtures = tu_path("tests/fixtures");
     DIR *d = opendir(fixtures);
     free(fixtures);
@@ -1275,7 +1404,7 @@ static void test_required_cases(void **state)
 int main(void)
 {
     discover();
-    struct CMUnitTest tests[MAX_CASES + 16 + 2 * NVERSIONS];
+    struct CMUnitTest tests[MAX_CASES + 17 + 2 * NVERSIONS];
     size_t n = 0;
     tests[n++] = (struct CMUnitTest){"version and edge cases present", test_required_cases, NULL,
                                      NULL, NULL};
@@ -1305,5 +1434,7 @@ int main(void)
                                      NULL, free_slots, NULL};
     tests[n++] = (struct CMUnitTest){"series limit counts", test_series_limit_counts, NULL,
                                      free_slots, NULL};
+    tests[n++] = (struct CMUnitTest){"22.05 accounting per user against the raw fixture",
+                                     test_accounting_users_crosscheck, NULL, free_slots, NULL};
     return _cmocka_run_group_tests("golden", tests, n, NULL, NULL);
 }

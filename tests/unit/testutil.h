@@ -124,15 +124,19 @@ static inline struct dataset_result *tu_result_new(enum dataset_id id)
  * were unreadable (the poller would not serve the result). */
 /* Runs id's parser over buf as the poller does; cmd_rc is what the command
  * ended with (0, or e.g. -ETIMEDOUT for one that failed mid-output). */
-static inline struct dataset_result *tu_result_run_rc(enum dataset_id id, const char *buf,
-                                                      size_t len, int cmd_rc,
-                                                      struct parse_stats *st, int *rc)
+/* The same with a configuration (NULL: the defaults, all zero). */
+static inline struct dataset_result *tu_result_run_cfg(enum dataset_id id, const char *buf,
+                                                       size_t len, int cmd_rc,
+                                                       const struct config *cfg,
+                                                       struct parse_stats *st, int *rc)
 {
     const struct source_def *src = sources[id];
     struct dataset_result *r = tu_result_new(id);
     static const struct config cfg0;
-    void *state = src->state_new ? src->state_new(&cfg0, NULL) : NULL;
-    struct source_ctx ctx = {&cfg0, NULL, state, NULL};
+    if (!cfg)
+        cfg = &cfg0;
+    void *state = src->state_new ? src->state_new(cfg, NULL) : NULL;
+    struct source_ctx ctx = {cfg, NULL, state, NULL};
     struct source_run run;
     struct parse_stats pst;
     char why[640];
@@ -148,6 +152,13 @@ static inline struct dataset_result *tu_result_run_rc(enum dataset_id id, const 
     return r;
 }
 
+static inline struct dataset_result *tu_result_run_rc(enum dataset_id id, const char *buf,
+                                                      size_t len, int cmd_rc,
+                                                      struct parse_stats *st, int *rc)
+{
+    return tu_result_run_cfg(id, buf, len, cmd_rc, NULL, st, rc);
+}
+
 static inline struct dataset_result *tu_result_run(enum dataset_id id, const char *buf, size_t len,
                                                    struct parse_stats *st, int *rc)
 {
@@ -158,6 +169,19 @@ static inline struct dataset_result *tu_result_from(enum dataset_id id, const ch
                                                     struct parse_stats *st)
 {
     return tu_result_run(id, buf, len, st, NULL);
+}
+
+/* What the poller would serve from this text with this configuration (NULL:
+ * the defaults): NULL when the refresh fails. */
+static inline struct dataset_result *tu_served_cfg(enum dataset_id id, const char *buf, size_t len,
+                                                   const struct config *cfg)
+{
+    int rc;
+    struct dataset_result *r = tu_result_run_cfg(id, buf, len, 0, cfg, NULL, &rc);
+    if (rc == 0)
+        return r;
+    dataset_result_release(r);
+    return NULL;
 }
 
 /* What the poller would serve from this text: NULL when the refresh fails. */
