@@ -312,23 +312,23 @@ void collect_accounting(const struct view *v, struct render *r, struct collect_o
                   "had been read (found by the overlap).");
     render_sample(r, NULL, 0, (double)m->tot.late);
     if (m->floor > 0) {
-        render_family(r, "slurm_accounting_counting_since_timestamp_seconds", M_GAUGE,
+        render_gauge1(r, "slurm_accounting_counting_since_timestamp_seconds",
                       "Jobs that finished before this time are not counted (start of the "
-                      "exporter, --accounting.since, or the restored state file).");
-        render_sample(r, NULL, 0, (double)m->floor);
+                      "exporter, --accounting.since, or the restored state file).",
+                      (double)m->floor);
     }
-    render_family(r, "slurm_accounting_window_end_timestamp_seconds", M_GAUGE,
+    render_gauge1(r, "slurm_accounting_window_end_timestamp_seconds",
                   "End of the last window read: every job that finished up to here (minus "
-                  "slurmdbd's recording delay) is counted.");
-    render_sample(r, NULL, 0, (double)m->window_end);
-    render_family(r, "slurm_accounting_remembered_jobs", M_GAUGE,
+                  "slurmdbd's recording delay) is counted.",
+                  (double)m->window_end);
+    render_gauge1(r, "slurm_accounting_remembered_jobs",
                   "Jobs remembered so that the next, overlapping window does not count them "
-                  "again.");
-    render_sample(r, NULL, 0, (double)m->seen);
-    render_family(r, "slurm_accounting_incomplete_records", M_GAUGE,
+                  "again.",
+                  (double)m->seen);
+    render_gauge1(r, "slurm_accounting_incomplete_records",
                   "Records of the last window not counted yet because slurmdbd had not completed "
-                  "them (no partition yet); the next, overlapping window reads them again.");
-    render_sample(r, NULL, 0, (double)m->incomplete);
+                  "them (no partition yet); the next, overlapping window reads them again.",
+                  (double)m->incomplete);
     if (v->compat & COMPAT_JONTK)
         jontk_families(r, m);
 }
