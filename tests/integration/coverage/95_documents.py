@@ -174,6 +174,24 @@ class Snap:
     def jobs(self):
         return self.snap()["jobs"]
 
+    def squeue_rows(self):
+        """Every job (array tasks singly) as squeue prints it: (state, user, account, partitions,
+        CPUs, memory MiB of tres-alloc: the allocation, or the request while pending)."""
+        out = self.stdout(["squeue", "-h", "-a", "-r", "-t", "all",
+                           "--Format=State:0|,UserName:0|,Account:0|,Partition:0|,NumCPUs:0|,tres-alloc:0"])
+        rows = []
+        for line in out.splitlines():
+            f = line.split("|")
+            if len(f) < 6:
+                continue
+            mem = 0.0
+            for kv in f[5].split(","):
+                k, _, v = kv.partition("=")
+                if k == "mem" and v:
+                    mem = (size_bytes(v if v[-1] in "KMGT" else v + "M") or 0) / MIB
+            rows.append((f[0].strip(), f[1], f[2], [p for p in f[3].split(",") if p], float(f[4] or 0), mem))
+        return rows
+
     def partitions(self):
         """The partitions sinfo lists (what Azure iterated)."""
         return sorted({l.strip().rstrip("*") for l in self.stdout(["sinfo", "-h", "-o", "%P"]).splitlines()
@@ -467,13 +485,13 @@ def jobs_count(D, S, it, ls):
 
 @oracle
 def jobs_sum(D, S, it, ls):
-    e = S.e()
-    who, what = it.args["who"], it.args["what"]
-    fam = f"slurm_{who}_" + ("cpus" if what == "cpus" else "memory_bytes")
+    # squeue's NumCPUs and tres-alloc (rivosinc's CLI mode read squeue's %C): a job that ended
+    # without starting keeps its request there (the JSON view says 0 CPUs for it)
     out = {}
-    for (w, s), v in e[fam].items():
-        k = (w, s.upper()) if it.args.get("state") else (w,)
-        out[k] = out.get(k, 0) + (v / MIB * 1e6 if what == "mem" else v)
+    for st, user, acct, _parts, cpus, mem in S.squeue_rows():
+        w = user if it.args["who"] == "user" else acct
+        k = (w, st.upper()) if it.args.get("state") else (w,)
+        out[k] = out.get(k, 0) + (mem * 1e6 if it.args["what"] == "mem" else cpus)
     return out
 
 
@@ -717,7 +735,6 @@ class Documents:
         self.phase_error = {}      # docs of a phase that failed -> why
         self.missing_flags = set()
         self.phase_jobs = []       # the jobs of the current phase
-        self.rules_loaded = False
         self.host = socket.gethostname()
         self._under_cache = {}
         self.slurm_version = None
@@ -1613,28 +1630,39 @@ class Documents:
             self.phase(name, items, self.CORE + ("trace",), False, extra=self.post_trace)
         finally:
             for fn in reversed(restore):
-                fn()
+                try:
+                    fn()
+                except Exception as e:  # noqa: BLE001 - the next one is still set back
+                    self.R.note(f"documents: setting back after the write-up: {type(e).__name__}: {e}")
 
     def make_idle_node(self, restore):
         """The goldentooth write-up shows `{state="idle"}` series: when no node is idle, a node the
-        workload set down or drained (and that no active reservation holds) is resumed for the
-        phase, and set back afterwards. No pending job of the workload can start on it."""
+        workload set down or drained is resumed for the phase and set back afterwards (an active
+        reservation holding it, such as another module's, lets go of it meanwhile: a reserved idle
+        node is `reserved`, not `idle`). No pending job of the workload can start on it."""
         S = Snap(self)
         states = {n["name"]: _node_state(self, n) for n in S.nodes()}
         self.R.note("documents: nodes: " + " ".join(f"{n}={s}" for n, s in sorted(states.items())))
         if "idle" in states.values():
             return
-        held = set()
-        for kv in S.reservations().values():
-            if kv.get("State") == "ACTIVE":
-                held |= set(self.ctx.run(["scontrol", "show", "hostnames", kv.get("Nodes", "")],
-                                         check=False).stdout.split())
         run = self.ctx.run
+        holders = {}  # node -> [(reservation, its node list)]
+        for r, kv in S.reservations().items():
+            if kv.get("State") == "ACTIVE" and kv.get("Nodes") not in (None, "", "(null)"):
+                names = run(["scontrol", "show", "hostnames", kv["Nodes"]], check=False).stdout.split()
+                for n in names:
+                    holders.setdefault(n, []).append((r, names))
         for line in run(["scontrol", "-o", "show", "nodes"]).stdout.splitlines():
             kv = dict(f.split("=", 1) for f in line.split() if "=" in f)
             n, st = kv["NodeName"], kv.get("State", "")
-            if n in held or kv.get("CPUAlloc", "0") != "0" or not (st.startswith("DOWN") or "DRAIN" in st):
+            if kv.get("CPUAlloc", "0") != "0" or not (st.startswith("DOWN") or "DRAIN" in st):
                 continue
+            if any(len(names) < 2 for _r, names in holders.get(n, [])):
+                continue  # the reservation's only node
+            for r, names in holders.get(n, []):
+                run(["scontrol", "update", f"reservationname={r}", "nodes=" + ",".join(x for x in names if x != n)])
+                restore.append(lambda r=r, names=names: run(
+                    ["scontrol", "update", f"reservationname={r}", "nodes=" + ",".join(names)]))
             reason = (re.search(r" Reason=(.*?)(?: \[|$)", line) or [None, "restored"])[1]
             state = "down" if st.startswith("DOWN") else "drain"
             run(["scontrol", "update", f"nodename={n}", "state=resume"])
@@ -1645,7 +1673,8 @@ class Documents:
                 return any(x == n and s == "idle" for x, _p, s in Snap(self).sinfo_N())
             try:
                 self.ctx.wait_until(f"{n} to be idle", idle, 60, 0.5)
-                self.R.note(f"documents: {n} resumed for the write-up's idle series ({st}, reason {reason!r})")
+                self.R.note(f"documents: {n} resumed for the write-up's idle series ({st}, reason {reason!r}"
+                            + (f", let go by {[r for r, _ in holders[n]]}" if n in holders else "") + ")")
                 return
             except self.base.Abort as e:
                 self.R.note(f"documents: {e}")

@@ -533,11 +533,12 @@ _add(RV, "name", "promhttp_metric_handler_requests_total", RI, oracle="requests_
      slurm="no Slurm answer: code 200 at least 1 and at most the /metrics requests Prometheus and the test "
      "made; 500 and 503 are 0")
 _add(RV, "name", "slurm_account_cpu_alloc", RI, oracle="jobs_sum", key=("account",),
-     args={"who": "account", "what": "cpus"}, slurm="CPUs of the account's jobs, every state of `squeue --states=all`")
+     args={"who": "account", "what": "cpus"},
+     slurm="NumCPUs of the account's jobs, every state of `squeue -a -r -t all` (a job that never started: its request)")
 _add(RV, "name", "slurm_account_job_state_total", RI, oracle="jobs_count", key=("account", "state"),
      args={"who": "account"}, slurm="jobs per account and upper-case state (`squeue -a -r -t all`)")
 _add(RV, "name", "slurm_account_mem_alloc", RI, oracle="jobs_sum", key=("account",),
-     args={"who": "account", "what": "mem"}, slurm="memory of the account's jobs, MB × 1e6")
+     args={"who": "account", "what": "mem"}, slurm="tres-alloc `mem=` of the account's jobs (`squeue`), MB × 1e6")
 _add(RV, "name", "slurm_cpu_load", RI, oracle="node_sum", args={"field": "cpu_load", "scale": 0.01}, tol=1e-6,
      slurm="sum of the nodes' CPULoad")
 _add(RV, "name", "slurm_cpus_idle", RI, oracle="sinfo_cpus", args={"field": "idle"},
@@ -577,9 +578,11 @@ _add(RV, "name", "slurm_partition_total_cpus", RI, oracle="sinfo_partition_cpus"
 _add(RV, "name", "slurm_partition_weight", RI, oracle="partition_node_sum", key=("partition",),
      args={"field": "weight"}, slurm="the Weight of the partition's nodes, summed")
 _add(RV, "name", "slurm_user_cpu_alloc", RI, oracle="jobs_sum", key=("username", "state"),
-     args={"who": "user", "what": "cpus", "state": True}, slurm="CPUs of the user's jobs per upper-case state")
+     args={"who": "user", "what": "cpus", "state": True},
+     slurm="NumCPUs of the user's jobs (`squeue -a -r -t all`) per upper-case state")
 _add(RV, "name", "slurm_user_mem_alloc", RI, oracle="jobs_sum", key=("username", "state"),
-     args={"who": "user", "what": "mem", "state": True}, slurm="memory (MB × 1e6) of the user's jobs per state")
+     args={"who": "user", "what": "mem", "state": True},
+     slurm="tres-alloc `mem=` (MB × 1e6) of the user's jobs (`squeue`) per state")
 _add(RV, "name", "slurm_user_state_total", RI, oracle="jobs_count", key=("username", "state"),
      args={"who": "user"}, slurm="jobs per user and upper-case state")
 _add(RV, "name", "slurm_node_count_per_state", RI, oracle="nodes_per_state", key=("state",),
