@@ -1735,8 +1735,9 @@ class Documents:
     def report(self):
         R = self.R
         n_ok = n_cannot = n_all = 0
-        cannot = []
+        cannot, uncounted, per_doc = [], [], []
         for doc, _ in INV.DOCS:
+            d_ok = d_cannot = d_all = 0
             for it in INV.ITEMS:
                 if it.doc != doc:
                     continue
@@ -1750,13 +1751,18 @@ class Documents:
                     R.ok(name + counted)
                 elif state == "cannot":
                     R.ok(f"{name}: cannot work, as claimed: {it.cannot or det}{counted}")
-                    cannot.append(f"{doc}: {it.label}")
+                    (cannot if it.counted else uncounted).append(f"{doc}: {it.label}")
                 else:
                     R.fail(name + counted, det)
                 if it.counted:
-                    n_all += 1
-                    n_ok += state == "ok"
-                    n_cannot += state == "cannot"
+                    d_all += 1
+                    d_ok += state == "ok"
+                    d_cannot += state == "cannot"
+            per_doc.append(f"{doc} {d_ok}/{d_all} ({d_cannot} cannot work)")
+            n_ok, n_cannot, n_all = n_ok + d_ok, n_cannot + d_cannot, n_all + d_all
+        R.note("documents: per document: " + "; ".join(per_doc))
+        if uncounted:
+            R.note("documents: not counted (about Prometheus itself), cannot work: " + "; ".join(uncounted))
         R.note(f"documents: {n_ok} of {n_all} items with data and the right value; {n_cannot} cannot work "
                f"(listed in docs/switching.md): {'; '.join(cannot)}")
 
