@@ -9,7 +9,7 @@ against a real Slurm).
 The documents (named by project, never by where a copy of them lies):
 
   goldentooth role        the goldentooth cluster's Ansible role goldentooth.setup_slurm_exporter,
-                          its CLAUDE.md: nine names, three dashboard queries, three alerts
+                          its documentation: nine names, three dashboard queries, three alerts
   goldentooth write-up    the goldentooth book's chapter "Prometheus Slurm Exporter" on the same
                           role after its switch to rivosinc 1.6.10: the names it shows
   Azure azslurm-exporter  Azure CycleCloud's exporter's README: current-state, partition and
@@ -35,7 +35,7 @@ import sys
 
 DOCS = (
     ("goldentooth role", "the goldentooth Ansible role `goldentooth.setup_slurm_exporter` (its "
-     "CLAUDE.md): nine metric names, three dashboard queries, three recommended alerts, a "
+     "documentation): nine metric names, three dashboard queries, three recommended alerts, a "
      "Prometheus targets check"),
     ("goldentooth write-up", "the goldentooth write-up \"Prometheus Slurm Exporter\" (the same role after "
      "its switch to rivosinc 1.6.10): the names it shows, its scrape job"),
