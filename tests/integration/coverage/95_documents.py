@@ -275,7 +275,7 @@ class Snap:
                 jid = f[0]
                 if "." in jid:
                     rss = size_bytes(f[12])
-                    if rss:
+                    if rss is not None:  # a sample of 0 is a sample
                         base_id = jid.split(".")[0]
                         tasks = int(f[13] or 1)
                         cur = steps.get(base_id)
@@ -292,14 +292,17 @@ class Snap:
                         return float(x)
                     except ValueError:
                         return None
-                start, elig, submit = num(f[7]), num(f[6]), num(f[5])
+                start, elig, submit, end = num(f[7]), num(f[6]), num(f[5]), num(f[8])
                 jobs[jid] = {"partition": f[2], "account": f[3], "user": f[4], "state": st,
                              "elapsed": float(f[9] or 0), "cpus": float(tres.get("cpu", 0) or 0),
                              "totalcpu": cpu_seconds(f[11]), "mem": size_bytes(tres.get("mem")),
-                             "start": start, "eligible": elig, "submit": submit}
+                             "start": start, "eligible": elig, "submit": submit, "end": end}
             for jid, j in jobs.items():
                 j["peak"] = steps[jid][1] if jid in steps else None
-                ran = j["start"] is not None and j["cpus"] > 0
+                # ran: an allocation (cpu=) and a start not after the end, as the accounting
+                # collector counts (docs/metrics.md, accounting); elapsed may be 0
+                ran = j["start"] is not None and j["cpus"] > 0 and j["end"] is not None and j["start"] <= j["end"]
+                j["ran"] = ran
                 if ran:
                     e = j["eligible"] if j["eligible"] is not None and j["eligible"] <= j["start"] else j["submit"]
                     j["wait"] = max(0.0, j["start"] - e) if e is not None else None
@@ -579,17 +582,19 @@ def trace_alloc(D, S, it, ls):
 # accounting: the value a series with labels L has, from sacct's finished jobs matching L
 def _acct_value(name, jobs, labels):
     sel = [j for j in jobs if all(labels.get(k) in (None, j[k]) for k in ("partition", "account", "user"))]
-    ran = [j for j in sel if j["elapsed"] > 0 and j["cpus"] > 0]
+    ran = [j for j in sel if j["ran"]]
     if name == "slurm_account_cpu_hours_used_total":
-        return sum(j["totalcpu"] for j in sel) / 3600
+        return sum(j["totalcpu"] for j in ran) / 3600
     if name == "slurm_jobs_completed_total":
         return float(sum(1 for j in sel if j["state"] == "completed"))
     if name == "slurm_jobs_failed_total":
         return float(sum(1 for j in sel if j["state"] == "failed"))
     if name == "slurm_job_waste_cpu_hours":
-        return sum(j["elapsed"] * j["cpus"] - j["totalcpu"] for j in ran) / 3600
+        # per job max(0, allocated - used): a waste never goes down (docs/metrics.md, jontk)
+        return sum(max(0.0, j["elapsed"] * j["cpus"] - j["totalcpu"]) for j in ran) / 3600
     if name == "slurm_job_waste_memory_gb_hours":
-        return sum((j["mem"] - j["peak"]) * j["elapsed"] for j in ran if j["mem"] and j["peak"]) / 3600 / 1e9
+        return sum(max(0.0, (j["mem"] - j["peak"]) * j["elapsed"]) for j in ran
+                   if j["mem"] and j["peak"] is not None) / 3600 / 1e9
     if name == "slurm_job_cpu_hours_total":
         return sum(j["elapsed"] * j["cpus"] for j in ran) / 3600
     if name == "slurm_job_wait_time_seconds_bucket":
