@@ -122,17 +122,18 @@ static inline struct dataset_result *tu_result_new(enum dataset_id id)
  * the unreadable-lines rule, commit with a fresh state and default config).
  * *rc (optional) gets the refresh's verdict: 0, or -EPROTO when most lines
  * were unreadable (the poller would not serve the result). */
-/* Runs id's parser over buf as the poller does; cmd_rc is what the command
- * ended with (0, or e.g. -ETIMEDOUT for one that failed mid-output). */
-static inline struct dataset_result *tu_result_run_rc(enum dataset_id id, const char *buf,
-                                                      size_t len, int cmd_rc,
-                                                      struct parse_stats *st, int *rc)
+/* Runs id's parser over buf as the poller does, with the source's state and
+ * context made from cfg; cmd_rc is what the command ended with (0, or e.g.
+ * -ETIMEDOUT for one that failed mid-output). */
+static inline struct dataset_result *tu_result_run_cfg(enum dataset_id id, const char *buf,
+                                                       size_t len, int cmd_rc,
+                                                       const struct config *cfg,
+                                                       struct parse_stats *st, int *rc)
 {
     const struct source_def *src = sources[id];
     struct dataset_result *r = tu_result_new(id);
-    static const struct config cfg0;
-    void *state = src->state_new ? src->state_new(&cfg0, NULL) : NULL;
-    struct source_ctx ctx = {&cfg0, NULL, state, NULL};
+    void *state = src->state_new ? src->state_new(cfg, NULL) : NULL;
+    struct source_ctx ctx = {cfg, NULL, state, NULL};
     struct source_run run;
     struct parse_stats pst;
     char why[640];
@@ -146,6 +147,15 @@ static inline struct dataset_result *tu_result_run_rc(enum dataset_id id, const 
     if (src->state_free)
         src->state_free(state);
     return r;
+}
+
+/* The same with the default (all-zero) config. */
+static inline struct dataset_result *tu_result_run_rc(enum dataset_id id, const char *buf,
+                                                      size_t len, int cmd_rc,
+                                                      struct parse_stats *st, int *rc)
+{
+    static const struct config cfg0;
+    return tu_result_run_cfg(id, buf, len, cmd_rc, &cfg0, st, rc);
 }
 
 static inline struct dataset_result *tu_result_run(enum dataset_id id, const char *buf, size_t len,
