@@ -37,8 +37,9 @@ struct az_rec {
 struct acct_az_state {
     int64_t window; /* sliding: seconds; 0: fixed start at reset */
     int64_t reset;
-    bool started;           /* the first window has been asked for */
-    int64_t from;           /* the earliest end the records need (at the first window) */
+    bool started;           /* a window has been asked for */
+    bool committed;         /* a window has been read */
+    int64_t from;           /* the earliest end the records need (at the first window read) */
     bool backfill;          /* the history before a restored position is read first */
     int64_t bf_pos, bf_end; /* backfill still to read, [bf_pos, bf_end] (empty: pos > end) */
     bool pend_bf;           /* the fetch in flight reads backfill */
@@ -95,14 +96,14 @@ void acct_az_set_cap(struct acct_az_state *A, size_t cap)
 
 int64_t acct_az_start(struct acct_az_state *A, int64_t now, int64_t next)
 {
-    if (!A->started) {
+    /* Fixed by the first window read: a window asked for and not read (the
+     * poller asks once when it starts, a fetch may fail) leaves it open. */
+    if (!A->committed) {
         A->started = true;
         A->from = A->window ? now - A->window : A->reset;
-        if (next && A->from < next) {
-            A->backfill = true;
-            A->bf_pos = A->from;
-            A->bf_end = next - 1;
-        }
+        A->backfill = next && A->from < next;
+        A->bf_pos = A->backfill ? A->from : 1;
+        A->bf_end = A->backfill ? next - 1 : 0;
     }
     return A->backfill ? INT64_MAX : A->from;
 }
@@ -276,6 +277,7 @@ bool acct_az_commit(struct acct_az_state *A, const struct acct_model *m, int64_t
     }
     free(map);
     bool bf = we && A->pend_bf;
+    A->committed = true;
     if (bf)
         A->bf_pos = we + 1;
     else if (we)

@@ -344,6 +344,28 @@ static void test_catch_up(void **state)
     buf_free(&a);
 }
 
+/* The poller asks for a window when it starts and again at the first fetch,
+ * maybe in the next second: the window read is the one of the fetch, and
+ * with "24 hours ago" it covers the whole window at once. */
+static void test_first_window_asked_twice(void **state)
+{
+    (void)state;
+    struct config cfg = azure_cfg(86400, 0);
+    struct acct_state *S = acct_state_new(&cfg);
+    int64_t s, e;
+    acct_window(S, T, 100.0, &s, &e);
+    acct_window(S, T + 1, 100.3, &s, &e);
+    assert_int_equal(s, T + 1 - 86400);
+    assert_int_equal(e, T + 1);
+    struct dataset_result *r = tu_result_new(DS_ACCOUNTING);
+    struct sacct_parser p;
+    cli_sacct_init(&p, r->u.acct, &r->arena);
+    acct_commit(S, r->u.acct, &r->arena);
+    assert_true(r->u.acct->az->ready);
+    tu_result_free(r);
+    acct_state_free(S);
+}
+
 /* With a state file the stream continues where it stopped; Azure's history
  * before that (not in the file) is read first by backfill windows, which
  * the accounting counters do not see: nothing is counted twice. */
@@ -470,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_sliding_window),
         cmocka_unit_test(test_fixed_start_and_since),
         cmocka_unit_test(test_catch_up),
+        cmocka_unit_test(test_first_window_asked_twice),
         cmocka_unit_test(test_state_file_backfill),
         cmocka_unit_test(test_cap),
     };
