@@ -334,8 +334,11 @@ static void totals(const struct view *v, struct render *r, const struct azparts 
             uint32_t id = i < z->n ? z->jobs[i].job_id : UINT32_MAX;
             if (k < nrec && rec[k].job_id < id)
                 id = rec[k].job_id;
+            const struct job *q = k < nrec && rec[k].job_id == id ? &jm->jobs[rec[k++].i] : NULL;
+            bool read = false; /* a window has read the queue job's record */
             for (; i < z->n && z->jobs[i].job_id == id; i++) {
                 const struct acct_az_job *a = &z->jobs[i];
+                read |= q && a->end >= q->submit;
                 int f = acct_az_family(a->state);
                 uint32_t m = 0;
                 if (f >= 0 && a->end >= start && a->end <= end)
@@ -344,16 +347,17 @@ static void totals(const struct view *v, struct render *r, const struct azparts 
                     m |= sub;
                 az_mark(&c, amap[a->partition], m);
             }
-            if (k < nrec && rec[k].job_id == id) {
-                const struct job *q = &jm->jobs[rec[k++].i];
+            if (q) {
                 bool eligible = q->eligible > 0 && q->eligible < end;
                 uint32_t m = 0;
                 if (job_open(q->state)) {
                     m = eligible ? sub : 0;
-                } else if (q->state != JOB_REVOKED && q->state != JOB_UNKNOWN &&
+                } else if (!read && q->state != JOB_REVOKED && q->state != JOB_UNKNOWN &&
                            (q->start > q->submit ? q->start : q->submit) >= start) {
-                    /* ended after S (it started or was submitted then), by now: in
-                     * case no window has read it yet */
+                    /* ended after S (it started or was submitted then), by now, and no
+                     * window has read it yet (once one has, its record decides: the
+                     * queue may show another partition, e.g. 24.11's "a" for a job
+                     * cancelled pending in "a,b") */
                     int st = job_final(q->state);
                     int f = st >= 0 ? acct_az_family(st) : -1;
                     m = (f >= 0 ? 1u << f : 0) | (eligible ? sub : 0);

@@ -141,7 +141,8 @@ static void test_sliding_window(void **state)
     acct_line(&a, 109, "NODE_FAIL", "gpu", T - 300, T - 3);
     acct_line(&a, 110, "COMPLETED", "long", T - 3000, T - 2000); /* a job id used twice */
     acct_line(&a, 110, "COMPLETED", "long", T - 300, T - 2);
-    acct_line(&a, 111, "PREEMPTED", "long", T - 300, T - 1); /* requeued, running again */
+    acct_line(&a, 111, "PREEMPTED", "long", T - 300, T - 1);       /* requeued, running again */
+    acct_line(&a, 112, "CANCELLED by 0", "short,long", 0, T - 45); /* cancelled pending */
     struct dataset_result *acct = acct_refresh(S, T, buf_cstr(&a), NULL, NULL);
     assert_non_null(acct->u.acct->az);
     assert_true(acct->u.acct->az->ready);
@@ -158,6 +159,7 @@ static void test_sliding_window(void **state)
     job_line(&q, 101, "", "COMPLETED", "short", T - 4000, T - 3700, T - 4000);
     job_line(&q, 210, "", "COMPLETING", "gpu", T - 40, T - 30, T - 40);
     job_line(&q, 211, "", "CANCELLED", "short", T - 40, 0, 0); /* cancelled while held */
+    job_line(&q, 112, "", "CANCELLED", "short", T - 45, 0, 0); /* 24.11 shows the first partition */
     struct dataset_result *jobs = tu_jobs_from(buf_cstr(&q), q.len, NULL);
     char *pt = partitions_text();
     struct dataset_result *parts = tu_parts_from(pt, strlen(pt), NULL);
@@ -172,8 +174,9 @@ static void test_sliding_window(void **state)
     assert_double_exact(total(x, "timeout"), 1);
     assert_double_exact(ptotal(x, "timeout", "short"), 0);
     assert_double_exact(ptotal(x, "timeout", "long"), 0);
-    assert_double_exact(total(x, "cancelled"), 3); /* 103, 104, 211 */
-    assert_double_exact(total(x, "preempted"), 2); /* 106, 111 */
+    assert_double_exact(total(x, "cancelled"), 4);           /* 103, 104, 211, 112 */
+    assert_double_exact(ptotal(x, "cancelled", "short"), 3); /* 112's record says "short,long" */
+    assert_double_exact(total(x, "preempted"), 2);           /* 106, 111 */
     assert_double_exact(total(x, "out_of_memory"), 1);
     assert_double_exact(total(x, "node_failed"), 1);
     assert_double_exact(ptotal(x, "node_failed", "gpu"), 1);
@@ -204,7 +207,7 @@ static void test_sliding_window(void **state)
     free(x);
     x = render_at(jobs, parts, acct, (double)T + 500);
     assert_double_exact(total(x, "submitted"), 15);
-    assert_double_exact(total(x, "cancelled"), 3);
+    assert_double_exact(total(x, "cancelled"), 4);
     free(x);
     /* nearly an hour later (S = T - 10) only what ended since and the open jobs remain */
     x = render_at(jobs, parts, acct, (double)T + 3590);
