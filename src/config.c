@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -25,7 +26,8 @@ enum kind {
     K_BOOL,
     K_COMPAT,
     K_CLUSTERS,
-    K_SINCE
+    K_SINCE,
+    K_RESET
 };
 
 struct flag {
@@ -124,6 +126,13 @@ static const struct flag flags[] = {
      "jontk/slurm-exporter's Prometheus integration guide queries: on the telemetry path and "
      "on <telemetry path>/jontk), or none. Each set's path serves every name of the set, "
      "whichever collector writes it.",
+     -1, 0},
+    {"compat.azure.reset-time", K_RESET, 0, "24 hours ago",
+     "With --compat=azure: where Azure's cumulative job counts (slurm_jobs_total_* and "
+     "slurm_partition_jobs_total_*) start, as Azure's --reset-time: N hours ago, N days ago, N "
+     "weeks ago (also seconds, minutes) for a window that slides with the clock, or a fixed "
+     "time: 2026-01-26 or 2026-01-26T12:00:00 (both UTC) or RFC 3339 with an offset; at most "
+     "366d before now. Read from the accounting dataset (sacct), which --compat=azure polls.",
      -1, 0},
     {"collector.series-limit", K_INT, OFF(series_limit), "100000",
      "Maximum label sets per aggregation; the rest is counted in "
@@ -332,6 +341,79 @@ int config_parse_since(const char *s, double now, double *out)
     if (v > now + 1)
         return -1;
     *out = v;
+    return 0;
+}
+
+/* "N UNIT ago": the relative form of Azure's --reset-time. */
+static int parse_ago(const char *s, double *window)
+{
+    static const struct {
+        const char *name;
+        double secs;
+    } units[] = {{"second", 1}, {"minute", 60}, {"hour", HOUR}, {"day", DAY}, {"week", 7 * DAY}};
+    const char *p = s;
+    uint64_t n = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (++digits > 9)
+            return -1;
+        n = n * 10 + (uint64_t)(*p - '0');
+    }
+    if (!digits || *p != ' ')
+        return -1;
+    while (*p == ' ')
+        p++;
+    size_t wl = 0;
+    while ((p[wl] >= 'a' && p[wl] <= 'z') || (p[wl] >= 'A' && p[wl] <= 'Z'))
+        wl++;
+    double unit = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        size_t ul = strlen(units[i].name);
+        if ((wl == ul || (wl == ul + 1 && (p[ul] == 's' || p[ul] == 'S'))) &&
+            strncasecmp(p, units[i].name, ul) == 0)
+            unit = units[i].secs;
+    }
+    if (unit == 0 || p[wl] != ' ')
+        return -1;
+    p += wl;
+    while (*p == ' ')
+        p++;
+    if (strncasecmp(p, "ago", 3) != 0)
+        return -1;
+    for (p += 3; *p == ' '; p++)
+        ;
+    if (*p)
+        return -1;
+    *window = (double)n * unit;
+    return 0;
+}
+
+int config_parse_reset_time(const char *s, double now, double *window, double *at)
+{
+    if (!s)
+        return -1;
+    while (*s == ' ')
+        s++;
+    double w = 0, t = 0;
+    if (parse_ago(s, &w) == 0) {
+        if (w < 1 || w > CONFIG_RESET_MAX_S)
+            return -1;
+        *window = w;
+        *at = 0;
+        return 0;
+    }
+    /* a date, a date and time (UTC when no zone is given), or RFC 3339 */
+    size_t n = strlen(s);
+    if (n < 10 || n > 64 || s[4] != '-' || strspn(s, "0123456789") != 4)
+        return -1; /* not a date (a duration such as 24h is not one of Azure's forms) */
+    char buf[80];
+    snprintf(buf, sizeof(buf), "%s", s);
+    if (n >= 19 && (s[10] == 'T' || s[10] == 't' || s[10] == ' ') && !strpbrk(s + 19, "Zz+-"))
+        strcat(buf, "Z");
+    if (config_parse_since(buf, now, &t) < 0 || t < now - CONFIG_RESET_MAX_S)
+        return -1;
+    *window = 0;
+    *at = t;
     return 0;
 }
 
@@ -623,6 +705,18 @@ static int set_flag(struct config *cfg, const struct flag *f, const char *val, F
                        val);
         /* cppcheck-suppress invalidPointerCast */
         *(double *)(base + f->off) = t;
+        return 0;
+    }
+    case K_RESET: {
+        double w, t;
+        if (config_parse_reset_time(val, (double)time(NULL), &w, &t) < 0)
+            return bad(err, f->name,
+                       "expected N hours ago, N days ago or N weeks ago (also seconds, minutes), "
+                       "or a past time: 2026-01-26, 2026-01-26T12:00:00 (UTC) or RFC 3339 with "
+                       "an offset; at most 366d before now",
+                       val);
+        cfg->azure_reset_window = w;
+        cfg->azure_reset_at = t;
         return 0;
     }
     case K_BOOL:

@@ -47,6 +47,11 @@ struct config {
     double accounting_overlap; /* seconds each window re-reads before the last one's end */
     const char *accounting_state_file; /* "" = none */
     bool accounting_users;             /* --accounting.users: per-user counters too */
+    /* --compat.azure.reset-time: where Azure's cumulative job counts start:
+     * a sliding window (window > 0, seconds before each render) or a fixed
+     * time (window 0, at: epoch seconds) */
+    double azure_reset_window;
+    double azure_reset_at;
     /* job tracing (trace.h) */
     bool trace_enabled;
     const char *trace_path;
@@ -77,5 +82,16 @@ int config_parse_size(const char *s, size_t *out);
  * 3339 time ("2024-05-01T00:00:00Z", "...+02:00", "2024-05-01" = UTC
  * midnight) into epoch seconds. -1 on garbage or a time after now. */
 int config_parse_since(const char *s, double now, double *out);
+/* --compat.azure.reset-time reaches back at most this far (the catch-up
+ * reads one day per refresh). */
+#define CONFIG_RESET_MAX_S (366 * 86400.0)
+/* Parses --compat.azure.reset-time, the forms of Azure's --reset-time:
+ * "N hours ago", "N days ago", "N weeks ago" (also seconds, minutes;
+ * singular or plural, any case) give a sliding window of that many seconds
+ * in *window (and *at = 0); "2026-01-26", "2026-01-26T12:00:00" (both UTC)
+ * or an RFC 3339 time with Z or an offset give *at (and *window = 0).
+ * -1 on garbage, a window of 0 or over CONFIG_RESET_MAX_S, or a time after
+ * now or more than CONFIG_RESET_MAX_S before it. */
+int config_parse_reset_time(const char *s, double now, double *window, double *at);
 
 #endif

@@ -21,10 +21,27 @@
  *  - slurm_nodes_drain_total: drain + draining + drained, as Azure added
  *    them (every drained or draining node counts twice).
  *
+ *  - sacct -a -S <reset> -E now -X -n [-s STATE] [-r P] (the cumulative
+ *    slurm_jobs_total_* and slurm_partition_jobs_total_*): one line per job
+ *    id (without -D slurmdbd keeps the newest matching record of an id;
+ *    array tasks and het-job components have ids of their own, a pending
+ *    array's record is one id). With -s: the records in STATE whose end is
+ *    in [S, now+1] (sacct adds a second to an end that is now). Without:
+ *    the records eligible (Eligible set) up to now that had not ended
+ *    before S, so eligible pending and running jobs count too, held ones
+ *    (no Eligible) and those waiting for a begin time do not. -r P: the
+ *    record's partition string is P (a pending job's "a,b" matches
+ *    neither). The finished records come from the accounting dataset
+ *    (model/accounting.h, struct acct_az), the jobs without an end from the
+ *    queue; a job the queue shows finished that a window has not read yet
+ *    counts from the queue when it is known to have ended after S.
+ *
  * The names collide with ours (slurm_jobs, slurm_nodes, ...), so this
  * collector is served on <telemetry path>/azure only (exposition.c). */
 #include "collectors/collector.h"
+#include "model/accounting.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +204,213 @@ static void per_part(struct render *r, const char *name, const char *help, const
     }
 }
 
+/* ---- the cumulative counts ---------------------------------------------------- */
+
+/* A queue job's record has no end in slurmdbd yet (time_end 0). */
+static bool job_open(uint8_t st)
+{
+    switch (st) {
+    case JOB_PENDING:
+    case JOB_RUNNING:
+    case JOB_SUSPENDED:
+    case JOB_CONFIGURING:
+    case JOB_EXPEDITING:
+    case JOB_REQUEUED:
+    case JOB_REQUEUE_HOLD:
+    case JOB_REQUEUE_FED:
+    case JOB_RESIZING:
+    case JOB_SIGNALING:
+    case JOB_SPECIAL_EXIT:
+    case JOB_STOPPED:
+    case JOB_RESV_DEL_HOLD:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The final state (enum acct_state_id) of a queue job that has ended; -1
+ * when it has not, or its final state is not shown (completing, staging
+ * out), or it is not one slurmdbd stores (revoked, unknown). */
+static int job_final(uint8_t st)
+{
+    switch (st) {
+#define X(e, s)                                                                                    \
+    case JOB_##e:                                                                                  \
+        return ACCT_##e;
+        ACCT_STATES(X)
+#undef X
+    default:
+        return -1;
+    }
+}
+
+/* The partition (index in p) of each string of a table: the whole string
+ * must be the name, as sacct -r compares it. */
+static int *part_map(const struct strtab *t, const struct azparts *p)
+{
+    int *map = xcalloc(t->count + 1, sizeof(int));
+    for (uint32_t i = 0; i < t->count; i++)
+        map[i] = azparts_find(p, strtab_get(t, i));
+    return map;
+}
+
+struct az_count {
+    double all[ACCT_AZ_FAMILY_COUNT];
+    double *part;   /* [partition * ACCT_AZ_FAMILY_COUNT + family] */
+    uint32_t *mask; /* this job id's families per partition */
+    int *touched;   /* the partitions with a mask */
+    size_t ntouched;
+    uint32_t jmask; /* this job id's families */
+};
+
+static void az_mark(struct az_count *c, int part, uint32_t m)
+{
+    c->jmask |= m;
+    if (part < 0 || !m)
+        return;
+    if (!c->mask[part])
+        c->touched[c->ntouched++] = part;
+    c->mask[part] |= m;
+}
+
+/* One job id done: each family it is in counts it once, for the cluster
+ * and for each partition. */
+static void az_flush(struct az_count *c)
+{
+    for (int f = 0; f < ACCT_AZ_FAMILY_COUNT; f++)
+        if (c->jmask >> f & 1u)
+            c->all[f]++;
+    for (size_t t = 0; t < c->ntouched; t++) {
+        int k = c->touched[t];
+        for (int f = 0; f < ACCT_AZ_FAMILY_COUNT; f++)
+            if (c->mask[k] >> f & 1u)
+                c->part[(size_t)k * ACCT_AZ_FAMILY_COUNT + (size_t)f]++;
+        c->mask[k] = 0;
+    }
+    c->ntouched = 0;
+    c->jmask = 0;
+}
+
+/* Azure's slurm_jobs_total_* and slurm_partition_jobs_total_* at the render
+ * time: what its sacct commands would list now. */
+static void totals(const struct view *v, struct render *r, const struct azparts *p,
+                   const struct jrec *rec, size_t nrec)
+{
+    const struct acct_model *am = view_acct(v);
+    const struct jobs_model *jm = view_jobs(v);
+    if (!am || !am->az || !jm)
+        return;
+    const struct acct_az *z = am->az;
+    int64_t now = (int64_t)floor(v->now);
+    int64_t start = z->window ? now - z->window : z->reset;
+    render_family(r, "slurm_exporter_azure_totals_ready", M_GAUGE,
+                  "Azure compat: 1 when slurm_jobs_total_* and slurm_partition_jobs_total_* are "
+                  "served, 0 while the accounting history since the reset time is read.");
+    render_sample(r, NULL, 0, z->ready ? 1 : 0);
+    render_family(r, "slurm_exporter_azure_totals_dropped_jobs", M_COUNTER,
+                  "Azure compat: finished jobs over the cap of jobs kept for the totals: left out "
+                  "(a sliding window) or kept as counts (a fixed reset time).");
+    render_sample(r, NULL, 0, (double)z->dropped);
+    if (!z->ready)
+        return;
+    render_family(r, "slurm_exporter_azure_totals_start_timestamp_seconds", M_GAUGE,
+                  "Azure compat: the start of the totals' window (sacct -S) at this render.");
+    render_sample(r, NULL, 0, (double)start);
+
+    struct az_count c;
+    memset(&c, 0, sizeof(c));
+    c.part = xcalloc(p->n * ACCT_AZ_FAMILY_COUNT + 1, sizeof(double));
+    c.mask = xcalloc(p->n + 1, sizeof(uint32_t));
+    c.touched = xcalloc(p->n + 1, sizeof(int));
+    /* sacct -S S -E now: an end is in the window when S <= end <= now + 1;
+     * eligible before now + 1. A start after now: sacct refuses, no lines. */
+    int64_t end = now + 1;
+    if (start <= now) {
+        int *amap = part_map(&am->strs, p), *jmap = part_map(&jm->strs, p);
+        const uint32_t sub = 1u << ACCT_AZ_SUBMITTED;
+        size_t i = 0, k = 0;
+        while (i < z->n || k < nrec) {
+            uint32_t id = i < z->n ? z->jobs[i].job_id : UINT32_MAX;
+            if (k < nrec && rec[k].job_id < id)
+                id = rec[k].job_id;
+            const struct job *q = k < nrec && rec[k].job_id == id ? &jm->jobs[rec[k++].i] : NULL;
+            bool read = false; /* a window has read the queue job's record */
+            for (; i < z->n && z->jobs[i].job_id == id; i++) {
+                const struct acct_az_job *a = &z->jobs[i];
+                read |= q && a->end >= q->submit;
+                int f = acct_az_family(a->state);
+                uint32_t m = 0;
+                if (f >= 0 && a->end >= start && a->end <= end)
+                    m |= 1u << f;
+                if (a->eligible > 0 && a->eligible < end && a->end >= start)
+                    m |= sub;
+                az_mark(&c, amap[a->partition], m);
+            }
+            if (q) {
+                bool eligible = q->eligible > 0 && q->eligible < end;
+                uint32_t m = 0;
+                if (job_open(q->state)) {
+                    m = eligible ? sub : 0;
+                } else if (!read && q->state != JOB_REVOKED && q->state != JOB_UNKNOWN &&
+                           (q->start > q->submit ? q->start : q->submit) >= start) {
+                    /* ended after S (it started or was submitted then), by now, and no
+                     * window has read it yet (once one has, its record decides: the
+                     * queue may show another partition, e.g. 24.11's "a" for a job
+                     * cancelled pending in "a,b") */
+                    int st = job_final(q->state);
+                    int f = st >= 0 ? acct_az_family(st) : -1;
+                    m = (f >= 0 ? 1u << f : 0) | (eligible ? sub : 0);
+                }
+                az_mark(&c, jmap[q->partition], m);
+            }
+            az_flush(&c);
+        }
+        free(amap);
+        free(jmap);
+        /* records beyond the cap (a fixed reset time), kept as counts */
+        for (int f = 0; f < ACCT_AZ_FAMILY_COUNT; f++)
+            c.all[f] += (double)z->fold_all[f];
+        for (size_t n = 0; n < z->nfold; n++) {
+            int pk = azparts_find(p, strtab_get(&am->strs, z->fold_part[n]));
+            for (int f = 0; pk >= 0 && f < ACCT_AZ_FAMILY_COUNT; f++)
+                c.part[(size_t)pk * ACCT_AZ_FAMILY_COUNT + (size_t)f] += (double)z->fold[n][f];
+        }
+    }
+    /* the state names Azure gave sacct -s, by family */
+    static const char *const sacct_state[ACCT_AZ_FAMILY_COUNT] = {
+#define X(e, s) #e,
+        ACCT_AZ_FAMILIES(X)
+#undef X
+    };
+    char name[96], help[256];
+    /* Azure's order: the states it asked sacct -s for, then the submitted */
+    for (int f = 0; f < ACCT_AZ_FAMILY_COUNT; f++) {
+        const char *fn = acct_az_family_names[f];
+        snprintf(name, sizeof(name), "slurm_jobs_total_%s", fn);
+        if (f == ACCT_AZ_SUBMITTED)
+            snprintf(help, sizeof(help),
+                     "Azure compat: lines of sacct -a -S <reset> -E now -X -n: jobs eligible by "
+                     "now that had not ended before the reset time.");
+        else
+            snprintf(help, sizeof(help),
+                     "Azure compat: lines of sacct -a -S <reset> -E now -s %s -X -n: jobs that "
+                     "ended in state %s since the reset time.",
+                     sacct_state[f], sacct_state[f]);
+        gauge1(r, name, help, c.all[f]);
+    }
+    for (int f = 0; p->n && f < ACCT_AZ_FAMILY_COUNT; f++) {
+        const char *fn = acct_az_family_names[f];
+        snprintf(name, sizeof(name), "slurm_partition_jobs_total_%s", fn);
+        snprintf(help, sizeof(help),
+                 "Azure compat: slurm_jobs_total_%s of the partition (sacct -r P).", fn);
+        per_part(r, name, help, p, c.part + f, ACCT_AZ_FAMILY_COUNT);
+    }
+    free(c.part);
+    free(c.mask);
+    free(c.touched);
+}
+
 void collect_compat_azure(const struct view *v, struct render *r, struct collect_out *o)
 {
     (void)o;
@@ -201,8 +425,10 @@ void collect_compat_azure(const struct view *v, struct render *r, struct collect
     size_t jstride = NJS + 1;
     double jglob[NJS + 1] = {0};
     double *jpart = xcalloc(p.n * jstride + 1, sizeof(double));
+    struct jrec *rec = NULL; /* the queue's records, one per JobID, by JobID */
+    size_t nrec = 0;
     if (jm) {
-        struct jrec *rec = xcalloc(jm->n + 1, sizeof(struct jrec));
+        rec = xcalloc(jm->n + 1, sizeof(struct jrec));
         int *pix = xcalloc(p.n + 1, sizeof(int));
         for (size_t i = 0; i < jm->n; i++)
             rec[i] = (struct jrec){jm->jobs[i].job_id, (uint32_t)i};
@@ -233,7 +459,9 @@ void collect_compat_azure(const struct view *v, struct render *r, struct collect
                     jpart[(size_t)pix[q] * jstride + s]++;
             }
         }
-        free(rec);
+        for (size_t i = 0; i < jm->n; i++) /* one per JobID, for the totals */
+            if (i == 0 || rec[i].job_id != rec[i - 1].job_id)
+                rec[nrec++] = rec[i];
         free(pix);
     }
     /* nodes: [0] sinfo -N lines, [1 + s] sinfo -t s -o %D */
@@ -322,6 +550,9 @@ void collect_compat_azure(const struct view *v, struct render *r, struct collect
                  &p, dt, 1);
         free(dt);
     }
+    if (jm)
+        totals(v, r, &p, rec, nrec);
+    free(rec);
     free(jpart);
     free(npart);
     free(p.names);

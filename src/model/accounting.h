@@ -102,6 +102,61 @@ struct acct_totals {
     uint64_t user_dropped;
 };
 
+/* --compat=azure: Azure's cumulative counts, each the line count of
+ * `sacct -a -S <reset> -E now -X -n [-s STATE] [-r PARTITION]`. The families
+ * in Azure's order: the seven final states it asked for, then _submitted
+ * (no -s). */
+#define ACCT_AZ_FAMILIES(X)                                                                        \
+    X(COMPLETED, "completed")                                                                      \
+    X(FAILED, "failed")                                                                            \
+    X(TIMEOUT, "timeout")                                                                          \
+    X(NODE_FAIL, "node_failed")                                                                    \
+    X(CANCELLED, "cancelled")                                                                      \
+    X(PREEMPTED, "preempted")                                                                      \
+    X(OUT_OF_MEMORY, "out_of_memory")                                                              \
+    X(SUBMITTED, "submitted")
+
+enum acct_az_family {
+#define X(e, s) ACCT_AZ_##e,
+    ACCT_AZ_FAMILIES(X)
+#undef X
+        ACCT_AZ_FAMILY_COUNT
+};
+extern const char *const acct_az_family_names[ACCT_AZ_FAMILY_COUNT];
+/* The family of a final state (enum acct_state_id), -1 for the states
+ * Azure did not ask for (BOOT_FAIL, DEADLINE). */
+int acct_az_family(int acct_state);
+
+/* One finished job record (allocation line) of slurmdbd, as sacct -X lists
+ * it: what decides whether a window's sacct lists it. */
+struct acct_az_job {
+    int64_t end;        /* End */
+    int64_t eligible;   /* Eligible, 0 = Unknown (never eligible) */
+    uint32_t job_id;    /* JobIDRaw */
+    uint32_t partition; /* strtab id of the record's partition string, as stored */
+    uint8_t state;      /* enum acct_state_id */
+};
+
+/* The records a render of Azure's cumulative families needs (a copy of the
+ * source's store, in the refresh's arena). */
+struct acct_az {
+    /* the records cover the whole window: the history since the reset
+     * time has been read and the last window reached its fetch time */
+    bool ready;
+    int64_t window;                 /* sliding window, seconds before the render; 0 = fixed start */
+    int64_t reset;                  /* the fixed start (window 0) */
+    const struct acct_az_job *jobs; /* by job id, then end */
+    size_t n;
+    /* records beyond the store's cap: with a fixed start the oldest are
+     * folded into counts (they never leave the window); with a sliding one
+     * they are dropped */
+    const uint32_t *fold_part; /* strtab ids */
+    const uint64_t (*fold)[ACCT_AZ_FAMILY_COUNT];
+    size_t nfold;
+    uint64_t fold_all[ACCT_AZ_FAMILY_COUNT];
+    uint64_t dropped; /* records folded or dropped at the cap so far */
+};
+
 struct acct_model {
     struct strtab strs;
     /* this refresh's records (malloc'ed, owned by the arena) */
@@ -123,7 +178,8 @@ struct acct_model {
     int64_t floor;        /* jobs ending before this are not counted */
     int64_t window_start; /* the window just read */
     int64_t window_end;
-    size_t seen; /* jobs remembered for the next overlapping window */
+    size_t seen;              /* jobs remembered for the next overlapping window */
+    const struct acct_az *az; /* --compat=azure, else NULL */
 };
 
 #endif

@@ -226,6 +226,7 @@ struct acct_state *acct_state_new(const struct config *cfg)
         else
             log_msg(LOG_INFO, "accounting state restored", "path", S->path);
     }
+    S->az = acct_az_new(cfg); /* after the load, which replaces *S */
     return S;
 }
 
@@ -233,6 +234,7 @@ void acct_state_free(struct acct_state *S)
 {
     if (!S)
         return;
+    acct_az_free(S->az);
     acct_state_clear(S);
     free(S->path_owned);
     free(S);
@@ -247,17 +249,21 @@ void acct_window(struct acct_state *S, int64_t now, double mono_now, int64_t *st
         S->max_window = S->max_window / 2 > ACCT_MIN_WINDOW ? S->max_window / 2 : ACCT_MIN_WINDOW;
     if (!S->floor)
         S->floor = S->since > 0 && S->since < now ? S->since : now;
-    int64_t st = S->floor;
-    if (S->watermark) {
-        st = S->watermark + 1 - (S->no_overlap ? 0 : S->overlap);
-        if (st < S->floor)
-            st = S->floor;
-    }
+    int64_t next = S->watermark ? S->watermark + 1 - (S->no_overlap ? 0 : S->overlap) : 0;
+    /* --compat=azure: the stream starts at its reset time when that is earlier */
+    int64_t lo = S->az ? acct_az_start(S->az, now, next) : INT64_MAX;
+    if (lo > S->floor)
+        lo = S->floor;
+    int64_t st = lo;
+    if (S->watermark && next > lo)
+        st = next;
     int64_t en = now;
     if (en - st > S->max_window)
         en = st + S->max_window;
     if (en < st)
         en = st; /* the clock went back: read [st, st] */
+    if (S->az)   /* or a backfill window of Azure's history */
+        acct_az_window(S->az, now, S->max_window, &st, &en);
     S->pend_start = st;
     S->pend_end = en;
     S->pend_at = mono_now;
@@ -372,7 +378,9 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
 {
     int64_t ws = S->pend_start, we = S->pend_end, prev = S->watermark, maxend = 0;
     bool full = false;
-    for (size_t i = 0; i < m->n; i++) {
+    /* --compat=azure takes the records; a backfill window is Azure's only */
+    bool azure_only = S->az && acct_az_commit(S->az, m, ws, we);
+    for (size_t i = 0; i < m->n && !azure_only; i++) {
         const struct acct_job *j = &m->jobs[i];
         if (j->end > maxend)
             maxend = j->end;
@@ -392,15 +400,19 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
         ws = 0;
         we = maxend > prev ? maxend : prev;
     }
-    if (we > S->watermark)
-        S->watermark = we;
-    if (full && !S->no_overlap)
-        log_msg(LOG_WARN,
-                "accounting: too many jobs ended near the window's end to remember; the next "
-                "window does not overlap (a job slurmdbd records late may be missed)");
-    S->no_overlap = full;
-    int64_t keep = S->watermark + 1 - (S->no_overlap ? 0 : S->overlap);
-    seen_prune(S, keep < S->floor ? S->floor : keep);
+    if (azure_only) { /* the accounting window is still the last one read */
+        ws = we = S->watermark;
+    } else {
+        if (we > S->watermark)
+            S->watermark = we;
+        if (full && !S->no_overlap)
+            log_msg(LOG_WARN,
+                    "accounting: too many jobs ended near the window's end to remember; the next "
+                    "window does not overlap (a job slurmdbd records late may be missed)");
+        S->no_overlap = full;
+        int64_t keep = S->watermark + 1 - (S->no_overlap ? 0 : S->overlap);
+        seen_prune(S, keep < S->floor ? S->floor : keep);
+    }
     S->pend_start = S->pend_end = 0;
     S->max_window = S->max_window * 2 < ACCT_MAX_WINDOW ? S->max_window * 2 : ACCT_MAX_WINDOW;
 
@@ -428,6 +440,8 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
     }
     if (m->nparts > 1)
         qsort_r(m->parts, m->nparts, sizeof(*m->parts), cmp_parts, &m->strs);
+    if (S->az)
+        acct_az_snapshot(S->az, m, a);
 
     if (S->path) {
         char err[256];

@@ -74,6 +74,8 @@ struct acct_spart {
 #define ACCT_MAX_WINDOW 86400
 #define ACCT_MIN_WINDOW 60
 
+struct acct_az_state; /* --compat=azure: acct_azure.c */
+
 struct acct_state {
     int64_t floor;     /* counting starts here (0 = at the first window) */
     int64_t watermark; /* end of the last window read (0 = none yet) */
@@ -100,6 +102,9 @@ struct acct_state {
     size_t nparts, parts_cap;
     struct acct_totals tot;
     struct log_limit lim; /* for save failures */
+    /* --compat=azure: the finished jobs Azure's cumulative counts need, NULL
+     * without it; made after the state file is read, never saved in it */
+    struct acct_az_state *az;
 };
 
 struct acct_state *acct_state_new(const struct config *cfg);
@@ -128,5 +133,43 @@ int acct_state_load(struct acct_state *S, const char *path, char *err, size_t er
 int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *err, size_t errlen);
 /* The file's contents (for tests): a malloc'ed string. */
 char *acct_state_dump(const struct acct_state *S, size_t *len);
+
+/* ---- --compat=azure: the finished jobs of Azure's window (acct_azure.c) ----
+ * The store keeps each finished-job record (job id, end, eligible time,
+ * state, partition) whose end time can still fall in the window of Azure's
+ * `sacct -S <reset> -E now`; each refresh's model gets a copy (struct
+ * acct_az). The records come from the accounting dataset's own windows:
+ * the stream starts at the reset time when that is earlier than the
+ * accounting collector's start, and after a restored state file the
+ * window's history is read first ("backfill" windows, which leave the
+ * collector's counters alone). */
+
+/* Records kept at most; past this the oldest are folded into counts (a
+ * fixed reset time: they never leave the window) or dropped (a sliding
+ * window), and counted in acct_az.dropped. */
+#define ACCT_AZ_MAX_JOBS (1u << 18)
+
+/* NULL without --compat=azure. */
+struct acct_az_state *acct_az_new(const struct config *cfg);
+void acct_az_free(struct acct_az_state *A);
+/* At the first window (now): fixes the window's start, and when the stream
+ * continues a restored position (next: its next window's start, 0 for a
+ * fresh start) that begins after it, the history before `next` is read by
+ * backfill windows. Returns the earliest start the stream itself must
+ * read from (INT64_MAX when the backfill covers it). */
+int64_t acct_az_start(struct acct_az_state *A, int64_t now, int64_t next);
+/* The window the next fetch reads (at `now`): a backfill window when one is
+ * due ([*start, *end] replaced, at most max_window long), else the stream's
+ * own, which reaches `now` when caught up. */
+void acct_az_window(struct acct_az_state *A, int64_t now, int64_t max_window, int64_t *start,
+                    int64_t *end);
+/* Takes the window's records ([ws, we]; we 0: tests, the records are the
+ * window). Returns true when it was a backfill window, which the
+ * accounting counters must not see. */
+bool acct_az_commit(struct acct_az_state *A, const struct acct_model *m, int64_t ws, int64_t we);
+/* Copies the store into the refresh's model (m->az). */
+void acct_az_snapshot(const struct acct_az_state *A, struct acct_model *m, struct arena *a);
+/* Tests: a smaller cap. */
+void acct_az_set_cap(struct acct_az_state *A, size_t cap);
 
 #endif

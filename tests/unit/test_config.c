@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <time.h>
+
 #define MAXARGS 32
 
 struct outcome {
@@ -230,6 +232,103 @@ static void test_bounds(void **state)
     assert_int_equal(config_resolve_listen(&cfg, stderr), 0);
 }
 
+/* --compat.azure.reset-time: Azure's --reset-time forms. Relative ones are a
+ * window that slides with the clock; absolute ones a fixed start, UTC
+ * unless an offset is given. */
+static void test_azure_reset_time_forms_and_bounds(void **state)
+{
+    (void)state;
+    const double now = 1795424700; /* 2026-11-23T09:05:00Z */
+    static const struct {
+        const char *in;
+        double window, at;
+    } good[] = {
+        {"24 hours ago", 86400, 0},
+        {"1 hour ago", 3600, 0},
+        {"7 days ago", 7 * 86400, 0},
+        {"1 week ago", 7 * 86400, 0},
+        {"2 weeks ago", 14 * 86400, 0},
+        {"90 minutes ago", 5400, 0},
+        {"1 second ago", 1, 0},
+        {"  3  Days   AGO ", 3 * 86400, 0},
+        {"366 days ago", 366 * 86400, 0},
+        {"2026-01-26", 0, 1769385600},
+        {"2026-01-26T12:00:00", 0, 1769428800},
+        {"2026-01-26 12:00:00", 0, 1769428800},
+        {"2026-01-26T12:00:00Z", 0, 1769428800},
+        {"2026-01-26T13:00:00+01:00", 0, 1769428800},
+        {"2026-01-26T07:00:00-05:00", 0, 1769428800},
+        {"2026-01-26T12:00:00.750", 0, 1769428800},
+        {"2026-11-23T09:05:00", 0, now},
+        {"2025-11-22T09:05:00Z", 0, now - 366 * 86400},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        double w = -1, t = -1;
+        if (config_parse_reset_time(good[i].in, now, &w, &t) != 0)
+            fail_msg("\"%s\" refused", good[i].in);
+        if (w != good[i].window || t != good[i].at)
+            fail_msg("\"%s\": window %g at %.0f, expected %g and %.0f", good[i].in, w, t,
+                     good[i].window, good[i].at);
+    }
+    static const char *const badv[] = {
+        "",
+        "24h",               /* our durations are not one of Azure's forms */
+        "now-24hours",       /* sacct's form, not Azure's */
+        "24 hours",          /* no "ago" */
+        "hours ago",         /* no number */
+        "-1 hours ago",      /* no sign */
+        "0 hours ago",       /* an empty window */
+        "1.5 hours ago",     /* whole numbers */
+        "24 hour sago",      /* words apart */
+        "24 fortnights ago", /* unknown unit */
+        "24 hoursago",       /* no space */
+        "24 hours ago now",  /* trailing words */
+        "367 days ago",      /* over 366 days */
+        "53 weeks ago",
+        "9999999999 seconds ago",
+        "2026-11-23T09:05:02Z", /* after now */
+        "2027-01-01",
+        "2025-11-22T09:04:59Z", /* more than 366 days back */
+        "2026-13-01",
+        "2026-02-30",
+        "2026-01-26T12:00", /* no seconds */
+        "2026-01-26T25:00:00",
+        "2026-01-26X12:00:00",
+        "26-01-2026",
+        "yesterday",
+    };
+    for (size_t i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
+        double w = -1, t = -1;
+        if (config_parse_reset_time(badv[i], now, &w, &t) == 0)
+            fail_msg("\"%s\" taken: window %g at %.0f", badv[i], w, t);
+    }
+    /* the flag: the default is Azure's, bad values exit 2 naming the flag */
+    struct config cfg;
+    const char *none[] = {NULL};
+    ok(&cfg, none);
+    assert_double_exact(cfg.azure_reset_window, 86400);
+    assert_double_exact(cfg.azure_reset_at, 0);
+    ok(&cfg, ARGS("--compat=azure", "--compat.azure.reset-time", "1 week ago"));
+    assert_double_exact(cfg.azure_reset_window, 7 * 86400);
+    char arg[96];
+    time_t hour_ago = time(NULL) - 3600;
+    struct tm tm;
+    gmtime_r(&hour_ago, &tm);
+    strftime(arg, sizeof(arg), "--compat.azure.reset-time=%Y-%m-%dT%H:%M:%S", &tm);
+    ok(&cfg, ARGS("--compat=azure", arg));
+    assert_double_exact(cfg.azure_reset_window, 0);
+    assert_double_exact(cfg.azure_reset_at, (double)hour_ago);
+    bad("compat.azure.reset-time", ARGS("--compat.azure.reset-time=1970-01-01T00:00:00Z"));
+    bad("compat.azure.reset-time", ARGS("--compat.azure.reset-time=24 hours"));
+    bad("compat.azure.reset-time", ARGS("--compat.azure.reset-time=2999-01-01"));
+    bad("compat.azure.reset-time", ARGS("--compat.azure.reset-time=400 days ago"));
+    bad("compat.azure.reset-time", ARGS("--compat.azure.reset-time"));
+    struct outcome o = parse_args(&cfg, ARGS("--help"));
+    assert_non_null(strstr(o.out, "--compat.azure.reset-time=VALUE"));
+    assert_non_null(strstr(o.out, "(default: 24 hours ago)"));
+    outcome_free(&o);
+}
+
 static void test_interval_precedence(void **state)
 {
     (void)state;
@@ -409,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_good_flags),
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_azure_reset_time_forms_and_bounds),
         cmocka_unit_test(test_interval_precedence),
         cmocka_unit_test(test_collectors),
         cmocka_unit_test(test_listen_addresses),

@@ -122,9 +122,9 @@ static inline struct dataset_result *tu_result_new(enum dataset_id id)
  * the unreadable-lines rule, commit with a fresh state and default config).
  * *rc (optional) gets the refresh's verdict: 0, or -EPROTO when most lines
  * were unreadable (the poller would not serve the result). */
-/* Runs id's parser over buf as the poller does; cmd_rc is what the command
- * ended with (0, or e.g. -ETIMEDOUT for one that failed mid-output). */
-/* The same with a configuration (NULL: the defaults, all zero). */
+/* Runs id's parser over buf as the poller does, with the source's state and
+ * context made from cfg (NULL: the defaults, all zero); cmd_rc is what the command ended with (0,
+ * or e.g. -ETIMEDOUT for one that failed mid-output). */
 static inline struct dataset_result *tu_result_run_cfg(enum dataset_id id, const char *buf,
                                                        size_t len, int cmd_rc,
                                                        const struct config *cfg,

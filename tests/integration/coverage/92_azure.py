@@ -5,6 +5,18 @@ equals what the command Azure ran for it prints on the real cluster (docs/metric
 line counts, drain + draining + drained); /metrics/azure has one label schema per family,
 /metrics has none of its names with its label schema, and promtool reads /metrics/azure.
 
+The sixteen cumulative names (slurm_jobs_total_* and slurm_partition_jobs_total_*) equal the
+line counts of Azure's `sacct -a [-r P] -S <reset> -E now [-s STATE] --noheader -X -n`, run here:
+for the shared exporter's default "24 hours ago" (sacct refuses that text; its own form of the
+same time is now-24hours), and for a second exporter with a fixed reset time (UTC; sacct is run
+with TZ=UTC) that also runs the accounting collector with a state file, compared again after a
+restart (its backfill of Azure's history; the collector's counters still count each job once).
+Setup adds final states to the workload's completed, failed and cancelled jobs: timeout (EndTime
+moved to now once running), jobs cancelled while held (never eligible), before their begin time
+and while pending in two partitions, and a completed job in batch. Not produced:
+out_of_memory (no cgroup memory enforcement: proctrack/linuxproc, task/none), node_fail (every
+node runs other modules' jobs), preempted (no preemption configured).
+
 Each command's answer is taken twice, around one scrape of /metrics/azure built from a refresh
 that started after the first run; a value is compared only when both runs print the same.
 The queue and the nodes change while the workload runs, so each group of commands (the jobs or
@@ -17,9 +29,11 @@ import time
 NAME = "azure"
 # The shared exporter serves /metrics/azure. (--compat is not merged when given twice: the
 # last one wins. No other module puts --compat in FLAGS; 90_compat starts its own exporter.)
+# Its --compat.azure.reset-time is the default, "24 hours ago".
 FLAGS = ["--compat=azure"]
 
-DEADLINE = 300  # seconds for all the comparisons
+DEADLINE = 300  # seconds for all the comparisons of the current-state names
+TOTALS_DEADLINE = 420  # seconds for the cumulative names (both exporters, the restart)
 # squeue -t STATE as Azure asked for it: metric suffix = state name given to squeue
 JOB_STATES = ("running", "pending", "configuring", "completing", "suspended", "failed")
 # sinfo -t NAME as Azure asked for it, and the metric suffix
@@ -28,6 +42,34 @@ NODE_STATES = (("alloc", "alloc"), ("idle", "idle"), ("mix", "mixed"), ("comp", 
                ("drng", "draining"), ("drained", "drained"), ("fail", "fail"),
                ("powered_down", "powered_down"), ("powering_up", "powering_up"))
 DRAIN_PARTS = ("drain", "draining", "drained")
+
+
+# The cumulative families: metric suffix, the state Azure gave sacct -s (None: no -s)
+TOTALS = (("completed", "COMPLETED"), ("failed", "FAILED"), ("timeout", "TIMEOUT"),
+          ("node_failed", "NODE_FAIL"), ("cancelled", "CANCELLED"), ("preempted", "PREEMPTED"),
+          ("out_of_memory", "OUT_OF_MEMORY"), ("submitted", None))
+JOBS = {}       # setup's jobs: name -> id
+SETUP_AT = {}   # "t": the time setup began (the second exporter's fixed reset time)
+
+
+def _sbatch(ctx, name, *args):
+    p = ctx.run(["sbatch", "--parsable", f"--chdir={ctx.workdir}", "--output=/dev/null",
+                 "--error=/dev/null", "--account=physics", f"--job-name=azure-{name}", *args])
+    JOBS[name] = p.stdout.strip().split(";")[0]
+    return JOBS[name]
+
+
+def setup(ctx):
+    """Final states beyond the workload's, before the exporter starts (the timeout job ends
+    during check)."""
+    SETUP_AT["t"] = int(time.time())
+    _sbatch(ctx, "timeout", "--partition=debug", "--time=5", "--wrap=sleep 300")
+    _sbatch(ctx, "completed-batch", "--partition=batch", "--time=2", "--wrap=true")
+    for name, args in (("held", ["--partition=debug", "--hold"]),
+                       ("begin", ["--partition=debug", "--begin=now+1hour"]),
+                       ("two-partitions", ["--partition=debug,batch", "--hold"])):
+        _sbatch(ctx, f"cancel-{name}", "--time=2", *args, "--wrap=true")
+        ctx.run(["scancel", JOBS[f"cancel-{name}"]])
 
 
 def lines(text):
@@ -91,26 +133,38 @@ def slurm_answer(ctx, g):
     return out
 
 
-def azure_at_refresh(ctx, dataset, t0, deadline):
-    """/metrics/azure built from a refresh of `dataset` that started at or after t0.
+def _started(m, dataset):
+    """When the refresh behind `dataset`'s data started (its last success minus its fetch's
+    duration), whatever collector reads it; None without a success."""
+    at = m.value("slurm_exporter_dataset_last_success_timestamp_seconds", dataset=dataset)
+    took = m.value("slurm_exporter_dataset_fetch_duration_seconds", dataset=dataset)
+    return at - took if at and took is not None else None
 
-    /metrics is read before and after /metrics/azure: the dataset's last success must be the
+
+def azure_at_refresh(ctx, dataset, t0, deadline, exp=None):
+    """/metrics/azure built from refreshes of `dataset` (a name or a tuple of names) that
+    started at or after t0.
+
+    /metrics is read before and after /metrics/azure: each dataset's last success must be the
     same in both (no newer data reached the expositions meanwhile; /metrics/azure is rebuilt
     after /metrics from the same data) and /metrics/azure must have been built at or after it."""
-    sexp = ctx.base.sexp
     Expo = ctx.base.Exposition
-    exp = ctx.exporter
+    exp = exp or ctx.exporter
+    names = (dataset,) if isinstance(dataset, str) else tuple(dataset)
     while time.monotonic() < deadline:
         m1 = exp.metrics()
         st, _, body = exp.get("/metrics/azure")
         m2 = exp.metrics()
         if st == 200:
             az = Expo(body.decode())
-            s = sexp.refresh_started(m1, dataset)
-            at1 = m1.value("slurm_exporter_dataset_last_success_timestamp_seconds", dataset=dataset)
-            at2 = m2.value("slurm_exporter_dataset_last_success_timestamp_seconds", dataset=dataset)
             built = az.value("slurm_exporter_last_collect_timestamp_seconds")
-            if s is not None and s >= t0 and at1 == at2 and built is not None and built >= at1:
+            good = built is not None
+            for d in names:
+                s = _started(m1, d)
+                at1 = m1.value("slurm_exporter_dataset_last_success_timestamp_seconds", dataset=d)
+                at2 = m2.value("slurm_exporter_dataset_last_success_timestamp_seconds", dataset=d)
+                good = good and s is not None and s >= t0 and at1 == at2 and built >= at1
+            if good:
                 return az
         time.sleep(0.2)
     return None
@@ -140,6 +194,179 @@ def one_round(ctx, g, deadline):
 def partitions(ctx):
     return sorted({l.strip().rstrip("*") for l in ctx.run(["sinfo", "-h", "-o", "%P"]).stdout.splitlines()
                    if l.strip()})
+
+
+def sacct_env(ctx):
+    """sacct reads a time without a zone in the local zone; the exporter reads it as UTC."""
+    return dict(ctx.env, TZ="UTC")
+
+
+def total_commands(reset, parts):
+    """{(metric, partition or None): argv}: Azure's sacct command for each cumulative value."""
+    cmds = {}
+    for p in [None, *parts]:
+        pre = "slurm_partition_jobs_total" if p else "slurm_jobs_total"
+        r = ["-r", p] if p else []
+        for fam, state in TOTALS:
+            s = ["-s", state] if state else []
+            cmds[(f"{pre}_{fam}", p)] = ["sacct", "-a", *r, "-S", reset, "-E", "now", *s,
+                                         "--noheader", "-X", "-n"]
+    return cmds
+
+
+def sacct_counts(ctx, cmds):
+    out = {}
+    for key, argv in cmds.items():
+        p = ctx.run(argv, env=sacct_env(ctx), check=False)
+        out[key] = float(lines(p.stdout)) if p.returncode == 0 else f"rc {p.returncode}: {p.stderr.strip()[-200:]}"
+    return out
+
+
+def compare_totals(ctx, what, exp, reset, parts, deadline):
+    """Every cumulative value of `exp`'s /metrics/azure equals Azure's sacct command at a moment
+    when two runs of the commands around one scrape (built from jobs and accounting refreshes
+    that started after the first run) agree. Returns the last sacct answer."""
+    R = ctx.R
+    cmds = total_commands(reset, parts)
+    pending, tries, bad, answer = set(cmds), {}, {}, {}
+    rounds = 0
+    while pending and time.monotonic() < deadline:
+        rounds += 1
+        t0 = time.time()
+        a = sacct_counts(ctx, {k: cmds[k] for k in pending})
+        az = azure_at_refresh(ctx, ("jobs", "accounting"), t0, deadline, exp)
+        if az is None:
+            break
+        b = sacct_counts(ctx, {k: cmds[k] for k in pending})
+        if az.value("slurm_exporter_azure_totals_ready") != 1:
+            continue
+        for key in sorted(pending, key=str):
+            if a[key] != b[key] or isinstance(a[key], str):
+                if isinstance(a[key], str):
+                    bad[key], tries[key] = a[key], 3
+                    pending.discard(key)
+                continue  # Slurm's answer changed across the scrape: not this time
+            answer[key] = a[key]
+            m, part = key
+            got = az.value(m, partition=part) if part else az.value(m)
+            if got == a[key]:
+                pending.discard(key)
+                continue
+            tries[key] = tries.get(key, 0) + 1
+            bad[key] = f"exporter {got}, sacct {a[key]:g}"
+            if tries[key] >= 3:  # mismatched at three moments Slurm held still: settled, wrong
+                pending.discard(key)
+    wrong = {f"{m}{{{p}}}" if p else m: bad[(m, p)] for (m, p) in bad if tries.get((m, p), 0) >= 3}
+    R.check(f"azure: {what}: the {len(cmds)} cumulative values equal Azure's sacct commands",
+            not wrong and not pending,
+            f"wrong {wrong}; never compared (sacct's answer changed across every scrape): "
+            f"{sorted(f'{m}{{{p}}}' if p else m for m, p in pending)}; {rounds} rounds")
+    for (m, p), why in sorted(bad.items(), key=str):
+        if tries.get((m, p), 0) < 3:
+            R.note(f"azure: {what}: {m}{{{p}}} differed once and then agreed: {why}")
+    return answer
+
+
+def drive_timeout(ctx, deadline):
+    """Moves setup's long job's end time to now once it has run for two seconds (the fixed reset
+    time below falls between its start and its end): slurmctld's time-limit check ends it
+    TIMEOUT within about 30 s. Waits until sacct has it."""
+    jid = JOBS.get("timeout")
+    if not jid:
+        return False
+    moved = {}
+
+    def step():
+        if "t" not in moved:
+            p = ctx.run(["squeue", "-h", "-j", jid, "-o", "%T %S"], env=dict(ctx.env, SLURM_TIME_FORMAT="%s"),
+                        check=False)
+            f = p.stdout.split()
+            if (len(f) == 2 and f[0] == "RUNNING" and f[1].isdigit() and time.time() >= int(f[1]) + 2
+                    and ctx.run(["scontrol", "update", f"jobid={jid}", "EndTime=now"], check=False).returncode == 0):
+                moved["t"] = True
+        p = ctx.run(["sacct", "-n", "-P", "-X", "-j", jid, "-o", "State"], check=False)
+        return p.stdout.strip() == "TIMEOUT"
+    try:
+        return ctx.wait_until("setup's job to time out", step, max(10, deadline - time.monotonic()), 1)
+    except ctx.base.Abort:
+        return False
+
+
+def check_totals(ctx, parts):
+    R = ctx.R
+    deadline = time.monotonic() + TOTALS_DEADLINE
+    R.check("azure: setup's job ends TIMEOUT", drive_timeout(ctx, deadline), JOBS)
+    p = ctx.run(["sacct", "-a", "-S", "24 hours ago", "-E", "now", "-X", "-n"], check=False)
+    R.note(f"azure: sacct -S '24 hours ago' (Azure's default as it passed it): rc {p.returncode}: "
+           f"{(p.stderr or p.stdout).strip()[:120]}")
+    # the shared exporter: "24 hours ago", which sacct reads as now-24hours
+    got = compare_totals(ctx, "24 hours ago", ctx.exporter, "now-24hours", parts, deadline)
+    present = sorted(m[len("slurm_jobs_total_"):] for (m, p), v in got.items()
+                     if not p and v and not m.endswith("submitted"))
+    R.note(f"azure: final states present in the window: {present}; cluster-wide counts "
+           f"{ {m[len('slurm_jobs_total_'):]: v for (m, p), v in sorted(got.items(), key=str) if not p} }")
+    R.check("azure: completed, failed, cancelled and timeout jobs are in the window",
+            {"completed", "failed", "cancelled", "timeout"} <= set(present), present)
+
+    # a second exporter: a fixed reset time, the accounting collector with a state file; then
+    # restarted on that file. The reset time is a second after setup's timeout job started (so
+    # after the workload's jobs ended): that job ended after it, but the queue cannot show that
+    # (it started before), so only the accounting history read since the reset time has it
+    p = ctx.run(["sacct", "-n", "-P", "-X", "-j", JOBS.get("timeout", "0"), "-o", "Start"],
+                env=dict(ctx.env, SLURM_TIME_FORMAT="%s"), check=False)
+    started = p.stdout.strip()
+    t = int(started) + 1 if started.isdigit() else SETUP_AT["t"]
+    reset = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
+    state = os.path.join(ctx.workdir, "azure-accounting.state")
+    # a short overlap: the restarted exporter's first window starts after the jobs that ended
+    # since the reset time, so only its reading of Azure's history before it (backfill) finds them
+    flags = ["--collector.disable-defaults", "--compat=azure", f"--compat.azure.reset-time={reset}",
+             "--collector.accounting", f"--accounting.state-file={state}", "--accounting.overlap=5s"]
+    fixed = ctx.start_exporter("azure-fixed", flags)
+    try:
+        got2 = compare_totals(ctx, f"fixed reset time {reset}", fixed, reset, parts, deadline)
+        key = ("slurm_jobs_total_failed", None)
+        R.check("azure: the fixed reset time's window is another one (the workload's failed job ended "
+                "before it, setup's timeout job after it)",
+                got2.get(key) is not None and got.get(key) is not None and got2[key] < got[key]
+                and got2.get(("slurm_jobs_total_timeout", None)) == 1,
+                {m: v for (m, p), v in got2.items() if not p})
+    finally:
+        fixed.stop()
+    again = ctx.start_exporter("azure-fixed-restarted", flags)
+    try:
+        compare_totals(ctx, f"fixed reset time {reset}, restarted on its state file", again, reset, parts,
+                       deadline)
+        R.check("azure: restarted on the state file, the accounting collector counts each job once",
+                *native_once(ctx, again, deadline))
+    finally:
+        again.stop()
+
+
+def native_once(ctx, exp, deadline):
+    """The accounting collector's counters equal sacct's finished jobs of its own window
+    ([counting since, window end]) at a moment sacct holds still (as 60_accounting checks)."""
+    last = None
+    while time.monotonic() < deadline:
+        m = exp.metrics()
+        floor = m.value("slurm_accounting_counting_since_timestamp_seconds")
+        end = m.value("slurm_accounting_window_end_timestamp_seconds")
+        n = sum(v for _, v in m.get("slurm_accounting_jobs_total"))
+        if floor is None or end is None:
+            time.sleep(0.5)
+            continue
+        argv = ["sacct", "--allusers", "--noheader", "--parsable2", "-X",
+                "--state=CA,CD,DL,F,NF,OOM,PR,TO,BF", f"--starttime=uts{int(floor)}",
+                f"--endtime=uts{int(end)}", "--format=JobIDRaw,State"]
+        want = lines(ctx.run(argv, check=False).stdout)
+        m2 = exp.metrics()
+        if m2.value("slurm_accounting_window_end_timestamp_seconds") != end:
+            continue  # a refresh between: again
+        last = (n, want, floor, end)
+        if n == want:
+            return True, last
+        time.sleep(0.5)
+    return False, last
 
 
 def check(ctx):
@@ -194,6 +421,8 @@ def check(ctx):
         for m in sorted(g.bad):
             if m not in wrong:
                 R.note(f"azure: {m}{where} differed once and then agreed: {g.bad[m]}")
+
+    check_totals(ctx, parts)
 
     az = azure()
     if az is None:
