@@ -158,6 +158,11 @@ static const struct flag flags[] = {
      "Accounting collector: each sacct window reaches back this far before the end of the last "
      "one, so jobs slurmdbd records late are still counted (once).",
      -1, DAY},
+    {"accounting.settle", K_DURATION, OFF(accounting_settle), "1m",
+     "Accounting collector: count a finished job once it ended this long ago. slurmdbd stores "
+     "a job's end before its steps' CPU usage (a cancelled job's steps report when they have "
+     "died, up to KillWait later); keep it above KillWait.",
+     -1, HOUR},
     {"accounting.state-file", K_STRING, OFF(accounting_state_file), "",
      "Accounting collector: save the window position and the cumulative counters to this file "
      "after each refresh and restore them at start, so counters continue across restarts "

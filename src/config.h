@@ -45,6 +45,7 @@ struct config {
     /* accounting collector (sacct) */
     double accounting_since;   /* epoch seconds to count finished jobs from; 0 = start time */
     double accounting_overlap; /* seconds each window re-reads before the last one's end */
+    double accounting_settle;  /* seconds after its end before a job is counted */
     const char *accounting_state_file; /* "" = none */
     bool accounting_users;             /* --accounting.users: per-user counters too */
     /* --compat.azure.reset-time: where Azure's cumulative job counts start:

@@ -311,6 +311,11 @@ void collect_accounting(const struct view *v, struct render *r, struct collect_o
                   "Counted jobs that slurmdbd recorded after the window holding their end time "
                   "had been read (found by the overlap).");
     render_sample(r, NULL, 0, (double)m->tot.late);
+    render_family(r, "slurm_accounting_revised_records", M_COUNTER,
+                  "Counted jobs whose TotalCPU had changed when an overlapping window read them "
+                  "again (they count with the first figure): raise --accounting.settle when this "
+                  "rises.");
+    render_sample(r, NULL, 0, (double)m->tot.revised);
     if (m->floor > 0) {
         render_gauge1(r, "slurm_accounting_counting_since_timestamp_seconds",
                       "Jobs that finished before this time are not counted (start of the "

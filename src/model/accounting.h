@@ -96,7 +96,10 @@ struct acct_totals {
     uint64_t counted;    /* finished jobs counted */
     uint64_t duplicates; /* records read again in an overlapping window, not counted again */
     uint64_t late;       /* counted jobs that ended before the previous window's end */
-    uint64_t dropped;    /* finished jobs not counted: series limit */
+    /* counted jobs whose TotalCPU was different when read again (overlap):
+     * their figures are the first read's (--accounting.settle too short) */
+    uint64_t revised;
+    uint64_t dropped; /* finished jobs not counted: series limit */
     /* counted jobs left out of the per-user groups: series limit
      * (--accounting.users) */
     uint64_t user_dropped;

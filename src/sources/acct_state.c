@@ -25,11 +25,12 @@ static size_t seen_slot(const struct acct_seen *set, size_t cap, uint32_t id, in
     return i;
 }
 
-static bool seen_has(const struct acct_state *S, uint32_t id, int64_t end)
+static struct acct_seen *seen_find(const struct acct_state *S, uint32_t id, int64_t end)
 {
     if (!S->seen_cap)
-        return false;
-    return S->seen[seen_slot(S->seen, S->seen_cap, id, end)].end != 0;
+        return NULL;
+    struct acct_seen *e = &S->seen[seen_slot(S->seen, S->seen_cap, id, end)];
+    return e->end ? e : NULL;
 }
 
 static void seen_rebuild(struct acct_state *S, size_t cap, int64_t keep_from)
@@ -50,7 +51,7 @@ static void seen_rebuild(struct acct_state *S, size_t cap, int64_t keep_from)
 }
 
 /* Remembers a job; -1 when the set is full. */
-int acct_seen_add(struct acct_state *S, uint32_t id, int64_t end)
+int acct_seen_add(struct acct_state *S, uint32_t id, int64_t end, double cpu_used)
 {
     if (S->seen_n >= ACCT_SEEN_MAX)
         return -1;
@@ -60,6 +61,7 @@ int acct_seen_add(struct acct_state *S, uint32_t id, int64_t end)
     if (!e->end) {
         e->job_id = id;
         e->end = end;
+        e->cpu_used = cpu_used;
         S->seen_n++;
     }
     return 0;
@@ -188,6 +190,7 @@ void acct_state_init(struct acct_state *S, const struct config *cfg)
     memset(S, 0, sizeof(*S));
     S->since = cfg->accounting_since > 0 ? (int64_t)cfg->accounting_since : 0;
     S->overlap = cfg->accounting_overlap > 0 ? (int64_t)ceil(cfg->accounting_overlap) : 0;
+    S->settle = cfg->accounting_settle > 0 ? (int64_t)ceil(cfg->accounting_settle) : 0;
     S->max_window = ACCT_MAX_WINDOW;
     S->limit = cfg->series_limit ? cfg->series_limit : 100000;
     S->users = cfg->accounting_users;
@@ -266,6 +269,12 @@ void acct_window(struct acct_state *S, int64_t now, double mono_now, int64_t *st
         acct_az_window(S->az, now, S->max_window, &st, &en);
     S->pend_start = st;
     S->pend_end = en;
+    /* The records of jobs that ended in the last `settle` seconds are read
+     * (--compat=azure wants their states now) but not counted: slurmdbd
+     * stores a job's end before its steps' usage (a cancelled job's batch
+     * step reports when it has died, KillWait later at most), so their
+     * TotalCPU may still grow. The window is read again from there. */
+    S->pend_until = now - S->settle;
     S->pend_at = mono_now;
     *start = st;
     *end = en;
@@ -377,6 +386,7 @@ static void count_job(struct acct_state *S, const struct acct_model *m, const st
 void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
 {
     int64_t ws = S->pend_start, we = S->pend_end, prev = S->watermark, maxend = 0;
+    int64_t until = we ? S->pend_until : 0;
     bool full = false;
     /* --compat=azure takes the records; a backfill window is Azure's only */
     bool azure_only = S->az && acct_az_commit(S->az, m, ws, we);
@@ -386,11 +396,17 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
             maxend = j->end;
         if ((S->floor && j->end < S->floor) || (we && j->end < ws))
             continue; /* ended before counting began, or outside the window asked for */
-        if (seen_has(S, j->job_id, j->end)) {
+        if (until && j->end > until)
+            continue; /* not settled: the next window reads it again */
+        struct acct_seen *was = seen_find(S, j->job_id, j->end);
+        if (was) { /* counted; a changed TotalCPU counts as one revision */
             S->tot.duplicates++;
+            if (!isnan(was->cpu_used) && fabs(was->cpu_used - j->cpu_used) >= 0.0005)
+                S->tot.revised++;
+            was->cpu_used = j->cpu_used;
             continue;
         }
-        if (acct_seen_add(S, j->job_id, j->end) < 0)
+        if (acct_seen_add(S, j->job_id, j->end, j->cpu_used) < 0)
             full = true;
         if (prev && j->end <= prev)
             S->tot.late++;
@@ -399,6 +415,10 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
     if (!we) { /* no window asked for (tests): the records are the window */
         ws = 0;
         we = maxend > prev ? maxend : prev;
+    } else if (we > until) { /* read up to `until` only: the rest again next time */
+        we = until;
+        if (ws > we)
+            ws = we;
     }
     if (azure_only) { /* the accounting window is still the last one read */
         ws = we = S->watermark;
@@ -413,7 +433,7 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
         int64_t keep = S->watermark + 1 - (S->no_overlap ? 0 : S->overlap);
         seen_prune(S, keep < S->floor ? S->floor : keep);
     }
-    S->pend_start = S->pend_end = 0;
+    S->pend_start = S->pend_end = S->pend_until = 0;
     S->max_window = S->max_window * 2 < ACCT_MAX_WINDOW ? S->max_window * 2 : ACCT_MAX_WINDOW;
 
     /* the totals into the snapshot */

@@ -21,7 +21,7 @@
  * and their dropped jobs to "totals"; a version 1 file is still read (those
  * figures start at 0). */
 #define STATE_MAGIC "slurm_exporter-accounting-state"
-#define STATE_VERSION 2
+#define STATE_VERSION 3
 
 /* ---- state file ---------------------------------------------------------- */
 
@@ -71,9 +71,10 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
     buf_printf(&b, "%s %d\n", STATE_MAGIC, STATE_VERSION);
     buf_printf(&b, "floor %lld\nwatermark %lld\nno_overlap %d\n", (long long)S->floor,
                (long long)S->watermark, S->no_overlap ? 1 : 0);
-    buf_printf(&b, "totals %llu %llu %llu %llu %llu\n", (unsigned long long)S->tot.counted,
+    buf_printf(&b, "totals %llu %llu %llu %llu %llu %llu\n", (unsigned long long)S->tot.counted,
                (unsigned long long)S->tot.duplicates, (unsigned long long)S->tot.late,
-               (unsigned long long)S->tot.dropped, (unsigned long long)S->tot.user_dropped);
+               (unsigned long long)S->tot.dropped, (unsigned long long)S->tot.user_dropped,
+               (unsigned long long)S->tot.revised);
     lines += 4; /* the records after the first line, before "end" */
     /* in (end, id) order: the same state always writes the same file */
     struct acct_seen *seen = xmalloc((S->seen_n + 1) * sizeof(*seen));
@@ -338,14 +339,15 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
         } else if (KW("totals")) {
             ok = tok_u64(&s, e, &T.tot.counted) && tok_u64(&s, e, &T.tot.duplicates) &&
                  tok_u64(&s, e, &T.tot.late) && tok_u64(&s, e, &T.tot.dropped) &&
-                 (version < 2 || tok_u64(&s, e, &T.tot.user_dropped));
+                 (version < 2 || tok_u64(&s, e, &T.tot.user_dropped)) &&
+                 (version < 3 || tok_u64(&s, e, &T.tot.revised));
             if (!T.users)
                 T.tot.user_dropped = 0;
         } else if (KW("seen")) {
             uint64_t id;
             int64_t en;
             ok = tok_u64(&s, e, &id) && id > 0 && id <= UINT32_MAX && tok_i64(&s, e, &en) && en > 0;
-            if (ok && acct_seen_add(&T, (uint32_t)id, en) < 0)
+            if (ok && acct_seen_add(&T, (uint32_t)id, en, NAN) < 0)
                 ok = false;
         } else if (KW("group")) {
             ok = tok_name(&s, e, pn, sizeof(pn)) && tok_name(&s, e, an, sizeof(an)) &&

@@ -44,7 +44,8 @@ int cli_sacct_cputime(const char *s, size_t n, double *secs);
 
 struct acct_seen {
     uint32_t job_id;
-    int64_t end; /* 0 = empty slot */
+    int64_t end;     /* 0 = empty slot */
+    double cpu_used; /* TotalCPU when counted; NaN: not known (restored) */
 };
 /* One group's cumulative figures: per (partition, account), and with
  * --accounting.users per (partition, account, user); user is ACCT_NO_USER
@@ -81,8 +82,10 @@ struct acct_state {
     int64_t watermark; /* end of the last window read (0 = none yet) */
     int64_t since;     /* --accounting.since, epoch (0 = none) */
     int64_t overlap;   /* seconds each window reaches back before the last one's end */
+    int64_t settle;    /* a job is counted once it ended this long ago */
     int64_t max_window;
     int64_t pend_start, pend_end; /* the window of the fetch in flight (0 = none) */
+    int64_t pend_until;           /* its jobs ending after this are not settled yet */
     double pend_at;               /* when it was asked for (monotonic) */
     bool no_overlap;              /* the last window's edge did not fit in the seen set */
     bool restored;                /* loaded from the state file */
@@ -118,7 +121,7 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a);
 /* Shared by the state (acct_state.c) and its file (acct_statefile.c). */
 void acct_state_init(struct acct_state *S, const struct config *cfg);
 void acct_state_clear(struct acct_state *S);
-int acct_seen_add(struct acct_state *S, uint32_t id, int64_t end);
+int acct_seen_add(struct acct_state *S, uint32_t id, int64_t end, double cpu_used);
 struct acct_sgroup *acct_group_find(const struct acct_gtable *t, uint32_t p, uint32_t a,
                                     uint32_t u);
 /* The group of these names in t (un NULL: no user), created unless t holds

@@ -342,6 +342,79 @@ static void test_late_record(void **state)
     acct_state_free(S);
 }
 
+/* slurmdbd stores a cancelled job's end before its batch step reports its
+ * usage (seen on the harness: TotalCPU 0 for a moment, 1.01 s a moment
+ * later): a job is counted once it ended --accounting.settle ago, with the
+ * figures read then. */
+static void test_settle(void **state)
+{
+    (void)state;
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.accounting_overlap = 60;
+    cfg.accounting_settle = 60;
+    struct acct_state *S = acct_state_new(&cfg);
+    int64_t s, e;
+    struct dataset_result *r = refresh(S, 1000, "", &s, &e);
+    assert_int_equal(e, 1000);                      /* read up to now ... */
+    assert_int_equal(r->u.acct->window_end, 940);   /* ... counted up to now - settle */
+    assert_int_equal(r->u.acct->window_start, 940); /* nothing settled since the start */
+    tu_result_free(r);
+    /* job 1 ended 30 s ago, its step has not reported yet: read, not counted */
+    const char *early = "1|CANCELLED by 0|debug|physics|900|900|990|1100|110|cpu=1|00:00:00||\n"
+                        "2|COMPLETED|debug|physics|900|900|990|1020|30|cpu=1|00:05.000||\n";
+    r = refresh(S, 1130, early, &s, &e);
+    assert_int_equal(e, 1130);
+    const struct acct_model *m = r->u.acct;
+    assert_int_equal(m->window_end, 1070);
+    assert_int_equal(total_jobs(m), 1);
+    assert_int_equal(m->seen, 1);
+    tu_result_free(r);
+    /* a minute later the window starts before its end again; its usage is in */
+    const char *later = "1|CANCELLED by 0|debug|physics|900|900|990|1100|110|cpu=1|00:01.010||\n"
+                        "2|COMPLETED|debug|physics|900|900|990|1020|30|cpu=1|00:05.000||\n";
+    r = refresh(S, 1190, later, &s, &e);
+    assert_int_equal(s, 1070 + 1 - 60);
+    m = r->u.acct;
+    assert_int_equal(m->window_end, 1130);
+    assert_int_equal(total_jobs(m), 2);
+    assert_int_equal(m->tot.duplicates, 1);
+    assert_int_equal(m->tot.revised, 0);
+    double used = 0;
+    for (size_t i = 0; i < m->ngroups; i++)
+        used += m->groups[i].s.cpu_used;
+    assert_double_exact(used, 5.0 + 1.01);
+    tu_result_free(r);
+    acct_state_free(S);
+}
+
+/* A record that changes after it was counted (settle too short) keeps its
+ * first figures and is counted as revised when the overlap reads it again. */
+static void test_revised(void **state)
+{
+    (void)state;
+    struct acct_state *S = new_state(60, 0);
+    struct dataset_result *r = refresh(S, 1000, "", NULL, NULL);
+    tu_result_free(r);
+    r = refresh(S, 1100, "1|CANCELLED by 0|debug|physics|900|900|990|1090|100|cpu=1|00:00:00||\n",
+                NULL, NULL);
+    assert_int_equal(total_jobs(r->u.acct), 1);
+    tu_result_free(r);
+    r = refresh(S, 1120, "1|CANCELLED by 0|debug|physics|900|900|990|1090|100|cpu=1|00:01.010||\n",
+                NULL, NULL);
+    const struct acct_model *m = r->u.acct;
+    assert_int_equal(total_jobs(m), 1);
+    assert_int_equal(m->tot.revised, 1);
+    assert_double_exact(m->groups[0].s.cpu_used, 0);
+    tu_result_free(r);
+    /* read once more unchanged: still one revision */
+    r = refresh(S, 1130, "1|CANCELLED by 0|debug|physics|900|900|990|1090|100|cpu=1|00:01.010||\n",
+                NULL, NULL);
+    assert_int_equal(r->u.acct->tot.revised, 1);
+    tu_result_free(r);
+    acct_state_free(S);
+}
+
 /* slurmdbd can hold a job's record without its partition for a while (made
  * from the completion message before the start message): it is left for the
  * next window, then counted once, with its partition. */
@@ -490,7 +563,9 @@ static void test_state_corrupt(void **state)
     /* damaged records */
     static const char *const bad[] = {
         "garbage\n",
-        "slurm_exporter-accounting-state 3\nfloor 1\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 4\nfloor 1\nwatermark 2\nend 2\n",
+        /* version 3: totals has the revised count too */
+        "slurm_exporter-accounting-state 3\nfloor 1\nwatermark 2\ntotals 1 0 0 0 0\nend 3\n",
         "slurm_exporter-accounting-state 0\nfloor 1\nwatermark 2\nend 2\n",
         "slurm_exporter-accounting-state\nfloor 1\nwatermark 2\nend 2\n",
         "slurm_exporter-accounting-state 2 x\nfloor 1\nwatermark 2\nend 2\n",
@@ -533,9 +608,9 @@ static void test_state_corrupt(void **state)
     /* a refused file leaves the state as it was */
     assert_int_equal(T->tot.counted, counted);
     /* the reason names an unknown version */
-    const char *v3 = "slurm_exporter-accounting-state 3\nfloor 1\nwatermark 2\nend 2\n";
-    assert_true(acct_state_parse(T, v3, strlen(v3), err, sizeof(err)) < 0);
-    assert_non_null(strstr(err, "version 3"));
+    const char *v4 = "slurm_exporter-accounting-state 4\nfloor 1\nwatermark 2\nend 2\n";
+    assert_true(acct_state_parse(T, v4, strlen(v4), err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "version 4"));
     /* a name with escaped bytes survives */
     const char *odd = "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
                       "group =a%20b =%25x 1 0 0 0 0 0 0 0 0 0.5 1\nend 3\n";
@@ -672,7 +747,7 @@ static void test_state_version_1(void **state)
     assert_double_exact(g->mem_alloc, 0);
     size_t len;
     char *dump = acct_state_dump(S, &len);
-    assert_true(strncmp(dump, "slurm_exporter-accounting-state 2\n", 34) == 0);
+    assert_true(strncmp(dump, "slurm_exporter-accounting-state 3\n", 34) == 0);
     assert_non_null(strstr(dump, "\ngroup =debug =physics 2 1 0 0 0 0 0 0 0 12.5 40 0 0 0 0 0\n"));
     struct acct_state *T = new_state(60, 0);
     assert_int_equal(acct_state_parse(T, dump, len, err, sizeof(err)), 0);
@@ -831,7 +906,7 @@ static void test_state_round_trip_users(void **state)
      * 1024 x 50) */
     assert_non_null(strstr(dump, "\nugroup =debug =physics =al%20ice 1 0 0 0 0 0 0 0 0 1 50 51200 "
                                  "53687091200 0 49 53687040000\n"));
-    assert_non_null(strstr(dump, "\ntotals 2 0 0 0 0\n"));
+    assert_non_null(strstr(dump, "\ntotals 2 0 0 0 0 0\n"));
     char err[256];
     struct acct_state *T = new_user_state(60, 0);
     assert_int_equal(acct_state_parse(T, dump, len, err, sizeof(err)), 0);
@@ -1148,6 +1223,8 @@ int main(void)
         cmocka_unit_test(test_since_and_window_cap),
         cmocka_unit_test(test_series_limit),
         cmocka_unit_test(test_state_round_trip),
+        cmocka_unit_test(test_settle),
+        cmocka_unit_test(test_revised),
         cmocka_unit_test(test_state_corrupt),
         cmocka_unit_test(test_collector),
         cmocka_unit_test(test_memory_counters),
