@@ -23,8 +23,11 @@ refresh of the exporter that started after that is waited for, then a Prometheus
 the refresh (and a rule evaluation after the scrape), then every item is queried, then Slurm
 is asked again; an item is compared only when Slurm's two answers agree, and again in later
 rounds until it passed or mismatched three times at moments Slurm held still (or the phase's
-deadline passes). Range functions (rate, increase, deriv, predict_linear, subqueries): the
-series underneath are compared and the query itself must return data.
+deadline passes, after three rounds at least). Range functions (rate, increase, deriv, predict_linear, subqueries): the
+series underneath are compared and the query itself must return data. Finished-job figures are
+compared with sacct's jobs that ended up to the exporter's accounting window end (it counts a job
+--accounting.settle, here the default minute, after its end), read before the scrape and after
+the queries: a round in which it moved does not compare them.
 
 Prints `ok - documents: <doc>: <item>` / `not ok - ...` per item and a note line
 `documents: N of M items with data and the right value; K cannot work (listed)`.
@@ -46,7 +49,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "documents"))
 import inventory as INV  # noqa: E402
 
 NAME = "documents"
-PHASE_DEADLINE = 150     # seconds of comparison rounds per phase
+PHASE_DEADLINE = 150     # seconds of comparison rounds per phase ...
+MIN_ROUNDS = 3           # ... but at least this many rounds (a slow chroot's round can take
+                         # longer than the deadline), up to three deadlines
 SETTLE_DEADLINE = 90     # seconds for the situations of the alerts
 NODATA_WAIT = 20         # seconds an item may have no data (range functions need two samples)
 # Every scrape job of every phase is in every configuration (those of other phases without
@@ -579,6 +584,15 @@ def trace_alloc(D, S, it, ls):
     return {}
 
 
+def _settled(D, S):
+    """sacct's finished jobs that the exporter has counted: those that ended up to its window's
+    end (a job is counted --accounting.settle after its end, docs/metrics.md, Settling)."""
+    jobs = S.acct()
+    if jobs is None or D.acct_end is None:
+        return None
+    return [j for j in jobs if j["end"] is not None and j["end"] <= D.acct_end]
+
+
 # accounting: the value a series with labels L has, from sacct's finished jobs matching L
 def _acct_value(name, jobs, labels):
     sel = [j for j in jobs if all(labels.get(k) in (None, j[k]) for k in ("partition", "account", "user"))]
@@ -612,7 +626,7 @@ def _key_star(labels):
 
 @oracle
 def acct_series(D, S, it, ls):
-    jobs = S.acct()
+    jobs = _settled(D, S)
     if jobs is None or ls is None:
         return {}
     out = {}
@@ -625,7 +639,7 @@ def acct_series(D, S, it, ls):
 
 @oracle
 def acct_avg_by(D, S, it, ls):
-    jobs = S.acct()
+    jobs = _settled(D, S)
     under = D.underlying(it.args["name"], it.job)
     if jobs is None or under is None:
         return {}
@@ -639,7 +653,7 @@ def acct_avg_by(D, S, it, ls):
 
 @oracle
 def acct_sum_by(D, S, it, ls):
-    jobs = S.acct()
+    jobs = _settled(D, S)
     under = D.underlying(it.args["name"], it.job)
     if jobs is None or under is None:
         return {}
@@ -654,7 +668,7 @@ def acct_sum_by(D, S, it, ls):
 
 @oracle
 def acct_quantile(D, S, it, ls):
-    jobs = S.acct()
+    jobs = _settled(D, S)
     under = D.underlying(it.args["name"], it.job)
     if jobs is None or under is None:
         return {}
@@ -665,7 +679,7 @@ def acct_quantile(D, S, it, ls):
 
 @oracle
 def acct_wait_mean(D, S, it, ls):
-    jobs = S.acct()
+    jobs = _settled(D, S)
     if jobs is None:
         return {}
     per = {}
@@ -732,6 +746,7 @@ class Documents:
         self.pdir = None
         self.cluster = None
         self.acct_since = None
+        self.acct_end = None  # the exporter's accounting window end in this round
         self.trace_body = None
         self.jobs_made = []
         self.partitions_made = []
@@ -1142,7 +1157,8 @@ class Documents:
         deadline = time.monotonic() + PHASE_DEADLINE
         rounds = 0
         self._round = 0
-        while todo and time.monotonic() < deadline:
+        hard = deadline + 2 * PHASE_DEADLINE
+        while todo and (time.monotonic() < deadline or (rounds < MIN_ROUNDS and time.monotonic() < hard)):
             rounds += 1
             self._round = rounds
             if extra:
@@ -1159,12 +1175,17 @@ class Documents:
                         wa0[it] = e
             try:
                 self.wait_refresh(t0, datasets)
+                e_pre = self.acct_window_end()
                 self.wait_scraped(time.time(), rules)
             except self.base.Abort as e:
                 self.R.note(f"documents: {name}: round {rounds}: {e}")
                 continue
+            e0 = self.acct_window_end()
             answers = {it: self.item_query(it) for it in todo}
             unders = {it: self.q(it.under) for it in todo if it.under}
+            # the accounting window Prometheus scraped: the same before the scrape and after the
+            # queries, or the accounting items wait for the next round
+            self.acct_end = e0 if e_pre == e0 == self.acct_window_end() else None
             Sb = Snap(self)
             Sb.prefetch(self.prefetch_argvs(Sb, todo))
             still = []
@@ -1193,8 +1214,12 @@ class Documents:
                     still.append(it)
             todo = still
         for it in todo:
-            self.results[it] = ("fail", f"{state[it]['last']} (after {rounds} rounds, {PHASE_DEADLINE}s)")
+            self.results[it] = ("fail", f"{state[it]['last']} (after {rounds} rounds, "
+                                        f"{time.monotonic() - deadline + PHASE_DEADLINE:.0f}s)")
         self.R.note(f"documents: {name}: {rounds} rounds, {time.monotonic() - deadline + PHASE_DEADLINE:.0f}s")
+
+    def acct_window_end(self):
+        return self.exp.metrics().value("slurm_accounting_window_end_timestamp_seconds", cluster=self.cluster)
 
     def prefetch_argvs(self, S, items):
         argvs = []
@@ -1234,6 +1259,8 @@ class Documents:
             return ok and claim_ok, det + claim, not det.startswith("no data")
         if isinstance(wa0, Exception):
             return False, f"Slurm's answer failed: {wa0}", True
+        if (it.oracle or "").startswith("acct_") and self.acct_end is None:
+            return None  # an accounting refresh between the scrape and the queries
         got, other, labelsets = self.keyed(it, res)
         if it.under:
             ust, _ut, ures, uerr = under
