@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The small value parsers on arbitrary text: config durations and sizes,
- * Slurm durations, memory sizes and integers; and config_parse on an argv
- * made of the NUL-separated pieces of the input. */
+ * Slurm durations, memory sizes and integers, --compat.azure.reset-time;
+ * and config_parse on an argv made of the NUL-separated pieces of the
+ * input. */
 #include "fuzz_common.h"
 #include "config.h"
 
@@ -29,6 +30,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t sz = 0;
     config_parse_size(s, &sz);
+
+    /* --compat.azure.reset-time: a window or a past time, never both, in bounds */
+    const double now = 1795424700;
+    double rw = -1, rt = -1;
+    if (config_parse_reset_time(s, now, &rw, &rt) == 0) {
+        bool win = rw >= 1 && rw <= CONFIG_RESET_MAX_S && rt == 0;
+        bool at = rw == 0 && rt >= now - CONFIG_RESET_MAX_S && rt <= now + 1;
+        if (win == at)
+            fz_fail("reset time neither one window nor one past time in bounds", s, 0);
+    }
 
     int64_t secs = 0;
     if (parse_slurm_duration(s, size, &secs) == 0 && secs < -1)
