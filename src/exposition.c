@@ -55,6 +55,12 @@ struct exposition {
     double duration[MAX_CLUSTERS][COLLECTOR_COUNT];
     uint64_t dropped[MAX_CLUSTERS][COLLECTOR_COUNT];
     size_t series;
+    /* The datasets' refresh status as of the views the body was built from
+     * (nclusters x DS_COUNT; `current` cleared): the exporter's own section
+     * of a scrape describes the refreshes whose data it serves. Taken live,
+     * a refresh that ended after the build showed its duration and time
+     * beside the data of the refresh before it until the next build. */
+    struct dataset_state *st;
 };
 
 /* The expositions: the telemetry path's (every enabled collector but those
@@ -119,6 +125,7 @@ static void expo_free(struct exposition *e)
         free(e->cl[k]);
     }
     pthread_mutex_destroy(&e->gz_mu);
+    free(e->st);
     free(e);
 }
 
@@ -281,6 +288,7 @@ static struct exposition *build(int w)
     const struct dataset_access *da = E.hooks.data;
     int nk = da->clusters();
     e->nclusters = nk;
+    e->st = xcalloc((size_t)nk * DS_COUNT, sizeof(*e->st));
     struct render parts[MAX_CLUSTERS];
     struct label cl[MAX_CLUSTERS];
     memset(parts, 0, sizeof(parts));
@@ -302,8 +310,10 @@ static struct exposition *build(int w)
         struct view v;
         da->view_cluster(&v, k, now);
         v.compat = view_compat(w);
-        struct dataset_state st[DS_COUNT];
+        struct dataset_state *st = e->st + (size_t)k * DS_COUNT;
         da->status_cluster(k, st);
+        for (int i = 0; i < DS_COUNT; i++)
+            st[i].current = NULL; /* not referenced: never to be read */
         for (int c = 0; c < COLLECTOR_COUNT; c++) {
             if (!runs_in(w, c))
                 continue;
@@ -505,8 +515,6 @@ static void self_metrics(struct render *r, const struct exposition *e, int only)
 {
     double now = wall_now(), mono = mono_now_s();
     const struct dataset_access *da = E.hooks.data;
-    struct dataset_state st[DS_COUNT];
-    da->status_cluster(0, st);
 
     render_family(r, "slurm_exporter_build_info", M_GAUGE,
                   "Build information; the value is always 1.");
@@ -581,18 +589,15 @@ static void self_metrics(struct render *r, const struct exposition *e, int only)
     };
     for (size_t k = 0; k < sizeof(dfam) / sizeof(dfam[0]); k++) {
         render_family(r, dfam[k].name, dfam[k].type, dfam[k].help);
-        for (int q = 0; q < da->clusters(); q++) {
+        for (int q = 0; q < e->nclusters; q++) { /* each as of the build */
             if (only >= 0 && q != only)
                 continue;
             struct label cl = {"cluster", da->cluster_name(q)};
             r->base = cl.value ? &cl : NULL;
             r->nbase = cl.value ? 1 : 0;
-            if (q > 0)
-                da->status_cluster(q, st);
+            const struct dataset_state *sq = e->st + (size_t)q * DS_COUNT;
             for (int i = 0; i < DS_COUNT; i++)
-                dataset_samples(r, dfam[k].field, &st[i], dataset_names[i], now);
-            if (q > 0)
-                da->status_cluster(0, st);
+                dataset_samples(r, dfam[k].field, &sq[i], dataset_names[i], now);
         }
         r->base = NULL;
         r->nbase = 0;

@@ -747,6 +747,7 @@ class Documents:
         self.cluster = None
         self.acct_since = None
         self.acct_end = None  # the exporter's accounting window end in this round
+        self._special_last = {}  # item -> detail of its last round that could not compare
         self.trace_body = None
         self.jobs_made = []
         self.partitions_made = []
@@ -1214,6 +1215,8 @@ class Documents:
                     still.append(it)
             todo = still
         for it in todo:
+            if state[it]["last"] == "never compared" and it in self._special_last:
+                state[it]["last"] = f"never comparable, last: {self._special_last[it]}"
             self.results[it] = ("fail", f"{state[it]['last']} (after {rounds} rounds, "
                                         f"{time.monotonic() - deadline + PHASE_DEADLINE:.0f}s)")
         self.R.note(f"documents: {name}: {rounds} rounds, {time.monotonic() - deadline + PHASE_DEADLINE:.0f}s")
@@ -1253,7 +1256,9 @@ class Documents:
             claim = f"; as written: {claim}"
         if it.oracle not in ORACLES:
             r = self.special(it, res)
-            if r is None:
+            if r is None or r[0] is None:  # (None, detail): not comparable this round
+                if r is not None:
+                    self._special_last[it] = r[1]
                 return None
             ok, det = r
             return ok and claim_ok, det + claim, not det.startswith("no data")
