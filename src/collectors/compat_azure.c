@@ -188,12 +188,6 @@ static int azparts_find(const struct azparts *p, const char *name)
     return -1;
 }
 
-static void gauge1(struct render *r, const char *name, const char *help, double v)
-{
-    render_family(r, name, M_GAUGE, help);
-    render_sample(r, NULL, 0, v);
-}
-
 static void per_part(struct render *r, const char *name, const char *help, const struct azparts *p,
                      const double *v, size_t stride)
 {
@@ -314,9 +308,9 @@ static void totals(const struct view *v, struct render *r, const struct azparts 
     render_sample(r, NULL, 0, (double)z->dropped);
     if (!z->ready)
         return;
-    render_family(r, "slurm_exporter_azure_totals_start_timestamp_seconds", M_GAUGE,
-                  "Azure compat: the start of the totals' window (sacct -S) at this render.");
-    render_sample(r, NULL, 0, (double)start);
+    render_gauge1(r, "slurm_exporter_azure_totals_start_timestamp_seconds",
+                  "Azure compat: the start of the totals' window (sacct -S) at this render.",
+                  (double)start);
 
     struct az_count c;
     memset(&c, 0, sizeof(c));
@@ -397,7 +391,7 @@ static void totals(const struct view *v, struct render *r, const struct azparts 
                      "Azure compat: lines of sacct -a -S <reset> -E now -s %s -X -n: jobs that "
                      "ended in state %s since the reset time.",
                      sacct_state[f], sacct_state[f]);
-        gauge1(r, name, help, c.all[f]);
+        render_gauge1(r, name, help, c.all[f]);
     }
     for (int f = 0; p->n && f < ACCT_AZ_FAMILY_COUNT; f++) {
         const char *fn = acct_az_family_names[f];
@@ -495,27 +489,29 @@ void collect_compat_azure(const struct view *v, struct render *r, struct collect
 
     char name[96], help[192];
     if (jm) {
-        gauge1(r, "slurm_jobs", "Azure compat: jobs in the queue (lines of squeue -h).", jglob[0]);
+        render_gauge1(r, "slurm_jobs", "Azure compat: jobs in the queue (lines of squeue -h).",
+                      jglob[0]);
         for (size_t s = 0; s < NJS; s++) {
             snprintf(name, sizeof(name), "slurm_jobs_%s", job_states[s].suffix);
             snprintf(help, sizeof(help), "Azure compat: %s jobs (lines of squeue -t %s -h).",
                      job_states[s].suffix, job_states[s].suffix);
-            gauge1(r, name, help, jglob[1 + s]);
+            render_gauge1(r, name, help, jglob[1 + s]);
         }
     }
     if (nm) {
-        gauge1(r, "slurm_nodes", "Azure compat: nodes (lines of sinfo -N -h: one per partition).",
-               nglob[0]);
+        render_gauge1(r, "slurm_nodes",
+                      "Azure compat: nodes (lines of sinfo -N -h: one per partition).", nglob[0]);
         for (int s = 0; s < NS_COUNT; s++) {
             snprintf(name, sizeof(name), "slurm_nodes_%s", node_suffix[s]);
             snprintf(help, sizeof(help), "Azure compat: %s nodes (sinfo -t %s -h -o %%D).",
                      node_suffix[s], node_suffix[s]);
-            gauge1(r, name, help, nglob[1 + s]);
+            render_gauge1(r, name, help, nglob[1 + s]);
         }
-        gauge1(r, "slurm_nodes_drain_total",
-               "Azure compat: slurm_nodes_drain + slurm_nodes_draining + slurm_nodes_drained "
-               "(a drained or draining node counts twice, as in Azure's exporter).",
-               nglob[1 + NS_DRAIN] + nglob[1 + NS_DRNG] + nglob[1 + NS_DRAINED]);
+        render_gauge1(
+            r, "slurm_nodes_drain_total",
+            "Azure compat: slurm_nodes_drain + slurm_nodes_draining + slurm_nodes_drained "
+            "(a drained or draining node counts twice, as in Azure's exporter).",
+            nglob[1 + NS_DRAIN] + nglob[1 + NS_DRNG] + nglob[1 + NS_DRAINED]);
     }
     if (jm && p.n) {
         per_part(r, "slurm_partition_jobs",
@@ -560,11 +556,12 @@ void collect_compat_azure(const struct view *v, struct render *r, struct collect
 
 void compat_azure_meta(struct render *r, double duration, double when, bool error)
 {
-    gauge1(r, "slurm_exporter_collect_duration_seconds",
-           "Azure compat: seconds the last build of this exposition took.", duration);
-    gauge1(r, "slurm_exporter_last_collect_timestamp_seconds",
-           "Azure compat: Unix time of the last build of this exposition.", when);
+    render_gauge1(r, "slurm_exporter_collect_duration_seconds",
+                  "Azure compat: seconds the last build of this exposition took.", duration);
+    render_gauge1(r, "slurm_exporter_last_collect_timestamp_seconds",
+                  "Azure compat: Unix time of the last build of this exposition.", when);
     if (error)
-        gauge1(r, "slurm_exporter_errors_total",
-               "Azure compat: 1 when a dataset this exposition needs has no usable data.", 1);
+        render_gauge1(r, "slurm_exporter_errors_total",
+                      "Azure compat: 1 when a dataset this exposition needs has no usable data.",
+                      1);
 }
