@@ -106,14 +106,18 @@ lint: cppcheck tidy
 
 # Installs the binary, the man page, the systemd units (ExecStart pointing at
 # BINDIR), the sysusers.d entry and the examples (web config, Prometheus scrape
-# configs, file_sd targets, /etc/default file). Nothing under /etc is written.
+# configs, file_sd targets, /etc/default file, the Prometheus-Operator rule object) and the
+# Prometheus recording and alerting rules (RULESDIR). Nothing under /etc is written.
 BINDIR         ?= $(PREFIX)/bin
 MANDIR         ?= $(PREFIX)/share/man
 DOCDIR         ?= $(PREFIX)/share/doc/slurm_exporter
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+RULESDIR       ?= $(PREFIX)/share/slurm_exporter/rules
 EXAMPLES := deploy/web-config.yml deploy/prometheus/prometheus.yml \
-            deploy/prometheus/file_sd/slurm-controllers.yml deploy/systemd/slurm_exporter.default
+            deploy/prometheus/file_sd/slurm-controllers.yml deploy/systemd/slurm_exporter.default \
+            deploy/kubernetes/prometheusrule.yaml
+RULES    := deploy/prometheus/rules/slurm-recording.yml deploy/prometheus/rules/slurm-alerts.yml
 install: $(BUILD)/slurm_exporter $(BUILD)/slurm_exporter_trace
 	install -D -m 0755 $(BUILD)/slurm_exporter $(DESTDIR)$(BINDIR)/slurm_exporter
 	install -D -m 0755 $(BUILD)/slurm_exporter_trace $(DESTDIR)$(BINDIR)/slurm_exporter_trace
@@ -127,14 +131,17 @@ install: $(BUILD)/slurm_exporter $(BUILD)/slurm_exporter_trace
 	install -D -m 0644 deploy/systemd/slurm_exporter.sysusers \
 	  $(DESTDIR)$(SYSUSERSDIR)/slurm_exporter.conf
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 README.md docs/configuration.md docs/trace-wrapper.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(RULESDIR)
+	install -m 0644 $(RULES) $(DESTDIR)$(RULESDIR)/
+	install -m 0644 README.md docs/configuration.md docs/operations.md docs/trace-wrapper.md \
+	  $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slurm_exporter $(DESTDIR)$(MANDIR)/man1/slurm_exporter.1 \
 	  $(DESTDIR)$(BINDIR)/slurm_exporter_trace $(DESTDIR)$(MANDIR)/man1/slurm_exporter_trace.1 \
 	  $(DESTDIR)$(SYSTEMDUNITDIR)/slurm_exporter.service \
 	  $(DESTDIR)$(SYSTEMDUNITDIR)/slurm_exporter.socket $(DESTDIR)$(SYSUSERSDIR)/slurm_exporter.conf
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(RULESDIR)
 
 # A Debian package built from this tree (deploy/debian): build/*.deb
 deb:
