@@ -49,6 +49,8 @@ def check(ctx):
         e = ctx.metrics()
         ok = (_series(e, "slurm_job_trace_cpu_usage", "tracehost1") == 1.5 and
               _series(e, "slurm_job_trace_cpu_usage", "tracehost2") == 0.5 and
+              # ttlhost too: the TTL check below takes its absence for "gone"
+              _series(e, "slurm_job_trace_last_update_timestamp_seconds", "ttlhost") is not None and
               e.value("slurm_job_allocated_cpus", job_id=jid) is not None)
         return e if ok else None
     try:
