@@ -27,7 +27,7 @@ deadline passes, after three rounds at least). Range functions (rate, increase, 
 series underneath are compared and the query itself must return data. Finished-job figures are
 compared with sacct's jobs that ended up to the exporter's accounting window end (it counts a job
 --accounting.settle, here the default minute, after its end), read before the scrape and after
-the queries: a round in which it moved does not compare them.
+the queries: a round in which a job ended between those two ends does not compare them.
 
 Prints `ok - documents: <doc>: <item>` / `not ok - ...` per item and a note line
 `documents: N of M items with data and the right value; K cannot work (listed)`.
@@ -746,7 +746,8 @@ class Documents:
         self.pdir = None
         self.cluster = None
         self.acct_since = None
-        self.acct_end = None  # the exporter's accounting window end in this round
+        self.acct_end = None  # the exporter's accounting window end in this round (at the latest)
+        self.acct_lo = None   # ... and at the earliest
         self._special_last = {}  # item -> detail of its last round that could not compare
         self.trace_body = None
         self.jobs_made = []
@@ -1181,12 +1182,14 @@ class Documents:
             except self.base.Abort as e:
                 self.R.note(f"documents: {name}: round {rounds}: {e}")
                 continue
-            e0 = self.acct_window_end()
             answers = {it: self.item_query(it) for it in todo}
             unders = {it: self.q(it.under) for it in todo if it.under}
-            # the accounting window Prometheus scraped: the same before the scrape and after the
-            # queries, or the accounting items wait for the next round
-            self.acct_end = e0 if e_pre == e0 == self.acct_window_end() else None
+            # the accounting window Prometheus scraped ended between e_pre (read before the scrape)
+            # and e_post (after the queries): with the test's 1 s refreshes it moves every second,
+            # so the accounting items compare when no job ended in between (judge)
+            e_post = self.acct_window_end()
+            ok_w = e_pre is not None and e_post is not None and e_pre <= e_post
+            self.acct_lo, self.acct_end = (e_pre, e_post) if ok_w else (None, None)
             Sb = Snap(self)
             Sb.prefetch(self.prefetch_argvs(Sb, todo))
             still = []
@@ -1264,8 +1267,11 @@ class Documents:
             return ok and claim_ok, det + claim, not det.startswith("no data")
         if isinstance(wa0, Exception):
             return False, f"Slurm's answer failed: {wa0}", True
-        if (it.oracle or "").startswith("acct_") and self.acct_end is None:
-            return None  # an accounting refresh between the scrape and the queries
+        if (it.oracle or "").startswith("acct_"):
+            if self.acct_end is None:
+                return None
+            if any(j["end"] is not None and self.acct_lo < j["end"] <= self.acct_end for j in Sb.acct() or []):
+                return None  # a job ended where the scraped window's end may lie
         got, other, labelsets = self.keyed(it, res)
         if it.under:
             ust, _ut, ures, uerr = under
