@@ -94,14 +94,22 @@ static struct {
     struct conn *conns;
     unsigned raw_open;     /* connections answered by answer_unreadable_length, not closed */
     pthread_cond_t raw_cv; /* raw_open went down */
-    struct log_limit cert_log;
+    /* refusals are logged at most once a second per reason, so a client
+     * refused every second for one reason (a Prometheus without its
+     * certificate) does not hide another's (an expired certificate); the
+     * reasons are a small set (GnuTLS's status texts), the last slot takes
+     * any beyond it */
+    pthread_mutex_t cert_log_mu;
+    char cert_why[8][160];
+    struct log_limit cert_log[8];
     /* rate_limit token bucket */
     pthread_mutex_t rate_mu;
     unsigned rate_gen;
     double rate_tokens, rate_last;
 } H = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .raw_cv = PTHREAD_COND_INITIALIZER,
-       .rate_mu = PTHREAD_MUTEX_INITIALIZER};
+       .rate_mu = PTHREAD_MUTEX_INITIALIZER,
+       .cert_log_mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* The stage label values of H.timeouts and H.evictions. */
 static const char *const timeout_stages[3] = {"header", "body", "response"};
@@ -318,6 +326,23 @@ static void conn_log_addr(struct MHD_Connection *c, char *out, size_t n)
         snprintf(out, n, "%s:%s", host, port);
 }
 
+/* The log limiter of one refusal reason (see cert_log). */
+static struct log_limit *cert_limiter(const char *why)
+{
+    const size_t n = sizeof(H.cert_log) / sizeof(H.cert_log[0]);
+    size_t i = 0;
+    pthread_mutex_lock(&H.cert_log_mu);
+    for (; i < n - 1; i++) {
+        if (!H.cert_why[i][0])
+            snprintf(H.cert_why[i], sizeof(H.cert_why[i]), "%.*s", (int)sizeof(H.cert_why[i]) - 1,
+                     why);
+        if (strncmp(H.cert_why[i], why, sizeof(H.cert_why[i]) - 1) == 0)
+            break;
+    }
+    pthread_mutex_unlock(&H.cert_log_mu);
+    return &H.cert_log[i];
+}
+
 /* Called by GnuTLS while a handshake checks the client's certificate. */
 static int verify_hook(gnutls_session_t s)
 {
@@ -331,7 +356,8 @@ static int verify_hook(gnutls_session_t s)
     __atomic_add_fetch(&H.cert_rejections, 1, __ATOMIC_RELAXED);
     char addr[80];
     conn_log_addr(c, addr, sizeof(addr));
-    log_limited(&H.cert_log, 1, LOG_WARN, "TLS handshake refused", "client", addr, "reason", why);
+    log_limited(cert_limiter(why), 1, LOG_WARN, "TLS handshake refused", "client", addr, "reason",
+                why);
     return -1;
 }
 
