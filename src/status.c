@@ -451,7 +451,10 @@ void status_page_render(struct buf *out, const struct status_summary *s,
                         "<tr><th>reason</th><th>jobs</th></tr>\n");
             for (size_t i = 0; i < s->nreasons; i++) {
                 struct buf series = {0};
-                buf_printf(&series, "slurm_queue_jobs_pending{reason=\"%s\"}", s->reasons[i].name);
+                /* as the exposition writes the series: the label value escaped */
+                buf_puts(&series, "slurm_queue_jobs_pending{reason=\"");
+                render_escape_label(&series, s->reasons[i].name);
+                buf_puts(&series, "\"}");
                 buf_puts(b, "<tr><td>");
                 esc(b, s->reasons[i].name);
                 buf_puts(b, "</td>");
