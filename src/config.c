@@ -84,7 +84,7 @@ static const struct flag flags[] = {
      "Largest request line plus headers accepted; larger requests get 431.", -1, 0},
     {"web.status-history", K_DURATION, OFF(status_history), "6h",
      "How far back the charts of the status page at / reach: one point per minute is kept "
-     "in memory (6h: 360 points, about 32KiB); 0 turns the charts off.",
+     "in memory, 80 bytes each (6h: 360 points, about 28KiB); 0 turns the charts off.",
      -1, 7 * DAY},
     {"collector.disable-defaults", K_BOOL, OFF(disable_defaults), "false",
      "Turn off all collectors that are on by default; enable some with --collector.NAME.", -1, 0},

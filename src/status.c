@@ -2,7 +2,6 @@
 /* The status page: the summary of a snapshot, the history ring, the HTML
  * and SVG, and the process-wide instance the poller feeds. */
 #include "status.h"
-#include "collectors/collector.h"
 #include "model/dataset.h"
 #include "render.h"
 #include "util/clock.h"
@@ -219,15 +218,24 @@ static void human(char *out, size_t cap, double v, enum unit u)
         return;
     }
     case U_SECONDS: {
-        long long s = (long long)llround(v);
-        if (s < 120)
+        /* two units, the second left out when 0: "45s", "2m 5s", "6h", "12d 17h" */
+        long long s = (long long)llround(v), a, b;
+        const char *ua, *ub;
+        if (s < 120) {
             snprintf(out, cap, "%llds", s);
-        else if (s < 7200)
-            snprintf(out, cap, "%lldm %llds", s / 60, s % 60);
-        else if (s < 172800)
-            snprintf(out, cap, "%lldh %lldm", s / 3600, s % 3600 / 60);
+            return;
+        }
+        if (s < 7200) {
+            a = s / 60, b = s % 60, ua = "m", ub = "s";
+        } else if (s < 172800) {
+            a = s / 3600, b = s % 3600 / 60, ua = "h", ub = "m";
+        } else {
+            a = s / 86400, b = s % 86400 / 3600, ua = "d", ub = "h";
+        }
+        if (b)
+            snprintf(out, cap, "%lld%s %lld%s", a, ua, b, ub);
         else
-            snprintf(out, cap, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+            snprintf(out, cap, "%lld%s", a, ua);
         return;
     }
     case U_PERCENT:
@@ -329,6 +337,7 @@ static void chart(struct buf *b, const struct status_history *h, const struct ch
                "aria-label=\"%s\"><rect width=\"%.0f\" height=\"%.0f\" fill=\"#f6f7f9\"/>",
                c->title, topt, W, H, W, H, c->title, W, H);
     bool open = false;
+    double lx = -1, ly = 0; /* the newest point drawn: marked with a dot */
     for (size_t i = first; i < h->n; i += stride) {
         const struct status_point *p = status_history_get(h, i);
         double v = chart_value(p, c);
@@ -349,9 +358,13 @@ static void chart(struct buf *b, const struct status_history *h, const struct ch
                         "points=\"");
         buf_printf(b, "%s%.1f,%.1f", open ? " " : "", x, y);
         open = true;
+        lx = x;
+        ly = y;
     }
     if (open)
         buf_puts(b, "\"/>");
+    if (lx >= 0)
+        buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#3b73b9\"/>", lx, ly);
     buf_puts(b, "</svg></figure>\n");
 }
 

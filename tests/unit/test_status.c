@@ -346,6 +346,7 @@ static void test_page_bounded(void **state)
     assert_true(page.len < STATUS_PAGE_MAX);
     const char *pg = buf_cstr(&page);
     assert_int_equal(count_str(pg, "<polyline"), 6);
+    assert_int_equal(count_str(pg, "<circle"), 6); /* the newest point of each chart */
     for (const char *p = strstr(pg, "points=\""); p; p = strstr(p + 1, "points=\"")) {
         const char *end = strchr(p + 8, '"');
         size_t commas = 0;
