@@ -446,8 +446,10 @@ static void fmt_duration(char *out, size_t n, double secs)
         snprintf(out, n, "%gm", secs / 60);
     else if (secs >= 1)
         snprintf(out, n, "%gs", secs);
-    else
+    else if (secs > 0)
         snprintf(out, n, "%gms", secs * 1000);
+    else
+        snprintf(out, n, "0"); /* the bare number durations take */
 }
 
 /* The smallest and largest value a duration flag takes. */
