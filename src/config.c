@@ -82,6 +82,10 @@ static const struct flag flags[] = {
      HOUR},
     {"web.max-header-bytes", K_SIZE, OFF(max_header_bytes), "8KiB",
      "Largest request line plus headers accepted; larger requests get 431.", -1, 0},
+    {"web.status-history", K_DURATION, OFF(status_history), "6h",
+     "How far back the charts of the status page at / reach: one point per minute is kept "
+     "in memory, 80 bytes each (6h: 360 points, about 28KiB); 0 turns the charts off.",
+     -1, 7 * DAY},
     {"collector.disable-defaults", K_BOOL, OFF(disable_defaults), "false",
      "Turn off all collectors that are on by default; enable some with --collector.NAME.", -1, 0},
     {"log.level", K_LEVEL, OFF(log_level), "info", "Log level: debug, info, warn, error.", -1, 0},
@@ -442,13 +446,17 @@ static void fmt_duration(char *out, size_t n, double secs)
         snprintf(out, n, "%gm", secs / 60);
     else if (secs >= 1)
         snprintf(out, n, "%gs", secs);
-    else
+    else if (secs > 0)
         snprintf(out, n, "%gms", secs * 1000);
+    else
+        snprintf(out, n, "0"); /* the bare number durations take */
 }
 
 /* The smallest and largest value a duration flag takes. */
 static double duration_min(const struct flag *f)
 {
+    if (f->off == OFF(status_history) && f->kind == K_DURATION)
+        return 0; /* no charts */
     return f->kind == K_INTERVAL ? 0.1 : 0.001;
 }
 

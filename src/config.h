@@ -24,6 +24,7 @@ struct config {
     double read_header_timeout;
     double write_timeout;
     size_t max_header_bytes;
+    double status_history; /* --web.status-history: seconds of charts on /, 0 = none */
     const char *web_config_file;
     bool systemd_socket;
     bool collector_on[COLLECTOR_COUNT];

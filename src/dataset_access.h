@@ -28,6 +28,10 @@ struct dataset_state {
     struct fetch_hist fetches; /* the attempts (fetch_ok + fetch_err) by duration */
     double cmd_duration;
     const char *command; /* "squeue", "scontrol" */
+    /* The last failed refresh: why (as logged, cut to fit) and its wall
+     * clock; "" and 0 before the first failure. Kept after a success. */
+    char last_error[256];
+    double last_error_at;
 };
 
 struct dataset_access {

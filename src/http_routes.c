@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What each path answers: the telemetry path (the current exposition, content
- * negotiation and gzip), the landing page, /-/healthy, /-/ready, and the trace
+ * negotiation and gzip), the status page, /-/healthy, /-/ready, and the trace
  * path's posts (checks, body, store); the per-path request counters. The
  * transport (http.c) decides whether a request gets this far. */
 #include "http_routes.h"
@@ -231,14 +231,15 @@ static const struct webconfig_header *cfg_header(const struct webconfig *wc, con
 }
 
 /* Our defaults, then the configured headers (which replace a default of the
- * same name), handed to add one by one. */
-static void security_headers(const struct webconfig *wc,
+ * same name), handed to add one by one. csp: the Content-Security-Policy
+ * default (NULL: default-src 'none'). */
+static void security_headers(const struct webconfig *wc, const char *csp,
                              void (*add)(void *arg, const char *name, const char *value), void *arg)
 {
-    static const char *const defaults[][2] = {
+    const char *const defaults[][2] = {
         {"X-Content-Type-Options", "nosniff"},
         {"X-Frame-Options", "DENY"},
-        {"Content-Security-Policy", "default-src 'none'"},
+        {"Content-Security-Policy", csp ? csp : "default-src 'none'"},
         {"Referrer-Policy", "no-referrer"},
         {"Cache-Control", "no-store"},
     };
@@ -283,7 +284,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, const struct webconfig *w
     if (!resp)
         return MHD_NO;
     reply_headers(p, code, closing, add_to_response, resp);
-    security_headers(wc, add_to_response, resp);
+    security_headers(wc, NULL, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, (unsigned)code, resp);
     MHD_destroy_response(resp);
     if (r == MHD_YES) /* counted as sent: a reply libmicrohttpd refused is not */
@@ -315,7 +316,7 @@ void http_reply_raw(struct buf *out, const struct webconfig *wc, enum http_path 
     buf_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", code, code == 400 ? "Bad Request" : "Error",
                date);
     reply_headers(p, code, true, add_to_buf, out);
-    security_headers(wc, add_to_buf, out);
+    security_headers(wc, NULL, add_to_buf, out);
     buf_printf(out, "Content-Length: %zu\r\n\r\n%s", strlen(text), text);
     count(p, code);
     if (p == P_TRACE) /* a post the handler never sees: counted here */
@@ -431,33 +432,30 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, const struct webc
     if (gz)
         MHD_add_response_header(resp, "Content-Encoding", "gzip");
     MHD_add_response_header(resp, "Vary", "Accept, Accept-Encoding");
-    security_headers(wc, add_to_response, resp);
+    security_headers(wc, NULL, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     count(p, 200);
     return r;
 }
 
-static const char landing[] =
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Slurm Exporter</title></head>\n"
-    "<body><h1>Slurm Exporter</h1>\n<p>Prometheus exporter for the Slurm workload manager.</p>\n"
-    "<ul><li><a href=\"%s\">Metrics</a></li><li><a href=\"/-/healthy\">Health</a></li>"
-    "<li><a href=\"/-/ready\">Readiness</a></li></ul>\n<p>Version %s</p></body></html>\n";
+/* The status page's policy: its inline <style> and SVG need style-src
+ * 'unsafe-inline'; nothing else loads (no script, image, font or frame). */
+static const char status_csp[] = "default-src 'none'; style-src 'unsafe-inline'";
 
+/* / : the status page (status.h), rendered per request from the summary
+ * and history the poller's builder made; the query string is never read. */
 static enum MHD_Result serve_root(struct MHD_Connection *c, const struct webconfig *wc)
 {
-    static char page[1024];
-    static int made;
-    if (!__atomic_load_n(&made, __ATOMIC_ACQUIRE)) {
-        snprintf(page, sizeof(page), landing, R.cfg->telemetry_path, SE_VERSION);
-        __atomic_store_n(&made, 1, __ATOMIC_RELEASE);
-    }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_PERSISTENT);
+    struct buf page = {0};
+    R.hooks.status_page(&page);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        page.len, page.p ? page.p : (char *)"", MHD_RESPMEM_MUST_COPY);
+    buf_free(&page);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-    security_headers(wc, add_to_response, resp);
+    security_headers(wc, status_csp, add_to_response, resp);
     enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     count(P_ROOT, 200);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The HTTP routes: what each path answers (the telemetry path, /, /-/healthy,
+/* The HTTP routes: what each path answers (the telemetry path, the status
+ * page at /, /-/healthy,
  * /-/ready, the trace path) and the per-path request counters. The transport
  * (http.h: daemons, connection limits, TLS, authentication) calls these once
  * a request may be answered; the exposition and the readiness come in as
@@ -40,6 +41,8 @@ struct http_hooks {
     int (*cluster)(const char *name);
     /* True when /-/ready answers 200. */
     bool (*ready)(void);
+    /* The status page (status_page): appends the HTML of / to out. */
+    void (*status_page)(struct buf *out);
 };
 
 /* The routing part of one request (the transport's request embeds it). */

@@ -8,6 +8,7 @@
 #include "exposition.h"
 #include "http.h"
 #include "poller.h"
+#include "status.h"
 #include "trace.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -76,6 +77,15 @@ static void sd_notify_msg(const char *msg)
 static bool serving_ready(void)
 {
     return poller_ready() && exposition_ready();
+}
+
+/* After each burst of refreshes (the poller's builder thread): the
+ * exposition is rebuilt, then the status page's summary and history are
+ * taken from the same datasets. */
+static void refreshed(void)
+{
+    exposition_rebuild();
+    status_refresh();
 }
 
 static void reload(void)
@@ -230,17 +240,20 @@ int main(int argc, char **argv)
         .self_metrics = {http_render_metrics, trace_render_metrics},
     };
     exposition_init(&cfg, &eh);
-    poller_init(&cfg, exposition_rebuild);
+    status_init(&cfg, poller_access());
+    poller_init(&cfg, refreshed);
     /* The HTTP routes serve the exposition's scrape bodies and answer
      * /-/ready from the poller and the exposition. */
     struct http_hooks hh = {.response = exposition_response,
                             .ready = serving_ready,
                             .view = exposition_view,
-                            .cluster = exposition_cluster};
+                            .cluster = exposition_cluster,
+                            .status_page = status_page};
     if (http_start(&cfg, &hh) < 0) {
         http_stop();
         poller_free();
         exposition_shutdown();
+        status_shutdown();
         webconfig_live_shutdown();
         trace_global_free();
         return 1;
@@ -252,6 +265,7 @@ int main(int argc, char **argv)
         poller_stop();
         poller_free();
         exposition_shutdown();
+        status_shutdown();
         webconfig_live_shutdown();
         trace_global_free();
         return 1;
@@ -264,6 +278,7 @@ int main(int argc, char **argv)
     http_stop();
     poller_stop();
     exposition_shutdown();
+    status_shutdown();
     poller_free();
     webconfig_live_shutdown();
     trace_global_free();

@@ -213,6 +213,11 @@ static int fetch_rt(struct dataset_rt *d)
     } else {
         d->st.last_ok = false;
         d->st.fetch_err++;
+        const char *msg = why[0] ? why : strerror(rc < 0 ? -rc : EIO);
+        size_t ml = strnlen(msg, sizeof(d->st.last_error) - 1); /* cut to fit */
+        memcpy(d->st.last_error, msg, ml);
+        d->st.last_error[ml] = '\0';
+        d->st.last_error_at = r->fetched_at;
     }
     pthread_mutex_unlock(&P.mu);
     if (old)

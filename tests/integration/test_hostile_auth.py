@@ -515,10 +515,51 @@ def test_fake_trace_jobs(d):
         stopped_clean(e, "trace store crowding")
 
 
+# ----------------------------------------------------------------------------- the status page
+
+def test_status_page_auth(d):
+    """/ is behind the same basic auth as /metrics: without or with wrong credentials (a guessing
+    flood from several addresses) nothing of the page is sent; with them the page, and a hostile
+    query string or look-alike paths never reach it."""
+    web = os.path.join(d, "web-status.yml")
+    sexp.write_file(web, f"basic_auth_users:\n  viewer: {sexp.bcrypt('pw', 6)}\n")
+    e = Exporter([f"--web.config.file={web}"])
+    good = basic("viewer", "pw")
+    flood = None
+    try:
+        st, h, body = e.req("GET", "/")
+        report("status page without credentials: 401 with WWW-Authenticate, no page",
+               st == 401 and h.get("WWW-Authenticate", "").startswith("Basic") and b"Slurm status" not in body,
+               (st, body[:80]))
+        st, _, body = e.req("GET", "/", headers=basic("viewer", "nope"))
+        report("status page with a wrong password: 401, no page", st == 401 and b"Slurm status" not in body, st)
+        flood = Flood(2 * len(ATTACK_SOURCES),
+                      lambda i, k: request(e.port, "GET", "/", headers=basic("viewer", f"g-{i}-{k}"),
+                                           source=ATTACK_SOURCES[i % len(ATTACK_SOURCES)]), limit=40)
+        flood.wait(lambda c, n: n >= 100, 120)
+        sexp.wait_until("exporter ready", lambda: e.req("GET", "/-/ready", headers=good)[0] == 200, 60)
+        st, h, body = e.req("GET", "/?q=%3Cimg%20src%3Dx%3Ezz5qq", headers=good, timeout=60)
+        page = body.decode(errors="replace")
+        counts = flood.stop()
+        flood = None
+        report("a guessing flood against / got no 200", 200 not in counts and counts.get(401, 0) >= 1, counts)
+        report("status page with credentials (during the flood): 200, the figures, the query not reflected",
+               st == 200 and "data-value" in page and "zz5qq" not in page and "<img" not in page,
+               (st, page[:120]))
+        report("status page with credentials: its own Content-Security-Policy",
+               h.get("Content-Security-Policy") == "default-src 'none'; style-src 'unsafe-inline'", h)
+        looks = {p: e.req("GET", p, headers=good)[0] for p in ("/index.html", "//", "/%2F", "/status")}
+        report("paths that look like / are 404 (only / is the page)", set(looks.values()) == {404}, looks)
+    finally:
+        if flood:
+            flood.stop()
+        stopped_clean(e, "status page auth")
+
+
 if __name__ == "__main__":
     work = tempfile.mkdtemp(prefix="se-hostile-auth-")
     tests = [test_first_post_uncached, test_slow_body_uncached, test_bad_password_flood, test_bcrypt_waits_evictable,
-             test_rate_limit_unauthenticated,
+             test_rate_limit_unauthenticated, test_status_page_auth,
              test_truncated_web_config, test_fake_trace_jobs]
     only = sys.argv[1:]
     try:

@@ -45,6 +45,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import sexp  # noqa: E402
+import statuspage  # noqa: E402
 
 ROOT = sexp.ROOT
 EXPORTER = sexp.EXPORTER
@@ -302,6 +303,30 @@ def check_access(pki, e):
     report("unknown path (authenticated) -> 404", code == 404, code)
     rc, code, out, _ = curl(pki, e.url + "/metrics", extra=["-X", "POST", "-d", "x=1"])
     report("POST /metrics -> 405", code == 405, code)
+
+    # the status page at / goes through the same TLS, client certificate and basic auth
+    rc, code, out, _ = curl(pki, e.url + "/?q=zz7qq")
+    head, _, page = out.replace("\r\n", "\n").partition("\n\n")
+    rc2, code2, mout, _ = curl(pki, e.url + "/metrics")
+    flat = sexp.parse_flat(mout.replace("\r\n", "\n").split("\n\n", 1)[-1])
+    n, bad = statuspage.compare(page, flat)
+    report(f"status page over TLS (client certificate + basic auth): 200 HTML, its {n} figures equal /metrics",
+           rc == 0 and code == 200 and "Content-Type: text/html" in head and n >= 20 and not bad,
+           f"rc={rc} code={code} bad={bad} {head[:300]}")
+    report("status page over TLS: strict headers, the configured HSTS, the query string not reflected",
+           "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'" in head and
+           all(h in head for h in ("X-Content-Type-Options: nosniff", "X-Frame-Options: DENY",
+                                   "Referrer-Policy: no-referrer", "Strict-Transport-Security: max-age=31536000"))
+           and "zz7qq" not in page, head[:600])
+    rc, code, out, _ = curl(pki, e.url + "/", user=None)
+    report("status page without credentials -> 401, no page", code == 401 and "Slurm status" not in out, code)
+    rc, code, out, _ = curl(pki, e.url + "/", password="wrong")
+    report("status page with a wrong password -> 401", code == 401 and "Slurm status" not in out, code)
+    rc, code, out, _ = curl(pki, e.url + "/", cert=None)
+    report("status page without a client certificate: handshake refused", rc != 0 and code == 0, f"rc={rc} code={code}")
+    r = subprocess.run(["curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}",
+                        e.url.replace("https://", "http://") + "/"], capture_output=True, text=True, timeout=20)
+    report("status page over plain HTTP to the TLS port: nothing", r.stdout.strip() in ("000", ""), r.stdout)
 
     # no user enumeration: a wrong password for a known user and any password for an
     # unknown user both pay one bcrypt of the configured cost (the same cost in time is
