@@ -16,7 +16,6 @@ running-job totals must equal what the exporter serves once (checked against its
 Prints `ok - dashboards: <dashboard>: <panel>: <query>` per query."""
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -25,6 +24,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                 "lib"))
 import dashq  # noqa: E402
+import promsrv  # noqa: E402
 
 NAME = "dashboards"
 FLAGS = ["--collector.node", "--collector.accounting", "--accounting.since=2h", "--accounting.settle=5s",
@@ -43,54 +43,6 @@ def setup(ctx):
             timeout=60)
     ctx.run(["scontrol", "create", "reservation", f"reservationname={RESERVATION}", "starttime=now+3days",
              "duration=10:00", "nodes=cn002", "users=root", "flags=ignore_jobs,overlap"])
-
-
-class Prom:
-    def __init__(self, ctx, target_port):
-        self.ctx = ctx
-        self.dir = os.path.join(ctx.workdir, "prometheus-dashboards")
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = ctx.base.sexp.free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        jobs = "".join(f"  - job_name: {j}\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
-                       for j in JOBS)
-        with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n" + jobs)
-        self.log = open(os.path.join(self.dir, "prometheus.log"), "wb")
-        self.proc = subprocess.Popen(
-            [ctx._run.prometheus_bin, f"--config.file={self.dir}/prometheus.yml",
-             f"--web.listen-address=127.0.0.1:{self.port}", f"--storage.tsdb.path={self.dir}/data",
-             "--log.level=warn"], stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=ctx.base.sexp.set_pdeathsig)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise ctx.base.Abort(f"prometheus exited with {self.proc.returncode}")
-            return ctx.base.sexp.http(self.url + "/-/ready", timeout=2)[0] == 200
-        ctx.wait_until("Prometheus to be ready", ready, 30)
-
-    def query(self, q):
-        """(ok, result list, error)"""
-        st, _, body = self.ctx.base.sexp.http(self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": q}),
-                                              timeout=20)
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            return False, [], f"HTTP {st}: {body[:200]!r}"
-        if st != 200 or doc.get("status") != "success":
-            return False, [], doc.get("error", f"HTTP {st}")
-        res = doc["data"]["result"]
-        return True, res if isinstance(res, list) else [res], ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.log.close()
 
 
 class Tracer(threading.Thread):
@@ -133,7 +85,7 @@ def check(ctx):
                        lambda: ctx.run(["squeue", "-h", "-j", job, "-o", "%T"]).stdout.strip() == "RUNNING", 90)
         tracer = Tracer(ctx, job)
         tracer.start()
-        prom = Prom(ctx, ctx.exporter.port)
+        prom = promsrv.Prom(ctx._run.prometheus_bin, ctx.workdir, "prometheus-dashboards", ctx.exporter.port, JOBS)
         ctx.wait_until("both scrape jobs to have scraped the exporter",
                        lambda: len(prom.query("up == 1")[1]) == len(JOBS), 60)
         check_variable(ctx, prom)
