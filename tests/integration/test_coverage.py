@@ -17,8 +17,9 @@ Modules run in file-name order; a module that raises is reported as one failed c
 others still run. ctx: ctx.R (report: ok/fail/check/note), ctx.env (Slurm client environment),
 ctx.cluster_env, ctx.workdir, ctx.run(cmd, ...), ctx.exporter (base.Exporter, started with
 every module's FLAGS), ctx.metrics() (a fresh base.Exposition), ctx.wait_until(what, fn,
-timeout), ctx.exporter_bin, ctx.start_exporter(name, extra_flags) for a second exporter,
-ctx.base (test_exporter module: Exposition, http, run, Abort, ...).
+timeout), ctx.exporter_bin, ctx.start_exporter(name, extra_flags) for a second exporter
+(stopped, and its exit and log checked, when the module's check returns), ctx.base
+(test_exporter module: Exposition, http, run, Abort, ...).
 
 Prints `ok - NAME` / `not ok - NAME: DETAILS` per check; exits 1 if any failed.
 Environment: EXPORTER, PROMETHEUS, PROMTOOL as test_exporter.py; IT_KEEP=1 keeps the state;
@@ -112,11 +113,16 @@ class CoverageRun(base.Run):
             if not hasattr(m, "check"):
                 continue
             t = time.monotonic()
+            before = list(self.exporters)
             try:
                 m.check(ctx)
             except Exception as e:  # noqa: BLE001
                 R.fail(f"{getattr(m, 'NAME', m.__name__)}: checks", f"{type(e).__name__}: {e}")
                 traceback.print_exc()
+            # the module's own exporters stop with it: each polls Slurm every second, and left
+            # running they would load slurmctld, slurmdbd and the machine under later modules
+            for e in [e for e in self.exporters if e not in before]:
+                self.retire(e)
             R.note(f"{getattr(m, 'NAME', m.__name__)}: {time.monotonic() - t:.1f}s")
         base.sexp.record_families(exp.metrics())
 

@@ -579,6 +579,7 @@ class Run:
         self.cluster_env = None
         self.env = None
         self.exporters = []
+        self.retired = []
         self.prom = None
         self.cluster_started = False
 
@@ -1316,19 +1317,26 @@ scrape_configs:
         self.stop_prometheus()
         self.check_controller_loss(exp)
 
+    def retire(self, exp):
+        """Stops one exporter of self.exporters and checks how it ended: exit 0 on SIGTERM, no
+        sanitizer report in its log."""
+        rc, took = exp.stop(60)  # SIGKILL only after 60 s: a loaded machine shuts down slowly
+        R.check(f"{os.path.basename(exp.log_path)[:-4]} exits 0 on SIGTERM",
+                rc == 0, f"exit code {rc} after {took:.1f}s; log tail: {exp.tail(8)}")
+        with open(exp.log_path, "rb") as f:
+            log = f.read().decode(errors="replace")
+        bad = [l for l in log.splitlines() if re.search(r"Sanitizer|runtime error:|SUMMARY:", l)]
+        R.check(f"{os.path.basename(exp.log_path)[:-4]} log has no sanitizer report", not bad, " | ".join(bad[:5]))
+        self.exporters.remove(exp)
+        self.retired.append(exp)
+
     def cleanup(self):
         self.stop_prometheus()
-        for exp in self.exporters:
-            rc, took = exp.stop(60)  # SIGKILL only after 60 s: a loaded machine shuts down slowly
-            R.check(f"{os.path.basename(exp.log_path)[:-4]} exits 0 on SIGTERM",
-                    rc == 0, f"exit code {rc} after {took:.1f}s; log tail: {exp.tail(8)}")
-            with open(exp.log_path, "rb") as f:
-                log = f.read().decode(errors="replace")
-            bad = [l for l in log.splitlines() if re.search(r"Sanitizer|runtime error:|SUMMARY:", l)]
-            R.check(f"{os.path.basename(exp.log_path)[:-4]} log has no sanitizer report", not bad, " | ".join(bad[:5]))
+        for exp in list(self.exporters):
+            self.retire(exp)
         self.stop_cluster()
         if R.failed:
-            for exp in self.exporters:
+            for exp in self.retired:
                 R.note(f"last lines of {exp.log_path}:")
                 R.note(exp.tail(12))
         keep = os.environ.get("IT_KEEP") == "1"
