@@ -101,7 +101,7 @@ static const struct flag flags[] = {
      "Kill a Slurm command (its whole process group) after this long.", -1, HOUR},
     {"slurm.poll-interval", K_INTERVAL, 0, "",
      "Refresh every dataset this often (default: per dataset, below).", -1, DAY},
-#define X(e, label, iv, src, type, member)                                                         \
+#define DATASET(e, label, iv, src, type, member)                                                   \
     {"slurm.poll-interval." label,                                                                 \
      K_INTERVAL,                                                                                   \
      0,                                                                                            \
@@ -109,8 +109,7 @@ static const struct flag flags[] = {
      "Refresh the " label " dataset this often.",                                                  \
      DS_##e,                                                                                       \
      DAY},
-#include "datasets.def"
-#undef X
+#include "tables.def"
     {"slurm.max-age", K_DURATION, OFF(max_age), "2m",
      "Withdraw a dataset's series when its last good data is older than this (its "
      "collector's success is 0 from the first failure). A dataset refreshed too seldom for it "

@@ -30,15 +30,13 @@ const double wait_bucket_bounds[WAIT_BUCKETS] = {10,   30,    60,    300,   600,
                                                  7200, 14400, 28800, 86400, 172800, 345600, 604800};
 
 const char *const dataset_names[DS_COUNT] = {
-#define X(e, label, iv, src, type, member) label,
-#include "datasets.def"
-#undef X
+#define DATASET(e, label, iv, src, type, member) label,
+#include "tables.def"
 };
 
 const int dataset_default_interval[DS_COUNT] = {
-#define X(e, label, iv, src, type, member) iv,
-#include "datasets.def"
-#undef X
+#define DATASET(e, label, iv, src, type, member) iv,
+#include "tables.def"
 };
 
 int job_state_parse(const char *s, size_t n)

@@ -30,10 +30,9 @@ struct collector_def {
 };
 extern const struct collector_def collectors[COLLECTOR_COUNT];
 
-#define X(name, on, prim, ds, help)                                                                \
+#define COLLECTOR(name, on, prim, ds, help)                                                        \
     void collect_##name(const struct view *v, struct render *r, struct collect_out *o);
-#include "collectors.def"
-#undef X
+#include "tables.def"
 
 /* The families of the --compat sets (compat_sets.def): what each set's path
  * serves. owner is the collector that writes the family when it runs with

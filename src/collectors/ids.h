@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The collectors' ids (collectors.def), for code that turns collectors on
+/* The collectors' ids (tables.def), for code that turns collectors on
  * and off without running them (flags, the poller). */
 #ifndef SE_COLLECTOR_IDS_H
 #define SE_COLLECTOR_IDS_H
@@ -8,9 +8,8 @@
 #include <stdint.h>
 
 enum collector_id {
-#define X(name, on, prim, ds, help) COLLECTOR_##name,
-#include "collectors.def"
-#undef X
+#define COLLECTOR(name, on, prim, ds, help) COLLECTOR_##name,
+#include "tables.def"
     COLLECTOR_COUNT
 };
 

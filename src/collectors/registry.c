@@ -6,9 +6,8 @@
 #include <string.h>
 
 const struct collector_def collectors[COLLECTOR_COUNT] = {
-#define X(name, on, prim, ds, help) {#name, on, DS_##prim, ds, help, collect_##name},
-#include "collectors.def"
-#undef X
+#define COLLECTOR(name, on, prim, ds, help) {#name, on, DS_##prim, ds, help, collect_##name},
+#include "tables.def"
 };
 
 const struct compat_family compat_families[] = {

@@ -17,9 +17,8 @@
 /* The datasets' model types, each in its own header in src/model/ (the
  * core three in model.h): only the sources that fill one and the collectors
  * that read one include it. */
-#define X(e, label, iv, src, type, member) struct type;
-#include "datasets.def"
-#undef X
+#define DATASET(e, label, iv, src, type, member) struct type;
+#include "tables.def"
 
 /* One fetched dataset: everything lives in its arena (vectors and string
  * tables included), so releasing it is one arena_free. Reference counted:
@@ -31,9 +30,8 @@ struct dataset_result {
     enum dataset_id id;
     struct arena arena;
     union {
-#define X(e, label, iv, src, type, member) struct type *member;
-#include "datasets.def"
-#undef X
+#define DATASET(e, label, iv, src, type, member) struct type *member;
+#include "tables.def"
         void *any;
     } u;
     double fetched_at;     /* wall clock, seconds since the epoch */
@@ -86,9 +84,8 @@ struct view {
         const struct dataset_result *d = v->ds[DS_##e];                                            \
         return d ? d->u.member : NULL;                                                             \
     }
-#define X(e, label, iv, src, type, member) VIEW_MODEL(view_##member, type, e, member)
-#include "datasets.def"
-#undef X
+#define DATASET(e, label, iv, src, type, member) VIEW_MODEL(view_##member, type, e, member)
+#include "tables.def"
 #undef VIEW_MODEL
 
 #endif

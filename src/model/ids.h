@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The datasets (datasets.def): their ids, names and default intervals. */
+/* The datasets (tables.def): their ids, names and default intervals. */
 #ifndef SE_MODEL_IDS_H
 #define SE_MODEL_IDS_H
 
 enum dataset_id {
-#define X(e, label, iv, src, type, member) DS_##e,
-#include "datasets.def"
-#undef X
+#define DATASET(e, label, iv, src, type, member) DS_##e,
+#include "tables.def"
     DS_COUNT
 };
 #define DSB(e) (1u << DS_##e)

@@ -230,7 +230,6 @@ const struct source_def source_partitions = {
 };
 
 const struct source_def *const sources[DS_COUNT] = {
-#define X(e, label, iv, src, type, member) &(src),
-#include "datasets.def"
-#undef X
+#define DATASET(e, label, iv, src, type, member) &(src),
+#include "tables.def"
 };

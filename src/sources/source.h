@@ -3,7 +3,7 @@
  * of any dataset's format; it runs the source's command (or its reader),
  * feeds the output line by line to the source's parser through a
  * source_run (below: the same code for the poller, the tests and the
- * fuzzers), and swaps the result in. Each dataset names its source in datasets.def; a new dataset
+ * fuzzers), and swaps the result in. Each dataset names its source in tables.def; a new dataset
  * is one line there plus one file defining its source_def. */
 #ifndef SE_SOURCE_H
 #define SE_SOURCE_H
@@ -113,9 +113,8 @@ int source_run_exit(struct source_run *run, int rc, int exit_code, const char *e
 int source_run_end(struct source_run *run, int rc, char *why, size_t whylen,
                    struct parse_stats *st);
 
-#define X(e, label, iv, src, type, member) extern const struct source_def src;
-#include "datasets.def"
-#undef X
+#define DATASET(e, label, iv, src, type, member) extern const struct source_def src;
+#include "tables.def"
 
 extern const struct source_def *const sources[DS_COUNT];
 
