@@ -66,6 +66,7 @@ static struct {
     int nclusters;                   /* 1 with the local cluster */
     const char *names[MAX_CLUSTERS]; /* NULL for the local cluster */
     struct dataset_rt ds[MAX_CLUSTERS][DS_COUNT];
+    double burst_wait; /* seconds the builder waits for a burst's last fetch */
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .stop_pipe = {-1, -1}};
 
 /* ---- results ----------------------------------------------------------- */
@@ -387,12 +388,21 @@ static struct timespec mono_timespec(double when)
 }
 
 /* The builder: one on_refresh call (an exposition build) per burst of refreshes. Datasets with
- * the same interval finish within moments of each other; building once
- * after the last of them (while none is in flight, or after at most a
- * quarter second of waiting) instead of once per dataset saves two thirds of the
- * rendering work. It also builds when data it served goes stale, at that
+ * the same interval start together and run one after the other (one command
+ * per cluster at a time); building once after the last of them (while none
+ * is in flight, or after at most burst_wait) instead of once per dataset
+ * saves most of the rendering work. burst_wait is a quarter of the shortest
+ * interval polled, at least BURST_WAIT_MIN_S and at most BURST_WAIT_MAX_S: a
+ * burst whose commands together take longer than a quarter second (the
+ * small status datasets after squeue and scontrol at 100,000 jobs) was
+ * built twice, each build rendering every job's families again. Data that
+ * came in early in a burst is published at most burst_wait later; it is
+ * a quarter of an interval old at most when the next refresh comes. It also builds when data it served goes stale, at that
  * moment, whether or not a fetch is in flight: a hanging command must not
  * keep old data on show until its timeout. */
+#define BURST_WAIT_MIN_S 0.25
+#define BURST_WAIT_MAX_S 5.0
+
 static void *builder_thread(void *arg)
 {
     (void)arg;
@@ -412,7 +422,7 @@ static void *builder_thread(void *arg)
         }
         if (P.stop)
             break;
-        double deadline = mono_now_s() + 0.25;
+        double deadline = mono_now_s() + P.burst_wait;
         while (P.dirty && !P.stop && P.inflight > 0 && mono_now_s() < deadline) {
             struct timespec ts = mono_timespec(mono_now_s() + 0.02);
             pthread_cond_timedwait(&P.build_cv, &P.mu, &ts);
@@ -480,6 +490,7 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
         P.stop_pipe[0] = P.stop_pipe[1] = -1; /* commands then end by their timeout */
     for (int k = 0; k < P.nclusters; k++)
         P.names[k] = cfg->nclusters ? cfg->clusters[k] : NULL;
+    P.burst_wait = 0;
     for (int k = 0; k < P.nclusters; k++) {
         for (int i = 0; i < DS_COUNT; i++) {
             struct dataset_rt *d = &P.ds[k][i];
@@ -502,6 +513,8 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
                         "withdrawn later",
                         "dataset", dataset_names[i], "interval", iv, "max_age", age);
             }
+            if (d->st.enabled && (P.burst_wait == 0 || d->st.interval / 4 < P.burst_wait))
+                P.burst_wait = d->st.interval / 4;
             if (sources[i]->state_new)
                 d->state = sources[i]->state_new(cfg, P.names[k]);
             set_argv(d);
@@ -514,6 +527,10 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
                         cfg->bin_path[0] ? cfg->bin_path : "(PATH)");
         }
     }
+    if (P.burst_wait < BURST_WAIT_MIN_S)
+        P.burst_wait = BURST_WAIT_MIN_S;
+    if (P.burst_wait > BURST_WAIT_MAX_S)
+        P.burst_wait = BURST_WAIT_MAX_S;
     return 0;
 }
 
