@@ -387,19 +387,19 @@ static struct timespec mono_timespec(double when)
     return ts;
 }
 
-/* The builder: one on_refresh call (an exposition build) per burst of refreshes. Datasets with
- * the same interval start together and run one after the other (one command
- * per cluster at a time); building once after the last of them (while none
- * is in flight, or after at most burst_wait) instead of once per dataset
- * saves most of the rendering work. burst_wait is a quarter of the shortest
- * interval polled, at least BURST_WAIT_MIN_S and at most BURST_WAIT_MAX_S: a
- * burst whose commands together take longer than a quarter second (the
- * small status datasets after squeue and scontrol at 100,000 jobs) was
- * built twice, each build rendering every job's families again. Data that
- * came in early in a burst is published at most burst_wait later; it is
- * a quarter of an interval old at most when the next refresh comes. It also builds when data it served goes stale, at that
- * moment, whether or not a fetch is in flight: a hanging command must not
- * keep old data on show until its timeout. */
+/* The builder: one on_refresh call (an exposition build) per burst of
+ * refreshes. Datasets with the same interval start together and run one
+ * after the other (one command per cluster at a time); building once after
+ * the last of them (while none is in flight, or after at most burst_wait)
+ * instead of once per dataset saves most of the rendering work. burst_wait
+ * is a quarter of the shortest interval polled, at least BURST_WAIT_MIN_S
+ * and at most BURST_WAIT_MAX_S: with a fixed quarter second, a burst whose
+ * commands together took longer (the small status datasets after squeue and
+ * scontrol at 100,000 jobs) was built twice, each build rendering every
+ * job's families again. Data that came in early in a burst is published at
+ * most burst_wait later. The builder also builds when data it served goes
+ * stale, at that moment, whether or not a fetch is in flight: a hanging
+ * command must not keep old data on show until its timeout. */
 #define BURST_WAIT_MIN_S 0.25
 #define BURST_WAIT_MAX_S 5.0
 
@@ -422,8 +422,10 @@ static void *builder_thread(void *arg)
         }
         if (P.stop)
             break;
+        /* not when served data went stale: that build withdraws it at once */
         double deadline = mono_now_s() + P.burst_wait;
-        while (P.dirty && !P.stop && P.inflight > 0 && mono_now_s() < deadline) {
+        while (!expired && P.dirty && !P.stop && P.inflight > 0 && mono_now_s() < deadline &&
+               mono_now_s() <= next_expiry_locked()) {
             struct timespec ts = mono_timespec(mono_now_s() + 0.02);
             pthread_cond_timedwait(&P.build_cv, &P.mu, &ts);
         }
