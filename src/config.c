@@ -116,6 +116,28 @@ static const struct flag flags[] = {
      "gets its interval plus the shorter of its interval and --slurm.timeout plus 2s (logged "
      "at start-up).",
      -1, 7 * DAY},
+    {"slurm.active-only", K_BOOL, OFF(active_only), "false",
+     "High availability, for an exporter on each of a cluster's controllers: poll Slurm and "
+     "serve the cluster's series only while this host's slurmctld is the controller in control "
+     "(judged from scontrol ping, polled every 10s unless --slurm.poll-interval.controllers is "
+     "given); the others serve their own health and the exporter-kept counters. No effect on "
+     "a host that is not one of the SlurmctldHost controllers. Not with --slurm.clusters.",
+     -1, 0},
+    {"slurm.controller-name", K_STRING, OFF(controller_name), "",
+     "With --slurm.active-only: this host's SlurmctldHost name, for hosts with several names "
+     "(default: matched by host name, short or full).",
+     -1, 0},
+    {"slurm.takeover-after", K_DURATION, OFF(takeover_after), "2m",
+     "With --slurm.active-only: follow a backup controller only once the controller in control "
+     "and those before the backup have not answered for this long; set it to slurm.conf's "
+     "SlurmctldTimeout (Slurm's default is 120s).",
+     -1, DAY},
+    {"slurm.ha-state-dir", K_STRING, OFF(ha_state_dir), "",
+     "With --slurm.active-only: a directory the controllers share (as Slurm's "
+     "StateSaveLocation): the exporter in control writes which counter series it serves, so "
+     "the others serve them at 0 before they take over, and --accounting.state-file defaults "
+     "to DIR/accounting.state there so the next one resumes the sacct window.",
+     -1, 0},
     {"slurm.max-output", K_SIZE, OFF(max_output), "256MiB",
      "Kill a Slurm command whose output exceeds this many bytes.", -1, 0},
     {"compat", K_COMPAT, OFF(compat), "",
@@ -879,6 +901,16 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
         else if (global_iv > 0)
             cfg->poll_interval[i] = global_iv;
     }
+    /* active-only: who is in control is known from the controllers dataset,
+     * polled often enough to follow a failover within seconds */
+    if (cfg->active_only && ds_iv[DS_CONTROLLERS] == 0 && global_iv == 0 &&
+        cfg->poll_interval[DS_CONTROLLERS] > HA_PING_INTERVAL_S)
+        cfg->poll_interval[DS_CONTROLLERS] = HA_PING_INTERVAL_S;
+    if (cfg->active_only && cfg->nclusters)
+        return bad(err, "slurm.active-only",
+                   "follows the local cluster's controllers; it cannot be combined with "
+                   "--slurm.clusters",
+                   NULL);
     for (int c = 0; c < COLLECTOR_COUNT; c++)
         cfg->collector_on[c] = coll_set[c] >= 0
                                    ? coll_set[c] == 1
@@ -917,6 +949,13 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err
                    cfg->trace_path);
     if (cfg->trace_max_body < 64 || cfg->trace_max_body > (size_t)1024 * 1024)
         return bad(err, "trace.max-body", "must be from 64B to 1MiB", NULL);
+    if (cfg->ha_state_dir[0] && !cfg->accounting_state_file[0]) {
+        static char acct_path[4096];
+        int n = snprintf(acct_path, sizeof(acct_path), "%s/accounting.state", cfg->ha_state_dir);
+        if (n < 0 || (size_t)n >= sizeof(acct_path))
+            return bad(err, "slurm.ha-state-dir", "path too long", cfg->ha_state_dir);
+        cfg->accounting_state_file = acct_path;
+    }
     if (cfg->trace_max_entries > 10000000 || cfg->trace_max_jobs > 10000000)
         return bad(err, cfg->trace_max_jobs > 10000000 ? "trace.max-jobs" : "trace.max-entries",
                    "at most 10000000", NULL);

@@ -13,6 +13,8 @@
 
 #define MAX_LISTEN 8
 #define MAX_CLUSTERS 16
+/* --slurm.active-only: the controllers dataset's default interval */
+#define HA_PING_INTERVAL_S 10.0
 
 struct config {
     const char *listen[MAX_LISTEN];
@@ -41,6 +43,12 @@ struct config {
     char clusters[MAX_CLUSTERS][64]; /* --slurm.clusters; none: the local cluster */
     size_t nclusters;
     const char *cgroup_root; /* --cgroup.root, read by the cgroup collector */
+    /* active-only mode (ha.h): poll and serve only while this host's
+     * slurmctld is in control */
+    bool active_only;
+    const char *controller_name; /* --slurm.controller-name; "" = by host name */
+    double takeover_after;       /* --slurm.takeover-after, seconds */
+    const char *ha_state_dir;    /* --slurm.ha-state-dir; "" = none */
     /* --collector.fairshare.users: also per-user rows (sshare --all) */
     bool fairshare_users;
     /* accounting collector (sacct) */

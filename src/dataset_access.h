@@ -32,6 +32,20 @@ struct dataset_state {
      * clock; "" and 0 before the first failure. Kept after a success. */
     char last_error[256];
     double last_error_at;
+    /* --slurm.active-only on a standby exporter: the dataset's collectors
+     * are not run (and, unless it tells who is in control, it is not
+     * polled: enabled is false in the copies status_cluster makes) */
+    bool paused;
+};
+
+/* The exporter's role with --slurm.active-only (ha.h). */
+struct exporter_role {
+    bool active_only;    /* the mode is on and this host is a controller */
+    bool decided;        /* a ping has answered since start */
+    bool active;         /* polls and serves the cluster's series (always, without the mode) */
+    uint64_t changes;    /* active <-> standby since start */
+    char controller[64]; /* this host's SlurmctldHost, "" before a ping answered */
+    char in_control[64]; /* the controller judged in control, "" none */
 };
 
 struct dataset_access {
@@ -45,6 +59,8 @@ struct dataset_access {
     void (*release_view)(struct view *v);
     /* Copies the status of every dataset of cluster k. */
     void (*status_cluster)(int k, struct dataset_state out[DS_COUNT]);
+    /* The exporter's role (active-only mode). */
+    void (*role)(struct exporter_role *out);
 };
 
 #endif

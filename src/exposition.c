@@ -317,6 +317,8 @@ static struct exposition *build(int w)
         for (int c = 0; c < COLLECTOR_COUNT; c++) {
             if (!runs_in(w, c))
                 continue;
+            if (st[collectors[c].primary].paused)
+                continue; /* a standby exporter (--slurm.active-only) */
             e->enabled[c] = true;
             for (int d = 0; d < DS_COUNT; d++)
                 if (((collectors[c].datasets >> d) & 1u) && !v.ds[d])
@@ -601,6 +603,25 @@ static void self_metrics(struct render *r, const struct exposition *e, int only)
         }
         r->base = NULL;
         r->nbase = 0;
+    }
+    struct exporter_role role;
+    da->role(&role);
+    render_gauge1(r, "slurm_exporter_active",
+                  "1 when this exporter polls Slurm and serves the cluster's series, 0 when it "
+                  "is a standby (--slurm.active-only on a controller not in control, or before "
+                  "the first scontrol ping answered); always 1 without the flag. sum(): "
+                  "exporters serving the cluster, which should be 1.",
+                  role.active ? 1 : 0);
+    render_family(r, "slurm_exporter_active_changes", M_COUNTER,
+                  "Times this exporter went from standby to active or back since it started "
+                  "(--slurm.active-only).");
+    render_sample(r, NULL, 0, (double)role.changes);
+    if (role.active_only && role.decided) {
+        render_family(r, "slurm_exporter_controller_info", M_GAUGE,
+                      "--slurm.active-only: this exporter's controller (its SlurmctldHost) and "
+                      "the one it judges in control (\"\" for none); the value is always 1.");
+        struct label hl[2] = {{"controller", role.controller}, {"in_control", role.in_control}};
+        render_sample(r, hl, 2, 1);
     }
     render_gauge1(r, "slurm_exporter_exposition_build_duration_seconds",
                   "Seconds the last exposition build took (all collectors).", e->build_seconds);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Dataset threads, fetch/parse/swap, and the queue-wait tracker. */
 #include "poller.h"
+#include "ha.h"
+#include "model/ping.h"
 #include "sources/cli.h"
 #include "sources/source.h"
 #include "sources/exec.h"
@@ -67,6 +69,16 @@ static struct {
     const char *names[MAX_CLUSTERS]; /* NULL for the local cluster */
     struct dataset_rt ds[MAX_CLUSTERS][DS_COUNT];
     double burst_wait; /* seconds the builder waits for a burst's last fetch */
+    /* --slurm.active-only (ha.h): decided after the first ping that
+     * answers; until then, and while standby, the datasets that ask
+     * slurmctld (all with a command but the controllers dataset) wait */
+    struct {
+        bool on, decided, active, not_local_logged;
+        int local, in_control;
+        uint64_t changes;
+        char controller[64], in_control_name[64];
+        struct ha_state s;
+    } ha;
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .stop_pipe = {-1, -1}};
 
 /* ---- results ----------------------------------------------------------- */
@@ -90,6 +102,73 @@ void dataset_result_release(struct dataset_result *r)
 {
     if (r && __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0)
         result_free(r);
+}
+
+/* ---- active-only --------------------------------------------------------- */
+
+/* A standby exporter does not poll this dataset: its command asks slurmctld
+ * (the controllers dataset excepted: it tells who is in control). */
+static bool standby_pauses(int id)
+{
+    return sources[id]->command && id != DS_CONTROLLERS;
+}
+
+/* The dataset waits (standby, or not decided yet). Caller holds P.mu. */
+static bool paused_locked(int id)
+{
+    return P.ha.on && !P.ha.active && standby_pauses(id);
+}
+
+/* A controllers refresh (m, not published yet) decides the role. Caller
+ * holds P.mu. */
+static void ha_update_locked(struct ping_model *m)
+{
+    if (!P.ha.on)
+        return;
+    bool up[PING_MAX];
+    for (size_t i = 0; i < m->n && i < PING_MAX; i++)
+        up[i] = m->e[i].up;
+    int b = ha_decide(&P.ha.s, up, m->n, mono_now_s(), P.cfg->takeover_after);
+    m->in_control = b;
+    int local = ha_local_index(m, P.cfg->controller_name);
+    bool active = local < 0 || b == local;
+    if (local < 0 && !P.ha.not_local_logged) {
+        P.ha.not_local_logged = true;
+        log_msg(LOG_WARN,
+                "--slurm.active-only: this host is none of the controllers scontrol ping lists; "
+                "serving as if the flag were not given",
+                "controller_name",
+                P.cfg->controller_name[0] ? P.cfg->controller_name : "(host name)");
+    }
+    P.ha.local = local;
+    P.ha.in_control = b;
+    snprintf(P.ha.controller, sizeof(P.ha.controller), "%s", local >= 0 ? m->e[local].host : "");
+    snprintf(P.ha.in_control_name, sizeof(P.ha.in_control_name), "%s", b >= 0 ? m->e[b].host : "");
+    if (P.ha.decided && active == P.ha.active)
+        return;
+    if (P.ha.decided)
+        P.ha.changes++;
+    P.ha.decided = true;
+    P.ha.active = active;
+    log_msg(LOG_INFO, active ? "active: polling and serving the cluster's series" : "standby",
+            "controller", local >= 0 ? P.ha.controller : "(none)", "in_control",
+            b >= 0 ? P.ha.in_control_name : "(none)");
+    pthread_cond_broadcast(&P.cv); /* paused datasets fetch at once */
+    P.dirty = true;                /* and the exposition changes now */
+    pthread_cond_signal(&P.build_cv);
+}
+
+static void poller_role(struct exporter_role *out)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&P.mu);
+    out->active_only = P.ha.on && (!P.ha.decided || P.ha.local >= 0);
+    out->decided = !P.ha.on || P.ha.decided;
+    out->active = !P.ha.on || P.ha.active;
+    out->changes = P.ha.changes;
+    memcpy(out->controller, P.ha.controller, sizeof(out->controller));
+    memcpy(out->in_control, P.ha.in_control_name, sizeof(out->in_control));
+    pthread_mutex_unlock(&P.mu);
 }
 
 /* ---- fetching ---------------------------------------------------------- */
@@ -204,6 +283,8 @@ static int fetch_rt(struct dataset_rt *d)
         d->st.cmd_errors++;
     struct dataset_result *old = NULL;
     if (rc == 0) {
+        if (id == DS_CONTROLLERS && d->cluster == 0)
+            ha_update_locked(r->u.ctld);
         d->st.last_ok = true;
         d->st.fetch_ok++;
         d->st.last_success = r->fetched_at;
@@ -287,6 +368,10 @@ static void *dataset_thread(void *arg)
 {
     struct dataset_rt *d = arg;
     for (;;) {
+        pthread_mutex_lock(&P.mu);
+        while (!P.stop && paused_locked(d->id))
+            pthread_cond_wait(&P.cv, &P.mu); /* standby: until this exporter is active */
+        pthread_mutex_unlock(&P.mu);
         double start = mono_now_s();
         pthread_mutex_lock(&P.mu);
         P.inflight++;
@@ -349,7 +434,7 @@ static bool all_attempted_locked(void)
 {
     for (int k = 0; k < P.nclusters; k++)
         for (int i = 0; i < DS_COUNT; i++)
-            if (P.ds[k][i].st.enabled && !P.ds[k][i].st.attempted)
+            if (P.ds[k][i].st.enabled && !P.ds[k][i].st.attempted && !paused_locked(i))
                 return false;
     return true;
 }
@@ -493,6 +578,12 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
     for (int k = 0; k < P.nclusters; k++)
         P.names[k] = cfg->nclusters ? cfg->clusters[k] : NULL;
     P.burst_wait = 0;
+    memset(&P.ha, 0, sizeof(P.ha));
+    ha_init(&P.ha.s);
+    P.ha.on = cfg->active_only;
+    P.ha.local = P.ha.in_control = -1;
+    if (P.ha.on)
+        needed |= DSB(CONTROLLERS); /* who is in control, whatever the collectors */
     for (int k = 0; k < P.nclusters; k++) {
         for (int i = 0; i < DS_COUNT; i++) {
             struct dataset_rt *d = &P.ds[k][i];
@@ -639,7 +730,10 @@ void poller_view_cluster(struct view *v, int k, double now)
     for (int i = 0; i < DS_COUNT; i++) {
         const struct dataset_state *st = &P.ds[k][i].st;
         v->fetch_errors[i] = st->fetch_err;
-        v->polled[i] = st->enabled;
+        bool paused = paused_locked(i) || (P.ha.on && !P.ha.active && i == DS_CONTROLLERS);
+        v->polled[i] = st->enabled && !paused_locked(i);
+        if (paused)
+            continue; /* standby: none of the cluster's series */
         v->fetches[i] = st->fetches;
         struct dataset_result *r = st->current;
         if (!r || mono - st->success_mono > st->max_age)
@@ -667,8 +761,14 @@ void poller_status(struct dataset_state out[DS_COUNT])
 void poller_status_cluster(int k, struct dataset_state out[DS_COUNT])
 {
     pthread_mutex_lock(&P.mu);
-    for (int i = 0; i < DS_COUNT; i++)
+    for (int i = 0; i < DS_COUNT; i++) {
         out[i] = P.ds[k][i].st;
+        /* standby: the controllers dataset is polled, its series are not
+         * served; the others are neither */
+        out[i].paused = P.ha.on && !P.ha.active && (standby_pauses(i) || i == DS_CONTROLLERS);
+        if (paused_locked(i))
+            out[i].enabled = false;
+    }
     pthread_mutex_unlock(&P.mu);
 }
 
@@ -680,6 +780,7 @@ const struct dataset_access *poller_access(void)
         .view_cluster = poller_view_cluster,
         .release_view = poller_release_view,
         .status_cluster = poller_status_cluster,
+        .role = poller_role,
     };
     return &access;
 }

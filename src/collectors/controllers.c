@@ -18,6 +18,10 @@ void collect_controllers(const struct view *v, struct render *r, struct collect_
     for (size_t i = 0; i < m->n && serving == m->n; i++)
         if (m->e[i].up)
             serving = i;
+    /* --slurm.active-only judges it over time (ha.h): the same answer as
+     * which exporter serves */
+    if (m->in_control != PING_UNJUDGED)
+        serving = m->in_control >= 0 ? (size_t)m->in_control : m->n;
     render_family(r, "slurm_controller_up", M_GAUGE,
                   "1 when the slurmctld answers scontrol ping (UP), 0 when it does not (DOWN); "
                   "one series per SlurmctldHost, a standby backup answers too. "
@@ -29,7 +33,8 @@ void collect_controllers(const struct view *v, struct render *r, struct collect_
     render_family(r, "slurm_controller_in_control", M_GAUGE,
                   "1 on the first controller in SlurmctldHost order that answers, which Slurm's "
                   "clients reach (inferred from the ping: during a takeover a backup may answer "
-                  "before it has taken control); 0 on the others.");
+                  "before it has taken control; with --slurm.active-only the controller the "
+                  "exporters judge in control, see docs/configuration.md); 0 on the others.");
     for (size_t i = 0; i < m->n; i++) {
         struct label lb[2] = {{"controller", m->e[i].host}, {"role", m->e[i].role}};
         render_sample(r, lb, 2, i == serving ? 1 : 0);

@@ -24,6 +24,12 @@ struct ping_model {
     /* slurmdbd only: sacctmgr said accounting is not kept by slurmdbd, or
      * this Slurm's sacctmgr has no ping (before 24.05.5). No daemon then. */
     bool no_slurmdbd, no_ping;
+    /* controllers, with --slurm.active-only: the entry judged in control
+     * (ha.h), set by the poller; -1 none; PING_UNJUDGED without the mode
+     * (the collector then takes the first that answers) */
+    int in_control;
 };
+
+#define PING_UNJUDGED (-2)
 
 #endif

@@ -30,6 +30,7 @@ void ping_parser_init(struct ping_parser *p, struct ping_model *m, enum ping_kin
     p->m = m;
     p->kind = kind;
     p->cluster = cluster;
+    m->in_control = PING_UNJUDGED;
 }
 
 static bool starts(const char *s, size_t n, const char *pfx)
