@@ -74,6 +74,11 @@ static struct {
      * slurmctld (all with a command but the controllers dataset) wait */
     struct {
         bool on, decided, active, not_local_logged;
+        /* handing over: standby, not polling, still serving its last data
+         * until the next active exporter has built (its mark in
+         * --slurm.ha-state-dir), hold_until, or the data's max age */
+        bool hold;
+        double hold_until, hold_since_wall, hold_max;
         int local, in_control;
         uint64_t changes;
         char controller[64], in_control_name[64];
@@ -119,6 +124,68 @@ static bool paused_locked(int id)
     return P.ha.on && !P.ha.active && standby_pauses(id);
 }
 
+/* Serves the cluster's series: active, or handing over. */
+static bool serving_locked(void)
+{
+    return !P.ha.on || P.ha.active || P.ha.hold;
+}
+
+/* The mark the active exporter leaves in --slurm.ha-state-dir after each
+ * build with data: one line, "<Unix time> <controller>". */
+#define HA_MARK "active"
+
+static void ha_mark_write(void)
+{
+    const char *dir = P.cfg->ha_state_dir;
+    char path[4200], tmp[4220], line[128];
+    snprintf(path, sizeof(path), "%s/" HA_MARK, dir);
+    snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+    pthread_mutex_lock(&P.mu);
+    int n = snprintf(line, sizeof(line), "%.3f %s\n", wall_now(), P.ha.controller);
+    pthread_mutex_unlock(&P.mu);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && n > 0 && write(fd, line, (size_t)n) == n;
+    if (fd >= 0)
+        ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        static struct log_limit lim;
+        log_limited(&lim, 300, LOG_WARN, "cannot write the active mark in --slurm.ha-state-dir",
+                    "path", path, "error", strerror(errno));
+        unlink(tmp);
+    }
+}
+
+bool ha_mark_parse(const char *buf, size_t len, const char *self, double since)
+{
+    char line[128];
+    if (len >= sizeof(line))
+        return false;
+    memcpy(line, buf, len);
+    line[len] = '\0';
+    char *end;
+    double t = strtod(line, &end);
+    if (end == line || *end != ' ' || !isfinite(t))
+        return false;
+    char *name = end + 1;
+    name[strcspn(name, "\n")] = '\0';
+    return name[0] && strcmp(name, self) != 0 && t >= since;
+}
+
+/* Another controller's exporter has served since this one went standby. */
+static bool ha_peer_serves(void)
+{
+    if (!P.cfg->ha_state_dir[0])
+        return false;
+    char path[4200], buf[128];
+    snprintf(path, sizeof(path), "%s/" HA_MARK, P.cfg->ha_state_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof(buf));
+    close(fd);
+    return n > 0 && ha_mark_parse(buf, (size_t)n, P.ha.controller, P.ha.hold_since_wall);
+}
+
 /* A controllers refresh (m, not published yet) decides the role. Caller
  * holds P.mu. */
 static void ha_update_locked(struct ping_model *m)
@@ -144,10 +211,23 @@ static void ha_update_locked(struct ping_model *m)
     P.ha.in_control = b;
     snprintf(P.ha.controller, sizeof(P.ha.controller), "%s", local >= 0 ? m->e[local].host : "");
     snprintf(P.ha.in_control_name, sizeof(P.ha.in_control_name), "%s", b >= 0 ? m->e[b].host : "");
+    if (P.ha.hold && !active && (mono_now_s() >= P.ha.hold_until || ha_peer_serves())) {
+        P.ha.hold = false; /* handed over: withdraw the cluster's series now */
+        log_msg(LOG_INFO, "handed over: serving no cluster series", "in_control",
+                b >= 0 ? P.ha.in_control_name : "(none)");
+        P.dirty = true;
+        pthread_cond_signal(&P.build_cv);
+    }
     if (P.ha.decided && active == P.ha.active)
         return;
     if (P.ha.decided)
         P.ha.changes++;
+    /* going standby: keep serving the last data (not polling) until the
+     * next active exporter serves, so the cluster is never left without
+     * series while Slurm moves control (seconds, or tens of seconds) */
+    P.ha.hold = P.ha.decided && !active;
+    P.ha.hold_since_wall = wall_now();
+    P.ha.hold_until = mono_now_s() + P.ha.hold_max;
     P.ha.decided = true;
     P.ha.active = active;
     log_msg(LOG_INFO, active ? "active: polling and serving the cluster's series" : "standby",
@@ -457,6 +537,20 @@ static double next_expiry_locked(void)
     return next;
 }
 
+/* Some dataset that asks slurmctld has data fresh enough to serve (the
+ * active exporter's mark says it serves). */
+static bool has_data_locked(void)
+{
+    double mono = mono_now_s();
+    for (int i = 0; i < DS_COUNT; i++) {
+        const struct dataset_state *st = &P.ds[0][i].st;
+        if (st->enabled && standby_pauses(i) && st->current &&
+            mono - st->success_mono <= st->max_age)
+            return true;
+    }
+    return false;
+}
+
 /* A CLOCK_MONOTONIC deadline `when` (seconds) as a timespec. */
 static struct timespec mono_timespec(double when)
 {
@@ -518,11 +612,14 @@ static void *builder_thread(void *arg)
             break;
         P.dirty = false;
         bool complete = all_attempted_locked();
+        bool mark = P.ha.on && P.ha.active && P.cfg->ha_state_dir[0] && has_data_locked();
         P.view_mono = mono_now_s();
         pthread_mutex_unlock(&P.mu);
         if (P.on_refresh)
             P.on_refresh();
         heap_trim();
+        if (mark)
+            ha_mark_write();
         pthread_mutex_lock(&P.mu);
         if (complete)
             P.ready = true;
@@ -582,6 +679,13 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
     ha_init(&P.ha.s);
     P.ha.on = cfg->active_only;
     P.ha.local = P.ha.in_control = -1;
+    /* without a shared directory, a standby hands over one interval after
+     * it stopped polling (the shortest of the datasets it paused) */
+    P.ha.hold_max = cfg->ha_state_dir[0] ? INFINITY : 0;
+    for (int i = 0; i < DS_COUNT && !cfg->ha_state_dir[0]; i++)
+        if (((needed >> i) & 1) && standby_pauses(i) &&
+            (P.ha.hold_max == 0 || cfg->poll_interval[i] < P.ha.hold_max))
+            P.ha.hold_max = cfg->poll_interval[i];
     if (P.ha.on)
         needed |= DSB(CONTROLLERS); /* who is in control, whatever the collectors */
     for (int k = 0; k < P.nclusters; k++) {
@@ -730,8 +834,8 @@ void poller_view_cluster(struct view *v, int k, double now)
     for (int i = 0; i < DS_COUNT; i++) {
         const struct dataset_state *st = &P.ds[k][i].st;
         v->fetch_errors[i] = st->fetch_err;
-        bool paused = paused_locked(i) || (P.ha.on && !P.ha.active && i == DS_CONTROLLERS);
-        v->polled[i] = st->enabled && !paused_locked(i);
+        bool paused = !serving_locked() && (standby_pauses(i) || i == DS_CONTROLLERS);
+        v->polled[i] = st->enabled && !paused;
         if (paused)
             continue; /* standby: none of the cluster's series */
         v->fetches[i] = st->fetches;
@@ -765,8 +869,8 @@ void poller_status_cluster(int k, struct dataset_state out[DS_COUNT])
         out[i] = P.ds[k][i].st;
         /* standby: the controllers dataset is polled, its series are not
          * served; the others are neither */
-        out[i].paused = P.ha.on && !P.ha.active && (standby_pauses(i) || i == DS_CONTROLLERS);
-        if (paused_locked(i))
+        out[i].paused = !serving_locked() && (standby_pauses(i) || i == DS_CONTROLLERS);
+        if (out[i].paused && standby_pauses(i))
             out[i].enabled = false;
     }
     pthread_mutex_unlock(&P.mu);

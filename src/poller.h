@@ -45,6 +45,11 @@ struct dataset_result *dataset_result_new(enum dataset_id id);
 /* Drops a reference; the last one frees the result and everything in it. */
 void dataset_result_release(struct dataset_result *r);
 
+/* --slurm.active-only: true when buf[0..len), the active mark in
+ * --slurm.ha-state-dir ("<Unix time> <controller>"), was written by another
+ * controller's exporter than self at or after since. */
+bool ha_mark_parse(const char *buf, size_t len, const char *self, double since);
+
 /* Runs one fetch of dataset id synchronously (also used by tests with a
  * fake bin path). Returns 0 on success. */
 int poller_fetch_once(int id);

@@ -11,7 +11,9 @@ import sexp
 
 
 class Prom:
-    def __init__(self, prometheus_bin, workdir, name, target_port, jobs, rule_files=(), ready_timeout=30):
+    def __init__(self, prometheus_bin, workdir, name, target_port, jobs, rule_files=(), ready_timeout=30,
+                 targets=None):
+        """targets: {job name: [port, ...]} scraped instead of target_port under each of jobs."""
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = sexp.free_port()
@@ -20,8 +22,9 @@ class Prom:
         if rule_files:
             y += ["rule_files:"] + [f"  - {f}" for f in rule_files]
         y.append("scrape_configs:")
-        for j in jobs:
-            y += [f"  - job_name: {j}", "    static_configs:", f"      - targets: ['127.0.0.1:{target_port}']"]
+        for j, ports in (targets.items() if targets else ((j, [target_port]) for j in jobs)):
+            tl = ", ".join(f"'127.0.0.1:{p}'" for p in ports)
+            y += [f"  - job_name: {j}", "    static_configs:", f"      - targets: [{tl}]"]
         with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
             f.write("\n".join(y) + "\n")
         self.log = open(os.path.join(self.dir, "prometheus.log"), "wb")
@@ -56,6 +59,14 @@ class Prom:
             return False, [], err
         res = data["result"]
         return True, res if isinstance(res, list) else [res], ""
+
+    def query_range(self, q, start, end, step=1):
+        """(ok, result list [{metric, values: [[t, "v"], ...]}], error)"""
+        ok, data, err = self.api("query_range", {"query": q, "start": f"{start:.3f}", "end": f"{end:.3f}",
+                                                 "step": str(step)})
+        if not ok:
+            return False, [], err
+        return True, data["result"], ""
 
     def alerts(self):
         """The active alerts (pending and firing): a list of {labels, annotations, state, ...}."""

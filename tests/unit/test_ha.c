@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include "ha.h"
+#include "poller.h"
 
 #include <math.h>
 
@@ -144,6 +145,29 @@ static void test_local_index(void **state)
     assert_int_equal(ha_local_index(&m, ""), -1);
 }
 
+/* The active mark in --slurm.ha-state-dir: another controller's, at or
+ * after since; anything else is not a mark. */
+static void test_mark(void **state)
+{
+    (void)state;
+#define M(text, self, since) ha_mark_parse(text, sizeof(text) - 1, self, since)
+    assert_true(M("1700000000.250 ctl1\n", "ctl2", 1700000000));
+    assert_true(M("1700000000.250 ctl1", "ctl2", 1700000000.25));
+    assert_false(M("1700000000.250 ctl1\n", "ctl2", 1700000001)); /* before since */
+    assert_false(M("1700000000.250 ctl2\n", "ctl2", 0));          /* our own */
+    assert_false(M("1700000000.250 \n", "ctl2", 0));              /* no name */
+    assert_false(M("1700000000.250\tctl1\n", "ctl2", 0));
+    assert_false(M("nan ctl1\n", "ctl2", 0));
+    assert_false(M("inf ctl1\n", "ctl2", 0));
+    assert_false(M(" ctl1\n", "ctl2", 0));
+    assert_false(M("", "ctl2", 0));
+    char big[200];
+    memset(big, 'a', sizeof(big));
+    memcpy(big, "1 ctl1", 6);
+    assert_false(ha_mark_parse(big, sizeof(big), "ctl2", 0)); /* longer than a mark */
+#undef M
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_quick_restart), cmocka_unit_test(test_second_backup),
         cmocka_unit_test(test_backup_silent), cmocka_unit_test(test_all_silent),
         cmocka_unit_test(test_list_changes),  cmocka_unit_test(test_local_index),
+        cmocka_unit_test(test_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
