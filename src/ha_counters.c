@@ -513,7 +513,7 @@ size_t ha_keys_format(const char *text, size_t len, const struct ha_keys_limits 
             head = 2;
         }
         bool opened = false;
-        const char *p = f->lines.p, *end = f->lines.p + f->lines.len;
+        const char *p = f->lines.len ? f->lines.p : "", *end = p + f->lines.len;
         while (p < end) {
             const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p)) + 1;
             size_t n = (size_t)(nl - p), need = n + (opened ? 0 : w.line.len);
