@@ -374,8 +374,11 @@ static void x_line(struct xparse *x, const char *s, size_t n, series_fn fn, void
     }
     if (kind == 3) {
         for (size_t k = 0; k < nl; k++)
-            if (strcmp(x->lab[k].name, "le") == 0)
-                x->bounds_bad = true;
+            if (strcmp(x->lab[k].name, "le") == 0) { /* not a histogram's count */
+                x->nb = 0;
+                x->bounds_bad = false;
+                return;
+            }
         ev.bounds = x->bounds;
         ev.nb = x->nb;
         ev.bounds_ok = !x->bounds_bad;

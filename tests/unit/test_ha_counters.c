@@ -444,6 +444,45 @@ static void test_bounds(void **state)
     buf_free(&f);
 }
 
+/* The writer reads any text: what it cannot represent (a histogram _count
+ * with "le", a label twice, a label value that is not UTF-8, decreasing
+ * bounds, a counter TYPE without "_total", a name another family writes) is
+ * left out, and its file always reads back without a bad line. */
+static void test_writer_odd_text(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "# TYPE c_total counter\n"
+        "c_total{a=\"1\"} 1\n"
+        "c_total{a=\"1\",a=\"2\"} 1\n"
+        "c_total{a=\"\xff\"} 1\n"
+        "c_total{a=\"2\"\n"
+        "c_total{a=\"3\",} 5 1700000000\n"
+        "# TYPE h histogram\n"
+        "h_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+        "h_count{le=\"1\"} 1\n"
+        "# TYPE d histogram\n"
+        "d_bucket{le=\"2\"} 1\nd_bucket{le=\"1\"} 1\nd_bucket{le=\"+Inf\"} 1\nd_count 1\n"
+        "# TYPE nototal counter\nnototal 1\n"
+        "# TYPE c histogram\nc_bucket{le=\"+Inf\"} 1\nc_count 1\n"
+        "# TYPE g gauge\ng 1\n"
+        "# TYPE c_total counter\nc_total{a=\"4\"} 1\n";
+    size_t dropped;
+    char *keys = keys_of(text, sizeof(text) - 1, NULL, &dropped);
+    struct render r;
+    char err[128];
+    assert_int_equal(zr(keys, &r, err, sizeof(err)), 0);
+    assert_string_equal(buf_cstr(&r.text), "# HELP c_total \n# TYPE c_total counter\n"
+                                           "c_total{a=\"1\"} 0\nc_total{a=\"3\"} 0\n"
+                                           "c_total{a=\"4\"} 0\n"
+                                           "# HELP h \n# TYPE h histogram\n"
+                                           "h_bucket{le=\"1.0\"} 0\nh_bucket{le=\"+Inf\"} 0\n"
+                                           "h_sum 0\nh_count 0\n");
+    assert_int_equal(dropped, 2); /* d (bad bounds) and the histogram c */
+    render_free(&r);
+    free(keys);
+}
+
 /* ha_keys_write: the file is what ha_keys_format makes, written through a
  * temporary file that does not stay behind. */
 static void test_write(void **state)
@@ -488,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_write),
+        cmocka_unit_test(test_writer_odd_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
