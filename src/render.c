@@ -175,7 +175,8 @@ bool render_kept(const char *const *keep, size_t n, const char *name, enum mtype
 
 void render_family(struct render *r, const char *name, enum mtype type, const char *help)
 {
-    r->skip = r->keep && !render_kept(r->keep, r->nkeep, name, type);
+    r->skip = (r->keep && !render_kept(r->keep, r->nkeep, name, type)) ||
+              (r->counters_only && type != M_COUNTER && type != M_HISTOGRAM);
     if (r->skip)
         return;
     struct render_fam *f = NULL;

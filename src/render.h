@@ -42,6 +42,10 @@ struct render {
      * written; the others are dropped whole (a compat set's path). */
     const char *const *keep;
     size_t nkeep;
+    /* When counters_only is set, only the M_COUNTER and M_HISTOGRAM families
+     * are written; gauges are dropped whole, like a family not in keep (a
+     * standby's frozen counters; docs/design.md, "HA counters"). */
+    bool counters_only;
     bool skip; /* the current family is dropped */
     /* Record family positions (for merging several renders). */
     bool track;
@@ -56,7 +60,8 @@ struct render {
 
 /* Starts a family. For counters pass the name without "_total": samples get
  * the suffix, the 0.0.4 metadata names "<name>_total", OpenMetrics "<name>".
- * With render.keep set, a family not in it is dropped with its samples. */
+ * With render.keep set, a family not in it is dropped with its samples; with
+ * render.counters_only, a gauge family is. */
 void render_family(struct render *r, const char *name, enum mtype type, const char *help);
 void render_sample(struct render *r, const struct label *l, size_t nl, double v);
 /* One gauge family of one unlabelled sample (the base labels still apply). */

@@ -470,3 +470,71 @@ void acct_commit(struct acct_state *S, struct acct_model *m, struct arena *a)
                         S->path, "error", err);
     }
 }
+
+/* ---- active-only HA ---------------------------------------------------------- */
+
+/* Takes the window of T (a state read from the shared file) into S: its end,
+ * its overlap flag, its remembered jobs (added to S's), its floor when S has
+ * none or a later one. */
+static void take_window(struct acct_state *S, const struct acct_state *T)
+{
+    S->watermark = T->watermark;
+    if (!S->floor || (T->floor && T->floor < S->floor))
+        S->floor = T->floor;
+    bool full = T->no_overlap;
+    for (size_t i = 0; i < T->seen_cap; i++) {
+        const struct acct_seen *e = &T->seen[i];
+        if (e->end && !seen_find(S, e->job_id, e->end) &&
+            acct_seen_add(S, e->job_id, e->end, e->cpu_used) < 0)
+            full = true;
+    }
+    S->no_overlap = full;
+    int64_t keep = S->watermark + 1 - (S->no_overlap ? 0 : S->overlap);
+    seen_prune(S, keep < S->floor ? S->floor : keep);
+}
+
+int acct_state_resume_window(struct acct_state *S, const char *path, char *err, size_t errlen)
+{
+    struct acct_state T;
+    struct config cfg0;
+    memset(&cfg0, 0, sizeof(cfg0));
+    acct_state_init(&T, &cfg0);
+    T.since = S->since;
+    T.overlap = S->overlap;
+    T.limit = S->limit;
+    T.users = S->users;
+    int rc = acct_state_load(&T, path, err, errlen);
+    if (rc == -ENOENT) {
+        acct_state_clear(&T);
+        return 0;
+    }
+    if (rc < 0) {
+        acct_state_clear(&T);
+        return rc;
+    }
+    rc = 0;
+    if (T.watermark >= S->watermark) {
+        take_window(S, &T);
+        rc = 1;
+    }
+    memcpy(S->file_owner, T.file_owner, sizeof(S->file_owner));
+    acct_state_clear(&T);
+    return rc;
+}
+
+int acct_state_ha_start(struct acct_state *S, const char *owner)
+{
+    snprintf(S->owner, sizeof(S->owner), "%s", owner ? owner : "");
+    if (!S->restored)
+        return 0;
+    if (S->owner[0] && strcmp(S->file_owner, S->owner) == 0)
+        return 1;
+    /* another exporter's counters: only the window is this one's to take */
+    gtable_free(&S->groups);
+    gtable_free(&S->ugroups);
+    free(S->parts);
+    S->parts = NULL;
+    S->nparts = S->parts_cap = 0;
+    memset(&S->tot, 0, sizeof(S->tot));
+    return 0;
+}

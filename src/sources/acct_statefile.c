@@ -18,10 +18,12 @@
 #define STATE_FILE_MAX (64u << 20)
 /* The first line: the magic and the version. Version 2 added the memory and
  * waste figures to each group line, the per-user groups ("ugroup" lines)
- * and their dropped jobs to "totals"; a version 1 file is still read (those
- * figures start at 0). */
+ * and their dropped jobs to "totals"; version 3 the revised jobs to
+ * "totals"; version 4 the "owner" line (the exporter that wrote the file, in
+ * active-only HA). Older files are still read (the figures they lack start
+ * at 0, the owner is ""). */
 #define STATE_MAGIC "slurm_exporter-accounting-state"
-#define STATE_VERSION 3
+#define STATE_VERSION 4
 
 /* ---- state file ---------------------------------------------------------- */
 
@@ -68,14 +70,16 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
 {
     struct buf b = {0};
     size_t lines = 0;
-    buf_printf(&b, "%s %d\n", STATE_MAGIC, STATE_VERSION);
+    buf_printf(&b, "%s %d\nowner ", STATE_MAGIC, STATE_VERSION);
+    put_name(&b, S->owner);
+    buf_putc(&b, '\n');
     buf_printf(&b, "floor %lld\nwatermark %lld\nno_overlap %d\n", (long long)S->floor,
                (long long)S->watermark, S->no_overlap ? 1 : 0);
     buf_printf(&b, "totals %llu %llu %llu %llu %llu %llu\n", (unsigned long long)S->tot.counted,
                (unsigned long long)S->tot.duplicates, (unsigned long long)S->tot.late,
                (unsigned long long)S->tot.dropped, (unsigned long long)S->tot.user_dropped,
                (unsigned long long)S->tot.revised);
-    lines += 4; /* the records after the first line, before "end" */
+    lines += 5; /* the records after the first line, before "end" */
     /* in (end, id) order: the same state always writes the same file */
     struct acct_seen *seen = xmalloc((S->seen_n + 1) * sizeof(*seen));
     size_t ns = 0;
@@ -293,6 +297,7 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
     T.users = S->users;
     T.path = S->path;
     T.path_owned = S->path_owned;
+    memcpy(T.owner, S->owner, sizeof(T.owner));
     const char *p = buf, *end = buf + len;
     size_t line = 0, records = 0;
     bool ended = false, have_floor = false, have_wm = false;
@@ -329,6 +334,8 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
         if (KW("floor")) {
             ok = tok_i64(&s, e, &T.floor);
             have_floor = true;
+        } else if (KW("owner") && version >= 4) {
+            ok = tok_name(&s, e, T.file_owner, sizeof(T.file_owner));
         } else if (KW("watermark")) {
             ok = tok_i64(&s, e, &T.watermark);
             have_wm = true;

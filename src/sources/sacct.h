@@ -89,9 +89,15 @@ struct acct_state {
     double pend_at;               /* when it was asked for (monotonic) */
     bool no_overlap;              /* the last window's edge did not fit in the seen set */
     bool restored;                /* loaded from the state file */
-    const char *path;             /* --accounting.state-file, NULL = none */
-    char *path_owned;             /* path when made here (one file per cluster) */
-    size_t limit;                 /* label sets (groups, partitions) at most */
+    /* Active-only HA: the exporter (its controller's name) that writes the
+     * state file, set by the caller before the first save; "" = none. The
+     * file records it ("owner" line); file_owner is that line of the last
+     * file read ("" when it had none: versions 1 to 3). */
+    char owner[MAX_LABEL_LEN + 1];
+    char file_owner[MAX_LABEL_LEN + 1];
+    const char *path; /* --accounting.state-file, NULL = none */
+    char *path_owned; /* path when made here (one file per cluster) */
+    size_t limit;     /* label sets (groups, partitions) at most */
     /* jobs counted whose end may fall in the next window */
     struct acct_seen *seen;
     size_t seen_n, seen_cap; /* cap: power of two, 0 = empty */
@@ -136,6 +142,32 @@ int acct_state_load(struct acct_state *S, const char *path, char *err, size_t er
 int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *err, size_t errlen);
 /* The file's contents (for tests): a malloc'ed string. */
 char *acct_state_dump(const struct acct_state *S, size_t *len);
+
+/* ---- active-only HA: several exporters, one state file ------------------
+ * Each exporter keeps its own counters (in memory); the sacct window (its
+ * position and the jobs remembered for its overlap) passes from one active
+ * exporter to the next through the shared state file, so that the jobs
+ * each finished job is counted by exactly one of them. */
+
+/* Takes the window of the state file at path, written by whichever exporter
+ * was active: the window's end (watermark), its overlap flag, and the jobs
+ * it remembered near that end (added to S's own, then pruned to the next
+ * window's reach); the floor when S has none yet or a later one. S's
+ * counters, totals and name tables are left alone. Returns 1 when the window
+ * was taken, 0 when there is nothing to resume (no file: -ENOENT is not an
+ * error; or the file's window ends before S's own, which S keeps), or a
+ * negative errno with the reason in err (a bad file; S unchanged). */
+int acct_state_resume_window(struct acct_state *S, const char *path, char *err, size_t errlen);
+
+/* At start in HA mode, after acct_state_new (which restores the whole state
+ * from the file when there is one): sets S->owner to owner and keeps the
+ * restored counters only when the file's owner is this exporter; otherwise
+ * the counters, totals and histograms start at 0 and only the window (and
+ * its remembered jobs) is kept, as acct_state_resume_window would take it.
+ * A file without an owner line (versions 1 to 3) counts as another's.
+ * Returns 1 when the counters were kept, 0 when they were not (or nothing
+ * was restored). */
+int acct_state_ha_start(struct acct_state *S, const char *owner);
 
 /* ---- --compat=azure: the finished jobs of Azure's window (acct_azure.c) ----
  * The store keeps each finished-job record (job id, end, eligible time,

@@ -563,7 +563,9 @@ static void test_state_corrupt(void **state)
     /* damaged records */
     static const char *const bad[] = {
         "garbage\n",
-        "slurm_exporter-accounting-state 4\nfloor 1\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 5\nfloor 1\nwatermark 2\nend 2\n",
+        "slurm_exporter-accounting-state 4\nowner x\nfloor 1\nwatermark 2\nend 3\n",
+        "slurm_exporter-accounting-state 3\nowner =x\nfloor 1\nwatermark 2\nend 3\n",
         /* version 3: totals has the revised count too */
         "slurm_exporter-accounting-state 3\nfloor 1\nwatermark 2\ntotals 1 0 0 0 0\nend 3\n",
         "slurm_exporter-accounting-state 0\nfloor 1\nwatermark 2\nend 2\n",
@@ -608,9 +610,9 @@ static void test_state_corrupt(void **state)
     /* a refused file leaves the state as it was */
     assert_int_equal(T->tot.counted, counted);
     /* the reason names an unknown version */
-    const char *v4 = "slurm_exporter-accounting-state 4\nfloor 1\nwatermark 2\nend 2\n";
-    assert_true(acct_state_parse(T, v4, strlen(v4), err, sizeof(err)) < 0);
-    assert_non_null(strstr(err, "version 4"));
+    const char *v5 = "slurm_exporter-accounting-state 5\nfloor 1\nwatermark 2\nend 2\n";
+    assert_true(acct_state_parse(T, v5, strlen(v5), err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "version 5"));
     /* a name with escaped bytes survives */
     const char *odd = "slurm_exporter-accounting-state 1\nfloor 1\nwatermark 2\n"
                       "group =a%20b =%25x 1 0 0 0 0 0 0 0 0 0.5 1\nend 3\n";
@@ -727,7 +729,7 @@ static void test_memory_counters(void **state)
 }
 
 /* A version 1 state file (before the memory figures) is read: its counters
- * continue, the memory counters start at 0; it is written back as version 2. */
+ * continue, the memory counters start at 0; it is written back as version 4. */
 static void test_state_version_1(void **state)
 {
     (void)state;
@@ -747,7 +749,7 @@ static void test_state_version_1(void **state)
     assert_double_exact(g->mem_alloc, 0);
     size_t len;
     char *dump = acct_state_dump(S, &len);
-    assert_true(strncmp(dump, "slurm_exporter-accounting-state 3\n", 34) == 0);
+    assert_true(strncmp(dump, "slurm_exporter-accounting-state 4\nowner =\n", 42) == 0);
     assert_non_null(strstr(dump, "\ngroup =debug =physics 2 1 0 0 0 0 0 0 0 12.5 40 0 0 0 0 0\n"));
     struct acct_state *T = new_state(60, 0);
     assert_int_equal(acct_state_parse(T, dump, len, err, sizeof(err)), 0);
@@ -1210,6 +1212,193 @@ static void test_state_file_per_cluster(void **state)
     src->state_free(d);
 }
 
+/* ---- active-only HA ---------------------------------------------------------- */
+
+/* Jobs first..last of job_line, job k ending at 1050 + 10 k. */
+static struct dataset_result *ha_refresh(struct acct_state *S, int64_t now, unsigned first,
+                                         unsigned last)
+{
+    struct buf b = {0};
+    for (unsigned k = first; k <= last; k++)
+        job_line(&b, k, "COMPLETED", 1050 + 10 * (long long)k);
+    struct dataset_result *r = refresh(S, now, buf_cstr(&b), NULL, NULL);
+    buf_free(&b);
+    return r;
+}
+
+/* Two exporters A and B share one state file: A counts jobs 1-5 and saves;
+ * B, active next, resumes A's window and counts sacct's next output (jobs
+ * 3-8, overlapping A's window) into its own counters: only 6-8; A's stay as
+ * they were; together 8 jobs, each once. Without the resume (C) the jobs
+ * that ended between A's last window and C's start are counted by nobody.
+ * Then A takes the window back from B's save and counts only what B had not. */
+static void test_ha_resume_window(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/se-acct-ha-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], old[256], err[256];
+    snprintf(path, sizeof(path), "%s/state", dir);
+    snprintf(old, sizeof(old), "%s/old", dir);
+    struct acct_state *A = new_state(60, 0), *B = new_state(60, 0), *C = new_state(60, 0);
+    acct_state_ha_start(A, "ctl1");
+    acct_state_ha_start(B, "ctl2");
+    tu_result_free(ha_refresh(A, 1000, 1, 0)); /* A starts counting at 1000 */
+    struct dataset_result *r = ha_refresh(A, 1100, 1, 5);
+    assert_int_equal(total_jobs(r->u.acct), 5);
+    tu_result_free(r);
+    assert_int_equal(acct_state_save(A, path, err, sizeof(err)), 0);
+    assert_int_equal(acct_state_save(A, old, err, sizeof(err)), 0);
+    char *a_before = acct_state_dump(A, NULL);
+    assert_non_null(strstr(a_before, "\nowner =ctl1\n"));
+
+    /* nothing to resume: no file */
+    char missing[300];
+    snprintf(missing, sizeof(missing), "%s/none", dir);
+    assert_int_equal(acct_state_resume_window(B, missing, err, sizeof(err)), 0);
+    assert_int_equal(B->watermark, 0);
+
+    assert_int_equal(acct_state_resume_window(B, path, err, sizeof(err)), 1);
+    assert_string_equal(B->file_owner, "ctl1");
+    assert_string_equal(B->owner, "ctl2");
+    assert_int_equal(B->watermark, 1100);
+    assert_int_equal(B->floor, 1000);
+    assert_int_equal(B->tot.counted, 0); /* the counters are B's own */
+    int64_t s, e;
+    acct_window(B, 1200, 1200.0, &s, &e);
+    assert_int_equal(s, 1100 + 1 - 60); /* jobs 3 (1080) .. 5 (1100) read again */
+    B->pend_start = B->pend_end = 0;
+    r = ha_refresh(B, 1200, 3, 8);
+    const struct acct_model *m = r->u.acct;
+    assert_int_equal(total_jobs(m), 3); /* 6, 7, 8 */
+    assert_int_equal(m->tot.counted, 3);
+    assert_int_equal(m->tot.duplicates, 3); /* 3, 4, 5: in the resumed window's jobs */
+    tu_result_free(r);
+    /* A's counters are untouched */
+    char *a_after = acct_state_dump(A, NULL);
+    assert_string_equal(a_after, a_before);
+    assert_int_equal(A->tot.counted + B->tot.counted, 8);
+    assert_int_equal(A->groups.v[0].s.jobs[ACCT_COMPLETED] + B->groups.v[0].s.jobs[ACCT_COMPLETED],
+                     8);
+    /* the control: without the window, 6-8 would be nobody's */
+    r = ha_refresh(C, 1200, 3, 8);
+    assert_int_equal(total_jobs(r->u.acct), 0);
+    tu_result_free(r);
+
+    /* B saves (its name in the file); A resumes B's window and reads jobs 7
+     * and 8 (B's) again with 9 and 10, which ended after B's last window:
+     * 9 and 10 only */
+    assert_int_equal(acct_state_save(B, path, err, sizeof(err)), 0);
+    assert_int_equal(acct_state_resume_window(A, path, err, sizeof(err)), 1);
+    assert_string_equal(A->file_owner, "ctl2");
+    assert_int_equal(A->watermark, 1200);
+    struct buf b = {0};
+    job_line(&b, 7, "COMPLETED", 1120);
+    job_line(&b, 8, "COMPLETED", 1130);
+    job_line(&b, 9, "COMPLETED", 1210);
+    job_line(&b, 10, "COMPLETED", 1220);
+    r = refresh(A, 1300, buf_cstr(&b), &s, &e);
+    buf_free(&b);
+    assert_int_equal(s, 1200 + 1 - 60);
+    assert_int_equal(r->u.acct->tot.counted, 5 + 2);
+    tu_result_free(r);
+    assert_int_equal(A->tot.counted + B->tot.counted, 10);
+
+    /* a file whose window ends before B's own: B keeps its own */
+    r = ha_refresh(B, 1250, 8, 8);
+    tu_result_free(r);
+    assert_int_equal(acct_state_resume_window(B, old, err, sizeof(err)), 0);
+    assert_int_equal(B->watermark, 1250);
+    assert_int_equal(B->tot.counted, 3);
+    /* a bad file: an error, B unchanged */
+    FILE *f = fopen(old, "w");
+    assert_non_null(f);
+    fputs("slurm_exporter-accounting-state 4\nfloor x\n", f);
+    fclose(f);
+    assert_true(acct_state_resume_window(B, old, err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "line 2"));
+    assert_int_equal(B->watermark, 1250);
+    free(a_before);
+    free(a_after);
+    unlink(path);
+    unlink(old);
+    rmdir(dir);
+    acct_state_free(A);
+    acct_state_free(B);
+    acct_state_free(C);
+}
+
+/* At start in HA mode: the restored counters are kept only when the file is
+ * this exporter's; otherwise only the window (with its remembered jobs). A
+ * version 3 file (no owner line) is read, and is nobody's. */
+static void test_ha_start_owner(void **state)
+{
+    (void)state;
+    struct acct_state *A = new_state(60, 0);
+    acct_state_ha_start(A, "ctl1");
+    tu_result_free(ha_refresh(A, 1000, 1, 0));
+    tu_result_free(ha_refresh(A, 1100, 1, 5));
+    size_t len;
+    char *file = acct_state_dump(A, &len);
+    char err[256];
+
+    struct acct_state *S = new_state(60, 0);
+    assert_int_equal(acct_state_parse(S, file, len, err, sizeof(err)), 0);
+    assert_int_equal(acct_state_ha_start(S, "ctl1"), 1);
+    assert_int_equal(S->tot.counted, 5);
+    char *again = acct_state_dump(S, NULL);
+    assert_string_equal(again, file);
+    free(again);
+    acct_state_free(S);
+
+    S = new_state(60, 0);
+    assert_int_equal(acct_state_parse(S, file, len, err, sizeof(err)), 0);
+    assert_string_equal(S->file_owner, "ctl1");
+    assert_int_equal(acct_state_ha_start(S, "ctl2"), 0);
+    assert_int_equal(S->tot.counted, 0);
+    assert_int_equal(S->groups.n, 0);
+    assert_int_equal(S->nparts, 0);
+    assert_int_equal(S->watermark, 1100);
+    assert_int_equal(S->seen_n, A->seen_n);
+    struct dataset_result *r = ha_refresh(S, 1200, 3, 8);
+    assert_int_equal(r->u.acct->tot.counted, 3);
+    assert_int_equal(r->u.acct->tot.duplicates, 3);
+    tu_result_free(r);
+    char *mine = acct_state_dump(S, NULL);
+    assert_non_null(strstr(mine, "\nowner =ctl2\n"));
+    free(mine);
+    acct_state_free(S);
+
+    /* the same file as version 3: no owner line */
+    const char *v3 = "slurm_exporter-accounting-state 3\nfloor 1000\nwatermark 1100\n"
+                     "no_overlap 0\ntotals 5 0 0 0 0 0\nseen 5 1100\n"
+                     "group =debug =physics 5 0 0 0 0 0 0 0 0 0 50 0 0 0 0 0\nend 6\n";
+    S = new_state(60, 0);
+    assert_int_equal(acct_state_parse(S, v3, strlen(v3), err, sizeof(err)), 0);
+    assert_string_equal(S->file_owner, "");
+    assert_int_equal(S->tot.counted, 5);
+    assert_int_equal(acct_state_ha_start(S, "ctl1"), 0);
+    assert_int_equal(S->tot.counted, 0);
+    assert_int_equal(S->watermark, 1100);
+    acct_state_free(S);
+    /* nothing restored: nothing to keep; a long name is cut, and read back */
+    S = new_state(60, 0);
+    char longname[300];
+    memset(longname, 'x', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    assert_int_equal(acct_state_ha_start(S, longname), 0);
+    assert_int_equal(strlen(S->owner), MAX_LABEL_LEN);
+    char *d = acct_state_dump(S, &len);
+    struct acct_state *T = new_state(60, 0);
+    assert_int_equal(acct_state_parse(T, d, len, err, sizeof(err)), 0);
+    assert_string_equal(T->file_owner, S->owner);
+    free(d);
+    acct_state_free(T);
+    acct_state_free(S);
+    free(file);
+    acct_state_free(A);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1237,6 +1426,8 @@ int main(void)
         cmocka_unit_test(test_jontk_names_users),
         cmocka_unit_test(test_config_since),
         cmocka_unit_test(test_state_file_per_cluster),
+        cmocka_unit_test(test_ha_resume_window),
+        cmocka_unit_test(test_ha_start_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

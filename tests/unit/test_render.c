@@ -451,6 +451,62 @@ static void test_keep(void **state)
     render_free(&r);
 }
 
+/* render.counters_only (a standby's frozen counters): gauges are dropped
+ * whole, counters and histograms are written as usual, and a tracked render
+ * lists only the families written; with keep also set, both must let a
+ * family through. */
+static void test_counters_only(void **state)
+{
+    (void)state;
+    struct render r;
+    memset(&r, 0, sizeof(r));
+    r.counters_only = true;
+    r.track = true;
+    render_family(&r, "g", M_GAUGE, "G.");
+    render_sample(&r, NULL, 0, 1);
+    render_gauge1(&r, "g1", "G1.", 2);
+    assert_false(r.om_split);
+    assert_int_equal(r.text.len, 0);
+    render_family(&r, "c", M_COUNTER, "C.");
+    render_sample(&r, NULL, 0, 4);
+    render_family(&r, "g2", M_GAUGE, "G2 \"quoted\".");
+    render_sample(&r, NULL, 0, 5);
+    render_family(&r, "h", M_HISTOGRAM, "H.");
+    static const double b[1] = {1};
+    static const uint64_t c[1] = {1};
+    render_histogram(&r, NULL, 0, b, c, 1, 0.5, 2);
+    assert_string_equal(buf_cstr(&r.text), "# HELP c_total C.\n# TYPE c_total counter\n"
+                                           "c_total 4\n"
+                                           "# HELP h H.\n# TYPE h histogram\n"
+                                           "h_bucket{le=\"1.0\"} 1\n"
+                                           "h_bucket{le=\"+Inf\"} 2\n"
+                                           "h_sum 0.5\nh_count 2\n");
+    assert_string_equal(buf_cstr(render_om(&r)), "# HELP c C.\n# TYPE c counter\nc_total 4\n"
+                                                 "# HELP h H.\n# TYPE h histogram\n"
+                                                 "h_bucket{le=\"1.0\"} 1\n"
+                                                 "h_bucket{le=\"+Inf\"} 2\n"
+                                                 "h_sum 0.5\nh_count 2\n");
+    assert_int_equal(r.nfams, 2);
+    assert_string_equal(r.fams[0].name, "c");
+    assert_string_equal(r.fams[1].name, "h");
+    assert_int_equal(r.series, 5);
+    render_free(&r);
+
+    static const char *const keep[] = {"c_total", "g"};
+    memset(&r, 0, sizeof(r));
+    r.counters_only = true;
+    r.keep = keep;
+    r.nkeep = 2;
+    render_gauge1(&r, "g", "G.", 1); /* kept, but a gauge */
+    render_family(&r, "c", M_COUNTER, "C.");
+    render_sample(&r, NULL, 0, 4);
+    render_family(&r, "h", M_HISTOGRAM, "H."); /* a histogram, not kept */
+    render_histogram(&r, NULL, 0, b, c, 1, 0.5, 2);
+    assert_string_equal(buf_cstr(&r.text), "# HELP c_total C.\n# TYPE c_total counter\n"
+                                           "c_total 4\n");
+    render_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_filter_base),
         cmocka_unit_test(test_gauge1),
         cmocka_unit_test(test_keep),
+        cmocka_unit_test(test_counters_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
