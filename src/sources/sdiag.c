@@ -500,7 +500,6 @@ struct sd_ctr {
     uint64_t prev;
     int64_t since;
     bool seen;
-    bool rebase; /* the next value is a base only (sdiag_state_rebase) */
     double total;
 };
 
@@ -517,7 +516,6 @@ struct sd_rpc_tab {
     struct strtab names; /* id -> entry */
     struct sd_rpc_st *e;
     size_t cap, max;
-    bool rebase; /* the next output's values are bases only */
 };
 
 struct sdiag_state {
@@ -551,13 +549,10 @@ void sdiag_state_free(struct sdiag_state *s)
     free(s);
 }
 
-/* Adds the increment of one reset-with-"Data since" counter (nothing when
- * rebase: v is only the base of the next increment). */
+/* Adds the increment of one reset-with-"Data since" counter. */
 static double ctr_update(struct sd_ctr *c, uint64_t v, int64_t since)
 {
-    if (c->rebase)
-        c->rebase = false; /* the total continues from its own value */
-    else if (!c->seen || c->since != since || v < c->prev)
+    if (!c->seen || c->since != since || v < c->prev)
         c->total += (double)v; /* first value, or counted from 0 again since a reset */
     else
         c->total += (double)(v - c->prev);
@@ -641,9 +636,7 @@ static void tab_apply(struct sdiag_state *s, struct sd_rpc_tab *t, struct sdiag_
         struct sd_rpc_st *e = tab_entry(t, strtab_get(&m->strs, r->name));
         if (!e)
             continue;
-        if (t->rebase) {
-            /* bases only */
-        } else if (!e->present || reset) {
+        if (!e->present || reset) {
             e->calls += (double)r->count;
             e->time_us += (double)r->total_time;
             e->dropped_total += (double)r->dropped;
@@ -658,7 +651,6 @@ static void tab_apply(struct sdiag_state *s, struct sd_rpc_tab *t, struct sdiag_
         e->has_dropped |= r->have_queue;
         e->seen = true;
     }
-    t->rebase = false;
     size_t k = 0;
     for (uint32_t id = 1; id < tab_end(t); id++) {
         t->e[id].present = t->e[id].round == s->round;
@@ -730,17 +722,6 @@ void sdiag_commit(struct sdiag_state *s, struct sdiag_model *m, struct arena *a)
         s->rpc_since = since;
     }
     m->counted = true;
-}
-
-void sdiag_state_rebase(struct sdiag_state *s)
-{
-    for (int i = 0; i < SDC_COUNT; i++)
-        s->c[i].rebase = true;
-    for (int i = 0; i < SDX_MAIN_COUNT; i++)
-        s->mx[i].rebase = true;
-    for (int i = 0; i < SDX_BF_COUNT; i++)
-        s->bx[i].rebase = true;
-    s->types.rebase = s->users.rebase = true;
 }
 
 /* ---- the source --------------------------------------------------------- */

@@ -40,12 +40,5 @@ void sdiag_state_free(struct sdiag_state *s);
  * vanished; a 32-bit call count that drops from its top quarter to its
  * bottom quarter without a reset wrapped. */
 void sdiag_commit(struct sdiag_state *s, struct sdiag_model *m, struct arena *a);
-/* Active-only HA: the next value of each counter (and the next RPC table
- * of each kind) is only taken as the base and adds nothing, so the totals continue from
- * their own last values without what Slurm counted while this exporter was
- * standby (another exporter counted that). A counter or RPC entry not seen
- * before starts at 0, not at sdiag's value. Call it whenever the exporter
- * becomes active, before its first sdiag output is committed. */
-void sdiag_state_rebase(struct sdiag_state *s);
 
 #endif

@@ -546,63 +546,6 @@ static void test_counters_across_resets(void **state)
     sdiag_state_free(s);
 }
 
-/* Active-only HA: exporters A and B take turns; each keeps its own totals.
- * After sdiag_state_rebase the first output is a base only, so an exporter's
- * totals never take in what Slurm counted while it was standby (the other
- * one counted that), and a total it had never had starts at 0, not at
- * sdiag's value. */
-static void test_rebase_failover(void **state)
-{
-    (void)state;
-    struct sdiag_state *A = sdiag_state_new(), *B = sdiag_state_new();
-    struct totals t = step(A, out_at(1000, 100, 40, 10, 5, 50, 500000, 60));
-    assert_double_exact(t.submitted, 100);
-    t = step(A, out_at(1000, 130, 45, 15, 6, 60, 600000, 72));
-    assert_double_exact(t.submitted, 130);
-    assert_double_exact(t.ping, 6);
-    /* B becomes active */
-    sdiag_state_rebase(B);
-    t = step(B, out_at(1000, 150, 50, 20, 8, 70, 700000, 80));
-    assert_double_exact(t.submitted, 0);
-    assert_double_exact(t.bf, 0);
-    assert_double_exact(t.ping, 0);
-    assert_double_exact(t.jobinfo, 0);
-    assert_double_exact(t.jobinfo_s, 0);
-    assert_double_exact(t.root, 0);
-    t = step(B, out_at(1000, 170, 52, 22, 9, 75, 750000, 85));
-    assert_double_exact(t.submitted, 20);
-    assert_double_exact(t.bf, 2);
-    assert_double_exact(t.ping, 1);
-    assert_double_exact(t.jobinfo, 5);
-    assert_double_exact(t.jobinfo_s, 0.05);
-    assert_double_exact(t.root, 5);
-    /* midnight while B is active: the reset's rules as usual */
-    t = step(B, out_at(2000, 5, 53, 1, 10, 76, 760000, 86));
-    assert_double_exact(t.submitted, 25);
-    assert_double_exact(t.bf, 3);
-    assert_double_exact(t.ping, 2);
-    /* A is active again: its totals continue from its own last values,
-     * without B's part (130 -> 130, not 130 + 5 or 130 + 45) */
-    sdiag_state_rebase(A);
-    t = step(A, out_at(2000, 12, 55, 3, 11, 80, 800000, 90));
-    assert_double_exact(t.submitted, 130);
-    assert_double_exact(t.bf, 15);
-    assert_double_exact(t.ping, 6);
-    assert_double_exact(t.jobinfo, 60);
-    assert_double_exact(t.root, 72);
-    t = step(A, out_at(2000, 20, 56, 4, 13, 81, 810000, 95));
-    assert_double_exact(t.submitted, 138);
-    assert_double_exact(t.bf, 16);
-    assert_double_exact(t.ping, 8);
-    assert_double_exact(t.root, 77);
-    /* a rebase is used once: the output after it counts again, a reset too */
-    t = step(A, out_at(3000, 2, 56, 1, 1, 1, 10000, 1));
-    assert_double_exact(t.submitted, 140);
-    assert_double_exact(t.ping, 9);
-    sdiag_state_free(A);
-    sdiag_state_free(B);
-}
-
 /* The vanished RPC type is still served (its counter keeps its value), and
  * the compat families never repeat one of ours. */
 static void test_collector_families(void **state)
@@ -743,7 +686,6 @@ int main(void)
         cmocka_unit_test(test_bad_and_huge_numbers),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_counters_across_resets),
-        cmocka_unit_test(test_rebase_failover),
         cmocka_unit_test(test_collector_families),
         cmocka_unit_test(test_edge_2311_2405),
     };
