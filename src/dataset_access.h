@@ -43,6 +43,7 @@ struct exporter_role {
     bool active_only;    /* the mode is on and this host is a controller */
     bool decided;        /* a ping has answered since start */
     bool active;         /* polls and serves the cluster's series (always, without the mode) */
+    bool serving;        /* serves them: active, or handing over (its last data) */
     uint64_t changes;    /* active <-> standby since start */
     char controller[64]; /* this host's SlurmctldHost, "" before a ping answered */
     char in_control[64]; /* the controller judged in control, "" none */
@@ -61,6 +62,9 @@ struct dataset_access {
     void (*status_cluster)(int k, struct dataset_state out[DS_COUNT]);
     /* The exporter's role (active-only mode). */
     void (*role)(struct exporter_role *out);
+    /* A standby's frozen data: like view_cluster, with every dataset's last
+     * good result whatever its age or pause (its counters are served). */
+    void (*view_frozen)(struct view *v, int k, double now);
 };
 
 #endif

@@ -3,11 +3,14 @@
  * member made of the pre-compressed body and a freshly compressed tail). */
 #include "exposition.h"
 #include "collectors/collector.h"
+#include "ha_counters.h"
 #include "render.h"
+#include "util/file.h"
 #include "util/clock.h"
 #include "util/log.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +107,14 @@ static struct {
     struct exposition_hooks hooks;
     double start_time;
     uint64_t builds[EXPO_VIEWS];
+    /* --slurm.active-only on a standby: its own counter families rendered
+     * once from its frozen data (render.counters_only, tracked), until its
+     * role changes again (changes) */
+    struct {
+        bool valid;
+        uint64_t changes;
+        struct render own;
+    } sb;
 } E = {.mu = PTHREAD_MUTEX_INITIALIZER, .render_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void deflate_into(struct buf *out, const char *data, size_t len, int flush);
@@ -205,6 +216,8 @@ void exposition_shutdown(void)
         pthread_mutex_unlock(&E.mu);
         expo_release(e);
     }
+    render_free(&E.sb.own);
+    memset(&E.sb, 0, sizeof(E.sb));
 }
 
 bool exposition_ready(void)
@@ -274,6 +287,77 @@ static unsigned view_compat(int w)
     return m;
 }
 
+/* A standby's own counters: the collectors whose datasets it paused, run
+ * once over its frozen data with counters only. */
+static void standby_own(const struct exporter_role *role, double now)
+{
+    if (E.sb.valid && E.sb.changes == role->changes)
+        return;
+    render_free(&E.sb.own);
+    memset(&E.sb.own, 0, sizeof(E.sb.own));
+    E.sb.own.track = true;
+    E.sb.own.counters_only = true;
+    const struct dataset_access *da = E.hooks.data;
+    struct view v;
+    da->view_frozen(&v, 0, now);
+    v.compat = 0;
+    struct dataset_state st[DS_COUNT];
+    da->status_cluster(0, st);
+    for (int c = 0; c < COLLECTOR_COUNT; c++) {
+        enum dataset_id p = collectors[c].primary;
+        if (!runs_in(EXPO_MAIN, c) || !st[p].paused || !v.ds[p])
+            continue;
+        struct collect_out o = {0};
+        collectors[c].fn(&v, &E.sb.own, &o);
+    }
+    da->release_view(&v);
+    E.sb.valid = true;
+    E.sb.changes = role->changes;
+}
+
+/* The counter families a standby serves: its own frozen ones (above), and
+ * at 0 every series of the active exporter's key file it lacks, merged
+ * into out after local (the families it renders itself, tracked). */
+static void standby_counters(const struct exporter_role *role, struct render *local,
+                             struct render *out, double now)
+{
+    standby_own(role, now);
+    struct render z;
+    memset(&z, 0, sizeof(z));
+    z.track = true;
+    if (E.cfg->ha_state_dir[0]) {
+        char path[4200], err[256] = "";
+        snprintf(path, sizeof(path), "%s/counters", E.cfg->ha_state_dir);
+        char *file = NULL;
+        size_t flen = 0;
+        int rc = file_slurp(path, HA_KEYS_MAX_BYTES, &file, &flen);
+        if (rc == 0) {
+            struct buf own = {0};
+            buf_append(&own, local->text.p ? local->text.p : "", local->text.len);
+            buf_append(&own, E.sb.own.text.p ? E.sb.own.text.p : "", E.sb.own.text.len);
+            int bad =
+                ha_keys_zero_render(file, flen, own.p ? own.p : "", own.len, &z, err, sizeof(err));
+            buf_free(&own);
+            if (bad != 0) {
+                static struct log_limit lim;
+                log_limited(&lim, 300, LOG_WARN, "unreadable lines in the counter key file", "path",
+                            path, "error", bad < 0 ? err : "some lines skipped");
+            }
+        } else if (rc != -ENOENT) {
+            static struct log_limit lim;
+            log_limited(&lim, 300, LOG_WARN, "cannot read the counter key file", "path", path,
+                        "error", strerror(-rc));
+        }
+        free(file);
+    }
+    struct render parts[3] = {*local, E.sb.own, z};
+    render_merge(out, parts, 3);
+    E.sb.own = parts[1]; /* closed by the merge; its buffers are the same */
+    render_free(&z);
+    render_free(&parts[0]);
+    memset(local, 0, sizeof(*local));
+}
+
 static struct exposition *build(int w)
 {
     double t0 = mono_now_s();
@@ -294,6 +378,11 @@ static struct exposition *build(int w)
     memset(parts, 0, sizeof(parts));
     double now = wall_now();
     bool missing = false;
+    /* --slurm.active-only, a standby (not handing over): its own families
+     * and counters only; the telemetry path's exposition carries them */
+    struct exporter_role role;
+    da->role(&role);
+    bool standby = role.active_only && role.decided && !role.serving && nk == 1;
     for (int k = 0; k < nk; k++) {
         struct render *rk = nk > 1 ? &parts[k] : &r;
         const char *name = da->cluster_name(k);
@@ -302,7 +391,7 @@ static struct exposition *build(int w)
             rk->base = &cl[k];
             rk->nbase = 1;
         }
-        rk->track = nk > 1;
+        rk->track = nk > 1 || standby;
         if (w != EXPO_MAIN) { /* a set's path: only the set's families */
             rk->keep = VF[w].keep;
             rk->nkeep = VF[w].nkeep;
@@ -339,7 +428,11 @@ static struct exposition *build(int w)
             compat_jontk_collections(&v, rk);
         da->release_view(&v);
     }
-    if (nk > 1) {
+    if (standby && w == EXPO_MAIN) {
+        struct render local = r;
+        memset(&r, 0, sizeof(r));
+        standby_counters(&role, &local, &r, now);
+    } else if (nk > 1) {
         render_merge(&r, parts, (size_t)nk);
         for (int k = 0; k < nk; k++)
             render_free(&parts[k]);
@@ -372,6 +465,25 @@ static struct exposition *build(int w)
     return e;
 }
 
+/* --slurm.active-only, the active exporter: which counter series it serves,
+ * for the standbys (--slurm.ha-state-dir/counters). */
+static void write_keys(const struct exposition *e)
+{
+    struct exporter_role role;
+    E.hooks.data->role(&role);
+    if (!role.active_only || !role.active || !E.cfg->ha_state_dir[0])
+        return;
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/counters", E.cfg->ha_state_dir);
+    const struct buf *t = &e->all.body[0];
+    int rc = ha_keys_write(path, t->p ? t->p : "", t->len);
+    if (rc != 0) {
+        static struct log_limit lim;
+        log_limited(&lim, 300, LOG_WARN, "cannot write the counter key file", "path", path, "error",
+                    strerror(-rc));
+    }
+}
+
 void exposition_rebuild(void)
 {
     pthread_mutex_lock(&E.render_mu);
@@ -379,6 +491,8 @@ void exposition_rebuild(void)
         if (!view_enabled(w))
             continue;
         struct exposition *e = build(w);
+        if (w == EXPO_MAIN)
+            write_keys(e);
         pthread_mutex_lock(&E.mu);
         struct exposition *old = E.cur[w];
         E.cur[w] = e;

@@ -38,6 +38,7 @@ struct dataset_rt {
     struct log_limit lim_fail, lim_parse;
     uint64_t last_why; /* the last failure's errno and exit code: a new kind logs at once */
     bool wake;         /* refresh now, not at the end of the interval (poller_reload) */
+    bool activate;     /* --slurm.active-only: run the source's on_activate first */
     size_t last_count; /* records in the last refresh, to size the next one */
 };
 
@@ -225,6 +226,10 @@ static void ha_update_locked(struct ping_model *m)
     /* going standby: keep serving the last data (not polling) until the
      * next active exporter serves, so the cluster is never left without
      * series while Slurm moves control (seconds, or tens of seconds) */
+    /* each dataset's own thread runs its source's on_activate before its
+     * next fetch (a fetch may still be in flight now) */
+    for (int i = 0; i < DS_COUNT && active; i++)
+        P.ds[0][i].activate = sources[i]->on_activate != NULL;
     P.ha.hold = P.ha.decided && !active;
     P.ha.hold_since_wall = wall_now();
     P.ha.hold_until = mono_now_s() + P.ha.hold_max;
@@ -245,6 +250,7 @@ static void poller_role(struct exporter_role *out)
     out->active_only = P.ha.on && (!P.ha.decided || P.ha.local >= 0);
     out->decided = !P.ha.on || P.ha.decided;
     out->active = !P.ha.on || P.ha.active;
+    out->serving = serving_locked();
     out->changes = P.ha.changes;
     memcpy(out->controller, P.ha.controller, sizeof(out->controller));
     memcpy(out->in_control, P.ha.in_control_name, sizeof(out->in_control));
@@ -451,7 +457,11 @@ static void *dataset_thread(void *arg)
         pthread_mutex_lock(&P.mu);
         while (!P.stop && paused_locked(d->id))
             pthread_cond_wait(&P.cv, &P.mu); /* standby: until this exporter is active */
+        bool activate = d->activate;
+        d->activate = false;
         pthread_mutex_unlock(&P.mu);
+        if (activate && d->state)
+            sources[d->id]->on_activate(d->state, P.cfg);
         double start = mono_now_s();
         pthread_mutex_lock(&P.mu);
         P.inflight++;
@@ -848,6 +858,25 @@ void poller_view_cluster(struct view *v, int k, double now)
     pthread_mutex_unlock(&P.mu);
 }
 
+static void poller_view_frozen(struct view *v, int k, double now)
+{
+    memset(v, 0, sizeof(*v));
+    v->now = now;
+    v->series_limit = P.cfg->series_limit;
+    v->compat = P.cfg->compat;
+    pthread_mutex_lock(&P.mu);
+    for (int i = 0; i < DS_COUNT; i++) {
+        const struct dataset_state *st = &P.ds[k][i].st;
+        v->polled[i] = st->enabled;
+        struct dataset_result *r = st->current;
+        if (!r)
+            continue;
+        __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+        v->ds[i] = r;
+    }
+    pthread_mutex_unlock(&P.mu);
+}
+
 void poller_release_view(struct view *v)
 {
     for (int i = 0; i < DS_COUNT; i++) {
@@ -885,6 +914,7 @@ const struct dataset_access *poller_access(void)
         .release_view = poller_release_view,
         .status_cluster = poller_status_cluster,
         .role = poller_role,
+        .view_frozen = poller_view_frozen,
     };
     return &access;
 }

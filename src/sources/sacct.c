@@ -13,12 +13,14 @@
  * A failed refresh changes nothing; the next one reads the same window
  * again (halved, in case it failed for its size). */
 #include "sources/sacct.h"
+#include "util/log.h"
 #include "sources/source.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 /* ---- the source ------------------------------------------------------------ */
@@ -56,6 +58,41 @@ static void *acct_state_new_v(const struct config *cfg, const char *cluster)
     struct acct_state *S = acct_state_new(&one);
     S->path_owned = path;
     return S;
+}
+
+/* --slurm.active-only: this exporter's counters are its own; the state file
+ * (on shared storage) restores them only when this exporter wrote it, and
+ * hands over the sacct window from whichever exporter was active. */
+static void *acct_state_new_ha(const struct config *cfg, const char *cluster)
+{
+    struct acct_state *S = acct_state_new_v(cfg, cluster);
+    if (cfg->active_only && S->path) {
+        char host[256] = "";
+        const char *owner = cfg->controller_name;
+        if (!owner || !owner[0]) {
+            gethostname(host, sizeof(host) - 1);
+            owner = host;
+        }
+        acct_state_ha_start(S, owner);
+    }
+    return S;
+}
+
+/* Becoming active: the window where the exporter active before left it. */
+static void acct_on_activate(void *state, const struct config *cfg)
+{
+    (void)cfg;
+    struct acct_state *S = state;
+    if (!S || !S->path)
+        return;
+    char err[256] = "";
+    int rc = acct_state_resume_window(S, S->path, err, sizeof(err));
+    if (rc < 0)
+        log_msg(LOG_WARN, "accounting: cannot take the sacct window from the shared state file",
+                "path", S->path, "error", err);
+    else if (rc > 0)
+        log_msg(LOG_INFO, "accounting: took the sacct window from the shared state file", "path",
+                S->path);
 }
 
 static void acct_state_free_v(void *state)
@@ -99,10 +136,11 @@ const struct source_def source_accounting = {
     .init = acct_init,
     .line = cli_sacct_line,
     .count = acct_count,
-    .state_new = acct_state_new_v,
+    .state_new = acct_state_new_ha,
     .state_free = acct_state_free_v,
     .dyn_args = acct_dyn_args,
     .commit = acct_commit_v,
     .clusters = true,
     .commit_unreadable = true,
+    .on_activate = acct_on_activate,
 };

@@ -75,6 +75,10 @@ struct source_def {
      * moves past them (they stay counted as parse errors) instead of
      * pinning every later record behind them. The refresh still fails. */
     bool commit_unreadable;
+    /* optional, --slurm.active-only: the exporter became active (a standby
+     * until now); called before the dataset's first fetch as active, e.g.
+     * to take over what the exporter active before it left in shared state. */
+    void (*on_activate)(void *state, const struct config *cfg);
 };
 
 /* ---- one refresh's parse ------------------------------------------------
