@@ -187,8 +187,7 @@ class HA:
 
         R.check("ctl1 is in control after start", self.in_control() == (0, "ctl1"), self.in_control())
         pings = self.pinged()
-        R.check("every controller answers ping", pings == {f"ctl{k}": True for k in range(1, CONTROLLERS + 1)},
-                pings)
+        R.check("every controller answers ping", pings == {f"ctl{k}": True for k in range(1, CONTROLLERS + 1)}, pings)
         port = int(self.conf_value("SlurmctldPort"))
         p = run(["ss", "-Htln", f"sport = :{port}"], self.env, 30)
         addrs = sorted(line.split()[3].rsplit(":", 1)[0] for line in p.stdout.splitlines() if line.strip())
@@ -249,10 +248,9 @@ class HA:
         took = self.wait_control("ctl1", giveback_limit)
         if R.check("all started again: ctl1 in control", took is not None, self.in_control()):
             R.note(f"ctl1 in control {time.monotonic() - t:.1f}s after start-daemon slurmctld was called")
-        pings = sexp.wait_for(lambda: (lambda x: x if all(x.values()) and len(x) == CONTROLLERS else None)(
-            self.pinged()), timeout=giveback_limit, interval=0.5)
-        R.check("every controller answers ping again", pings == {f"ctl{k}": True for k in range(1, CONTROLLERS + 1)},
-                self.pinged())
+        all_up = {f"ctl{k}": True for k in range(1, CONTROLLERS + 1)}
+        pings = sexp.wait_for(lambda: self.pinged() == all_up, timeout=giveback_limit, interval=0.5)
+        R.check("every controller answers ping again", pings, self.pinged())
         known, why = self.job_known(job)
         R.check(f"squeue still knows job {job}", known, why)
         st = self.h("status")
