@@ -20,9 +20,15 @@
 #include "sources/sdiag.h"
 #include "sources/source.h"
 #include "util/buf.h"
+#include "util/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 static const char *const main_exit_text[SDX_MAIN_COUNT] = {
 #define X(e, s, l) s,
@@ -733,6 +739,239 @@ static void src_init(void *p, struct dataset_result *r, const struct source_ctx 
     sdiag_init(p, r->u.sched, &r->arena);
 }
 
+/* ---- the shared baseline (sdiag.h) ----------------------------------------- */
+
+#define SHARED_MAGIC "slurm_exporter-sdiag 1 "
+#define SHARED_MAX (4u << 20)
+
+int64_t sdiag_since(const struct sdiag_model *m)
+{
+    return sdiag_has(m, SD_DATA_SINCE) ? (int64_t)m->v[SD_DATA_SINCE] : -1;
+}
+
+static void put_name(struct buf *b, const char *name)
+{
+    buf_putc(b, '=');
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p <= 0x20 || *p == 0x7f || *p == '%')
+            buf_printf(b, "%%%02X", *p);
+        else
+            buf_putc(b, (char)*p);
+    }
+}
+
+static void put_tab(struct buf *b, char kind, const struct sd_rpc_tab *t)
+{
+    for (uint32_t id = 1; id < tab_end(t); id++) {
+        const struct sd_rpc_st *e = &t->e[id];
+        if (!e->present)
+            continue;
+        buf_printf(b, "%c ", kind);
+        put_name(b, strtab_get(&t->names, id));
+        buf_printf(b, " %llu %llu %llu\n", (unsigned long long)e->count,
+                   (unsigned long long)e->time, (unsigned long long)e->dropped);
+    }
+}
+
+void sdiag_shared_format(const struct sdiag_state *s, int64_t since, struct buf *out)
+{
+    buf_printf(out, SHARED_MAGIC "%lld\n", (long long)since);
+    const struct {
+        char kind;
+        const struct sd_ctr *c;
+        int n;
+    } g[3] = {{'c', s->c, SDC_COUNT}, {'m', s->mx, SDX_MAIN_COUNT}, {'b', s->bx, SDX_BF_COUNT}};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < g[k].n; i++)
+            if (g[k].c[i].seen && g[k].c[i].since == since)
+                buf_printf(out, "%c %d %llu\n", g[k].kind, i, (unsigned long long)g[k].c[i].prev);
+    if (s->rpc_primed && s->rpc_since == since) {
+        put_tab(out, 't', &s->types);
+        put_tab(out, 'u', &s->users);
+    }
+}
+
+/* "=NAME" with %XX escapes into out (at most cap - 1 bytes); false when bad. */
+static bool get_name(const char *s, size_t n, char *out, size_t cap)
+{
+    if (n < 2 || s[0] != '=')
+        return false;
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            unsigned v;
+            char hex[3] = {0};
+            if (i + 2 >= n)
+                return false;
+            hex[0] = s[i + 1];
+            hex[1] = s[i + 2];
+            char *end;
+            v = (unsigned)strtoul(hex, &end, 16);
+            if (end != hex + 2 || v == 0)
+                return false;
+            c = (unsigned char)v;
+            i += 2;
+        } else if (c <= 0x20 || c == 0x7f) {
+            return false;
+        }
+        if (k + 1 >= cap)
+            return false;
+        out[k++] = (char)c;
+    }
+    out[k] = '\0';
+    return k > 0;
+}
+
+/* Unsigned decimal token [s, s+n); false when not one. */
+static bool get_u64(const char *s, size_t n, uint64_t *v)
+{
+    if (n == 0 || n > 20)
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (x > (UINT64_MAX - d) / 10)
+            return false;
+        x = x * 10 + d;
+    }
+    *v = x;
+    return true;
+}
+
+/* Splits [s, s+n) at single spaces into at most max tokens; the count, or
+ * -1 for more, or an empty token. */
+static int split(const char *s, size_t n, const char **tok, size_t *tl, int max)
+{
+    int k = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != ' ')
+            continue;
+        if (i == start || k == max)
+            return -1;
+        tok[k] = s + start;
+        tl[k++] = i - start;
+        start = i + 1;
+    }
+    return k;
+}
+
+static bool apply_line(struct sdiag_state *s, const char *l, size_t n, int64_t since)
+{
+    const char *tok[5];
+    size_t tl[5];
+    int k = split(l, n, tok, tl, 5);
+    if (k < 3 || tl[0] != 1)
+        return false;
+    char kind = tok[0][0];
+    if (kind == 'c' || kind == 'm' || kind == 'b') {
+        uint64_t idx, v;
+        int max = kind == 'c' ? SDC_COUNT : kind == 'm' ? SDX_MAIN_COUNT : SDX_BF_COUNT;
+        if (k != 3 || !get_u64(tok[1], tl[1], &idx) || idx >= (uint64_t)max ||
+            !get_u64(tok[2], tl[2], &v))
+            return false;
+        struct sd_ctr *c = kind == 'c' ? &s->c[idx] : kind == 'm' ? &s->mx[idx] : &s->bx[idx];
+        if (!c->seen || c->since != since || v > c->prev) {
+            c->prev = v;
+            c->since = since;
+            c->seen = true;
+        }
+        return true;
+    }
+    if (kind != 't' && kind != 'u')
+        return false;
+    char name[256];
+    uint64_t count, time, dropped;
+    if (k != 5 || !get_name(tok[1], tl[1], name, sizeof(name)) || !get_u64(tok[2], tl[2], &count) ||
+        !get_u64(tok[3], tl[3], &time) || !get_u64(tok[4], tl[4], &dropped))
+        return false;
+    struct sd_rpc_tab *t = kind == 't' ? &s->types : &s->users;
+    struct sd_rpc_st *e = tab_entry(t, name);
+    if (!e)
+        return true; /* past the table's cap: as in a commit */
+    bool own = s->rpc_primed && s->rpc_since == since && e->present;
+    if (!own || count > e->count) {
+        e->count = count;
+        e->time = time;
+        e->dropped = dropped;
+        e->present = true;
+        e->round = s->round;
+    }
+    return true;
+}
+
+int sdiag_shared_apply(struct sdiag_state *s, const char *buf, size_t len, int64_t since)
+{
+    const char *end = buf + len;
+    const char *nl = memchr(buf, '\n', len);
+    size_t mlen = strlen(SHARED_MAGIC);
+    if (!nl || (size_t)(nl - buf) <= mlen || memcmp(buf, SHARED_MAGIC, mlen) != 0)
+        return -1;
+    uint64_t fs;
+    if (since < 0 || !get_u64(buf + mlen, (size_t)(nl - buf) - mlen, &fs) || (int64_t)fs != since)
+        return -1;
+    int bad = 0;
+    bool rpc = false;
+    for (const char *p = nl + 1; p < end;) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        const char *le = e ? e : end;
+        if (le > p) {
+            if (!apply_line(s, p, (size_t)(le - p), since))
+                bad++;
+            else
+                rpc |= *p == 't' || *p == 'u';
+        }
+        p = e ? e + 1 : end;
+    }
+    if (rpc) {
+        s->rpc_primed = true;
+        s->rpc_since = since;
+    }
+    return bad;
+}
+
+/* In control of the shared file for one commit: locked, read, applied. */
+static int shared_open(struct sdiag_state *s, const char *dir, int64_t since)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/sdiag", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return -1;
+    }
+    char *buf = xmalloc(SHARED_MAX);
+    size_t n = 0;
+    ssize_t r;
+    while (n < SHARED_MAX && (r = pread(fd, buf + n, SHARED_MAX - n, (off_t)n)) > 0)
+        n += (size_t)r;
+    if (n < SHARED_MAX && n > 0)
+        sdiag_shared_apply(s, buf, n, since);
+    free(buf);
+    return fd;
+}
+
+static void shared_close(const struct sdiag_state *s, int fd, int64_t since)
+{
+    struct buf out = {0};
+    sdiag_shared_format(s, since, &out);
+    bool ok = ftruncate(fd, 0) == 0 && out.len < SHARED_MAX &&
+              pwrite(fd, out.p, out.len, 0) == (ssize_t)out.len;
+    if (!ok) {
+        static struct log_limit lim;
+        log_limited(&lim, 300, LOG_WARN, "cannot write the shared sdiag baseline", "error",
+                    strerror(errno));
+    }
+    buf_free(&out);
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
 static void src_finish(void *p)
 {
     sdiag_finish(p);
@@ -752,8 +991,16 @@ static void src_state_free(void *s)
 
 static void src_commit(const struct source_ctx *ctx, struct dataset_result *r)
 {
-    if (ctx->state)
-        sdiag_commit(ctx->state, r->u.sched, &r->arena);
+    if (!ctx->state)
+        return;
+    const struct config *cfg = ctx->cfg;
+    int64_t since = sdiag_since(r->u.sched);
+    int fd = -1;
+    if (cfg && cfg->active_only && cfg->ha_state_dir && cfg->ha_state_dir[0] && since >= 0)
+        fd = shared_open(ctx->state, cfg->ha_state_dir, since);
+    sdiag_commit(ctx->state, r->u.sched, &r->arena);
+    if (fd >= 0)
+        shared_close(ctx->state, fd, since);
 }
 
 const struct source_def source_scheduler = {

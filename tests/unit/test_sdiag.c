@@ -546,6 +546,63 @@ static void test_counters_across_resets(void **state)
     sdiag_state_free(s);
 }
 
+/* Like step(), with the shared baseline of --slurm.active-only around the
+ * commit (as src_commit does): the file's raw values first, then this
+ * state's written back into it. */
+static struct totals shared_step(struct sdiag_state *s, struct buf *file, long since, char *text)
+{
+    if (file->len)
+        sdiag_shared_apply(s, file->p, file->len, since);
+    struct totals t = step(s, text);
+    file->len = 0;
+    sdiag_shared_format(s, since, file);
+    return t;
+}
+
+/* Two exporters take turns polling whichever slurmctld is in control; with
+ * the shared baseline what one counted the other never counts again, and
+ * the sum of their totals' increments is what each slurmctld counted. */
+static void test_shared_baseline(void **state)
+{
+    (void)state;
+    struct sdiag_state *a = sdiag_state_new(), *b = sdiag_state_new();
+    struct buf f = {0};
+    /* A polls ctl1 (since 1000): 5 jobs */
+    struct totals ta = shared_step(a, &f, 1000, out_at(1000, 5, 0, 0, 10, 3, 3000, 20));
+    assert_double_exact(ta.submitted, 5);
+    /* B polls ctl1 too (a handover's overlap): only what is new since A's poll */
+    struct totals tb = shared_step(b, &f, 1000, out_at(1000, 8, 0, 0, 12, 4, 4000, 25));
+    assert_double_exact(tb.submitted, 3);
+    assert_double_exact(tb.ping, 2);
+    assert_double_exact(tb.jobinfo, 1);
+    assert_double_exact(tb.jobinfo_s, 0.001);
+    assert_double_exact(tb.root, 5);
+    /* ctl1 dies; B polls ctl2 (since 1500, 4 jobs there): another slurmctld's
+     * statistics, which nobody saw: all of them */
+    tb = shared_step(b, &f, 1500, out_at(1500, 4, 0, 0, 1, 1, 1000, 2));
+    assert_double_exact(tb.submitted, 7);
+    /* A, still believing ctl1 in control, polls and reaches ctl2 (6 jobs):
+     * only the 2 B did not count */
+    ta = shared_step(a, &f, 1500, out_at(1500, 6, 0, 0, 2, 1, 1000, 3));
+    assert_double_exact(ta.submitted, 7);
+    assert_double_exact(ta.ping, 10 + 1);
+    assert_double_exact(ta.root, 20 + 1);
+    /* B again: nothing new */
+    tb = shared_step(b, &f, 1500, out_at(1500, 6, 0, 0, 2, 1, 1000, 3));
+    assert_double_exact(tb.submitted, 7);
+    /* sum of the increments: 5 + 3 on ctl1, 6 on ctl2 */
+    assert_double_exact(ta.submitted + tb.submitted, 14);
+    /* a file of other statistics, a bad first line, bad lines: not taken */
+    assert_int_equal(sdiag_shared_apply(a, f.p, f.len, 999), -1);
+    assert_int_equal(sdiag_shared_apply(a, "x\n", 2, 1500), -1);
+    static const char bad[] = "slurm_exporter-sdiag 1 1500\nc 0 9\nc 999 1\nq 1 1\nt =A%zz 1 1 1\n"
+                              "t  1 1 1\nu =root 1 1\nc 0 18446744073709551616\n\nm 0 1";
+    assert_int_equal(sdiag_shared_apply(a, bad, sizeof(bad) - 1, 1500), 6);
+    buf_free(&f);
+    sdiag_state_free(a);
+    sdiag_state_free(b);
+}
+
 /* The vanished RPC type is still served (its counter keeps its value), and
  * the compat families never repeat one of ours. */
 static void test_collector_families(void **state)
@@ -685,7 +742,7 @@ int main(void)
         cmocka_unit_test(test_missing_sections),
         cmocka_unit_test(test_bad_and_huge_numbers),
         cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_counters_across_resets),
+        cmocka_unit_test(test_counters_across_resets), cmocka_unit_test(test_shared_baseline),
         cmocka_unit_test(test_collector_families),
         cmocka_unit_test(test_edge_2311_2405),
     };
