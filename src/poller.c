@@ -187,6 +187,21 @@ static bool ha_peer_serves(void)
     return n > 0 && ha_mark_parse(buf, (size_t)n, P.ha.controller, P.ha.hold_since_wall);
 }
 
+/* Handing over: ends once the next active exporter serves (its mark), or
+ * at hold_until; the series are withdrawn with the next build. Checked at
+ * every ping and, since a ping may hang on a controller that is letting go
+ * of control, every second by the builder. Caller holds P.mu. */
+static void ha_hold_check_locked(void)
+{
+    if (!P.ha.hold || P.ha.active || (mono_now_s() < P.ha.hold_until && !ha_peer_serves()))
+        return;
+    P.ha.hold = false;
+    log_msg(LOG_INFO, "handed over: serving no cluster series", "in_control",
+            P.ha.in_control >= 0 ? P.ha.in_control_name : "(none)");
+    P.dirty = true;
+    pthread_cond_signal(&P.build_cv);
+}
+
 /* A controllers refresh (m, not published yet) decides the role. Caller
  * holds P.mu. */
 static void ha_update_locked(struct ping_model *m)
@@ -212,24 +227,29 @@ static void ha_update_locked(struct ping_model *m)
     P.ha.in_control = b;
     snprintf(P.ha.controller, sizeof(P.ha.controller), "%s", local >= 0 ? m->e[local].host : "");
     snprintf(P.ha.in_control_name, sizeof(P.ha.in_control_name), "%s", b >= 0 ? m->e[b].host : "");
-    if (P.ha.hold && !active && (mono_now_s() >= P.ha.hold_until || ha_peer_serves())) {
-        P.ha.hold = false; /* handed over: withdraw the cluster's series now */
-        log_msg(LOG_INFO, "handed over: serving no cluster series", "in_control",
-                b >= 0 ? P.ha.in_control_name : "(none)");
-        P.dirty = true;
-        pthread_cond_signal(&P.build_cv);
-    }
+    if (!active)
+        ha_hold_check_locked();
     if (P.ha.decided && active == P.ha.active)
         return;
     if (P.ha.decided)
         P.ha.changes++;
-    /* going standby: keep serving the last data (not polling) until the
-     * next active exporter serves, so the cluster is never left without
-     * series while Slurm moves control (seconds, or tens of seconds) */
     /* each dataset's own thread runs its source's on_activate before its
      * next fetch (a fetch may still be in flight now) */
     for (int i = 0; i < DS_COUNT && active; i++)
         P.ds[0][i].activate = sources[i]->on_activate != NULL;
+    /* Becoming active: the data of an earlier term is not served (it is
+     * from before the handovers since; the exporter that served last keeps
+     * its series until this one has fresh data and marks it). */
+    for (int i = 0; i < DS_COUNT && active && P.ha.decided; i++) {
+        struct dataset_state *st = &P.ds[0][i].st;
+        if (standby_pauses(i) && st->current) {
+            dataset_result_release(st->current);
+            st->current = NULL;
+        }
+    }
+    /* going standby: keep serving the last data (not polling) until the
+     * next active exporter serves, so the cluster is never left without
+     * series while Slurm moves control (seconds, or tens of seconds) */
     P.ha.hold = P.ha.decided && !active;
     P.ha.hold_since_wall = wall_now();
     P.ha.hold_until = mono_now_s() + P.ha.hold_max;
@@ -600,6 +620,13 @@ static void *builder_thread(void *arg)
         bool expired = false;
         while (!P.stop && !P.dirty && !expired) {
             double exp = next_expiry_locked();
+            if (P.ha.hold) { /* handing over: look for the next one's mark */
+                ha_hold_check_locked();
+                if (P.dirty)
+                    break;
+                if (isinf(exp) || exp > mono_now_s() + 1.0)
+                    exp = mono_now_s() + 1.0;
+            }
             if (isinf(exp)) {
                 pthread_cond_wait(&P.build_cv, &P.mu);
             } else if (mono_now_s() > exp) {

@@ -558,7 +558,10 @@ void sdiag_state_free(struct sdiag_state *s)
 /* Adds the increment of one reset-with-"Data since" counter. */
 static double ctr_update(struct sd_ctr *c, uint64_t v, int64_t since)
 {
-    if (!c->seen || c->since != since || v < c->prev)
+    /* "Data since" 0: a slurmctld that has just taken control prints it
+     * until it sets the time, its counts going on (seen on 24.11: 1 job at
+     * since 0, then 4 at since T); from 0 to a time is not a reset */
+    if (!c->seen || (c->since != since && c->since != 0) || v < c->prev)
         c->total += (double)v; /* first value, or counted from 0 again since a reset */
     else
         c->total += (double)(v - c->prev);
@@ -911,8 +914,10 @@ int sdiag_shared_apply(struct sdiag_state *s, const char *buf, size_t len, int64
     if (!nl || (size_t)(nl - buf) <= mlen || memcmp(buf, SHARED_MAGIC, mlen) != 0)
         return -1;
     uint64_t fs;
-    if (since < 0 || !get_u64(buf + mlen, (size_t)(nl - buf) - mlen, &fs) || (int64_t)fs != since)
+    if (since < 0 || !get_u64(buf + mlen, (size_t)(nl - buf) - mlen, &fs) ||
+        ((int64_t)fs != since && fs != 0))
         return -1;
+    since = (int64_t)fs; /* 0 goes on to a time (ctr_update) */
     int bad = 0;
     bool rpc = false;
     for (const char *p = nl + 1; p < end;) {

@@ -428,12 +428,22 @@ class HATest:
                for n, i in self.inst.items()}
         R.note(f"scheduler: jobs submitted over the run, summed over the three exporters: {sub:g} ({per}); "
                f"reference exporter {sub1:g}; the stream: {n_jobs} jobs")
-        R.check("scheduler: sdiag's jobs submitted, summed over the three exporters, equal the stream's jobs",
-                sub == n_jobs, (sub, n_jobs))
+        if not R.check("scheduler: sdiag's jobs submitted, summed over the three exporters, equal the stream's "
+                       "jobs", sub == n_jobs, (sub, n_jobs)):
+            self.dump('slurm_scheduler_jobs_submitted_total|slurm_scheduler_jobs_since_reset'
+                      '|slurm_scheduler_stats_reset_timestamp_seconds|slurm_exporter_active', t0, t1)
         R.check("scheduler: ... and the single reference exporter's", sub == sub1, (sub, sub1))
         ok, res, _ = self.prom.query(f'sum(increase(slurm_accounting_jobs_total{{job="slurm"}}[{int(t1 - t0)}s]))')
         R.note(f"PromQL sum(increase(slurm_accounting_jobs_total[{int(t1 - t0)}s])) over the three: "
                f"{float(res[0]['value'][1]) if ok and res else 'none'} (extrapolated)")
+
+    def dump(self, names, t0, t1):
+        """Each series of the families `names` (a regex) over the run: its changes (time, value)."""
+        ok, res, _ = self.prom.query_range('{__name__=~"%s",event=~"submitted|"}' % names, t0, t1, 1)
+        for r in res:
+            vals = [(round(float(t) - t0), float(v)) for t, v in r["values"]]
+            ch = [vals[0]] + [vals[i] for i in range(1, len(vals)) if vals[i][1] != vals[i - 1][1]]
+            R.note(f"  {r['metric'].get('__name__')} {r['metric'].get('instance')} {r['metric'].get('job')}: {ch[:20]}")
 
     def counter_increments(self, selector, t0, t1):
         """Sum over every series (and instance) of its increments in [t0, t1], from raw samples."""

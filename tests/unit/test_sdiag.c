@@ -592,6 +592,23 @@ static void test_shared_baseline(void **state)
     assert_double_exact(tb.submitted, 7);
     /* sum of the increments: 5 + 3 on ctl1, 6 on ctl2 */
     assert_double_exact(ta.submitted + tb.submitted, 14);
+    /* a slurmctld that has just taken control prints "Data since" 0 and then
+     * its time, its counts going on: no reset in between (24.11, measured) */
+    struct sdiag_state *c = sdiag_state_new();
+    struct buf g = {0};
+    struct totals tc = shared_step(c, &g, 0, out_at(0, 1, 0, 0, 1, 1, 1000, 1));
+    assert_double_exact(tc.submitted, 1);
+    tc = shared_step(c, &g, 1700, out_at(1700, 4, 0, 0, 2, 1, 1000, 2));
+    assert_double_exact(tc.submitted, 4);
+    assert_double_exact(tc.ping, 2);
+    /* another exporter that saw only the 0 form takes it as its baseline */
+    struct sdiag_state *d = sdiag_state_new();
+    g.len = 0;
+    sdiag_shared_format(c, 0, &g); /* nothing at since 0 any more: c moved on */
+    assert_int_equal(sdiag_shared_apply(d, g.p, g.len, 1700), 0);
+    buf_free(&g);
+    sdiag_state_free(c);
+    sdiag_state_free(d);
     /* a file of other statistics, a bad first line, bad lines: not taken */
     assert_int_equal(sdiag_shared_apply(a, f.p, f.len, 999), -1);
     assert_int_equal(sdiag_shared_apply(a, "x\n", 2, 1500), -1);
@@ -742,7 +759,8 @@ int main(void)
         cmocka_unit_test(test_missing_sections),
         cmocka_unit_test(test_bad_and_huge_numbers),
         cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_counters_across_resets), cmocka_unit_test(test_shared_baseline),
+        cmocka_unit_test(test_counters_across_resets),
+        cmocka_unit_test(test_shared_baseline),
         cmocka_unit_test(test_collector_families),
         cmocka_unit_test(test_edge_2311_2405),
     };
