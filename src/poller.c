@@ -363,6 +363,17 @@ static int fetch_rt(struct dataset_rt *d)
         snprintf(why, sizeof(why), "%s", er.err[0] ? er.err : strerror(-rc));
     struct parse_stats pst;
     const struct parse_stats *ps = &pst;
+    /* --slurm.active-only: a fetch that ends after this exporter went
+     * standby is dropped before its commit. Its command may have reached
+     * the controller now in control (Slurm's clients try them in order), and
+     * what it would count is the next active exporter's to count. */
+    if (P.ha.on) {
+        pthread_mutex_lock(&P.mu);
+        bool gone = paused_locked(id);
+        pthread_mutex_unlock(&P.mu);
+        if (gone && rc == 0)
+            rc = -ECANCELED;
+    }
     rc = source_run_end(&run, rc, why, sizeof(why), &pst);
     if (src->count)
         d->last_count = src->count(r);

@@ -93,7 +93,9 @@ def reap_stale_runs():
 def pick_port_base():
     """Outside the defaults, test_exporter's 17900..19900, test_ha_harness's 26000..27900 and
     06_twoclusters' 24000..: the harness uses base+6, +17, +19 and base+4200+i."""
-    for base in range(20000, 22000, 100):
+    # each version from its own third of the range: two versions' runs side by side do not race
+    first = {"22.05": 20000, "24.11": 20600, "26.05": 21200}.get(SLURM_VERSION, 20000)
+    for base in list(range(first, 22000, 100)) + list(range(20000, first, 100)):
         ports = [base + 6, base + 17, base + 19] + [base + 4200 + i for i in range(1, NODES + 1)]
         if all(sexp.port_free(p) for p in ports):
             return base
@@ -267,12 +269,18 @@ class HATest:
         self.stream_go.clear()
         self.stream_idle.wait(90)
 
+        last = {}
+
         def seen():
-            total = 0.0
             for n in ("ctl1", "ctl2", "ctl3"):
-                total += self.m(n).get("slurm_scheduler_jobs_submitted_total") or 0
-            return total >= self.submitted
-        return sexp.wait_for(seen, 4 * POLL + 30, 0.5)
+                last[n] = self.m(n).get("slurm_scheduler_jobs_submitted_total")
+            return sum(v or 0 for v in last.values()) >= self.submitted
+        if sexp.wait_for(seen, 4 * POLL + 30, 0.5):
+            return True
+        key = 'slurm_exporter_dataset_fetches_total{dataset="scheduler",result="success"}'
+        fetched = {n: self.m(n).get(key) for n in last}
+        R.note(f"sdiag totals {last} for {self.submitted} jobs submitted; sdiag fetches: {fetched}")
+        return False
 
     def resume(self):
         self.stream_go.set()
@@ -384,7 +392,8 @@ class HATest:
             t = time.time()
             return (self.counter_increments('slurm_accounting_jobs_total{job="slurm"}', t_start, t) >= n and
                     self.counter_increments('slurm_accounting_jobs_total{job="single"}', t_start, t) >= n and
-                    self.counter_increments('slurm_scheduler_jobs_submitted_total{job="slurm"}', t_start, t) >= n)
+                    self.counter_increments('slurm_scheduler_jobs_submitted_total{job="slurm"}', t_start, t) >=
+                    self.submitted - self.primed)
         sexp.wait_for(recorded, 120, 2)
         t_end = time.time()
         self.judge(t_start, t_end, truth)
@@ -422,17 +431,20 @@ class HATest:
         R.check("accounting: the three exporters' increments add up to Slurm's finished jobs, no jump, none "
                 "twice", got == n_jobs, (got, n_jobs, truth))
         R.check("accounting: the single reference exporter counts the same", ref == n_jobs, (ref, n_jobs))
+        # sdiag counts the submissions Slurm accepted: sbatch printed a job id for each (sacct may
+        # lack some: on 26.05 the jobs a backup ran while in control did not reach slurmdbd here)
+        accepted = self.submitted - self.primed
         sub = self.counter_increments('slurm_scheduler_jobs_submitted_total{job="slurm"}', t0, t1)
         sub1 = self.counter_increments('slurm_scheduler_jobs_submitted_total{job="single"}', t0, t1)
         per = {n: self.counter_increments(f'slurm_scheduler_jobs_submitted_total{{instance="{i}"}}', t0, t1)
                for n, i in self.inst.items()}
         R.note(f"scheduler: jobs submitted over the run, summed over the three exporters: {sub:g} ({per}); "
-               f"reference exporter {sub1:g}; the stream: {n_jobs} jobs")
-        if not R.check("scheduler: sdiag's jobs submitted, summed over the three exporters, equal the stream's "
-                       "jobs", sub == n_jobs, (sub, n_jobs)):
+               f"the reference exporter {sub1:g} (one exporter misses what a slurmctld counted after its last "
+               f"poll of it); the stream: {accepted} jobs accepted")
+        if not R.check("scheduler: sdiag's jobs submitted, summed over the three exporters, equal the jobs Slurm "
+                       "accepted", sub == accepted, (sub, accepted)):
             self.dump('slurm_scheduler_jobs_submitted_total|slurm_scheduler_jobs_since_reset'
                       '|slurm_scheduler_stats_reset_timestamp_seconds|slurm_exporter_active', t0, t1)
-        R.check("scheduler: ... and the single reference exporter's", sub == sub1, (sub, sub1))
         ok, res, _ = self.prom.query(f'sum(increase(slurm_accounting_jobs_total{{job="slurm"}}[{int(t1 - t0)}s]))')
         R.note(f"PromQL sum(increase(slurm_accounting_jobs_total[{int(t1 - t0)}s])) over the three: "
                f"{float(res[0]['value'][1]) if ok and res else 'none'} (extrapolated)")
