@@ -65,6 +65,22 @@ static bool names_host(const char *s, const char *host)
     return n == sn && n > 0 && strncasecmp(s, host, n) == 0;
 }
 
+void ha_seed(struct ha_state *s, int idx, size_t n)
+{
+    ha_init(s);
+    s->n = n > PING_MAX ? PING_MAX : n;
+    if (idx >= 0 && (size_t)idx < s->n)
+        s->believed = idx;
+}
+
+int ha_index_of(const struct ping_model *m, const char *name)
+{
+    for (size_t i = 0; name && name[0] && i < m->n; i++)
+        if (names_host(name, m->e[i].host))
+            return (int)i;
+    return -1;
+}
+
 int ha_local_index(const struct ping_model *m, const char *name)
 {
     for (size_t i = 0; i < m->n; i++) {

@@ -38,6 +38,13 @@ void ha_init(struct ha_state *s);
  * time now. Returns the controller believed in control, or -1 for none. A
  * change in the number of controllers (slurm.conf changed) starts afresh. */
 int ha_decide(struct ha_state *s, const bool *up, size_t n, double now, double takeover_after);
+/* Starts with a belief (an exporter that starts while a backup is in
+ * control: the active exporter's mark in --slurm.ha-state-dir names it;
+ * scontrol ping cannot tell a standby backup from one in control): entry
+ * idx of n is believed in control while it answers, as if seen before. */
+void ha_seed(struct ha_state *s, int idx, size_t n);
+/* The index of the entry named name (ha_local_index's match), -1 none. */
+int ha_index_of(const struct ping_model *m, const char *name);
 /* This host's entry among the controllers: the one named name (case
  * insensitive; the host as Slurm prints it, or its short form) when name is
  * set, else the one the ping source matched to this host's name. -1 when

@@ -2,6 +2,7 @@
 /* The counter key file of active-only HA (ha_counters.h has the format):
  * written from an exposition's text, read back into a render of zeros. */
 #include "ha_counters.h"
+#include "util/file.h"
 #include "util/hash.h"
 #include "util/log.h"
 
@@ -557,7 +558,7 @@ int ha_keys_write(const char *path, const char *text, size_t len)
                 n);
     }
     char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+    if (file_tmp_name(tmp, sizeof(tmp), path) != 0) {
         buf_free(&b);
         return -ENAMETOOLONG;
     }

@@ -8,6 +8,7 @@
 #include "sources/exec.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/file.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -83,6 +84,7 @@ static struct {
         int local, in_control;
         uint64_t changes;
         char controller[64], in_control_name[64];
+        char seed[64]; /* the active mark's controller at start, "" none */
         struct ha_state s;
     } ha;
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .stop_pipe = {-1, -1}};
@@ -140,7 +142,7 @@ static void ha_mark_write(void)
     const char *dir = P.cfg->ha_state_dir;
     char path[4200], tmp[4220], line[128];
     snprintf(path, sizeof(path), "%s/" HA_MARK, dir);
-    snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+    file_tmp_name(tmp, sizeof(tmp), path);
     pthread_mutex_lock(&P.mu);
     int n = snprintf(line, sizeof(line), "%.3f %s\n", wall_now(), P.ha.controller);
     pthread_mutex_unlock(&P.mu);
@@ -172,8 +174,9 @@ bool ha_mark_parse(const char *buf, size_t len, const char *self, double since)
     return name[0] && strcmp(name, self) != 0 && t >= since;
 }
 
-/* Another controller's exporter has served since this one went standby. */
-static bool ha_peer_serves(void)
+/* Another controller's exporter than self has served since `since` (Unix
+ * time). Reads shared storage: never called with P.mu held. */
+static bool ha_peer_serves(const char *self, double since)
 {
     if (!P.cfg->ha_state_dir[0])
         return false;
@@ -184,16 +187,16 @@ static bool ha_peer_serves(void)
         return false;
     ssize_t n = read(fd, buf, sizeof(buf));
     close(fd);
-    return n > 0 && ha_mark_parse(buf, (size_t)n, P.ha.controller, P.ha.hold_since_wall);
+    return n > 0 && ha_mark_parse(buf, (size_t)n, self, since);
 }
 
-/* Handing over: ends once the next active exporter serves (its mark), or
- * at hold_until; the series are withdrawn with the next build. Checked at
- * every ping and, since a ping may hang on a controller that is letting go
- * of control, every second by the builder. Caller holds P.mu. */
-static void ha_hold_check_locked(void)
+/* Handing over: ends once the next active exporter serves (peer: its mark
+ * was seen), or at hold_until; the series are withdrawn with the next
+ * build. The builder looks for the mark every second (without P.mu: it is
+ * on shared storage); a ping checks the time. Caller holds P.mu. */
+static void ha_hold_check_locked(bool peer)
 {
-    if (!P.ha.hold || P.ha.active || (mono_now_s() < P.ha.hold_until && !ha_peer_serves()))
+    if (!P.ha.hold || P.ha.active || (mono_now_s() < P.ha.hold_until && !peer))
         return;
     P.ha.hold = false;
     log_msg(LOG_INFO, "handed over: serving no cluster series", "in_control",
@@ -211,6 +214,10 @@ static void ha_update_locked(struct ping_model *m)
     bool up[PING_MAX];
     for (size_t i = 0; i < m->n && i < PING_MAX; i++)
         up[i] = m->e[i].up;
+    if (!P.ha.decided && P.ha.seed[0]) { /* at start: the exporter active now */
+        ha_seed(&P.ha.s, ha_index_of(m, P.ha.seed), m->n);
+        P.ha.seed[0] = '\0';
+    }
     int b = ha_decide(&P.ha.s, up, m->n, mono_now_s(), P.cfg->takeover_after);
     m->in_control = b;
     int local = ha_local_index(m, P.cfg->controller_name);
@@ -228,7 +235,7 @@ static void ha_update_locked(struct ping_model *m)
     snprintf(P.ha.controller, sizeof(P.ha.controller), "%s", local >= 0 ? m->e[local].host : "");
     snprintf(P.ha.in_control_name, sizeof(P.ha.in_control_name), "%s", b >= 0 ? m->e[b].host : "");
     if (!active)
-        ha_hold_check_locked();
+        ha_hold_check_locked(false);
     if (P.ha.decided && active == P.ha.active)
         return;
     if (P.ha.decided)
@@ -632,7 +639,13 @@ static void *builder_thread(void *arg)
         while (!P.stop && !P.dirty && !expired) {
             double exp = next_expiry_locked();
             if (P.ha.hold) { /* handing over: look for the next one's mark */
-                ha_hold_check_locked();
+                char self[sizeof(P.ha.controller)];
+                memcpy(self, P.ha.controller, sizeof(self));
+                double since = P.ha.hold_since_wall;
+                pthread_mutex_unlock(&P.mu);
+                bool peer = ha_peer_serves(self, since);
+                pthread_mutex_lock(&P.mu);
+                ha_hold_check_locked(peer);
                 if (P.dirty)
                     break;
                 if (isinf(exp) || exp > mono_now_s() + 1.0)
@@ -727,13 +740,45 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
     ha_init(&P.ha.s);
     P.ha.on = cfg->active_only;
     P.ha.local = P.ha.in_control = -1;
+    /* A fresh mark in the shared directory names the controller whose
+     * exporter serves now: the belief to start from (a backup may be in
+     * control, which scontrol ping cannot tell from a standby). Fresh: newer
+     * than three of the shortest interval of the datasets it paused (an
+     * active exporter builds at least that often), plus 10 s. */
+    if (P.ha.on && cfg->ha_state_dir[0]) {
+        double iv = INFINITY;
+        for (int i = 0; i < DS_COUNT; i++)
+            if (((needed >> i) & 1) && standby_pauses(i) && cfg->poll_interval[i] < iv)
+                iv = cfg->poll_interval[i];
+        char path[4200], buf[128];
+        snprintf(path, sizeof(path), "%s/" HA_MARK, cfg->ha_state_dir);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n > 0 && isfinite(iv) && ha_mark_parse(buf, (size_t)n, "", wall_now() - 3 * iv - 10)) {
+            buf[n] = '\0';
+            char *name = strchr(buf, ' ') + 1;
+            name[strcspn(name, "\n")] = '\0';
+            snprintf(P.ha.seed, sizeof(P.ha.seed), "%s", name);
+        }
+    }
     /* without a shared directory, a standby hands over one interval after
      * it stopped polling (the shortest of the datasets it paused) */
-    P.ha.hold_max = cfg->ha_state_dir[0] ? INFINITY : 0;
-    for (int i = 0; i < DS_COUNT && !cfg->ha_state_dir[0]; i++)
-        if (((needed >> i) & 1) && standby_pauses(i) &&
-            (P.ha.hold_max == 0 || cfg->poll_interval[i] < P.ha.hold_max))
+    /* with one, until the next exporter marks it, at most as long as the
+     * data it serves stays fresh (the longest max age of those datasets) */
+    P.ha.hold_max = 0;
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!((needed >> i) & 1) || !standby_pauses(i))
+            continue;
+        if (cfg->ha_state_dir[0]) {
+            double age = dataset_max_age(cfg, i);
+            if (age > P.ha.hold_max)
+                P.ha.hold_max = age;
+        } else if (P.ha.hold_max == 0 || cfg->poll_interval[i] < P.ha.hold_max) {
             P.ha.hold_max = cfg->poll_interval[i];
+        }
+    }
     if (P.ha.on)
         needed |= DSB(CONTROLLERS); /* who is in control, whatever the collectors */
     for (int k = 0; k < P.nclusters; k++) {

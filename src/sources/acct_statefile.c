@@ -4,6 +4,7 @@
  * fails with its line and reason and leaves the state as it was. */
 #include "sources/sacct.h"
 #include "util/buf.h"
+#include "util/file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -138,7 +139,7 @@ int acct_state_save(const struct acct_state *S, const char *path, char *err, siz
     size_t len;
     char *data = acct_state_dump(S, &len);
     char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+    if (file_tmp_name(tmp, sizeof(tmp), path) != 0) {
         free(data);
         snprintf(err, errlen, "path too long");
         return -ENAMETOOLONG;

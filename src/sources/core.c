@@ -82,6 +82,18 @@ static void wait_free(void *state)
     free(W);
 }
 
+/* --slurm.active-only, becoming active again: the jobs that started while
+ * another exporter was active are that exporter's to count; the next squeue
+ * only records which jobs have started, as at the exporter's start (what
+ * started between the other's last poll and this one's first is counted by
+ * neither: never twice). */
+static void wait_activate(void *state, const struct config *cfg)
+{
+    (void)cfg;
+    struct wait_state *W = state;
+    W->primed = false;
+}
+
 static void wait_track(const struct source_ctx *ctx, struct dataset_result *r)
 {
     struct wait_state *W = ctx->state;
@@ -181,6 +193,7 @@ const struct source_def source_jobs = {
     .state_free = wait_free,
     .commit = wait_track,
     .clusters = true,
+    .on_activate = wait_activate,
 };
 
 /* ---- nodes: scontrol show nodes ----------------------------------------- */

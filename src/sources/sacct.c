@@ -120,8 +120,22 @@ static int acct_dyn_args(const struct source_ctx *ctx, char buf[][256], int max)
 
 static void acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r)
 {
-    if (ctx->state)
-        acct_commit(ctx->state, r->u.acct, &r->arena);
+    struct acct_state *S = ctx->state;
+    if (!S)
+        return;
+    /* --slurm.active-only: two exporters may both be active for up to a
+     * ping interval at a handover; whatever the other counted and saved
+     * since is taken before counting (its window and remembered jobs), so
+     * a job is counted once, by whichever read it first */
+    if (ctx->cfg && ctx->cfg->active_only && S->path) {
+        char err[256] = "";
+        if (acct_state_resume_window(S, S->path, err, sizeof(err)) < 0) {
+            static struct log_limit lim;
+            log_limited(&lim, 300, LOG_WARN, "accounting: cannot read the shared state file",
+                        "path", S->path, "error", err);
+        }
+    }
+    acct_commit(S, r->u.acct, &r->arena);
 }
 
 static const char state_arg[] = "--state=" CLI_SACCT_STATES;

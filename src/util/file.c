@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,4 +59,16 @@ out:
     *out = b.p ? b.p : xstrdup("");
     *len = b.len;
     return 0;
+}
+
+int file_tmp_name(char *out, size_t cap, const char *path)
+{
+    char host[64] = "";
+    if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+        snprintf(host, sizeof(host), "host");
+    for (char *c = host; *c; c++)
+        if (*c == '/' || *c == '.')
+            *c = '_';
+    int n = snprintf(out, cap, "%s.tmp.%s.%d", path, host, (int)getpid());
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }

@@ -14,4 +14,9 @@ int file_slurp(const char *path, size_t cap, char **out, size_t *len);
  * echoed from a file (a quoted key may hold a newline) keeps it one line. */
 void file_one_line(char *s);
 
+/* The name to write path's new content under before the rename: path plus
+ * ".tmp.<host>.<pid>", so that writers on several hosts sharing a directory
+ * (--slurm.ha-state-dir) never write one file. Returns 0, or -ENAMETOOLONG. */
+int file_tmp_name(char *out, size_t cap, const char *path);
+
 #endif

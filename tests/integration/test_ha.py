@@ -306,8 +306,8 @@ class HATest:
         fetches = 'sum by (dataset) (increase(slurm_exporter_dataset_fetches_total{job="%s",dataset!="controllers"}[60s]))'
         minute = 'min(count_over_time(up{job=~"slurm|single"}[60s]))'
         R.check("a minute of Prometheus's record of all four exporters",
-                sexp.wait_for(lambda: (self.q(minute) or [{"value": [0, "0"]}])[0]["value"][1] >= "60"
-                              and float(self.q(minute)[0]["value"][1]) >= 60, 120, 1), self.q(minute))
+                sexp.wait_for(lambda: float((self.q(minute) or [{"value": [0, "0"]}])[0]["value"][1]) >= 60,
+                              120, 1), self.q(minute))
         ha = {r["metric"]["dataset"]: float(r["value"][1]) for r in self.q(fetches % "slurm")}
         single = {r["metric"]["dataset"]: float(r["value"][1]) for r in self.q(fetches % "single")}
         pings = {r["metric"]["job"]: float(r["value"][1]) for r in self.q(

@@ -121,6 +121,30 @@ static void test_list_changes(void **state)
     assert_int_equal(ha_decide(&s, many, PING_MAX + 2, 4, T), -1);
 }
 
+/* Started with a belief (the shared mark names the controller in control):
+ * a standby backup that answers is not followed; the primary still is. */
+static void test_seed(void **state)
+{
+    (void)state;
+    struct ha_state s;
+    ha_seed(&s, 2, 3); /* ctl3 in control, ctl1 down, ctl2 a standby */
+    assert_int_equal(at(&s, 0, false, true, true), 2);
+    assert_int_equal(at(&s, 5, false, true, true), 2);
+    assert_int_equal(at(&s, 10, true, true, true), 0);
+    ha_seed(&s, -1, 3); /* no mark: as ha_init */
+    assert_int_equal(at(&s, 0, false, true, true), 1);
+    ha_seed(&s, 7, 3); /* a name not in the list */
+    assert_int_equal(at(&s, 0, false, true, true), 1);
+    struct ping_model m = {0};
+    m.n = 2;
+    snprintf(m.e[0].host, sizeof(m.e[0].host), "ctl1");
+    snprintf(m.e[1].host, sizeof(m.e[1].host), "ctl2.example.org");
+    assert_int_equal(ha_index_of(&m, "ctl2"), 1);
+    assert_int_equal(ha_index_of(&m, "CTL1"), 0);
+    assert_int_equal(ha_index_of(&m, ""), -1);
+    assert_int_equal(ha_index_of(&m, "ctl3"), -1);
+}
+
 /* This host's entry: by --slurm.controller-name (full or short, any case),
  * else the one the ping source matched to the host name; none: -1. */
 static void test_local_index(void **state)
@@ -175,7 +199,7 @@ int main(void)
         cmocka_unit_test(test_quick_restart), cmocka_unit_test(test_second_backup),
         cmocka_unit_test(test_backup_silent), cmocka_unit_test(test_all_silent),
         cmocka_unit_test(test_list_changes),  cmocka_unit_test(test_local_index),
-        cmocka_unit_test(test_mark),
+        cmocka_unit_test(test_mark),          cmocka_unit_test(test_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
