@@ -40,6 +40,8 @@ struct dataset_rt {
     uint64_t last_why; /* the last failure's errno and exit code: a new kind logs at once */
     bool wake;         /* refresh now, not at the end of the interval (poller_reload) */
     bool activate;     /* --slurm.active-only: run the source's on_activate first */
+    bool old_term;     /* its data is from an earlier active term: kept (a standby's
+                        * frozen counters), not served, until the next good fetch */
     size_t last_count; /* records in the last refresh, to size the next one */
 };
 
@@ -246,14 +248,12 @@ static void ha_update_locked(struct ping_model *m)
         P.ds[0][i].activate = sources[i]->on_activate != NULL;
     /* Becoming active: the data of an earlier term is not served (it is
      * from before the handovers since; the exporter that served last keeps
-     * its series until this one has fresh data and marks it). */
-    for (int i = 0; i < DS_COUNT && active && P.ha.decided; i++) {
-        struct dataset_state *st = &P.ds[0][i].st;
-        if (standby_pauses(i) && st->current) {
-            dataset_result_release(st->current);
-            st->current = NULL;
-        }
-    }
+     * its series until this one has fresh data and marks it), but kept: if
+     * this exporter stands by again before a fetch succeeds, its frozen
+     * counters are still its own last values. */
+    for (int i = 0; i < DS_COUNT && active && P.ha.decided; i++)
+        if (standby_pauses(i) && P.ds[0][i].st.current)
+            P.ds[0][i].old_term = true;
     /* going standby: keep serving the last data (not polling) until the
      * next active exporter serves, so the cluster is never left without
      * series while Slurm moves control (seconds, or tens of seconds) */
@@ -409,6 +409,7 @@ static int fetch_rt(struct dataset_rt *d)
     if (rc == 0) {
         if (id == DS_CONTROLLERS && d->cluster == 0)
             ha_update_locked(r->u.ctld);
+        d->old_term = false;
         d->st.last_ok = true;
         d->st.fetch_ok++;
         d->st.last_success = r->fetched_at;
@@ -592,7 +593,7 @@ static bool has_data_locked(void)
     double mono = mono_now_s();
     for (int i = 0; i < DS_COUNT; i++) {
         const struct dataset_state *st = &P.ds[0][i].st;
-        if (st->enabled && standby_pauses(i) && st->current &&
+        if (st->enabled && standby_pauses(i) && st->current && !P.ds[0][i].old_term &&
             mono - st->success_mono <= st->max_age)
             return true;
     }
@@ -929,8 +930,8 @@ void poller_view_cluster(struct view *v, int k, double now)
         v->fetch_errors[i] = st->fetch_err;
         bool paused = !serving_locked() && (standby_pauses(i) || i == DS_CONTROLLERS);
         v->polled[i] = st->enabled && !paused;
-        if (paused)
-            continue; /* standby: none of the cluster's series */
+        if (paused || P.ds[k][i].old_term)
+            continue; /* standby: none of the cluster's series; nor an earlier term's */
         v->fetches[i] = st->fetches;
         struct dataset_result *r = st->current;
         if (!r || mono - st->success_mono > st->max_age)
