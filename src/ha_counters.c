@@ -5,6 +5,7 @@
 #include "util/file.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/token.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -410,13 +411,8 @@ static void expo_parse(const char *text, size_t len, series_fn fn, void *ctx)
 
 static void put_str(struct buf *b, const char *s)
 {
-    buf_puts(b, " =");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p <= 0x20 || *p == 0x7f || *p == '%')
-            buf_printf(b, "%%%02X", *p);
-        else
-            buf_putc(b, (char)*p);
-    }
+    buf_putc(b, ' ');
+    tok_put_name(b, s);
 }
 
 struct wfam {
@@ -609,54 +605,19 @@ static void own_series(void *ctx, const struct series_ev *ev)
     keyset_add(&o->fams, o->key.p, o->key.len);
 }
 
-/* Next space-separated token of [*p, end). */
-static bool token(const char **p, const char *end, const char **t, size_t *n)
-{
-    const char *s = *p;
-    while (s < end && *s == ' ')
-        s++;
-    const char *e = s;
-    while (e < end && *e != ' ')
-        e++;
-    *t = s;
-    *n = (size_t)(e - s);
-    *p = e;
-    return *n > 0;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* A string token ('=' and the bytes, %XX escaped) appended to b with its
- * NUL; false when it is not one. */
+/* A name token (util/token.h) appended to b with its NUL; false when it is
+ * not one. */
 static bool tok_str(const char **p, const char *end, struct buf *b)
 {
     const char *t;
     size_t n;
-    if (!token(p, end, &t, &n) || t[0] != '=')
+    if (!tok_next(p, end, &t, &n))
         return false;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
-        if (c == '%') {
-            int hi = i + 2 < n ? hexval(t[i + 1]) : -1, lo = hi >= 0 ? hexval(t[i + 2]) : -1;
-            if (lo < 0 || (hi == 0 && lo == 0))
-                return false;
-            c = (unsigned char)(hi * 16 + lo);
-            i += 2;
-        } else if (c < 0x20 || c == 0x7f) {
-            return false;
-        }
-        buf_putc(b, (char)c);
-    }
-    buf_putc(b, '\0');
+    buf_reserve(b, n + 1);
+    long k = tok_get_name(t, n, b->p + b->len, n + 1);
+    if (k < 0)
+        return false;
+    b->len += (size_t)k + 1;
     return true;
 }
 
@@ -687,7 +648,7 @@ static bool r_family(struct reader *R, const char *s, const char *e)
     const char *t;
     size_t n;
     R->st = RS_SKIP; /* its series are skipped unless it is good */
-    if (!token(&s, e, &t, &n))
+    if (!tok_next(&s, e, &t, &n))
         return false;
     enum mtype type;
     if (tok_is(t, n, "counter"))
@@ -703,7 +664,7 @@ static bool r_family(struct reader *R, const char *s, const char *e)
     if (!name_ok(R->scratch.p, nn, true))
         return false;
     R->help.len = 0;
-    if (!tok_str(&s, e, &R->help) || token(&s, e, &t, &n))
+    if (!tok_str(&s, e, &R->help) || tok_next(&s, e, &t, &n))
         return false;
     if (!claim_names(&R->fams, R->scratch.p, type))
         return false; /* twice, or a name another family writes */
@@ -726,7 +687,7 @@ static bool r_bounds(struct reader *R, const char *s, const char *e)
     R->st = RS_SKIP;
     const char *t;
     size_t n;
-    while (token(&s, e, &t, &n)) {
+    while (tok_next(&s, e, &t, &n)) {
         char num[64];
         if (n >= sizeof(num) || R->nb == HA_KEYS_MAX_BOUNDS)
             return false;
@@ -754,7 +715,7 @@ static bool r_series(struct reader *R, const char *s, const char *e)
         const char *t;
         size_t n;
         const char *q = s;
-        if (!token(&q, e, &t, &n))
+        if (!tok_next(&q, e, &t, &n))
             break;
         if (nl == HA_KEYS_MAX_LABELS)
             return false;
@@ -843,7 +804,7 @@ int ha_keys_zero_render(const char *file_text, size_t len, const char *own_text,
         size_t n;
         p = e + 1;
         bool ok = true;
-        if (ended || memchr(s, '\0', (size_t)(e - s)) || !token(&s, e, &t, &n)) {
+        if (ended || memchr(s, '\0', (size_t)(e - s)) || !tok_next(&s, e, &t, &n)) {
             ok = false;
         } else if (tok_is(t, n, "family")) {
             ok = r_family(&R, s, e);
@@ -853,12 +814,12 @@ int ha_keys_zero_render(const char *file_text, size_t len, const char *own_text,
             ok = r_series(&R, s, e);
         } else if (tok_is(t, n, "end")) {
             unsigned long long want = 0;
-            ok = token(&s, e, &t, &n) && n < 20;
+            ok = tok_next(&s, e, &t, &n) && n < 20;
             for (size_t i = 0; ok && i < n; i++) {
                 ok = t[i] >= '0' && t[i] <= '9';
                 want = want * 10 + (unsigned)(t[i] - '0');
             }
-            ok = ok && want == records && token(&s, e, &t, &n); /* the dropped count */
+            ok = ok && want == records && tok_next(&s, e, &t, &n); /* the dropped count */
             ended = true;
         } else {
             ok = false;

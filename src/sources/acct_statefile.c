@@ -5,8 +5,8 @@
 #include "sources/sacct.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/token.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -27,17 +27,6 @@
 #define STATE_VERSION 4
 
 /* ---- state file ---------------------------------------------------------- */
-
-static void put_name(struct buf *b, const char *s)
-{
-    buf_putc(b, '=');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p <= 0x20 || *p == 0x7f || *p == '%')
-            buf_printf(b, "%%%02X", *p);
-        else
-            buf_putc(b, (char)*p);
-    }
-}
 
 static void put_double(struct buf *b, double v)
 {
@@ -72,7 +61,7 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
     struct buf b = {0};
     size_t lines = 0;
     buf_printf(&b, "%s %d\nowner ", STATE_MAGIC, STATE_VERSION);
-    put_name(&b, S->owner);
+    tok_put_name(&b, S->owner);
     buf_putc(&b, '\n');
     buf_printf(&b, "floor %lld\nwatermark %lld\nno_overlap %d\n", (long long)S->floor,
                (long long)S->watermark, S->no_overlap ? 1 : 0);
@@ -95,9 +84,9 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
     for (size_t i = 0; i < S->groups.n; i++) {
         const struct acct_sgroup *g = &S->groups.v[i];
         buf_puts(&b, "group ");
-        put_name(&b, strtab_get(&S->names, g->partition));
+        tok_put_name(&b, strtab_get(&S->names, g->partition));
         buf_putc(&b, ' ');
-        put_name(&b, strtab_get(&S->names, g->account));
+        tok_put_name(&b, strtab_get(&S->names, g->account));
         put_sums(&b, &g->s);
         buf_putc(&b, '\n');
         lines++;
@@ -105,11 +94,11 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
     for (size_t i = 0; i < S->ugroups.n; i++) {
         const struct acct_sgroup *g = &S->ugroups.v[i];
         buf_puts(&b, "ugroup ");
-        put_name(&b, strtab_get(&S->names, g->partition));
+        tok_put_name(&b, strtab_get(&S->names, g->partition));
         buf_putc(&b, ' ');
-        put_name(&b, strtab_get(&S->names, g->account));
+        tok_put_name(&b, strtab_get(&S->names, g->account));
         buf_putc(&b, ' ');
-        put_name(&b, strtab_get(&S->names, g->user));
+        tok_put_name(&b, strtab_get(&S->names, g->user));
         put_sums(&b, &g->s);
         buf_putc(&b, '\n');
         lines++;
@@ -118,7 +107,7 @@ char *acct_state_dump(const struct acct_state *S, size_t *len)
         for (int k = 0; k < ACCT_HISTS; k++) {
             const struct acct_hist *h = &S->parts[i].h[k];
             buf_puts(&b, "hist ");
-            put_name(&b, strtab_get(&S->names, S->parts[i].partition));
+            tok_put_name(&b, strtab_get(&S->names, S->parts[i].partition));
             buf_printf(&b, " %d %llu", k, (unsigned long long)h->count);
             put_double(&b, h->sum);
             for (size_t n = 0; n <= acct_nbounds[k]; n++)
@@ -177,26 +166,11 @@ int acct_state_save(const struct acct_state *S, const char *path, char *err, siz
     return rc;
 }
 
-/* Next space-separated token of [*p, end). */
-static bool token(const char **p, const char *end, const char **t, size_t *n)
-{
-    const char *s = *p;
-    while (s < end && *s == ' ')
-        s++;
-    const char *e = s;
-    while (e < end && *e != ' ')
-        e++;
-    *t = s;
-    *n = (size_t)(e - s);
-    *p = e;
-    return *n > 0;
-}
-
 static bool tok_u64(const char **p, const char *end, uint64_t *v)
 {
     const char *t;
     size_t n;
-    return token(p, end, &t, &n) && parse_u64(t, n, v) == 0;
+    return tok_next(p, end, &t, &n) && parse_u64(t, n, v) == 0;
 }
 
 static bool tok_i64(const char **p, const char *end, int64_t *v)
@@ -212,34 +186,15 @@ static bool tok_double(const char **p, const char *end, double *v)
 {
     const char *t;
     size_t n;
-    return token(p, end, &t, &n) && parse_double(t, n, v) == 0 && isfinite(*v) && *v >= 0;
+    return tok_next(p, end, &t, &n) && parse_double(t, n, v) == 0 && isfinite(*v) && *v >= 0;
 }
 
-/* A name: '=' then the bytes, %XX for the escaped ones. */
+/* A name (util/token.h) of at most cap - 1 bytes. */
 static bool tok_name(const char **p, const char *end, char *out, size_t cap)
 {
     const char *t;
-    size_t n, o = 0;
-    if (!token(p, end, &t, &n) || t[0] != '=')
-        return false;
-    for (size_t i = 1; i < n; i++) {
-        unsigned c = (unsigned char)t[i];
-        if (c == '%') {
-            if (i + 2 >= n || !isxdigit((unsigned char)t[i + 1]) ||
-                !isxdigit((unsigned char)t[i + 2]))
-                return false;
-            char hex[3] = {t[i + 1], t[i + 2], 0};
-            c = (unsigned)strtoul(hex, NULL, 16);
-            if (c == 0)
-                return false;
-            i += 2;
-        }
-        if (o + 1 >= cap)
-            return false;
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return true;
+    size_t n;
+    return tok_next(p, end, &t, &n) && tok_get_name(t, n, out, cap) >= 0;
 }
 
 /* A group's figures as put_sums wrote them (version 1: only the jobs and the
@@ -326,7 +281,7 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
         }
         const char *kw;
         size_t kn;
-        if (!token(&s, e, &kw, &kn)) {
+        if (!tok_next(&s, e, &kw, &kn)) {
             rc = bad_line(err, errlen, line, "empty line");
             break;
         }
@@ -426,7 +381,7 @@ int acct_state_parse(struct acct_state *S, const char *buf, size_t len, char *er
 #undef KW
         const char *extra;
         size_t xn;
-        if (ok && token(&s, e, &extra, &xn))
+        if (ok && tok_next(&s, e, &extra, &xn))
             ok = false;
         if (!ok)
             rc = bad_line(err, errlen, line, "unreadable record");

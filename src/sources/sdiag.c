@@ -21,6 +21,7 @@
 #include "sources/source.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/token.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -752,17 +753,6 @@ int64_t sdiag_since(const struct sdiag_model *m)
     return sdiag_has(m, SD_DATA_SINCE) ? (int64_t)m->v[SD_DATA_SINCE] : -1;
 }
 
-static void put_name(struct buf *b, const char *name)
-{
-    buf_putc(b, '=');
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (*p <= 0x20 || *p == 0x7f || *p == '%')
-            buf_printf(b, "%%%02X", *p);
-        else
-            buf_putc(b, (char)*p);
-    }
-}
-
 static void put_tab(struct buf *b, char kind, const struct sd_rpc_tab *t)
 {
     for (uint32_t id = 1; id < tab_end(t); id++) {
@@ -770,7 +760,7 @@ static void put_tab(struct buf *b, char kind, const struct sd_rpc_tab *t)
         if (!e->present)
             continue;
         buf_printf(b, "%c ", kind);
-        put_name(b, strtab_get(&t->names, id));
+        tok_put_name(b, strtab_get(&t->names, id));
         buf_printf(b, " %llu %llu %llu\n", (unsigned long long)e->count,
                    (unsigned long long)e->time, (unsigned long long)e->dropped);
     }
@@ -792,38 +782,6 @@ void sdiag_shared_format(const struct sdiag_state *s, int64_t since, struct buf 
         put_tab(out, 't', &s->types);
         put_tab(out, 'u', &s->users);
     }
-}
-
-/* "=NAME" with %XX escapes into out (at most cap - 1 bytes); false when bad. */
-static bool get_name(const char *s, size_t n, char *out, size_t cap)
-{
-    if (n < 2 || s[0] != '=')
-        return false;
-    size_t k = 0;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%') {
-            unsigned v;
-            char hex[3] = {0};
-            if (i + 2 >= n)
-                return false;
-            hex[0] = s[i + 1];
-            hex[1] = s[i + 2];
-            char *end;
-            v = (unsigned)strtoul(hex, &end, 16);
-            if (end != hex + 2 || v == 0)
-                return false;
-            c = (unsigned char)v;
-            i += 2;
-        } else if (c <= 0x20 || c == 0x7f) {
-            return false;
-        }
-        if (k + 1 >= cap)
-            return false;
-        out[k++] = (char)c;
-    }
-    out[k] = '\0';
-    return k > 0;
 }
 
 /* Unsigned decimal token [s, s+n); false when not one. */
@@ -888,8 +846,9 @@ static bool apply_line(struct sdiag_state *s, const char *l, size_t n, int64_t s
         return false;
     char name[256];
     uint64_t count, time, dropped;
-    if (k != 5 || !get_name(tok[1], tl[1], name, sizeof(name)) || !get_u64(tok[2], tl[2], &count) ||
-        !get_u64(tok[3], tl[3], &time) || !get_u64(tok[4], tl[4], &dropped))
+    if (k != 5 || tok_get_name(tok[1], tl[1], name, sizeof(name)) <= 0 ||
+        !get_u64(tok[2], tl[2], &count) || !get_u64(tok[3], tl[3], &time) ||
+        !get_u64(tok[4], tl[4], &dropped))
         return false;
     struct sd_rpc_tab *t = kind == 't' ? &s->types : &s->users;
     struct sd_rpc_st *e = tab_entry(t, name);
