@@ -31,7 +31,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -585,40 +584,14 @@ class Run:
 
     # -- cluster ----------------------------------------------------------------------------
 
-    def reap_stale_runs(self):
-        """State directories of earlier runs that were killed: stop their clusters, remove them."""
-        tmp = tempfile.gettempdir()
-        for d in os.listdir(tmp):
-            if not d.startswith(STATE_DIR_PREFIX):
-                continue
-            path = os.path.join(tmp, d)
-            try:
-                with open(os.path.join(path, "owner.pid")) as f:
-                    pid = int(f.read().strip())
-                os.kill(pid, 0)
-                continue  # its test is still running
-            except (OSError, ValueError):
-                pass
-            cluster = os.path.join(path, "cluster")
-            if os.path.exists(os.path.join(cluster, ".slurm-cluster")):
-                env = dict(os.environ, SLURM_CLUSTER_DIR=cluster)
-                subprocess.run([HARNESS, "stop"], env=env, capture_output=True, timeout=120)
-            if not os.path.exists(os.path.join(cluster, "run", "pids")):
-                shutil.rmtree(path, ignore_errors=True)
-
     def pick_port_base(self, nodes):
-        for base in range(17900, 19900, 100):
-            ports = [base + 6, base + 17, base + 19] + [base + 4200 + i for i in range(1, nodes + 1)]
-            if all(port_free(p) for p in ports):
-                return base
-        raise Abort("no free port range for the cluster in 17900..19900")
+        base = sexp.cluster_port_base(range(17900, 19900, 100), nodes)
+        if base is None:
+            raise Abort("no free port range for the cluster in 17900..19900")
+        return base
 
     def start_cluster(self):
-        self.reap_stale_runs()
-        self.workdir = tempfile.mkdtemp(prefix=STATE_DIR_PREFIX)
-        os.chmod(self.workdir, 0o755)
-        with open(os.path.join(self.workdir, "owner.pid"), "w") as f:
-            f.write(str(os.getpid()))
+        self.workdir = sexp.run_dir(STATE_DIR_PREFIX, timeout=120)
         base = self.pick_port_base(self.args.nodes)
         self.cluster_env = dict(os.environ, SLURM_CLUSTER_DIR=os.path.join(self.workdir, "cluster"),
                                 SLURM_CLUSTER_PORT_BASE=str(base))

@@ -35,7 +35,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -70,36 +69,15 @@ def run(cmd, env, timeout=120):
         return subprocess.CompletedProcess(cmd, 124, e.stdout or "", f"timed out after {timeout}s")
 
 
-def reap_stale_runs():
-    tmp = tempfile.gettempdir()
-    for d in os.listdir(tmp):
-        if not d.startswith(STATE_DIR_PREFIX):
-            continue
-        path = os.path.join(tmp, d)
-        try:
-            with open(os.path.join(path, "owner.pid")) as f:
-                os.kill(int(f.read().strip()), 0)
-            continue
-        except (OSError, ValueError):
-            pass
-        cluster = os.path.join(path, "cluster")
-        if os.path.exists(os.path.join(cluster, ".slurm-cluster")):
-            subprocess.run([HARNESS, "stop"], env=dict(os.environ, SLURM_CLUSTER_DIR=cluster),
-                           capture_output=True, timeout=180)
-        if not os.path.exists(os.path.join(cluster, "run", "pids")):
-            shutil.rmtree(path, ignore_errors=True)
-
-
 def pick_port_base():
     """Outside the defaults, test_exporter's 17900..19900, test_ha_harness's 26000..27900 and
-    06_twoclusters' 24000..: the harness uses base+6, +17, +19 and base+4200+i."""
-    # each version from its own third of the range: two versions' runs side by side do not race
+    06_twoclusters' 24000..; each version from its own third of the range, so two versions'
+    runs side by side do not race."""
     first = {"22.05": 20000, "24.11": 20600, "26.05": 21200}.get(SLURM_VERSION, 20000)
-    for base in list(range(first, 22000, 100)) + list(range(20000, first, 100)):
-        ports = [base + 6, base + 17, base + 19] + [base + 4200 + i for i in range(1, NODES + 1)]
-        if all(sexp.port_free(p) for p in ports):
-            return base
-    raise Abort("no free port range in 20000..21900")
+    base = sexp.cluster_port_base(list(range(first, 22000, 100)) + list(range(20000, first, 100)), NODES)
+    if base is None:
+        raise Abort("no free port range in 20000..21900")
+    return base
 
 
 def increments(values):
@@ -146,11 +124,7 @@ class HATest:
         return run([HARNESS, *args], env=self.cluster_env, timeout=timeout)
 
     def start_cluster(self):
-        reap_stale_runs()
-        self.workdir = tempfile.mkdtemp(prefix=STATE_DIR_PREFIX)
-        os.chmod(self.workdir, 0o755)
-        with open(os.path.join(self.workdir, "owner.pid"), "w") as f:
-            f.write(str(os.getpid()))
+        self.workdir = sexp.run_dir(STATE_DIR_PREFIX)
         self.cluster_dir = os.path.join(self.workdir, "cluster")
         self.cluster_env = dict(os.environ, SLURM_CLUSTER_DIR=self.cluster_dir,
                                 SLURM_CLUSTER_PORT_BASE=str(pick_port_base()), SLURM_VERSION=SLURM_VERSION)

@@ -24,7 +24,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -50,36 +49,13 @@ def run(cmd, env, timeout=120):
         return subprocess.CompletedProcess(cmd, 124, e.stdout or "", f"timed out after {timeout}s")
 
 
-def reap_stale_runs():
-    """State directories of earlier runs that were killed: stop their clusters, remove them."""
-    tmp = tempfile.gettempdir()
-    for d in os.listdir(tmp):
-        if not d.startswith(STATE_DIR_PREFIX):
-            continue
-        path = os.path.join(tmp, d)
-        try:
-            with open(os.path.join(path, "owner.pid")) as f:
-                os.kill(int(f.read().strip()), 0)
-            continue  # its test is still running
-        except (OSError, ValueError):
-            pass
-        cluster = os.path.join(path, "cluster")
-        if os.path.exists(os.path.join(cluster, ".slurm-cluster")):
-            subprocess.run([HARNESS, "stop"], env=dict(os.environ, SLURM_CLUSTER_DIR=cluster),
-                           capture_output=True, timeout=180)
-        if not os.path.exists(os.path.join(cluster, "run", "pids")):
-            shutil.rmtree(path, ignore_errors=True)
-
-
 def pick_port_base():
     """A base outside the defaults (17800, 18000, 18200), test_exporter's 17900..19900,
-    20400..20999, test_trace_wrapper's 22100.. and 06_twoclusters' 24000..: the harness uses
-    base+6, +17, +19 and base+4200+i per node."""
-    for base in range(26000, 28000, 100):
-        ports = [base + 6, base + 17, base + 19] + [base + 4200 + i for i in range(1, NODES + 1)]
-        if all(sexp.port_free(p) for p in ports):
-            return base
-    raise Abort("no free port range for the cluster in 26000..28000")
+    20400..20999, test_trace_wrapper's 22100.. and 06_twoclusters' 24000..."""
+    base = sexp.cluster_port_base(range(26000, 28000, 100), NODES)
+    if base is None:
+        raise Abort("no free port range for the cluster in 26000..28000")
+    return base
 
 
 class HA:
@@ -110,11 +86,7 @@ class HA:
         return run(list(cmd), self.env, timeout)
 
     def start(self):
-        reap_stale_runs()
-        self.workdir = tempfile.mkdtemp(prefix=STATE_DIR_PREFIX)
-        os.chmod(self.workdir, 0o755)  # munged wants its socket's directories searchable by all
-        with open(os.path.join(self.workdir, "owner.pid"), "w") as f:
-            f.write(str(os.getpid()))
+        self.workdir = sexp.run_dir(STATE_DIR_PREFIX)
         self.cdir = os.path.join(self.workdir, "cluster")
         self.base = pick_port_base()
         self.env = dict(os.environ, SLURM_CLUSTER_DIR=self.cdir, SLURM_CLUSTER_PORT_BASE=str(self.base),

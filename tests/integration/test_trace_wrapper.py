@@ -269,16 +269,8 @@ def main():
 free_closed_port = sexp.free_port
 
 
-def port_free(port):
-    return sexp.port_free(port, "127.0.0.1")
-
-
 def pick_port_base():
-    # the harness uses base+6, +17, +19 and base+4200+i per node
-    for b in range(22100, 24000, 100):
-        if all(port_free(p) for p in (b + 6, b + 17, b + 19, b + 4201, b + 4202, b + 4203, b + 4204)):
-            return b
-    return 22100
+    return sexp.cluster_port_base(range(22100, 24000, 100), 4, "127.0.0.1") or 22100
 
 
 def two_nodes(srv):

@@ -105,6 +105,53 @@ def port_free(port, host="0.0.0.0"):
             return False
 
 
+def cluster_port_base(bases, nodes, host="0.0.0.0"):
+    """The first base of `bases` whose ports a harness cluster of `nodes` nodes takes (base+6,
+    +17, +19 and base+4200+i per node) are all free; None when no base's are."""
+    for base in bases:
+        ports = [base + 6, base + 17, base + 19] + [base + 4200 + i for i in range(1, nodes + 1)]
+        if all(port_free(p, host) for p in ports):
+            return base
+    return None
+
+
+# ----------------------------------------------------------------------------- harness runs
+
+
+def reap_stale_runs(prefix, timeout=180):
+    """State directories (`prefix` under the temporary directory) of earlier runs that were
+    killed: their clusters stopped, the directories removed. A directory whose owner.pid is
+    alive belongs to a run still going and is left alone."""
+    tmp = tempfile.gettempdir()
+    for d in os.listdir(tmp):
+        if not d.startswith(prefix):
+            continue
+        path = os.path.join(tmp, d)
+        try:
+            with open(os.path.join(path, "owner.pid")) as f:
+                os.kill(int(f.read().strip()), 0)
+            continue  # its test is still running
+        except (OSError, ValueError):
+            pass
+        cluster = os.path.join(path, "cluster")
+        if os.path.exists(os.path.join(cluster, ".slurm-cluster")):
+            subprocess.run([HARNESS, "stop"], env=dict(os.environ, SLURM_CLUSTER_DIR=cluster),
+                           capture_output=True, timeout=timeout)
+        if not os.path.exists(os.path.join(cluster, "run", "pids")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def run_dir(prefix, timeout=180):
+    """A new state directory for this run (stale ones reaped first), owned by this process
+    (owner.pid) and searchable by all (munged wants its socket's directories so)."""
+    reap_stale_runs(prefix, timeout)
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)
+    with open(os.path.join(d, "owner.pid"), "w") as f:
+        f.write(str(os.getpid()))
+    return d
+
+
 def write_file(path, text, mode=None):
     with open(path, "w") as f:
         f.write(text)
@@ -177,14 +224,27 @@ def wait_for(fn, timeout=10, interval=0.1):
 
 # ----------------------------------------------------------------------------- exposition parsing
 
+class ParseError(ValueError):
+    pass
+
+
 def parse_flat(text):
-    """{'name{labels as written}': value} for every sample line (comments skipped)."""
+    """{'name{labels as written}': value} for every sample line (comments skipped). Lines end at
+    "\n" only, as the text format's do (str.splitlines would also end one at a label value's
+    \r, \x1c..\x1e, \x85 or \u2028). A line that is not `key value` raises ParseError naming
+    it and the text around it."""
     out = {}
-    for line in text.splitlines():
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
         if not line or line.startswith("#"):
             continue
         key, _, val = line.rpartition(" ")
-        out[key] = float(val)
+        try:
+            out[key] = float(val)
+        except ValueError:
+            around = "\n".join(lines[max(0, i - 2):i + 3])
+            raise ParseError(f"line {i + 1} of {len(lines)} ({len(text)} characters) is not `key value`: "
+                             f"{line[:300]!r}; around it: {around[:1200]!r}") from None
     return out
 
 
@@ -402,10 +462,19 @@ class Exporter:
         return status, hdrs, body
 
     def metrics(self, headers=None):
-        st, _, data = self.req("GET", "/metrics", headers=headers)
+        st, hdrs, data = self.req("GET", "/metrics", headers=headers)
         if st == 200:
             self.metrics_gets += 1
-            return Exposition(data.decode()) if self.exposition else parse_flat(data.decode())
+            if self.exposition:
+                return Exposition(data.decode())
+            try:
+                return parse_flat(data.decode())
+            except ParseError as e:  # kept for a look: the body beside the log, as received
+                path = f"{self.log_path}.body-{self.metrics_gets}"
+                with open(path, "wb") as f:
+                    f.write(data)
+                raise ParseError(f"{e} (Content-Length {hdrs.get('Content-Length')}, {len(data)} bytes "
+                                 f"read, kept in {path})") from None
         if self.error:
             raise self.error(f"GET /metrics returned {st}")
         return Exposition("") if self.exposition else {}
