@@ -115,6 +115,9 @@ static struct {
         uint64_t changes;
         struct render own;
     } sb;
+    /* --slurm.ha-state-dir/counters as this exporter last wrote it (active)
+     * and read it (standby) */
+    struct ha_keys_file keys_out, keys_in;
 } E = {.mu = PTHREAD_MUTEX_INITIALIZER, .render_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void deflate_into(struct buf *out, const char *data, size_t len, int flush);
@@ -218,6 +221,8 @@ void exposition_shutdown(void)
     }
     render_free(&E.sb.own);
     memset(&E.sb, 0, sizeof(E.sb));
+    ha_keys_file_free(&E.keys_out);
+    ha_keys_file_free(&E.keys_in);
 }
 
 bool exposition_ready(void)
@@ -328,15 +333,14 @@ static void standby_counters(const struct exporter_role *role, struct render *lo
     if (E.cfg->ha_state_dir[0]) {
         char path[4200], err[256] = "";
         snprintf(path, sizeof(path), "%s/counters", E.cfg->ha_state_dir);
-        char *file = NULL;
-        size_t flen = 0;
-        int rc = file_slurp(path, HA_KEYS_MAX_BYTES, &file, &flen);
-        if (rc == 0) {
+        /* read again only when the active exporter wrote it again */
+        int rc = ha_keys_read(path, &E.keys_in);
+        if (rc >= 0) {
             struct buf own = {0};
             buf_append(&own, local->text.p ? local->text.p : "", local->text.len);
             buf_append(&own, E.sb.own.text.p ? E.sb.own.text.p : "", E.sb.own.text.len);
-            int bad =
-                ha_keys_zero_render(file, flen, own.p ? own.p : "", own.len, &z, err, sizeof(err));
+            int bad = ha_keys_zero_render(E.keys_in.text, E.keys_in.len, own.p ? own.p : "",
+                                          own.len, &z, err, sizeof(err));
             buf_free(&own);
             if (bad != 0) {
                 static struct log_limit lim;
@@ -348,7 +352,6 @@ static void standby_counters(const struct exporter_role *role, struct render *lo
             log_limited(&lim, 300, LOG_WARN, "cannot read the counter key file", "path", path,
                         "error", strerror(-rc));
         }
-        free(file);
     }
     struct render parts[3] = {*local, E.sb.own, z};
     render_merge(out, parts, 3);
@@ -476,8 +479,8 @@ static void write_keys(const struct exposition *e)
     char path[4200];
     snprintf(path, sizeof(path), "%s/counters", E.cfg->ha_state_dir);
     const struct buf *t = &e->all.body[0];
-    int rc = ha_keys_write(path, t->p ? t->p : "", t->len);
-    if (rc != 0) {
+    int rc = ha_keys_write(path, t->p ? t->p : "", t->len, &E.keys_out);
+    if (rc < 0) {
         static struct log_limit lim;
         log_limited(&lim, 300, LOG_WARN, "cannot write the counter key file", "path", path, "error",
                     strerror(-rc));

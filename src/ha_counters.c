@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A family's name as render_family keeps it (struct render.family). */
@@ -543,16 +544,40 @@ size_t ha_keys_format(const char *text, size_t len, const struct ha_keys_limits 
     return dropped;
 }
 
-int ha_keys_write(const char *path, const char *text, size_t len)
+static bool same_file(const struct ha_keys_file *f, const struct stat *sb)
+{
+    return f->have && f->dev == sb->st_dev && f->ino == sb->st_ino && f->size == sb->st_size &&
+           f->mtime.tv_sec == sb->st_mtim.tv_sec && f->mtime.tv_nsec == sb->st_mtim.tv_nsec;
+}
+
+static void note_file(struct ha_keys_file *f, const struct stat *sb)
+{
+    f->have = true;
+    f->dev = sb->st_dev;
+    f->ino = sb->st_ino;
+    f->size = sb->st_size;
+    f->mtime = sb->st_mtim;
+}
+
+int ha_keys_write(const char *path, const char *text, size_t len, struct ha_keys_file *last)
 {
     struct buf b = {0};
     size_t dropped = ha_keys_format(text, len, NULL, &b);
+    uint64_t h = key_hash(b.p ? b.p : "", b.len);
+    struct stat sb;
+    memset(&sb, 0, sizeof(sb));
+    if (last && last->have && last->hash == h && stat(path, &sb) == 0 && same_file(last, &sb)) {
+        buf_free(&b);
+        return 1;
+    }
     if (dropped) {
         char n[32];
         snprintf(n, sizeof(n), "%zu", dropped);
         log_msg(LOG_WARN, "HA counter key file: series left out (bounds)", "path", path, "series",
                 n);
     }
+    if (last)
+        last->have = false; /* until this write is done */
     char tmp[4096];
     if (file_tmp_name(tmp, sizeof(tmp), path) != 0) {
         buf_free(&b);
@@ -579,13 +604,49 @@ int ha_keys_write(const char *path, const char *text, size_t len)
     buf_free(&b);
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;
+    if (rc == 0 && fstat(fd, &sb) < 0)
+        rc = -errno;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
     if (rc == 0 && rename(tmp, path) < 0)
         rc = -errno;
-    if (rc < 0)
+    if (rc != 0) {
         unlink(tmp);
-    return rc;
+        return rc;
+    }
+    if (last) {
+        note_file(last, &sb); /* a rename keeps the inode and its times */
+        last->hash = h;
+    }
+    return 0;
+}
+
+void ha_keys_file_free(struct ha_keys_file *f)
+{
+    free(f->text);
+    memset(f, 0, sizeof(*f));
+}
+
+int ha_keys_read(const char *path, struct ha_keys_file *f)
+{
+    struct stat sb;
+    if (stat(path, &sb) < 0) {
+        int e = errno;
+        ha_keys_file_free(f);
+        return -e;
+    }
+    if (f->text && same_file(f, &sb))
+        return 1;
+    ha_keys_file_free(f);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = file_slurp_stat(path, HA_KEYS_MAX_BYTES, &text, &len, &sb);
+    if (rc < 0)
+        return rc;
+    f->text = text;
+    f->len = len;
+    note_file(f, &sb);
+    return 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -32,7 +32,11 @@
 #ifndef SE_HA_COUNTERS_H
 #define SE_HA_COUNTERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "render.h"
 #include "util/buf.h"
@@ -59,10 +63,37 @@ struct ha_keys_limits {
 size_t ha_keys_format(const char *text, size_t len, const struct ha_keys_limits *lim,
                       struct buf *out);
 
-/* Writes ha_keys_format(text, len, NULL, ..) to path atomically (path.tmp,
- * fsync, rename). Returns 0 or -errno; series left out for a bound are
- * logged as a warning. */
-int ha_keys_write(const char *path, const char *text, size_t len);
+/* The key file as one exporter last wrote or read it: a hash of its bytes
+ * and the file's identity then (device, inode, size, modification time;
+ * every write makes a new inode), and a reader's copy of the bytes. Zeroed
+ * before the first use; ha_keys_file_free frees the copy. */
+struct ha_keys_file {
+    bool have;
+    uint64_t hash;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    char *text;
+    size_t len;
+};
+
+/* Writes ha_keys_format(text, len, NULL, ..) to path atomically (a
+ * temporary file named for host and pid, fsync, rename), unless last (what
+ * this writer wrote before, updated here) says the file holds these bytes
+ * already and it is still that file: the active exporter builds every few
+ * seconds, its counter series change far less often, and the file is on
+ * shared storage. Returns 0 (written), 1 (unchanged: not written) or
+ * -errno; series left out for a bound are logged as a warning. */
+int ha_keys_write(const char *path, const char *text, size_t len, struct ha_keys_file *last);
+
+/* Reads path (at most HA_KEYS_MAX_BYTES) into f->text, unless f holds a
+ * copy of the same file already (same device, inode, size and modification
+ * time). Returns 0 (read), 1 (unchanged) or -errno (f emptied; -EFBIG for a
+ * file too large). */
+int ha_keys_read(const char *path, struct ha_keys_file *f);
+
+void ha_keys_file_free(struct ha_keys_file *f);
 
 /* Renders into out every family and series of the key file [file_text,
  * file_text+len) that own_text (an exposition in the text format 0.0.4,

@@ -18,6 +18,11 @@ void file_one_line(char *s)
 
 int file_slurp(const char *path, size_t cap, char **out, size_t *len)
 {
+    return file_slurp_stat(path, cap, out, len, NULL);
+}
+
+int file_slurp_stat(const char *path, size_t cap, char **out, size_t *len, struct stat *sb)
+{
     int rc = 0;
     struct buf b = {0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -58,6 +63,8 @@ out:
     }
     *out = b.p ? b.p : xstrdup("");
     *len = b.len;
+    if (sb)
+        *sb = st;
     return 0;
 }
 

@@ -10,6 +10,10 @@
  * buffer. Returns 0, -EFBIG when larger, or -errno. */
 int file_slurp(const char *path, size_t cap, char **out, size_t *len);
 
+struct stat;
+/* file_slurp, and the identity of the file read (its fstat) into *sb. */
+int file_slurp_stat(const char *path, size_t cap, char **out, size_t *len, struct stat *sb);
+
 /* Replaces control characters in an error message by '?', so that text
  * echoed from a file (a quoted key may hold a newline) keeps it one line. */
 void file_one_line(char *s);

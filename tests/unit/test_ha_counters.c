@@ -7,6 +7,8 @@
 #include "ha_counters.h"
 #include "render.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -483,6 +485,26 @@ static void test_writer_odd_text(void **state)
     free(keys);
 }
 
+/* The names in dir, sorted, joined by spaces (a static buffer). */
+static const char *dir_names(const char *dir)
+{
+    static char out[512];
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, alphasort);
+    assert_true(n >= 0);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (list[i]->d_name[0] != '.') {
+            if (out[0])
+                strncat(out, " ", sizeof(out) - strlen(out) - 1);
+            strncat(out, list[i]->d_name, sizeof(out) - strlen(out) - 1);
+        }
+        free(list[i]);
+    }
+    free(list);
+    return out;
+}
+
 /* ha_keys_write: the file is what ha_keys_format makes, written through a
  * temporary file that does not stay behind. */
 static void test_write(void **state)
@@ -490,30 +512,97 @@ static void test_write(void **state)
     (void)state;
     char dir[] = "/tmp/se-ha-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    char path[64], tmp[80];
+    char path[64];
     snprintf(path, sizeof(path), "%s/counters.c1", dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     struct render a;
     render_some(&a, 1, true);
-    assert_int_equal(ha_keys_write(path, a.text.p, a.text.len), 0);
+    assert_int_equal(ha_keys_write(path, a.text.p, a.text.len, NULL), 0);
     size_t n;
     char *got = tu_read_file(path, &n);
     char *want = keys_of(a.text.p, a.text.len, NULL, NULL);
     assert_non_null(got);
     assert_string_equal(got, want);
-    assert_int_equal(access(tmp, F_OK), -1);
-    struct stat sb;
-    assert_int_equal(stat(path, &sb), 0);
+    assert_string_equal(dir_names(dir), "counters.c1");
     /* over it: replaced whole */
-    assert_int_equal(ha_keys_write(path, "", 0), 0);
+    assert_int_equal(ha_keys_write(path, "", 0, NULL), 0);
     free(got);
     got = tu_read_file(path, &n);
     assert_string_equal(got, "slurm_exporter-ha-counters 1\nend 0 0\n");
-    assert_true(ha_keys_write("/nonexistent-dir/x", "", 0) < 0);
+    assert_string_equal(dir_names(dir), "counters.c1");
+    assert_true(ha_keys_write("/nonexistent-dir/x", "", 0, NULL) < 0);
     free(got);
     free(want);
     render_free(&a);
     unlink(path);
+    rmdir(dir);
+}
+
+static ino_t inode_of(const char *path)
+{
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    return sb.st_ino;
+}
+
+/* The writer writes only what changed (same keys: the file is left as it
+ * is), and again when the file is not the one it wrote; the reader reads
+ * only a file that changed since its last read. */
+static void test_write_read_changes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/se-ha-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof(path), "%s/counters", dir);
+    struct render a, b;
+    render_some(&a, 1, true);
+    render_some(&b, 1, false);
+    struct ha_keys_file w, r;
+    memset(&w, 0, sizeof(w));
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(ha_keys_read(path, &r), -ENOENT);
+
+    assert_int_equal(ha_keys_write(path, a.text.p, a.text.len, &w), 0);
+    ino_t first = inode_of(path);
+    assert_int_equal(ha_keys_read(path, &r), 0);
+    char *want_a = keys_of(a.text.p, a.text.len, NULL, NULL);
+    assert_int_equal(r.len, strlen(want_a));
+    assert_memory_equal(r.text, want_a, r.len);
+    /* the same keys (the values differ: a later build) */
+    struct render a2;
+    render_some(&a2, 2, true);
+    assert_int_equal(ha_keys_write(path, a2.text.p, a2.text.len, &w), 1);
+    assert_int_equal(inode_of(path), first);
+    assert_int_equal(ha_keys_read(path, &r), 1);
+    /* other keys: written, and read again */
+    assert_int_equal(ha_keys_write(path, b.text.p, b.text.len, &w), 0);
+    assert_true(inode_of(path) != first);
+    assert_int_equal(ha_keys_read(path, &r), 0);
+    char *want_b = keys_of(b.text.p, b.text.len, NULL, NULL);
+    assert_int_equal(r.len, strlen(want_b));
+    assert_memory_equal(r.text, want_b, r.len);
+    /* another writer's file (another exporter active since), or none: the
+     * writer writes its keys again */
+    assert_int_equal(ha_keys_write(path, a.text.p, a.text.len, NULL), 0);
+    assert_int_equal(ha_keys_write(path, b.text.p, b.text.len, &w), 0);
+    assert_int_equal(ha_keys_read(path, &r), 0);
+    assert_memory_equal(r.text, want_b, r.len);
+    unlink(path);
+    assert_int_equal(ha_keys_write(path, b.text.p, b.text.len, &w), 0);
+    assert_int_equal(access(path, F_OK), 0);
+    /* the file gone: the reader's copy goes too */
+    unlink(path);
+    assert_int_equal(ha_keys_read(path, &r), -ENOENT);
+    assert_null(r.text);
+    assert_int_equal(ha_keys_write("/nonexistent-dir/x", "", 0, &w), -ENOENT);
+    assert_false(w.have);
+    ha_keys_file_free(&w);
+    ha_keys_file_free(&r);
+    free(want_a);
+    free(want_b);
+    render_free(&a);
+    render_free(&a2);
+    render_free(&b);
     rmdir(dir);
 }
 
@@ -527,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_write),
+        cmocka_unit_test(test_write_read_changes),
         cmocka_unit_test(test_writer_odd_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
