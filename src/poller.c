@@ -135,6 +135,25 @@ static bool serving_locked(void)
     return !P.ha.on || P.ha.active || P.ha.hold;
 }
 
+/* The dataset's series are not served: a standby's (the controllers
+ * dataset's too: a standby polls it for itself). Caller holds P.mu. */
+static bool withheld_locked(int id)
+{
+    return !serving_locked() && (standby_pauses(id) || id == DS_CONTROLLERS);
+}
+
+/* The data of dataset i of cluster k that may be served at mono: not
+ * withheld, not of an earlier active term, not older than its max age; or
+ * NULL. Caller holds P.mu. */
+static struct dataset_result *servable_locked(int k, int i, double mono)
+{
+    const struct dataset_state *st = &P.ds[k][i].st;
+    if (withheld_locked(i) || P.ds[k][i].old_term || !st->current ||
+        mono - st->success_mono > st->max_age)
+        return NULL;
+    return st->current;
+}
+
 /* The mark the active exporter leaves in --slurm.ha-state-dir after each
  * build with data: one line, "<Unix time> <controller>". */
 #define HA_MARK "active"
@@ -176,19 +195,32 @@ bool ha_mark_parse(const char *buf, size_t len, const char *self, double since)
     return name[0] && strcmp(name, self) != 0 && t >= since;
 }
 
+/* The active mark's text into buf (NUL-terminated; a mark of cap - 1 bytes
+ * or more is not one: ha_mark_parse refuses it): its length, or -1 when
+ * there is none. Reads shared storage: never called with P.mu held. */
+static ssize_t ha_mark_read(const char *dir, char *buf, size_t cap)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/" HA_MARK, dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
 /* Another controller's exporter than self has served since `since` (Unix
- * time). Reads shared storage: never called with P.mu held. */
+ * time). Never called with P.mu held. */
 static bool ha_peer_serves(const char *self, double since)
 {
     if (!P.cfg->ha_state_dir[0])
         return false;
-    char path[4200], buf[128];
-    snprintf(path, sizeof(path), "%s/" HA_MARK, P.cfg->ha_state_dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof(buf));
-    close(fd);
+    char buf[129];
+    ssize_t n = ha_mark_read(P.cfg->ha_state_dir, buf, sizeof(buf));
     return n > 0 && ha_mark_parse(buf, (size_t)n, self, since);
 }
 
@@ -591,12 +623,9 @@ static double next_expiry_locked(void)
 static bool has_data_locked(void)
 {
     double mono = mono_now_s();
-    for (int i = 0; i < DS_COUNT; i++) {
-        const struct dataset_state *st = &P.ds[0][i].st;
-        if (st->enabled && standby_pauses(i) && st->current && !P.ds[0][i].old_term &&
-            mono - st->success_mono <= st->max_age)
+    for (int i = 0; i < DS_COUNT; i++)
+        if (P.ds[0][i].st.enabled && standby_pauses(i) && servable_locked(0, i, mono))
             return true;
-    }
     return false;
 }
 
@@ -751,14 +780,9 @@ int poller_init(const struct config *cfg, void (*on_refresh)(void))
         for (int i = 0; i < DS_COUNT; i++)
             if (((needed >> i) & 1) && standby_pauses(i) && cfg->poll_interval[i] < iv)
                 iv = cfg->poll_interval[i];
-        char path[4200], buf[128];
-        snprintf(path, sizeof(path), "%s/" HA_MARK, cfg->ha_state_dir);
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        if (fd >= 0)
-            close(fd);
+        char buf[129];
+        ssize_t n = ha_mark_read(cfg->ha_state_dir, buf, sizeof(buf));
         if (n > 0 && isfinite(iv) && ha_mark_parse(buf, (size_t)n, "", wall_now() - 3 * iv - 10)) {
-            buf[n] = '\0';
             char *name = strchr(buf, ' ') + 1;
             name[strcspn(name, "\n")] = '\0';
             snprintf(P.ha.seed, sizeof(P.ha.seed), "%s", name);
@@ -917,7 +941,9 @@ void poller_view(struct view *v, double now)
     poller_view_cluster(v, 0, now);
 }
 
-void poller_view_cluster(struct view *v, int k, double now)
+/* A view of cluster k: what is served (servable_locked), or, frozen, every
+ * dataset's last data whatever its age or term (a standby's own counters). */
+static void view_fill(struct view *v, int k, double now, bool frozen)
 {
     memset(v, 0, sizeof(*v));
     v->now = now;
@@ -927,14 +953,19 @@ void poller_view_cluster(struct view *v, int k, double now)
     pthread_mutex_lock(&P.mu);
     for (int i = 0; i < DS_COUNT; i++) {
         const struct dataset_state *st = &P.ds[k][i].st;
-        v->fetch_errors[i] = st->fetch_err;
-        bool paused = !serving_locked() && (standby_pauses(i) || i == DS_CONTROLLERS);
-        v->polled[i] = st->enabled && !paused;
-        if (paused || P.ds[k][i].old_term)
-            continue; /* standby: none of the cluster's series; nor an earlier term's */
-        v->fetches[i] = st->fetches;
-        struct dataset_result *r = st->current;
-        if (!r || mono - st->success_mono > st->max_age)
+        struct dataset_result *r;
+        if (frozen) {
+            v->polled[i] = st->enabled;
+            r = st->current;
+        } else {
+            v->fetch_errors[i] = st->fetch_err;
+            v->polled[i] = st->enabled && !withheld_locked(i);
+            /* standby: none of the cluster's series; nor an earlier term's */
+            if (!withheld_locked(i) && !P.ds[k][i].old_term)
+                v->fetches[i] = st->fetches;
+            r = servable_locked(k, i, mono);
+        }
+        if (!r)
             continue;
         __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
         v->ds[i] = r;
@@ -942,23 +973,14 @@ void poller_view_cluster(struct view *v, int k, double now)
     pthread_mutex_unlock(&P.mu);
 }
 
+void poller_view_cluster(struct view *v, int k, double now)
+{
+    view_fill(v, k, now, false);
+}
+
 static void poller_view_frozen(struct view *v, int k, double now)
 {
-    memset(v, 0, sizeof(*v));
-    v->now = now;
-    v->series_limit = P.cfg->series_limit;
-    v->compat = P.cfg->compat;
-    pthread_mutex_lock(&P.mu);
-    for (int i = 0; i < DS_COUNT; i++) {
-        const struct dataset_state *st = &P.ds[k][i].st;
-        v->polled[i] = st->enabled;
-        struct dataset_result *r = st->current;
-        if (!r)
-            continue;
-        __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
-        v->ds[i] = r;
-    }
-    pthread_mutex_unlock(&P.mu);
+    view_fill(v, k, now, true);
 }
 
 void poller_release_view(struct view *v)
@@ -982,7 +1004,7 @@ void poller_status_cluster(int k, struct dataset_state out[DS_COUNT])
         out[i] = P.ds[k][i].st;
         /* standby: the controllers dataset is polled, its series are not
          * served; the others are neither */
-        out[i].paused = !serving_locked() && (standby_pauses(i) || i == DS_CONTROLLERS);
+        out[i].paused = withheld_locked(i);
         if (out[i].paused && standby_pauses(i))
             out[i].enabled = false;
     }
