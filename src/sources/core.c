@@ -94,8 +94,11 @@ static void wait_activate(void *state, const struct config *cfg)
     W->primed = false;
 }
 
-static void wait_track(const struct source_ctx *ctx, struct dataset_result *r)
+static int wait_track(const struct source_ctx *ctx, struct dataset_result *r, char *why,
+                      size_t whylen)
 {
+    (void)why;
+    (void)whylen;
     struct wait_state *W = ctx->state;
     struct jobs_model *m = r->u.jobs;
     /* Sized for the started jobs only; written before it is read (malloc
@@ -155,6 +158,7 @@ static void wait_track(const struct source_ctx *ctx, struct dataset_result *r)
         }
         m->wait[k] = x;
     }
+    return 0;
 }
 
 /* ---- jobs: squeue -------------------------------------------------------- */

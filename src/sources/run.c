@@ -70,7 +70,10 @@ int source_run_end(struct source_run *run, int rc, char *why, size_t whylen, str
     run->st = NULL;
     if (rc == 0)
         rc = source_judge(st, why, whylen);
-    if (src->commit && (rc == 0 || (rc == -EPROTO && src->commit_unreadable)))
-        src->commit(run->ctx, run->r);
+    if (src->commit && (rc == 0 || (rc == -EPROTO && src->commit_unreadable))) {
+        int c = src->commit(run->ctx, run->r, why, whylen);
+        if (c < 0)
+            rc = c;
+    }
     return rc;
 }

@@ -118,11 +118,14 @@ static int acct_dyn_args(const struct source_ctx *ctx, char buf[][256], int max)
     return 3;
 }
 
-static void acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r)
+static int acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r, char *why,
+                         size_t whylen)
 {
+    (void)why;
+    (void)whylen;
     struct acct_state *S = ctx->state;
     if (!S)
-        return;
+        return 0;
     /* --slurm.active-only: two exporters may both be active for up to a
      * ping interval at a handover; whatever the other counted and saved
      * since is taken before counting (its window and remembered jobs), so
@@ -136,6 +139,7 @@ static void acct_commit_v(const struct source_ctx *ctx, struct dataset_result *r
         }
     }
     acct_commit(S, r->u.acct, &r->arena);
+    return 0;
 }
 
 static const char state_arg[] = "--state=" CLI_SACCT_STATES;

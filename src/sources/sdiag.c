@@ -20,6 +20,7 @@
 #include "sources/sdiag.h"
 #include "sources/source.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/token.h"
 
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const main_exit_text[SDX_MAIN_COUNT] = {
@@ -897,17 +899,42 @@ int sdiag_shared_apply(struct sdiag_state *s, const char *buf, size_t len, int64
     return bad;
 }
 
-/* In control of the shared file for one commit: locked, read, applied. */
-static int shared_open(struct sdiag_state *s, const char *dir, int64_t since)
+/* The shared file's lock, waited for at most limit seconds: on shared
+ * storage a lock can outlive the exporter that took it (NFS keeps a dead
+ * client's locks for a lease time, or until its host starts again).
+ * Returns 0, or -1 with errno (EWOULDBLOCK when the wait ran out). */
+static int lock_within(int fd, double limit)
+{
+    double end = mono_now_s() + limit;
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        if (mono_now_s() >= end) {
+            errno = EWOULDBLOCK;
+            return -1;
+        }
+        struct timespec ts = {0, 20000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* In control of the shared file for one commit: locked, read, applied.
+ * Returns the file's descriptor; -1 when there is no file to share (it
+ * cannot be opened or locked at all: this exporter's own baseline is used);
+ * -2 when another holds its lock past limit seconds. */
+static int shared_open(struct sdiag_state *s, const char *dir, int64_t since, double limit)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/sdiag", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    if (flock(fd, LOCK_EX) != 0) {
+    if (lock_within(fd, limit) != 0) {
+        int busy = errno == EWOULDBLOCK;
         close(fd);
-        return -1;
+        return busy ? -2 : -1;
     }
     char *buf = xmalloc(SHARED_MAX);
     size_t n = 0;
@@ -953,18 +980,32 @@ static void src_state_free(void *s)
     sdiag_state_free(s);
 }
 
-static void src_commit(const struct source_ctx *ctx, struct dataset_result *r)
+/* With --slurm.active-only and --slurm.ha-state-dir the commit goes
+ * through the shared baseline; its lock is waited for at most
+ * --slurm.timeout (as long as a command may take). */
+static int src_commit(const struct source_ctx *ctx, struct dataset_result *r, char *why,
+                      size_t whylen)
 {
     if (!ctx->state)
-        return;
+        return 0;
     const struct config *cfg = ctx->cfg;
     int64_t since = sdiag_since(r->u.sched);
     int fd = -1;
-    if (cfg && cfg->active_only && cfg->ha_state_dir && cfg->ha_state_dir[0] && since >= 0)
-        fd = shared_open(ctx->state, cfg->ha_state_dir, since);
+    if (cfg && cfg->active_only && cfg->ha_state_dir && cfg->ha_state_dir[0] && since >= 0) {
+        fd = shared_open(ctx->state, cfg->ha_state_dir, since, cfg->slurm_timeout);
+        if (fd == -2) { /* counting now could count what another exporter did */
+            snprintf(why, whylen,
+                     "the shared sdiag baseline %s/sdiag stayed locked for %gs (another "
+                     "exporter holds it, or a host that stopped while it held it on shared "
+                     "storage); nothing counted",
+                     cfg->ha_state_dir, cfg->slurm_timeout);
+            return -ENOLCK;
+        }
+    }
     sdiag_commit(ctx->state, r->u.sched, &r->arena);
     if (fd >= 0)
         shared_close(ctx->state, fd, since);
+    return 0;
 }
 
 const struct source_def source_scheduler = {

@@ -51,8 +51,9 @@ struct source_def {
      * args; each is written into buf[i] (up to 256 bytes). Returns how many. */
     int (*dyn_args)(const struct source_ctx *ctx, char buf[][256], int max);
     /* optional: after a successful parse, before the swap: may update the
-     * state and add to the result (its arena). */
-    void (*commit)(const struct source_ctx *ctx, struct dataset_result *r);
+     * state and add to the result (its arena). Returns 0, or -errno with a
+     * reason in why to fail the refresh (the state left as it was). */
+    int (*commit)(const struct source_ctx *ctx, struct dataset_result *r, char *why, size_t whylen);
     /* optional, for command-less sources: reads the data and feeds the
      * parser. Returns 0 or -errno with a reason in err. */
     int (*read)(void *parser, const struct source_ctx *ctx, char *err, size_t errlen);

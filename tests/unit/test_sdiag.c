@@ -5,7 +5,12 @@
  * collector (units, compat names, series limit). */
 #include "testutil.h"
 
+#include "config.h"
 #include "sources/sdiag.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 /* Parses text into a scheduler result; commits into state when given. */
 static struct dataset_result *feed(struct sdiag_state *s, const char *text, struct parse_stats *st)
@@ -620,6 +625,53 @@ static void test_shared_baseline(void **state)
     sdiag_state_free(b);
 }
 
+/* The scheduler source's commit with --slurm.active-only and a shared
+ * directory: through the shared file; while another holds its lock past
+ * --slurm.timeout the refresh fails and nothing is counted (the state as it
+ * was), and once the lock is free the next commit counts it all. */
+static void test_shared_lock_wait(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/se-sdiag-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.active_only = true;
+    cfg.ha_state_dir = dir;
+    cfg.slurm_timeout = 0.2;
+    struct sdiag_state *s = sdiag_state_new();
+    struct source_ctx ctx = {&cfg, NULL, s, NULL};
+    char why[512] = "", path[64];
+    char *t1 = out_at(1000, 5, 0, 0, 10, 3, 3000, 20);
+    struct dataset_result *r = feed(NULL, t1, NULL);
+    free(t1);
+    assert_int_equal(source_scheduler.commit(&ctx, r, why, sizeof(why)), 0);
+    assert_double_exact(M(r)->total[SDC_JOBS_SUBMITTED], 5);
+    dataset_result_release(r);
+    /* another open file description holds the lock */
+    snprintf(path, sizeof(path), "%s/sdiag", dir);
+    int other = open(path, O_RDWR | O_CLOEXEC);
+    assert_true(other >= 0);
+    assert_int_equal(flock(other, LOCK_EX), 0);
+    char *t2 = out_at(1000, 9, 0, 0, 10, 3, 3000, 20);
+    r = feed(NULL, t2, NULL);
+    assert_int_equal(source_scheduler.commit(&ctx, r, why, sizeof(why)), -ENOLCK);
+    assert_non_null(strstr(why, "stayed locked for 0.2s"));
+    assert_non_null(strstr(why, path));
+    dataset_result_release(r);
+    /* the lock free: the 4 jobs since the first commit, counted once */
+    assert_int_equal(flock(other, LOCK_UN), 0);
+    close(other);
+    r = feed(NULL, t2, NULL);
+    free(t2);
+    assert_int_equal(source_scheduler.commit(&ctx, r, why, sizeof(why)), 0);
+    assert_double_exact(M(r)->total[SDC_JOBS_SUBMITTED], 9);
+    dataset_result_release(r);
+    sdiag_state_free(s);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* The vanished RPC type is still served (its counter keeps its value), and
  * the compat families never repeat one of ours. */
 static void test_collector_families(void **state)
@@ -761,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_counters_across_resets),
         cmocka_unit_test(test_shared_baseline),
+        cmocka_unit_test(test_shared_lock_wait),
         cmocka_unit_test(test_collector_families),
         cmocka_unit_test(test_edge_2311_2405),
     };
