@@ -4,6 +4,7 @@
 #include "trace.h"
 #include "util/buf.h"
 #include "util/hash.h"
+#include "util/hex.h"
 
 #include <errno.h>
 #include <math.h>
@@ -51,24 +52,13 @@ static int peek(const struct jp *j)
     return j->p < j->end ? (unsigned char)*j->p : -1;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int hex4(struct jp *j, unsigned *out)
 {
     if (j->end - j->p < 4)
         return -1;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval((unsigned char)j->p[i]);
+        int h = hex_value((unsigned char)j->p[i]);
         if (h < 0)
             return -1;
         v = v << 4 | (unsigned)h;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "util/token.h"
+#include "util/hex.h"
 
 static bool needs_escape(unsigned char c)
 {
@@ -34,17 +35,6 @@ void tok_put_name(struct buf *b, const char *s)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 long tok_get_name(const char *t, size_t n, char *out, size_t cap)
 {
     if (n == 0 || t[0] != '=' || cap == 0)
@@ -53,8 +43,8 @@ long tok_get_name(const char *t, size_t n, char *out, size_t cap)
     for (size_t i = 1; i < n; i++) {
         unsigned char c = (unsigned char)t[i];
         if (c == '%') {
-            int hi = i + 2 < n ? hexval(t[i + 1]) : -1;
-            int lo = hi >= 0 ? hexval(t[i + 2]) : -1;
+            int hi = i + 2 < n ? hex_value(t[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_value(t[i + 2]) : -1;
             if (lo < 0 || (hi == 0 && lo == 0))
                 return -1;
             c = (unsigned char)(hi * 16 + lo);

@@ -6,6 +6,7 @@
  * first) instead of guessing. */
 #include "util/yaml.h"
 #include "util/buf.h"
+#include "util/hex.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -197,17 +198,6 @@ static void put_utf8(struct buf *b, uint32_t c)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads a quoted scalar starting at s[0] (a ' or "). On success *used is the
  * number of bytes consumed including both quotes and *out the decoded text. */
 static int read_quoted(struct yparser *y, int line, const char *s, size_t n, size_t *used,
@@ -276,7 +266,7 @@ static int read_quoted(struct yparser *y, int line, const char *s, size_t n, siz
             if (digits) {
                 uint32_t v = 0;
                 for (int d = 0; d < digits; d++) {
-                    int h = k < n ? hexval(s[k]) : -1;
+                    int h = k < n ? hex_value(s[k]) : -1;
                     if (h < 0) {
                         buf_free(&b);
                         return fail(y, line, "bad \\%c escape in a double-quoted string", e);
