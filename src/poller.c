@@ -42,7 +42,6 @@ struct dataset_rt {
     bool activate;     /* --slurm.active-only: run the source's on_activate first */
     bool old_term;     /* its data is from an earlier active term: kept (a standby's
                         * frozen counters), not served, until the next good fetch */
-    bool term_tried;   /* refreshed (well or not) since the exporter became active */
     size_t last_count; /* records in the last refresh, to size the next one */
 };
 
@@ -277,10 +276,8 @@ static void ha_update_locked(struct ping_model *m)
         P.ha.changes++;
     /* each dataset's own thread runs its source's on_activate before its
      * next fetch (a fetch may still be in flight now) */
-    for (int i = 0; i < DS_COUNT && active; i++) {
+    for (int i = 0; i < DS_COUNT && active; i++)
         P.ds[0][i].activate = sources[i]->on_activate != NULL;
-        P.ds[0][i].term_tried = false;
-    }
     /* Becoming active: the data of an earlier term is not served (it is
      * from before the handovers since; the exporter that served last keeps
      * its series until this one has fresh data and marks it), but kept: if
@@ -434,7 +431,6 @@ static int fetch_rt(struct dataset_rt *d)
 
     pthread_mutex_lock(&P.mu);
     d->st.attempted = true;
-    d->term_tried = true;
     d->st.last_duration = dur;
     fetch_hist_add(&d->st.fetches, dur);
     d->st.cmd_duration = er.duration_s;
@@ -624,25 +620,15 @@ static double next_expiry_locked(void)
     return next;
 }
 
-/* The active exporter marks that it serves (and the exporter handing over
- * withdraws its series then) once every dataset it paused as a standby has
- * had its first refresh of this term, good or failed (after a failure the
- * old exporter's copy is no better than none), and one of them has data to
- * serve: with a big queue, squeue's first answer may come many seconds
- * after sdiag's, and the jobs' series are not to be missing meanwhile. */
-static bool mark_due_locked(void)
+/* Some dataset that asks slurmctld has data fresh enough to serve (the
+ * active exporter's mark says it serves). */
+static bool has_data_locked(void)
 {
     double mono = mono_now_s();
-    bool any = false;
-    for (int i = 0; i < DS_COUNT; i++) {
-        const struct dataset_rt *d = &P.ds[0][i];
-        if (!d->st.enabled || !standby_pauses(i))
-            continue;
-        if (!d->term_tried)
-            return false;
-        any = any || servable_locked(0, i, mono);
-    }
-    return any;
+    for (int i = 0; i < DS_COUNT; i++)
+        if (P.ds[0][i].st.enabled && standby_pauses(i) && servable_locked(0, i, mono))
+            return true;
+    return false;
 }
 
 /* A CLOCK_MONOTONIC deadline `when` (seconds) as a timespec. */
@@ -719,7 +705,7 @@ static void *builder_thread(void *arg)
             break;
         P.dirty = false;
         bool complete = all_attempted_locked();
-        bool mark = P.ha.on && P.ha.active && P.cfg->ha_state_dir[0] && mark_due_locked();
+        bool mark = P.ha.on && P.ha.active && P.cfg->ha_state_dir[0] && has_data_locked();
         P.view_mono = mono_now_s();
         pthread_mutex_unlock(&P.mu);
         if (P.on_refresh)
