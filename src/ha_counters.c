@@ -559,6 +559,53 @@ static void note_file(struct ha_keys_file *f, const struct stat *sb)
     f->mtime = sb->st_mtim;
 }
 
+/* The identity of the file at path now: opened, not stat()ed, because an
+ * open makes an NFS client ask the server (close-to-open), where stat() may
+ * answer from its attribute cache for up to a minute. Returns an open
+ * descriptor (the caller closes it) or -errno. */
+static int open_fresh(const char *path, struct stat *sb)
+{
+    memset(sb, 0, sizeof(*sb));
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return errno ? -errno : -EIO;
+    if (fstat(fd, sb) < 0) {
+        int e = errno ? errno : EIO;
+        close(fd);
+        memset(sb, 0, sizeof(*sb));
+        return -e;
+    }
+    return fd;
+}
+
+static bool later(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* Every write leaves a modification time later than the file it replaces
+ * (by a nanosecond when the clock has not moved on, or another host's clock
+ * is ahead), so that a file of the same size on a reused inode number
+ * never looks like the one a reader has. */
+static int mtime_after(int fd, struct stat *sb, const char *path)
+{
+    struct stat old;
+    int ofd = open_fresh(path, &old);
+    if (ofd < 0)
+        return 0; /* nothing to be later than */
+    close(ofd);
+    if (later(&sb->st_mtim, &old.st_mtim))
+        return 0;
+    struct timespec t[2] = {{0, UTIME_OMIT}, old.st_mtim};
+    if (++t[1].tv_nsec == 1000000000L) {
+        t[1].tv_sec++;
+        t[1].tv_nsec = 0;
+    }
+    if (futimens(fd, t) < 0 || fstat(fd, sb) < 0)
+        return -errno;
+    return 0;
+}
+
 int ha_keys_write(const char *path, const char *text, size_t len, struct ha_keys_file *last)
 {
     struct buf b = {0};
@@ -566,9 +613,15 @@ int ha_keys_write(const char *path, const char *text, size_t len, struct ha_keys
     uint64_t h = key_hash(b.p ? b.p : "", b.len);
     struct stat sb;
     memset(&sb, 0, sizeof(sb));
-    if (last && last->have && last->hash == h && stat(path, &sb) == 0 && same_file(last, &sb)) {
-        buf_free(&b);
-        return 1;
+    if (last && last->have && last->hash == h) {
+        int cfd = open_fresh(path, &sb);
+        if (cfd >= 0) {
+            close(cfd);
+            if (same_file(last, &sb)) {
+                buf_free(&b);
+                return 1;
+            }
+        }
     }
     if (dropped) {
         char n[32];
@@ -606,6 +659,8 @@ int ha_keys_write(const char *path, const char *text, size_t len, struct ha_keys
         rc = -errno;
     if (rc == 0 && fstat(fd, &sb) < 0)
         rc = -errno;
+    if (rc == 0)
+        rc = mtime_after(fd, &sb, path);
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
     if (rc == 0 && rename(tmp, path) < 0)
@@ -630,17 +685,20 @@ void ha_keys_file_free(struct ha_keys_file *f)
 int ha_keys_read(const char *path, struct ha_keys_file *f)
 {
     struct stat sb;
-    if (stat(path, &sb) < 0) {
-        int e = errno;
+    int fd = open_fresh(path, &sb);
+    if (fd < 0) {
         ha_keys_file_free(f);
-        return -e;
+        return fd;
     }
-    if (f->text && same_file(f, &sb))
+    if (f->text && same_file(f, &sb)) {
+        close(fd);
         return 1;
+    }
     ha_keys_file_free(f);
     char *text = NULL;
     size_t len = 0;
-    int rc = file_slurp_stat(path, HA_KEYS_MAX_BYTES, &text, &len, &sb);
+    int rc = file_slurp_fd(fd, HA_KEYS_MAX_BYTES, &text, &len);
+    close(fd);
     if (rc < 0)
         return rc;
     f->text = text;

@@ -89,8 +89,10 @@ int ha_keys_write(const char *path, const char *text, size_t len, struct ha_keys
 
 /* Reads path (at most HA_KEYS_MAX_BYTES) into f->text, unless f holds a
  * copy of the same file already (same device, inode, size and modification
- * time). Returns 0 (read), 1 (unchanged) or -errno (f emptied; -EFBIG for a
- * file too large). */
+ * time, taken from the opened file: on NFS an open asks the server, a stat
+ * may not; and each write leaves a later modification time than the file it
+ * replaces). Returns 0 (read), 1 (unchanged) or -errno (f emptied; -EFBIG
+ * for a file too large). */
 int ha_keys_read(const char *path, struct ha_keys_file *f);
 
 void ha_keys_file_free(struct ha_keys_file *f);

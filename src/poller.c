@@ -435,8 +435,8 @@ static int fetch_rt(struct dataset_rt *d)
     fetch_hist_add(&d->st.fetches, dur);
     d->st.cmd_duration = er.duration_s;
     d->st.parse_errors += ps->errors;
-    /* not a command's failure: unreadable output, or a commit refused (a
-     * shared file's lock, --slurm.active-only) */
+    /* not a command's failure: unreadable output, or a commit refused (the
+     * shared sdiag baseline's lock) */
     if ((d->path || !src->command) && rc != 0 && rc != -EPROTO && rc != -ENOLCK)
         d->st.cmd_errors++;
     struct dataset_result *old = NULL;

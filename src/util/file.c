@@ -18,25 +18,23 @@ void file_one_line(char *s)
 
 int file_slurp(const char *path, size_t cap, char **out, size_t *len)
 {
-    return file_slurp_stat(path, cap, out, len, NULL);
-}
-
-int file_slurp_stat(const char *path, size_t cap, char **out, size_t *len, struct stat *sb)
-{
-    int rc = 0;
-    struct buf b = {0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
+    int rc = file_slurp_fd(fd, cap, out, len);
+    close(fd);
+    return rc;
+}
+
+int file_slurp_fd(int fd, size_t cap, char **out, size_t *len)
+{
+    int rc = 0;
+    struct buf b = {0};
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        rc = -EISDIR;
-        goto out;
-    }
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
     for (;;) {
         buf_reserve(&b, 4096);
         ssize_t n = read(fd, b.p + b.len, b.cap - b.len - 1);
@@ -44,27 +42,23 @@ int file_slurp_stat(const char *path, size_t cap, char **out, size_t *len, struc
             if (errno == EINTR)
                 continue;
             rc = -errno;
-            goto out;
+            break;
         }
         if (n == 0)
             break;
         b.len += (size_t)n;
         if (b.len > cap) {
             rc = -EFBIG;
-            goto out;
+            break;
         }
     }
-    buf_cstr(&b);
-out:
-    close(fd);
     if (rc) {
         buf_free(&b);
         return rc;
     }
+    buf_cstr(&b);
     *out = b.p ? b.p : xstrdup("");
     *len = b.len;
-    if (sb)
-        *sb = st;
     return 0;
 }
 

@@ -10,9 +10,8 @@
  * buffer. Returns 0, -EFBIG when larger, or -errno. */
 int file_slurp(const char *path, size_t cap, char **out, size_t *len);
 
-struct stat;
-/* file_slurp, and the identity of the file read (its fstat) into *sb. */
-int file_slurp_stat(const char *path, size_t cap, char **out, size_t *len, struct stat *sb);
+/* file_slurp of an open file, from where it stands; fd stays open. */
+int file_slurp_fd(int fd, size_t cap, char **out, size_t *len);
 
 /* Replaces control characters in an error message by '?', so that text
  * echoed from a file (a quoted key may hold a newline) keeps it one line. */

@@ -8,6 +8,8 @@
 #include "render.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <time.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -606,6 +608,44 @@ static void test_write_read_changes(void **state)
     rmdir(dir);
 }
 
+/* Key files of the same size written in quick succession (an inode number
+ * may be reused, the clock may not have moved on): each looks new to the
+ * reader, whose copy is always the last one written. */
+static void test_same_size_rewrites(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/se-ha-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof(path), "%s/counters", dir);
+    static const char x[] = "# TYPE c_total counter\nc_total{a=\"x\"} 1\n";
+    static const char y[] = "# TYPE c_total counter\nc_total{a=\"y\"} 1\n";
+    struct ha_keys_file w, r;
+    memset(&w, 0, sizeof(w));
+    memset(&r, 0, sizeof(r));
+    for (int i = 0; i < 50; i++) {
+        const char *t = i % 2 ? y : x;
+        assert_int_equal(ha_keys_write(path, t, strlen(t), &w), 0);
+        assert_int_equal(ha_keys_read(path, &r), 0);
+        assert_non_null(strstr(r.text, i % 2 ? "=y" : "=x"));
+    }
+    /* the file replaced carries a later time than this host's clock (a
+     * writer on a host whose clock is ahead): the new one is later still */
+    struct timespec ahead[2] = {{0, UTIME_OMIT}, {time(NULL) + 3600, 5}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ahead, 0), 0);
+    assert_int_equal(ha_keys_write(path, x, strlen(x), &w), 0);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_mtim.tv_sec > ahead[1].tv_sec ||
+                (sb.st_mtim.tv_sec == ahead[1].tv_sec && sb.st_mtim.tv_nsec > 5));
+    assert_int_equal(ha_keys_read(path, &r), 0);
+    assert_non_null(strstr(r.text, "=x"));
+    ha_keys_file_free(&w);
+    ha_keys_file_free(&r);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_write),
         cmocka_unit_test(test_write_read_changes),
+        cmocka_unit_test(test_same_size_rewrites),
         cmocka_unit_test(test_writer_odd_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -655,9 +655,16 @@ static void test_shared_lock_wait(void **state)
     assert_int_equal(flock(other, LOCK_EX), 0);
     char *t2 = out_at(1000, 9, 0, 0, 10, 3, 3000, 20);
     r = feed(NULL, t2, NULL);
+    char *before = tu_read_file(path, NULL);
     assert_int_equal(source_scheduler.commit(&ctx, r, why, sizeof(why)), -ENOLCK);
     assert_non_null(strstr(why, "stayed locked for 0.2s"));
     assert_non_null(strstr(why, path));
+    /* nothing counted: no totals in the result, the shared file as it was */
+    assert_double_exact(M(r)->total[SDC_JOBS_SUBMITTED], 0);
+    char *after = tu_read_file(path, NULL);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
     dataset_result_release(r);
     /* the lock free: the 4 jobs since the first commit, counted once */
     assert_int_equal(flock(other, LOCK_UN), 0);

@@ -35,7 +35,7 @@ static void test_escapes(void **state)
 static void test_bad_names(void **state)
 {
     (void)state;
-    const char *bad[] = {"x", "", "=%", "=%4", "=%4g", "=%00", "=+1%", "=%-1", "=a\tb", "=\x7f"};
+    const char *bad[] = {"x", "", "=%", "=%4", "=%4g", "=%00", "=%+1", "=%-1", "=a\tb", "=\x7f"};
     char out[16];
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
         assert_int_equal(tok_get_name(bad[i], strlen(bad[i]), out, sizeof(out)), -1);
