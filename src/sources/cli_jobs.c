@@ -232,7 +232,7 @@ void cli_jobs_line(void *pv, const char *line, size_t len)
     j.reason = intern(m, r, rl);
 
     if (m->n == m->cap) {
-        size_t nc = m->cap ? m->cap + m->cap / 2 : 1024;
+        size_t nc = m->cap < 1024 ? 1024 : m->cap + m->cap / 2; /* 1 + 1 / 2 is 1 */
         m->jobs = arena_realloc(p->a, m->jobs, m->cap * sizeof(*m->jobs), nc * sizeof(*m->jobs));
         m->cap = nc;
     }

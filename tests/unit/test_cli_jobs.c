@@ -520,6 +520,44 @@ static void test_reason_with_bar(void **state)
     tu_result_free(r);
 }
 
+/* The last refresh's record count sizes the next one's vector (the hint
+ * source_run_begin takes): from a hint of 0 to 3 jobs a queue of 40 is read
+ * whole, every job and its reason intact (from a hint of 1 the vector grew
+ * by 1 + 1 / 2 = 1 job: the next was written past its end, over the strings
+ * the arena had put after it). */
+static void test_hint_sizes(void **state)
+{
+    (void)state;
+    static const struct config cfg0;
+    for (size_t hint = 0; hint < 4; hint++) {
+        struct buf b = {0};
+        for (int i = 1; i <= 40; i++) {
+            char id[16];
+            snprintf(id, sizeof(id), "%d", i);
+            ADD(&b, .id = id, .state = "PENDING", .reason = i % 2 ? "Priority" : "Resources");
+        }
+        const struct source_def *src = sources[DS_JOBS];
+        struct dataset_result *r = tu_result_new(DS_JOBS);
+        void *st = src->state_new ? src->state_new(&cfg0, NULL) : NULL;
+        struct source_ctx ctx = {&cfg0, NULL, st, NULL};
+        struct source_run run;
+        struct parse_stats ps;
+        char why[640];
+        source_run_begin(&run, src, &ctx, r, hint);
+        source_run_feed(&run, b.p, b.len);
+        assert_int_equal(source_run_end(&run, 0, why, sizeof(why), &ps), 0);
+        assert_int_equal(ps.errors, 0);
+        const struct jobs_model *m = r->u.jobs;
+        assert_int_equal(m->n, 40);
+        for (size_t i = 0; i < m->n; i++)
+            assert_string_equal(str(m, m->jobs[i].reason), i % 2 ? "Resources" : "Priority");
+        if (src->state_free)
+            src->state_free(st);
+        tu_result_free(r);
+        buf_free(&b);
+    }
+}
+
 static void test_first_error_is_printable(void **state)
 {
     (void)state;
@@ -643,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_bad_line_counted_once),
         cmocka_unit_test(test_reason_with_bar),
+        cmocka_unit_test(test_hint_sizes),
         cmocka_unit_test(test_first_error_is_printable),
         cmocka_unit_test(test_fold_reason),
         cmocka_unit_test(test_fold_reason_free_text),
