@@ -528,7 +528,6 @@ static void test_reason_with_bar(void **state)
 static void test_hint_sizes(void **state)
 {
     (void)state;
-    static const struct config cfg0;
     for (size_t hint = 0; hint < 4; hint++) {
         struct buf b = {0};
         for (int i = 1; i <= 40; i++) {
@@ -536,23 +535,15 @@ static void test_hint_sizes(void **state)
             snprintf(id, sizeof(id), "%d", i);
             ADD(&b, .id = id, .state = "PENDING", .reason = i % 2 ? "Priority" : "Resources");
         }
-        const struct source_def *src = sources[DS_JOBS];
-        struct dataset_result *r = tu_result_new(DS_JOBS);
-        void *st = src->state_new ? src->state_new(&cfg0, NULL) : NULL;
-        struct source_ctx ctx = {&cfg0, NULL, st, NULL};
-        struct source_run run;
         struct parse_stats ps;
-        char why[640];
-        source_run_begin(&run, src, &ctx, r, hint);
-        source_run_feed(&run, b.p, b.len);
-        assert_int_equal(source_run_end(&run, 0, why, sizeof(why), &ps), 0);
+        int rc = -1;
+        struct dataset_result *r = tu_result_run_full(DS_JOBS, b.p, b.len, 0, NULL, hint, &ps, &rc);
+        assert_int_equal(rc, 0);
         assert_int_equal(ps.errors, 0);
         const struct jobs_model *m = r->u.jobs;
         assert_int_equal(m->n, 40);
         for (size_t i = 0; i < m->n; i++)
             assert_string_equal(str(m, m->jobs[i].reason), i % 2 ? "Resources" : "Priority");
-        if (src->state_free)
-            src->state_free(st);
         tu_result_free(r);
         buf_free(&b);
     }

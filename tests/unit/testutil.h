@@ -125,10 +125,14 @@ static inline struct dataset_result *tu_result_new(enum dataset_id id)
 /* Runs id's parser over buf as the poller does, with the source's state and
  * context made from cfg (NULL: the defaults, all zero); cmd_rc is what the command ended with (0,
  * or e.g. -ETIMEDOUT for one that failed mid-output). */
-static inline struct dataset_result *tu_result_run_cfg(enum dataset_id id, const char *buf,
-                                                       size_t len, int cmd_rc,
-                                                       const struct config *cfg,
-                                                       struct parse_stats *st, int *rc)
+/* One refresh of dataset id from buf as the poller runs it: cmd_rc the
+ * command's result, cfg the configuration (NULL: the defaults), hint the
+ * last refresh's record count; the parse counts into st and the refresh's
+ * result into rc (either may be NULL). */
+static inline struct dataset_result *tu_result_run_full(enum dataset_id id, const char *buf,
+                                                        size_t len, int cmd_rc,
+                                                        const struct config *cfg, size_t hint,
+                                                        struct parse_stats *st, int *rc)
 {
     const struct source_def *src = sources[id];
     struct dataset_result *r = tu_result_new(id);
@@ -140,7 +144,7 @@ static inline struct dataset_result *tu_result_run_cfg(enum dataset_id id, const
     struct source_run run;
     struct parse_stats pst;
     char why[640];
-    source_run_begin(&run, src, &ctx, r, 0);
+    source_run_begin(&run, src, &ctx, r, hint);
     source_run_feed(&run, buf, len);
     int v = source_run_end(&run, cmd_rc, why, sizeof(why), &pst);
     if (st)
@@ -150,6 +154,14 @@ static inline struct dataset_result *tu_result_run_cfg(enum dataset_id id, const
     if (src->state_free)
         src->state_free(state);
     return r;
+}
+
+static inline struct dataset_result *tu_result_run_cfg(enum dataset_id id, const char *buf,
+                                                       size_t len, int cmd_rc,
+                                                       const struct config *cfg,
+                                                       struct parse_stats *st, int *rc)
+{
+    return tu_result_run_full(id, buf, len, cmd_rc, cfg, 0, st, rc);
 }
 
 static inline struct dataset_result *tu_result_run_rc(enum dataset_id id, const char *buf,
